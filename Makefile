@@ -1,0 +1,52 @@
+# Two commands for a new user: `make run` (the portal on the embedded default) and
+# `make test` (the whole suite on PostgreSQL and Redis). Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench messages check-services chromium clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+# The embedded default: SQLite, local-memory cache, Celery on a file-based broker.
+run: export DJANGO_DEBUG = 1
+run: export DATABASE_URL = sqlite:///$(CURDIR)/db.sqlite3
+run: export REDIS_URL =
+run: export CELERY_BROKER_URL = filesystem://
+run: $(VENV)/.runtime
+	@mkdir -p .celery/broker .celery/processed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
+		--schedule=.celery/beat-schedule >.celery/worker.log 2>&1 & \
+	$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+chromium:
+	@test -x /usr/bin/chromium || { echo "Installing Debian's Chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, or their local defaults).
+test: $(VENV)/.dev chromium
+	$(PY) -m pytest -n 2 --create-db $(PYTEST_ARGS)
+
+# Regenerate the Indonesian and English catalogues after changing translatable strings.
+messages: $(VENV)/.dev
+	$(PY) manage.py makemessages -l id -l en --ignore=.venv --ignore=bench --ignore=tests
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3* .celery staticfiles

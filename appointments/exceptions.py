@@ -1,0 +1,43 @@
+from django.utils.translation import gettext_lazy as _
+
+from mpaspor.errors import DomainError
+
+
+class BookingError(DomainError):
+    pass
+
+
+class InvalidInput(BookingError):
+    code = "invalid"
+    http_status = 400
+
+
+class DuplicateApplication(BookingError):
+    code = "duplicate_application"
+    default_message = _("This NIK already has an active application. Finish or cancel it first.")
+
+
+class TooManyApplicants(BookingError):
+    code = "too_many_applicants"
+    default_message = _("An account may have active applications for at most %(limit)s people.")
+
+
+class KindNotAccepted(BookingError):
+    code = "kind_not_accepted"
+    default_message = _("This session does not accept this kind of application.")
+
+
+class RescheduleNotAllowed(BookingError):
+    code = "reschedule_not_allowed"
+    default_message = _("This application cannot be rescheduled.")
+
+
+class TransitionNotAllowed(BookingError):
+    code = "transition_not_allowed"
+    default_message = _("An application in status “%(current)s” cannot become “%(target)s”.")
+
+
+class ApplicationNotFound(BookingError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("No such application.")

@@ -1,0 +1,234 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from quotas.models import Slot
+
+
+class Status(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    BOOKED = "booked", _("Booked")
+    CHECKED_IN = "checked_in", _("Checked in")
+    IN_PROCESS = "in_process", _("In process")
+    APPROVED = "approved", _("Approved")
+    ISSUED = "issued", _("Printed, ready to collect")
+    COLLECTED = "collected", _("Collected")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired (unpaid)")
+    NO_SHOW = "no_show", _("No-show")
+    REJECTED = "rejected", _("Rejected")
+
+
+# A NIK may have one application in these at a time (invariant 2).
+ACTIVE_STATUSES = (
+    Status.PENDING_PAYMENT,
+    Status.BOOKED,
+    Status.CHECKED_IN,
+    Status.IN_PROCESS,
+    Status.APPROVED,
+    Status.ISSUED,
+)
+# These give the place back; every other status keeps it (invariant 3).
+RELEASED_STATUSES = (Status.CANCELLED, Status.EXPIRED, Status.NO_SHOW)
+
+
+class ApplicationKind(models.TextChoices):
+    NEW = "new", _("New passport")
+    REPLACEMENT_EXPIRED = "replacement_expired", _("Replacement: expired")
+    REPLACEMENT_FULL = "replacement_full", _("Replacement: pages full")
+    LOST = "lost", _("Replacement: lost")
+    DAMAGED = "damaged", _("Replacement: damaged")
+    DATA_CHANGE = "data_change", _("Change of personal data")
+
+
+ONLINE_KINDS = (ApplicationKind.NEW, ApplicationKind.REPLACEMENT_EXPIRED, ApplicationKind.REPLACEMENT_FULL)
+
+
+class PassportType(models.TextChoices):
+    REGULAR = "regular", _("Regular (48 pages)")
+    ELECTRONIC = "electronic", _("Electronic (e-paspor)")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class PriorityGroup(models.TextChoices):
+    ELDERLY = "elderly", _("Over 60")
+    CHILD = "child", _("Child under 5")
+    DISABLED = "disabled", _("Person with a disability")
+    PREGNANT = "pregnant", _("Pregnant woman")
+
+
+class Applicant(models.Model):
+    """A person an account applies for (the account holder or family; up to five)."""
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applicants")
+    nik = models.CharField(_("NIK"), max_length=16)
+    full_name = models.CharField(_("full name"), max_length=150)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["account", "full_name"]
+        verbose_name = _("applicant")
+        verbose_name_plural = _("applicants")
+        constraints = [models.UniqueConstraint(fields=["account", "nik"], name="one_applicant_per_account_nik")]
+
+    def __str__(self):
+        return self.full_name
+
+
+class Fee(models.Model):
+    """PNBP tariffs as data (PP 45/2024 and later): staff at the national level edit them."""
+
+    class Item(models.TextChoices):
+        REGULAR_5 = "regular_5", _("Regular passport, 5 years")
+        REGULAR_10 = "regular_10", _("Regular passport, 10 years")
+        ELECTRONIC_5 = "electronic_5", _("Electronic passport, 5 years")
+        ELECTRONIC_10 = "electronic_10", _("Electronic passport, 10 years")
+        EXPRESS = "express", _("Same-day service (percepatan) surcharge")
+
+    item = models.CharField(_("item"), max_length=20, choices=Item.choices)
+    amount = models.PositiveIntegerField(_("amount (Rp)"))
+    effective_from = models.DateField(_("effective from"))
+
+    class Meta:
+        ordering = ["item", "-effective_from"]
+        verbose_name = _("fee")
+        verbose_name_plural = _("fees")
+        constraints = [models.UniqueConstraint(fields=["item", "effective_from"], name="one_fee_per_item_date")]
+
+    def __str__(self):
+        return f"{self.get_item_display()}: Rp{self.amount:,} ({self.effective_from})"
+
+
+class Application(models.Model):
+    booking_code = models.CharField(_("booking code"), max_length=12, unique=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications", null=True, blank=True
+    )
+    applicant = models.ForeignKey(Applicant, on_delete=models.SET_NULL, null=True, blank=True, related_name="applications")
+    # The applicant's data as given at booking (kept even if the account's person changes).
+    nik = models.CharField(_("NIK"), max_length=16)
+    full_name = models.CharField(_("full name"), max_length=150)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    passport_type = models.CharField(_("passport type"), max_length=12, choices=PassportType.choices)
+    validity_years = models.PositiveSmallIntegerField(_("validity (years)"), choices=[(5, "5"), (10, "10")])
+    kind = models.CharField(_("application kind"), max_length=20, choices=ApplicationKind.choices)
+    express = models.BooleanField(_("same-day service"), default=False)
+    priority_group = models.CharField(_("priority group"), max_length=10, choices=PriorityGroup.choices, blank=True)
+    walk_in = models.BooleanField(_("walk-in"), default=False)
+
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="applications")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    amount = models.PositiveIntegerField(_("amount (Rp)"))
+    billing_code = models.CharField(_("billing code"), max_length=15, unique=True, null=True, blank=True)
+    payment_due_at = models.DateTimeField(_("payment due"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
+    queue_number = models.CharField(_("queue number"), max_length=10, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="id")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nik"],
+                condition=models.Q(status__in=[s.value for s in ACTIVE_STATUSES]),
+                name="one_active_application_per_nik",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["slot", "status"]),
+            models.Index(fields=["status", "payment_due_at"]),
+            models.Index(fields=["account", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return self.booking_code
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.nik)
+
+
+def mask_nik(nik: str) -> str:
+    """Show the region part and the last two digits only: 3578********0012."""
+    return nik[:4] + "*" * (len(nik) - 6) + nik[-2:] if len(nik) > 6 else "*" * len(nik)
+
+
+class ApplicationEvent(models.Model):
+    """One row per status change (invariant 6): who, when, from, to, why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Payment(models.Model):
+    """A payment notice from the gateway; idempotent by the gateway's transaction id."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    transaction_id = models.CharField(_("transaction id"), max_length=64, unique=True)
+    gateway = models.CharField(_("gateway"), max_length=20)
+    amount = models.PositiveIntegerField(_("amount (Rp)"))
+    paid_at = models.DateTimeField(_("paid at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    late = models.BooleanField(_("arrived after the deadline"), default=False)
+    refund_due = models.BooleanField(_("to be refunded"), default=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+
+class Notification(models.Model):
+    """The outbox: a message is a row first, delivered by a task (invariant 4)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    template = models.CharField(max_length=50)
+    language = models.CharField(max_length=8, default="id")
+    context = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")

@@ -1,0 +1,283 @@
+"""Every write to an application goes through here; each service owns its transaction."""
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
+from quotas.models import Slot
+from quotas.services import claim_place, return_place
+
+from .exceptions import (
+    DuplicateApplication,
+    InvalidInput,
+    KindNotAccepted,
+    RescheduleNotAllowed,
+    TooManyApplicants,
+    TransitionNotAllowed,
+)
+from .models import (
+    ACTIVE_STATUSES,
+    ONLINE_KINDS,
+    RELEASED_STATUSES,
+    Application,
+    ApplicationEvent,
+    Fee,
+    Status,
+)
+from .nik import nik_problem
+
+logger = logging.getLogger(__name__)
+
+# The only way an application's status changes (invariant 6). Staff actions, payments and
+# jobs all pass through `do_transition`.
+ALLOWED_TRANSITIONS = {
+    Status.PENDING_PAYMENT: {Status.BOOKED, Status.CANCELLED, Status.EXPIRED},
+    Status.BOOKED: {Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW},
+    Status.CHECKED_IN: {Status.IN_PROCESS, Status.REJECTED, Status.CANCELLED},
+    Status.IN_PROCESS: {Status.APPROVED, Status.REJECTED},
+    Status.APPROVED: {Status.ISSUED},
+    Status.ISSUED: {Status.COLLECTED},
+    Status.COLLECTED: set(),
+    Status.CANCELLED: set(),
+    Status.EXPIRED: set(),
+    Status.NO_SHOW: set(),
+    Status.REJECTED: set(),
+}
+
+BOOKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+
+
+@dataclass(frozen=True)
+class ApplicantData:
+    nik: str
+    full_name: str
+    birth_date: dt.date
+    sex: str
+    phone: str = ""
+
+
+def new_booking_code() -> str:
+    return "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _ in range(10))
+
+
+def new_billing_code() -> str:
+    # SIMPONI billing codes are 15 digits; the first is never 0 so it survives spreadsheets.
+    return str(secrets.randbelow(9 * 10**14) + 10**14)
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt.date) -> int:
+    """The PNBP amount in force on a date: the passport's fee plus the same-day surcharge."""
+    items = [f"{passport_type}_{validity_years}"] + (["express"] if express else [])
+    amounts = {}
+    for item, amount in (
+        Fee.objects.filter(item__in=items, effective_from__lte=on)
+        .order_by("item", "-effective_from")
+        .values_list("item", "amount")
+    ):
+        amounts.setdefault(item, amount)
+    missing = set(items) - amounts.keys()
+    if missing:
+        raise InvalidInput(_("No fee is set for this passport type."), field="passport_type")
+    return sum(amounts.values())
+
+
+def check_applicant(*, applicant: ApplicantData, kind: str, validity_years: int, visit_date: dt.date) -> None:
+    """Refuse what no slot could accept: bad NIK, a counter-only kind, 10 years under 17."""
+    problem = nik_problem(applicant.nik, birth_date=applicant.birth_date, sex=applicant.sex)
+    if problem:
+        raise InvalidInput(problem, field="nik")
+    if kind not in ONLINE_KINDS:
+        raise InvalidInput(
+            _("Lost, damaged and data-change applications are handled at the office, not online."),
+            field="application_kind",
+        )
+    if validity_years not in (5, 10):
+        raise InvalidInput(_("Validity is 5 or 10 years."), field="validity_years")
+    if validity_years == 10 and age_on(applicant.birth_date, visit_date) < 17:
+        raise InvalidInput(_("Applicants under 17 can only get a 5-year passport."), field="validity_years")
+
+
+def check_account_capacity(*, account, nik: str) -> None:
+    limit = settings.MAX_APPLICANTS_PER_ACCOUNT
+    others = (
+        Application.objects.filter(account=account, status__in=ACTIVE_STATUSES)
+        .exclude(nik=nik)
+        .values("nik")
+        .distinct()
+        .count()
+    )
+    if others >= limit:
+        raise TooManyApplicants(limit=limit)
+
+
+def book_application(
+    *,
+    account,
+    slot_id: int,
+    applicant: ApplicantData,
+    passport_type: str,
+    validity_years: int,
+    kind: str,
+    express: bool = False,
+    language: str = "id",
+    now: dt.datetime | None = None,
+) -> Application:
+    """Claim a place and create the application awaiting payment, or raise and store nothing."""
+    now = now or timezone.now()
+    slot = Slot.objects.select_related("office").filter(pk=slot_id, pool="online").first()
+    if slot is None:
+        raise SlotNotFound()
+    if slot.starts_at <= now:
+        raise SlotInPast()
+    check_applicant(applicant=applicant, kind=kind, validity_years=validity_years, visit_date=slot.date)
+    if slot.allowed_kinds and kind not in slot.allowed_kinds:
+        raise KindNotAccepted()
+    check_account_capacity(account=account, nik=applicant.nik)
+    amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
+
+    try:
+        with transaction.atomic():
+            _claim_or_release_expired(slot_id=slot.pk, now=now)
+            application = Application.objects.create(
+                booking_code=new_booking_code(),
+                account=account,
+                nik=applicant.nik,
+                full_name=applicant.full_name,
+                birth_date=applicant.birth_date,
+                sex=applicant.sex,
+                phone=applicant.phone,
+                passport_type=passport_type,
+                validity_years=validity_years,
+                kind=kind,
+                express=express,
+                slot=slot,
+                status=Status.PENDING_PAYMENT,
+                amount=amount,
+                billing_code=new_billing_code(),
+                payment_due_at=now + dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
+                language=language,
+            )
+            ApplicationEvent.objects.create(application=application, to_status=Status.PENDING_PAYMENT, actor=account)
+    except IntegrityError as exc:
+        # The partial unique index on active NIKs; the claim above is rolled back with it.
+        raise DuplicateApplication() from exc
+    return application
+
+
+def _claim_or_release_expired(*, slot_id: int, now: dt.datetime) -> None:
+    """Claim a place; when the slot is full, first give back holds whose payment is overdue,
+    so places return even while no worker runs (DESIGN "The hot path")."""
+    try:
+        claim_place(slot_id=slot_id, now=now)
+    except SlotFull:
+        if not release_expired_holds(slot_id=slot_id, now=now):
+            raise
+        claim_place(slot_id=slot_id, now=now)
+
+
+def do_transition(*, application: Application, to: str, actor=None, reason: str = "") -> Application:
+    """Change one application's status, give its place back if the new status releases it,
+    and write the event. The caller must hold the application row locked
+    (`select_for_update`) inside its transaction."""
+    current = application.status
+    if to not in ALLOWED_TRANSITIONS[current]:
+        raise TransitionNotAllowed(current=Status(current).label, target=Status(to).label)
+    if to in RELEASED_STATUSES and current not in RELEASED_STATUSES:
+        return_place(slot_id=application.slot_id)
+    application.status = to
+    application.save(update_fields=["status", "updated_at"])
+    ApplicationEvent.objects.create(
+        application=application, from_status=current, to_status=to, actor=actor, reason=reason[:255]
+    )
+    return application
+
+
+def change_status(*, application_id: int, to: str, actor=None, reason: str = "") -> Application:
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id)
+        return do_transition(application=application, to=to, actor=actor, reason=reason)
+
+
+def cancel_application(*, application_id: int, actor=None, reason: str = "") -> Application:
+    return change_status(application_id=application_id, to=Status.CANCELLED, actor=actor, reason=reason)
+
+
+def release_expired_holds(*, slot_id: int | None = None, now: dt.datetime | None = None) -> int:
+    """Expire applications still unpaid past their deadline and give their places back.
+    Idempotent: a second run finds nothing left to expire. Returns how many it released."""
+    now = now or timezone.now()
+    released = 0
+    overdue = Application.objects.filter(status=Status.PENDING_PAYMENT, payment_due_at__lt=now)
+    if slot_id is not None:
+        overdue = overdue.filter(slot_id=slot_id)
+    for application_id in overdue.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            # skip_locked: a payment or another releaser holding the row decides it.
+            application = (
+                Application.objects.select_for_update(skip_locked=True)
+                .filter(pk=application_id, status=Status.PENDING_PAYMENT, payment_due_at__lt=now)
+                .first()
+            )
+            if application:
+                do_transition(application=application, to=Status.EXPIRED, reason="payment deadline passed")
+                released += 1
+    return released
+
+
+def reschedule_application(*, application_id: int, slot_id: int, actor=None, now: dt.datetime | None = None) -> Application:
+    """Move an application to another open slot once, up to the day before the visit (H-1).
+    The new place is claimed and the old one given back in one transaction, or nothing changes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        application = Application.objects.select_for_update().select_related("slot__office").get(pk=application_id)
+        check_reschedule(application=application, now=now)
+        new_slot = Slot.objects.filter(pk=slot_id, pool="online").select_related("office").first()
+        if new_slot is None:
+            raise SlotNotFound()
+        if new_slot.pk == application.slot_id or new_slot.office_id != application.slot.office_id:
+            raise RescheduleNotAllowed(_("Choose another session at the same office."))
+        if new_slot.starts_at <= now:
+            raise SlotInPast()
+        if new_slot.allowed_kinds and application.kind not in new_slot.allowed_kinds:
+            raise KindNotAccepted()
+        # Touch the two slot rows in id order, so two crossing moves cannot deadlock.
+        if application.slot_id < new_slot.pk:
+            return_place(slot_id=application.slot_id)
+            _claim_or_release_expired(slot_id=new_slot.pk, now=now)
+        else:
+            _claim_or_release_expired(slot_id=new_slot.pk, now=now)
+            return_place(slot_id=application.slot_id)
+        old_slot = application.slot
+        application.slot = new_slot
+        application.reschedule_count += 1
+        application.save(update_fields=["slot", "reschedule_count", "updated_at"])
+        ApplicationEvent.objects.create(
+            application=application,
+            from_status=application.status,
+            to_status=application.status,
+            actor=actor,
+            reason=f"rescheduled from {old_slot.local_start:%Y-%m-%d %H:%M} to {new_slot.local_start:%Y-%m-%d %H:%M}",
+        )
+    return application
+
+
+def check_reschedule(*, application: Application, now: dt.datetime) -> None:
+    """Once, while awaiting payment or booked, and no later than the day before the visit."""
+    if application.status not in (Status.PENDING_PAYMENT, Status.BOOKED):
+        raise RescheduleNotAllowed(_("Only an application awaiting payment or booked can be rescheduled."))
+    if application.reschedule_count >= 1:
+        raise RescheduleNotAllowed(_("The date of an application can be changed only once."))
+    today = now.astimezone(application.slot.office.tzinfo).date()
+    if application.slot.date <= today:
+        raise RescheduleNotAllowed(_("The date can be changed no later than the day before the visit."))

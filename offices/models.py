@@ -1,0 +1,129 @@
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Indonesia's three zones; no daylight saving. The label is shown with every time.
+TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+class TimeZoneChoices(models.TextChoices):
+    WIB = "Asia/Jakarta", _("WIB (UTC+7)")
+    WITA = "Asia/Makassar", _("WITA (UTC+8)")
+    WIT = "Asia/Jayapura", _("WIT (UTC+9)")
+
+
+class Region(models.Model):
+    """A Kantor Wilayah (regional division) of one province."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    province_code = models.CharField(_("province code"), max_length=2)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return self.name
+
+
+class Office(models.Model):
+    class Kind(models.TextChoices):
+        KANIM = "kanim", _("Kantor Imigrasi")
+        ULP = "ulp", _("Unit Layanan Paspor")
+        UKK = "ukk", _("Unit Kerja Kantor")
+        MPP = "mpp", _("Mal Pelayanan Publik")
+
+    class OfficeClass(models.TextChoices):
+        KHUSUS_TPI = "I_khusus_tpi", _("Kelas I Khusus TPI")
+        I_TPI = "I_tpi", _("Kelas I TPI")
+        II_TPI = "II_tpi", _("Kelas II TPI")
+        II_NON_TPI = "II_non_tpi", _("Kelas II Non-TPI")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    office_class = models.CharField(
+        _("class"), max_length=20, choices=OfficeClass.choices, blank=True
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent office"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outlets",
+        help_text=_("The Kanim an outlet (ULP, UKK, MPP) belongs to."),
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="offices"
+    )
+    city = models.CharField(_("city"), max_length=100)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    timezone = models.CharField(
+        _("time zone"), max_length=32, choices=TimeZoneChoices.choices, default=TimeZoneChoices.WIB
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Capacity evaluation (Kanwil's ask): staff (SDM) and counters (sarana prasarana).
+    staff_count = models.PositiveSmallIntegerField(_("staff"), default=0)
+    counter_count = models.PositiveSmallIntegerField(_("counters"), default=0)
+
+    class Meta:
+        ordering = ["region__name", "name"]
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def timezone_label(self) -> str:
+        return TIMEZONE_LABELS[self.timezone]
+
+
+class StaffMembership(models.Model):
+    """Which user works where: an office (officer, head), a region (Kanwil), or national."""
+
+    class Role(models.TextChoices):
+        OFFICER = "officer", _("Counter officer")
+        HEAD = "head", _("Office head")
+        REGIONAL = "regional", _("Regional division")
+        NATIONAL = "national", _("National (DJI)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.CheckConstraint(
+                name="membership_scope_matches_role",
+                condition=(
+                    models.Q(role__in=["officer", "head"], office__isnull=False, region__isnull=True)
+                    | models.Q(role="regional", office__isnull=True, region__isnull=False)
+                    | models.Q(role="national", office__isnull=True, region__isnull=True)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "office", "region"], name="unique_membership"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.office or self.region or 'DJI'}"

@@ -1,0 +1,28 @@
+from django.utils.translation import gettext_lazy as _
+
+from mpaspor.errors import DomainError
+
+
+class QuotaError(DomainError):
+    pass
+
+
+class SlotNotFound(QuotaError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("This session does not exist.")
+
+
+class SlotFull(QuotaError):
+    code = "slot_full"
+    default_message = _("This session is full. Please choose another session or date.")
+
+
+class NotOpenYet(QuotaError):
+    code = "not_open_yet"
+    default_message = _("Booking for this date has not opened yet.")
+
+
+class SlotInPast(QuotaError):
+    code = "slot_past"
+    default_message = _("This session has already started or is over.")

@@ -1,0 +1,177 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from offices.models import Office
+
+
+class Pool(models.TextChoices):
+    ONLINE = "online", _("Online")
+    PRIORITY = "priority", _("Priority (walk-in)")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class QuotaRule(models.Model):
+    """An office's regular session on one weekday, with its capacity per pool."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="quota_rules")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start_time = models.TimeField(_("start"))
+    end_time = models.TimeField(_("end"))
+    online_capacity = models.PositiveIntegerField(_("online places"), default=0)
+    priority_capacity = models.PositiveIntegerField(_("priority places"), default=0)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["office", "weekday", "start_time"]
+        verbose_name = _("quota rule")
+        verbose_name_plural = _("quota rules")
+        constraints = [
+            models.CheckConstraint(
+                name="quota_rule_start_before_end", condition=models.Q(start_time__lt=models.F("end_time"))
+            ),
+        ]
+
+
+class ServiceProgram(models.Model):
+    """A dated service programme (national Saturday service, a weekend mall lounge, ...)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="programs")
+    name = models.CharField(_("name"), max_length=150)
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    weekdays = models.JSONField(
+        _("weekdays"), default=list, blank=True, help_text=_("0 = Monday ... 6 = Sunday; empty = every day.")
+    )
+    allowed_kinds = models.JSONField(
+        _("application kinds accepted"), default=list, blank=True, help_text=_("Empty = every online kind.")
+    )
+    opens_on_holidays = models.BooleanField(_("open on holidays"), default=False)
+
+    class Meta:
+        ordering = ["office", "date_from"]
+        verbose_name = _("service programme")
+        verbose_name_plural = _("service programmes")
+
+    def __str__(self):
+        return self.name
+
+
+class ProgramSession(models.Model):
+    program = models.ForeignKey(ServiceProgram, on_delete=models.CASCADE, related_name="sessions")
+    start_time = models.TimeField(_("start"))
+    end_time = models.TimeField(_("end"))
+    online_capacity = models.PositiveIntegerField(_("online places"), default=0)
+    priority_capacity = models.PositiveIntegerField(_("priority places"), default=0)
+
+    class Meta:
+        ordering = ["program", "start_time"]
+
+
+class DateOverride(models.Model):
+    """One day of one office: closed with a reason, or its capacity changed."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="date_overrides")
+    date = models.DateField(_("date"))
+    closed = models.BooleanField(_("closed"), default=False)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    online_capacity = models.PositiveIntegerField(_("online places per session"), null=True, blank=True)
+    priority_capacity = models.PositiveIntegerField(_("priority places per session"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["office", "date"]
+        verbose_name = _("date override")
+        verbose_name_plural = _("date overrides")
+        constraints = [models.UniqueConstraint(fields=["office", "date"], name="one_override_per_office_day")]
+
+
+class ReleaseSchedule(models.Model):
+    """When an office's dates open for booking ("kuota dibuka"), in the office's time."""
+
+    class Kind(models.TextChoices):
+        ROLLING = "rolling", _("Rolling: each date N days before")
+        WEEKLY = "weekly", _("Weekly: the next week on a set weekday")
+        MONTHLY = "monthly", _("Monthly: the next month on a set day")
+
+    office = models.OneToOneField(Office, on_delete=models.CASCADE, related_name="release_schedule")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ROLLING)
+    days_before = models.PositiveSmallIntegerField(_("days before (rolling)"), default=14)
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY
+    )
+    day_of_month = models.PositiveSmallIntegerField(_("day of month (monthly)"), default=25)
+    release_time = models.TimeField(_("release time"), default="09:00")
+    horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=60)
+    priority_cutoff_minutes = models.PositiveSmallIntegerField(
+        _("priority places go online this many minutes before a session"), default=60
+    )
+
+    class Meta:
+        verbose_name = _("release schedule")
+        verbose_name_plural = _("release schedules")
+
+
+class Slot(models.Model):
+    """A session's places in one pool. `taken` is the only counter the claim touches."""
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="slots")
+    date = models.DateField(_("date"), help_text=_("In the office's time zone."))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    pool = models.CharField(_("pool"), max_length=10, choices=Pool.choices, default=Pool.ONLINE)
+    capacity = models.PositiveIntegerField(_("capacity"))
+    taken = models.PositiveIntegerField(_("places taken"), default=0)
+    opens_at = models.DateTimeField(_("opens at"))
+    program = models.ForeignKey(
+        ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots"
+    )
+    allowed_kinds = models.JSONField(_("application kinds accepted"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["office", "starts_at", "pool"]
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+        constraints = [
+            models.CheckConstraint(name="slot_taken_within_capacity", condition=models.Q(taken__lte=models.F("capacity"))),
+            models.UniqueConstraint(fields=["office", "starts_at", "pool"], name="one_slot_per_session_pool"),
+        ]
+        indexes = [models.Index(fields=["office", "date"])]
+
+    def __str__(self):
+        return f"{self.office} {self.date} {self.local_start:%H:%M} ({self.pool})"
+
+    @property
+    def available(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+    @property
+    def local_start(self):
+        return self.starts_at.astimezone(self.office.tzinfo)
+
+    @property
+    def local_end(self):
+        return self.ends_at.astimezone(self.office.tzinfo)
+
+
+class SlotDrift(models.Model):
+    """Recorded by the reconciliation when a slot's `taken` differs from its applications."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="drifts")
+    recorded_taken = models.IntegerField()
+    actual_taken = models.IntegerField()
+    detected_at = models.DateTimeField(auto_now_add=True)
+    corrected = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        verbose_name = _("slot drift")
+        verbose_name_plural = _("slot drifts")

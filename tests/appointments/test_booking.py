@@ -1,0 +1,183 @@
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from appointments.exceptions import (
+    DuplicateApplication,
+    InvalidInput,
+    KindNotAccepted,
+    TooManyApplicants,
+)
+from appointments.models import Application, ApplicationEvent, Status
+from appointments.services import book_application
+from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast
+from quotas.models import Slot
+from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data
+
+
+def book(account, slot, **overrides):
+    values = dict(
+        account=account,
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="electronic",
+        validity_years=10,
+        kind="new",
+    )
+    values.update(overrides)
+    return book_application(**values)
+
+
+def assert_nothing_stored(slot, before=0):
+    slot.refresh_from_db()
+    assert slot.taken == before
+    assert Application.objects.filter(slot=slot).count() == before
+
+
+@pytest.mark.django_db
+class TestBooking:
+    def test_books_a_place_pending_payment_with_fee_and_billing_code(self, applicant_user, slot):
+        application = book(applicant_user, slot, express=True)
+
+        slot.refresh_from_db()
+        assert slot.taken == 1
+        assert application.status == Status.PENDING_PAYMENT
+        assert application.amount == 950_000 + 1_000_000
+        assert len(application.billing_code) == 15 and application.billing_code.isdigit()
+        assert len(application.booking_code) == 10
+        window = application.payment_due_at - timezone.now()
+        assert dt.timedelta(minutes=119) < window <= dt.timedelta(minutes=120)
+        event = ApplicationEvent.objects.get(application=application)
+        assert (event.from_status, event.to_status, event.actor) == ("", Status.PENDING_PAYMENT, applicant_user)
+
+    def test_full_slot_refused(self, applicant_user, office):
+        full = SlotFactory(office=office, capacity=1)
+        ApplicationFactory(slot=full)
+        with pytest.raises(SlotFull):
+            book(applicant_user, full)
+        assert_nothing_stored(full, before=1)
+
+    def test_slot_not_open_yet_refused(self, applicant_user, office):
+        later = SlotFactory(office=office, opens_at=timezone.now() + dt.timedelta(minutes=1))
+        with pytest.raises(NotOpenYet):
+            book(applicant_user, later)
+        assert_nothing_stored(later)
+
+    def test_slot_in_past_refused(self, applicant_user, office):
+        started = timezone.now() - dt.timedelta(minutes=5)
+        past = SlotFactory(office=office, starts_at=started, ends_at=started + dt.timedelta(hours=2))
+        with pytest.raises(SlotInPast):
+            book(applicant_user, past)
+        assert_nothing_stored(past)
+
+    @pytest.mark.parametrize(
+        "nik_change",
+        [
+            lambda nik: nik[:15],  # 15 digits
+            lambda nik: nik[:15] + "x",  # not a digit
+            lambda nik: "99" + nik[2:],  # no such province
+            lambda nik: nik[:6] + "18" + nik[8:],  # day does not match the birth date
+            lambda nik: nik[:6] + "57" + nik[8:],  # woman's day (+40) for a man
+            lambda nik: nik[:12] + "0000",  # serial 0000
+        ],
+    )
+    def test_invalid_nik_refused(self, applicant_user, slot, nik_change):
+        person = applicant_data()
+        with pytest.raises(InvalidInput) as refusal:
+            book(applicant_user, slot, applicant=applicant_data(nik=nik_change(person.nik)))
+        assert refusal.value.field == "nik"
+        assert_nothing_stored(slot)
+
+    def test_woman_nik_has_day_plus_forty(self, applicant_user, slot):
+        woman = applicant_data(birth_date=dt.date(1992, 3, 9), sex="F")
+        assert woman.nik[6:12] == "490392"
+        assert book(applicant_user, slot, applicant=woman).sex == "F"
+
+    def test_nik_with_active_application_refused(self, applicant_user, slot, office):
+        person = applicant_data()
+        book(applicant_user, slot, applicant=person)
+        other_slot = SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(hours=2))
+        with pytest.raises(DuplicateApplication):
+            book(UserFactory(), other_slot, applicant=person)
+        assert_nothing_stored(other_slot)
+
+    def test_nik_may_book_again_after_cancellation(self, applicant_user, slot):
+        person = applicant_data()
+        ApplicationFactory(slot=slot, nik=person.nik, status=Status.CANCELLED)
+        assert book(applicant_user, slot, applicant=person).nik == person.nik
+
+    def test_sixth_active_applicant_on_one_account_refused(self, applicant_user, office):
+        slot = SlotFactory(office=office, capacity=20)
+        for _ in range(5):
+            book(applicant_user, slot)
+        with pytest.raises(TooManyApplicants):
+            book(applicant_user, slot)
+        assert_nothing_stored(slot, before=5)
+
+    @pytest.mark.parametrize("kind", ["lost", "damaged", "data_change"])
+    def test_counter_only_kind_refused_online(self, applicant_user, slot, kind):
+        with pytest.raises(InvalidInput) as refusal:
+            book(applicant_user, slot, kind=kind)
+        assert refusal.value.field == "application_kind"
+        assert_nothing_stored(slot)
+
+    def test_ten_years_under_17_refused(self, applicant_user, slot):
+        teenager = applicant_data(birth_date=slot.date.replace(year=slot.date.year - 16))
+        with pytest.raises(InvalidInput) as refusal:
+            book(applicant_user, slot, applicant=teenager, validity_years=10)
+        assert refusal.value.field == "validity_years"
+        assert_nothing_stored(slot)
+        assert book(applicant_user, slot, applicant=teenager, validity_years=5).validity_years == 5
+
+    def test_kind_not_accepted_by_slot_refused(self, applicant_user, office):
+        saturday = SlotFactory(office=office, allowed_kinds=["new", "replacement_expired"])
+        with pytest.raises(KindNotAccepted):
+            book(applicant_user, saturday, kind="replacement_full")
+        assert_nothing_stored(saturday)
+
+    def test_full_slot_gives_back_overdue_holds_first(self, applicant_user, office):
+        full = SlotFactory(office=office, capacity=1)
+        hold = ApplicationFactory(
+            slot=full, status=Status.PENDING_PAYMENT, payment_due_at=timezone.now() - dt.timedelta(seconds=1)
+        )
+        application = book(applicant_user, full)
+
+        hold.refresh_from_db()
+        full.refresh_from_db()
+        assert hold.status == Status.EXPIRED
+        assert application.status == Status.PENDING_PAYMENT
+        assert full.taken == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_bookings_for_ten_places_give_exactly_ten(office):
+    slot = SlotFactory(office=office, capacity=10)
+    accounts = [UserFactory() for _ in range(50)]
+    start = threading.Barrier(50)
+    outcomes = []
+
+    def attempt(account):
+        try:
+            start.wait()
+            book(account, slot)
+            outcomes.append("booked")
+        except SlotFull:
+            outcomes.append("full")
+        except Exception as exc:  # any other error is a failure of the test
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(a,)) for a in accounts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(set(outcomes)) == ["booked", "full"]
+    assert outcomes.count("booked") == 10
+    assert Application.objects.filter(slot=slot).count() == 10
+    assert Slot.objects.get(pk=slot.pk).taken == 10
