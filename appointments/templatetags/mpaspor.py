@@ -23,8 +23,9 @@ def rupiah(amount) -> str:
 
 @register.filter
 def in_zone(value: dt.datetime, office) -> dt.datetime:
-    """The moment as the office's wall-clock time."""
-    return value.astimezone(office.tzinfo) if value else value
+    """The moment as the office's wall-clock time, naive on purpose: Django's `date` filter
+    would otherwise convert an aware value to the site's zone (WIB) before formatting."""
+    return value.astimezone(office.tzinfo).replace(tzinfo=None) if value else value
 
 
 @register.simple_tag

@@ -29,7 +29,7 @@ def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutb
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "id"
     screenshot("01-home")
-    page.get_by_role("link", name="Mulai booking").click()
+    page.get_by_role("button", name="Mulai booking").click()
 
     expect_heading(page, "Pilih kantor")
     screenshot("02-offices")
