@@ -94,7 +94,7 @@ def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutb
     assert Slot.objects.get(pk=slot.pk).taken == 1
     screenshot("08-confirmation")
 
-    page.get_by_role("link", name="Pengajuan saya").first.click()
+    page.get_by_role("link", name="Permohonan saya").first.click()
     screenshot("09-my-applications")
     assert page.get_by_text(application.booking_code).is_visible()
 
