@@ -32,6 +32,16 @@ def can_cancel(application: Application, *, now: dt.datetime | None = None) -> b
     return application.status in CANCELLABLE_STATUSES and application.slot.starts_at > now
 
 
+def slot_state(slot: Slot, *, now: dt.datetime | None = None) -> str:
+    """What the booking form can say up front; the claim decides for real."""
+    now = now or timezone.now()
+    if slot.starts_at <= now:
+        return DayState.PAST
+    if slot.opens_at > now:
+        return DayState.NOT_OPEN
+    return DayState.FREE if slot.taken < slot.capacity else DayState.FULL
+
+
 def bookable_slot(*, slot_id: int) -> Slot | None:
     return Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE).select_related("office__region").first()
 

@@ -87,7 +87,11 @@ def book(request, slot_id: int):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             return redirect("appointments:confirmation", booking_code=application.booking_code)
-    return render(request, "appointments/book.html", {"form": form, "slot": slot, "office": slot.office})
+    return render(
+        request,
+        "appointments/book.html",
+        {"form": form, "slot": slot, "office": slot.office, "slot_state": selectors.slot_state(slot), "DayState": DayState},
+    )
 
 
 def _own_application(request, booking_code: str):

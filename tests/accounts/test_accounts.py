@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.exceptions import CodeExpired, InvalidCode, ResendTooSoon, TooManyAttempts
 from accounts.models import EmailVerificationCode, User
-from tests.factories import SlotFactory, UserFactory
+from tests.factories import UserFactory
 
 PASSWORD = "Rahasia-Kuat-123"
 SIGNUP = {

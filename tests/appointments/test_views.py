@@ -159,6 +159,7 @@ class TestBooking:
 
     def test_full_slot_is_a_form_error_and_stores_nothing(self, user_client, office):
         slot = SlotFactory(office=office, capacity=1, taken=1)
+        assert "Sesi ini sudah penuh" in user_client.get(reverse("appointments:book", args=[slot.pk])).content.decode()
         response = user_client.post(reverse("appointments:book", args=[slot.pk]), form_data())
         assert "Sesi ini sudah penuh" in " ".join(response.context["form"].non_field_errors())
         slot.refresh_from_db()
