@@ -68,6 +68,11 @@ class MonthCalendar:
     def has_free_day(self) -> bool:
         return any(day and day.state == DayState.FREE for week in self.weeks for day in week)
 
+    @property
+    def has_bookable_day(self) -> bool:
+        """A day free now or opening later."""
+        return any(day and day.state in (DayState.FREE, DayState.NOT_OPEN) for week in self.weeks for day in week)
+
 
 MONTHS_AHEAD = 3
 

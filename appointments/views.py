@@ -44,6 +44,11 @@ def office_calendar(request, code: str):
     except ValueError:
         year, month = today.year, today.month
     month_view = selectors.month_calendar(office=office, year=year, month=month)
+    if "month" not in request.GET and not month_view.has_bookable_day and month_view.next_month:
+        # Late in a month nothing may be left: open on the next month instead of a grey page.
+        next_view = selectors.month_calendar(office=office, year=month_view.next_month.year, month=month_view.next_month.month)
+        if next_view.has_bookable_day:
+            month_view = next_view
     return render(request, "appointments/calendar.html", {"office": office, "cal": month_view, "DayState": DayState})
 
 

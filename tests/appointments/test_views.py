@@ -94,6 +94,15 @@ class TestBrowsing:
             assert response.context["cal"].previous_month is None
         assert client.get(url, {"month": "2999-01"}).context["cal"].next_month is None
 
+    def test_calendar_opens_on_the_first_month_with_bookable_days(self, client, office):
+        today = timezone.now().astimezone(office.tzinfo).date()
+        next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        starts = dt.datetime.combine(next_month + dt.timedelta(days=9), dt.time(8), tzinfo=office.tzinfo)
+        SlotFactory(office=office, starts_at=starts, date=starts.date())
+        url = reverse("appointments:calendar", args=[office.code])
+        assert client.get(url).context["cal"].month == next_month
+        assert client.get(url, {"month": f"{today:%Y-%m}"}).context["cal"].month == today.replace(day=1)
+
     def test_unknown_office_and_bad_date_are_404(self, client, office):
         assert client.get(reverse("appointments:calendar", args=["nope"])).status_code == 404
         assert client.get(reverse("appointments:day", args=[office.code, "2026-02-31"])).status_code == 404
