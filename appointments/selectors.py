@@ -10,7 +10,7 @@ from offices.models import Office
 from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
-from .models import ACTIVE_STATUSES, Application, Status
+from .models import ACTIVE_STATUSES, Application, Fee, Status
 
 CANCELLABLE_STATUSES = (Status.PENDING_PAYMENT, Status.BOOKED)
 
@@ -120,3 +120,11 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 def active_applicant_count(*, account) -> int:
     return Application.objects.filter(account=account, status__in=ACTIVE_STATUSES).values("nik").distinct().count()
+
+
+def fees_in_force(*, on: dt.date) -> dict[str, int]:
+    """Each fee item's amount in force on a date (the fee table is data, edited by staff)."""
+    fees: dict[str, int] = {}
+    for item, amount in Fee.objects.filter(effective_from__lte=on).order_by("item", "-effective_from").values_list("item", "amount"):
+        fees.setdefault(item, amount)
+    return fees

@@ -75,7 +75,7 @@ def book(request, slot_id: int):
         raise Http404(_("This session does not exist."))
     initial = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic",
                "validity_years": 10, "application_kind": "new"}
-    form = ApplicationForm(request.POST or None, initial=initial)
+    form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
     if request.method == "POST" and form.is_valid():
         try:
             application = services.book_application(

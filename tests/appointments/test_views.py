@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import Application, Status
+from appointments.models import Application, Fee, Status
 from appointments.nik import build_nik
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, OfficeFactory, RegionFactory, SlotFactory, UserFactory
@@ -132,6 +132,10 @@ class TestBooking:
         assert response.context["form"].initial["full_name"] == applicant_user.full_name
         page = response.content.decode()
         assert "WIB" in page and "Penggantian: hilang" not in page  # counter-only kinds are not offered
+        # Prices come from the fee table, not from the code.
+        assert "Elektronik (e-paspor): Rp650.000 / Rp950.000" in page and "+Rp1.000.000" in page
+        Fee.objects.create(item="express", amount=1_250_000, effective_from=dt.date(2025, 1, 1))
+        assert "+Rp1.250.000" in user_client.get(reverse("appointments:book", args=[slot.pk])).content.decode()
 
     def test_post_books_and_redirects_to_the_confirmation(self, user_client, slot, applicant_user):
         response = user_client.post(reverse("appointments:book", args=[slot.pk]), form_data(express="on"))
