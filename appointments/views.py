@@ -18,6 +18,7 @@ from quotas.selectors import DayState
 
 from . import selectors, services
 from .forms import ApplicationForm
+from .models import ACTIVE_STATUSES
 
 
 def home(request):
@@ -112,7 +113,13 @@ def confirmation(request, booking_code: str):
     return render(
         request,
         "appointments/confirmation.html",
-        {"application": application, "office": application.slot.office, "can_cancel": selectors.can_cancel(application)},
+        {
+            "application": application,
+            "office": application.slot.office,
+            "can_cancel": selectors.can_cancel(application),
+            # A cancelled or expired booking's QR code must not get anyone through the door.
+            "show_qr": application.status in ACTIVE_STATUSES,
+        },
     )
 
 

@@ -213,6 +213,12 @@ class TestConfirmationAndList:
         assert f"{due:%H:%M} WIB" in page
         assert application.nik not in page and application.masked_nik in page
 
+    def test_a_cancelled_booking_shows_no_qr_code(self, user_client, application):
+        application.status = Status.CANCELLED
+        application.save()
+        page = user_client.get(reverse("appointments:confirmation", args=[application.booking_code])).content.decode()
+        assert application.booking_code in page and "data:image/svg+xml" not in page
+
     def test_english_amount_uses_commas(self, user_client, application):
         user_client.post(reverse("set_language"), {"language": "en", "next": "/"})
         page = user_client.get(reverse("appointments:confirmation", args=[application.booking_code])).content.decode()
