@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models import Avg as _Avg
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -177,10 +177,10 @@ def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date
 
     per_office = {
         row["office_id"]: row
-        for row in rows.values("office_id").annotate(
-            **sums,
-            weekend_taken=Sum("online_taken", filter=Q(is_weekend=True), default=0)
-            + Sum("priority_taken", filter=Q(is_weekend=True), default=0),
+        # Filtered counts first: in the second annotate the field names mean the sums.
+        for row in rows.values("office_id")
+        .annotate(
+            weekend_taken=Sum(F("online_taken") + F("priority_taken"), filter=Q(is_weekend=True), default=0),
             open_days=Count("id", filter=open_day),
             open_saturdays=Count("id", filter=open_day & Q(date__iso_week_day=6)),
             open_sundays=Count("id", filter=open_day & Q(date__iso_week_day=7)),
@@ -190,6 +190,7 @@ def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date
             lead_days=Count("id", filter=Q(lead_time_days__isnull=False)),
             computed_at=Max("computed_at"),
         )
+        .annotate(**sums)
     }
     saturdays, sundays = _weekend_dates(date_from, date_to)
     per_counter = report.per_counter_assumption
@@ -219,7 +220,7 @@ def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date
                 "staff": office.staff_count,
                 "counters": office.counter_count,
                 "open_days": values["open_days"],
-                "served_per_counter_day": _ratio(values["checked_in"] + values["walk_ins"], office.counter_count * values["open_days"])
+                "served_per_counter_day": _ratio(values["checked_in"], office.counter_count * values["open_days"])
                 if office.counter_count
                 else None,
                 "offered_per_open_day": offered_per_day,
@@ -246,13 +247,14 @@ def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date
     for day in (
         rows.values("date")
         .annotate(
-            **sums,
             open_offices=Count("id", filter=open_day),
-            sellout_minutes=_Avg("sellout_minutes"),
-            lead_time_days=_Avg("lead_time_days"),
+            avg_sellout=_Avg("sellout_minutes"),
+            avg_lead=_Avg("lead_time_days"),
         )
+        .annotate(**sums)
         .order_by("date")
     ):
+        day["sellout_minutes"], day["lead_time_days"] = day.pop("avg_sellout"), day.pop("avg_lead")
         is_weekend = day["date"].weekday() >= 5
         part = weekparts[is_weekend]
         part["open_days"] += 1 if day["open_offices"] else 0

@@ -30,6 +30,15 @@ def session(office, day, hour, capacity, opens_at, pool="online"):
 _account = None
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """The manifest storage of production needs collectstatic; pages in tests don't."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def application(slot, status, created_at, *, paid=False, checked_in=False, **extra):
     global _account
     if _account is None or not type(_account).objects.filter(pk=_account.pk).exists():
