@@ -33,6 +33,10 @@ class OfficeDay(models.Model):
         _("days to the first free date"), null=True, blank=True,
         help_text=_("Seen at the end of this date (or now, for today); empty when nothing was free in the horizon."),
     )
+    nothing_free = models.BooleanField(
+        _("nothing free to book"), default=False,
+        help_text=_("At the end of this date (or now, for today) no released date in the horizon had a free place."),
+    )
     searches = models.PositiveIntegerField(_("availability searches"), default=0)
     searches_unmet = models.PositiveIntegerField(_("searches that found nothing free"), default=0)
     computed_at = models.DateTimeField(_("computed at"))

@@ -49,6 +49,7 @@ SUMMARY_COLUMNS = [
     Column("sold_out_days", _("Days sold out")),
     Column("avg_sellout_minutes", _("Average minutes from release to sell-out"), "dec"),
     Column("avg_lead_time_days", _("Average days to the first free date"), "dec"),
+    Column("nothing_free_days", _("Days with nothing free to book")),
     Column("searches", _("Availability searches")),
     Column("searches_unmet", _("Searches that found nothing free")),
     Column("unmet_share", _("Unmet demand"), "pct"),
@@ -188,13 +189,14 @@ def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date
             avg_sellout_minutes=_Avg("sellout_minutes"),
             avg_lead_time_days=_Avg("lead_time_days"),
             lead_days=Count("id", filter=Q(lead_time_days__isnull=False)),
+            nothing_free_days=Count("id", filter=Q(nothing_free=True)),
             computed_at=Max("computed_at"),
         )
         .annotate(**sums)
     }
     saturdays, sundays = _weekend_dates(date_from, date_to)
     per_counter = report.per_counter_assumption
-    total_keys = SUM_FIELDS + ("weekend_taken", "open_days", "sold_out_days", "lead_days")
+    total_keys = SUM_FIELDS + ("weekend_taken", "open_days", "sold_out_days", "lead_days", "nothing_free_days")
     totals = dict.fromkeys(total_keys, 0)
     for office in offices:
         values = per_office.get(office.pk)

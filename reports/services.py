@@ -30,7 +30,7 @@ SEEN_AT_COUNTER = (Status.CHECKED_IN, Status.IN_PROCESS, Status.APPROVED, Status
 FIGURE_FIELDS = (
     "is_weekend", "online_offered", "priority_offered", "online_taken", "priority_taken", "booked", "paid",
     "expired_unpaid", "cancelled", "checked_in", "no_show", "walk_ins", "released_at", "sold_out_at",
-    "sellout_minutes", "lead_time_days", "searches", "searches_unmet", "computed_at",
+    "sellout_minutes", "lead_time_days", "nothing_free", "searches", "searches_unmet", "computed_at",
 )
 
 
@@ -140,7 +140,9 @@ def refresh_office_days(
     objects = []
     for (office_id, day), values in rows.items():
         values["is_weekend"] = day.weekday() >= 5
-        values["lead_time_days"] = _lead_time(day, states.get(office_id, {}), ZoneInfo(timezones[office_id]), now)
+        tz = ZoneInfo(timezones[office_id])
+        values["lead_time_days"] = _lead_time(day, states.get(office_id, {}), tz, now)
+        values["nothing_free"] = values["lead_time_days"] is None and day <= now.astimezone(tz).date()
         values["computed_at"] = now
         objects.append(OfficeDay(**values))
 

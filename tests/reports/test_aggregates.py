@@ -32,7 +32,7 @@ def test_monday_figures_equal_hand_counts(world):
     assert row["sold_out_at"] == dt.datetime(2026, 2, 25, 2, 40, tzinfo=dt.UTC)
     assert row["sellout_minutes"] == 40
     # At the end of 2 March the first date released and not sold out was Saturday 7 March.
-    assert row["lead_time_days"] == 5
+    assert row["lead_time_days"] == 5 and row["nothing_free"] is False
     assert (row["searches"], row["searches_unmet"]) == (3, 2)
 
 
@@ -41,7 +41,7 @@ def test_saturday_is_weekend_and_never_sold_out(world):
     assert row["is_weekend"] is True
     assert (row["online_offered"], row["online_taken"], row["booked"], row["checked_in"]) == (4, 2, 2, 2)
     assert row["sold_out_at"] is None and row["sellout_minutes"] is None
-    assert row["lead_time_days"] is None  # nothing later is offered
+    assert row["lead_time_days"] is None and row["nothing_free"] is True  # nothing later is offered
     assert OfficeDay.objects.filter(office=world["malang"]).count() == 0
 
 
