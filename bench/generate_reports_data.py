@@ -117,43 +117,45 @@ def main() -> None:
     now = dt.datetime.now(dt.UTC)
 
     # Sessions: weekdays 08:00 and 13:00 online plus a priority session; Saturdays (where
-    # the office serves) one online session. Capacities scaled to the wanted volume.
-    open_weekdays = sum(1 for n in range(args.days) if (first_day + dt.timedelta(days=n)).weekday() < 5)
-    base_daily = sum(o[3] + o[4] for o in OFFICES) * open_weekdays
-    scale = args.applications / base_daily / 0.9  # a little over; trimmed below
-    slots = []
-    for office, (_c, _n, _ci, online, priority, _co, _st, saturday, demand) in zip(offices, OFFICES, strict=True):
-        for n in range(args.days):
-            day = first_day + dt.timedelta(days=n)
-            release = dt.datetime.combine(day - dt.timedelta(days=14), dt.time(9), tzinfo=WIB)
-            sessions = []
-            if day.weekday() < 5:
-                half = max(round(online * scale / 2), 1)
-                sessions = [(8, half, "online"), (13, half, "online"), (8, max(round(priority * scale), 1), "priority")]
-            elif day.weekday() == 5 and saturday:
-                sessions = [(8, max(round(online * scale / 2), 1), "online")]
-            for hour, capacity, pool in sessions:
-                starts = dt.datetime.combine(day, dt.time(hour), tzinfo=WIB)
-                slots.append(Slot(office=office, date=day, starts_at=starts, ends_at=starts + dt.timedelta(hours=4),
-                                  pool=pool, capacity=capacity, taken=0, opens_at=release))
-    Slot.objects.bulk_create(slots, batch_size=5000)
-    print(f"{len(offices)} offices, {len(slots)} sessions ({time.monotonic() - started:.1f}s)")
-
-    # Applications per session: busy offices fill up (and fast), quiet ones don't.
+    # the office serves) one online session. Capacities are scaled so that the plan below
+    # comes out near the wanted volume; the last few applications are then added or removed
+    # at random sessions.
     demand_of = {office.pk: o[8] for office, o in zip(offices, OFFICES, strict=True)}
-    plan = []  # (slot, kept, gave_back)
-    for slot in slots:
-        wanted = slot.capacity * demand_of[slot.office_id] * rng.uniform(0.75, 1.25)
-        if slot.pool == "priority":
-            wanted *= 0.8
-        kept = min(slot.capacity, round(wanted)) if slot.opens_at <= now else 0  # not released yet
-        gave_back = round(kept * 0.1) if slot.pool == "online" else 0
-        plan.append([slot, kept, gave_back])
-    # Scale every session alike to the exact number asked for (never trim one office away).
-    total = sum(k + g for _s, k, g in plan)
-    ratio = min(args.applications / total, 1.0)
-    for entry in plan:
-        entry[1], entry[2] = int(entry[1] * ratio), int(entry[2] * ratio)
+
+    def build(scale: float, seed: int):
+        plan_rng = random.Random(seed)
+        slots, plan = [], []  # plan: [slot, applications that kept their place, that gave it back]
+        for office, (_c, _n, _ci, online, priority, _co, _st, saturday, _d) in zip(offices, OFFICES, strict=True):
+            for n in range(args.days):
+                day = first_day + dt.timedelta(days=n)
+                release = dt.datetime.combine(day - dt.timedelta(days=14), dt.time(9), tzinfo=WIB)
+                sessions = []
+                if day.weekday() < 5:
+                    half = max(round(online * scale / 2), 1)
+                    sessions = [(8, half, "online"), (13, half, "online"), (8, max(round(priority * scale), 1), "priority")]
+                elif day.weekday() == 5 and saturday:
+                    sessions = [(8, max(round(online * scale / 2), 1), "online")]
+                for hour, capacity, pool in sessions:
+                    starts = dt.datetime.combine(day, dt.time(hour), tzinfo=WIB)
+                    slot = Slot(office=office, date=day, starts_at=starts, ends_at=starts + dt.timedelta(hours=4),
+                                pool=pool, capacity=capacity, taken=0, opens_at=release)
+                    # Busy offices fill up (and fast), quiet ones don't.
+                    wanted = capacity * demand_of[office.pk] * plan_rng.uniform(0.75, 1.25)
+                    if pool == "priority":
+                        wanted *= 0.8
+                    kept = min(capacity, round(wanted)) if release <= now else 0  # not released yet
+                    gave_back = round(kept * 0.1) if pool == "online" else 0
+                    slots.append(slot)
+                    plan.append([slot, kept, gave_back])
+        return slots, plan
+
+    open_weekdays = sum(1 for n in range(args.days) if (first_day + dt.timedelta(days=n)).weekday() < 5)
+    scale = args.applications / (sum(o[3] + o[4] for o in OFFICES) * open_weekdays)
+    for _ in range(3):
+        slots, plan = build(scale, args.seed)
+        total = sum(k + g for _s, k, g in plan)
+        scale *= args.applications / total
+    slots, plan = build(scale, args.seed)
     missing = args.applications - sum(k + g for _s, k, g in plan)
     open_entries = [e for e in plan if e[0].opens_at <= now]
     while missing > 0:
@@ -163,6 +165,16 @@ def main() -> None:
         else:
             entry[2] += 1
         missing -= 1
+    while missing < 0:
+        entry = rng.choice(open_entries)
+        if entry[2]:
+            entry[2] -= 1
+            missing += 1
+        elif entry[1]:
+            entry[1] -= 1
+            missing += 1
+    Slot.objects.bulk_create(slots, batch_size=5000)
+    print(f"{len(offices)} offices, {len(slots)} sessions ({time.monotonic() - started:.1f}s)")
 
     serial = 0
     written = 0
