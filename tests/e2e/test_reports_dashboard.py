@@ -3,7 +3,8 @@
 import pytest
 from openpyxl import load_workbook
 
-from tests.reports.conftest import _plain_static_storage, regional_jatim, world  # noqa: F401 (fixtures)
+from tests.e2e.conftest import log_in
+from tests.reports.conftest import regional_jatim, world  # noqa: F401 (fixtures)
 
 
 @pytest.mark.e2e
@@ -22,12 +23,7 @@ def test_regional_user_reads_the_month_and_downloads_the_xlsx(page, screenshot, 
     )
     page.on("pageerror", lambda error: problems.append(str(error)))
 
-    # The site login (e-mail in the field named "username"). Not conftest.log_in: its
-    # "form button[type=submit]" matches the header's language switch first.
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", regional_jatim.email)
-    page.fill("input[name=password]", "Rahasia-Kuat-123")
-    page.click("main form button[type=submit]")
+    log_in(page, email=regional_jatim.email)  # the site login: e-mail in the field "username"
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
     page.goto("/reports/")
     assert page.locator("h1").inner_text() == "Laporan"

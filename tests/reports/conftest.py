@@ -10,7 +10,7 @@ from appointments.models import Application, Status
 from offices.models import StaffMembership
 from quotas.services import flush_search_counts, record_availability_search
 from reports.services import refresh_office_days
-from tests.factories import ApplicationFactory, OfficeFactory, RegionFactory, SlotFactory, StaffMembershipFactory, UserFactory
+from tests.factories import ApplicationFactory, OfficeFactory, RegionFactory, SlotFactory, StaffMembershipFactory
 
 UTC = dt.UTC
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -27,24 +27,9 @@ def session(office, day, hour, capacity, opens_at, pool="online"):
     )
 
 
-_account = None
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """The manifest storage of production needs collectstatic; pages in tests don't."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def application(slot, status, created_at, *, paid=False, checked_in=False, **extra):
-    global _account
-    if _account is None or not type(_account).objects.filter(pk=_account.pk).exists():
-        _account = UserFactory(email="pemohon-laporan@example.com")  # one account: hashing is slow
     app = ApplicationFactory(
-        slot=slot, status=status, account=_account,
+        slot=slot, status=status,
         paid_at=created_at + dt.timedelta(minutes=15) if paid else None,
         checked_in_at=dt.datetime.combine(slot.date, dt.time(8, 30), tzinfo=WIB) if checked_in else None,
         **extra,
