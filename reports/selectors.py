@@ -85,7 +85,7 @@ WEEKPART_COLUMNS = [
 
 CAPACITY_COLUMNS = [
     Column("office", _("Office"), "text"),
-    Column("staff", _("Staff")),
+    Column("staff", _("Staff members")),
     Column("counters", _("Counters")),
     Column("open_days", _("Days with sessions")),
     Column("served_per_counter_day", _("Applications served per counter per day"), "dec"),
@@ -141,10 +141,13 @@ class Report:
     per_counter_assumption: int = 0
 
     def chart_data(self) -> dict:
+        """Every day of the range on the time axis; a day without a row had no sessions: 0."""
+        by_date = {row["date"]: row for row in self.daily}
+        days = [(self.date_from + dt.timedelta(days=n)).isoformat() for n in range((self.date_to - self.date_from).days + 1)]
         return {
-            "labels": [row["date"] for row in self.daily],
-            "offered": [row["online_offered"] for row in self.daily],
-            "taken": [row["online_taken"] for row in self.daily],
+            "labels": days,
+            "offered": [by_date[day]["online_offered"] if day in by_date else 0 for day in days],
+            "taken": [by_date[day]["online_taken"] if day in by_date else 0 for day in days],
             "weekparts": {
                 "labels": [str(row["part"]) for row in self.weekparts],
                 "offered": [row["online_offered"] for row in self.weekparts],

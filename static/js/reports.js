@@ -16,7 +16,7 @@
       maintainAspectRatio: false,
       animation: false,
       plugins: { legend: { position: "bottom" } },
-      scales: { y: { beginAtZero: true } }
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
     };
 
     var quota = document.getElementById("chart-quota");

@@ -3,13 +3,13 @@
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.reports.conftest import regional_jatim, world  # noqa: F401 (fixtures)
 
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_regional_user_reads_the_month_and_downloads_the_xlsx(page, screenshot, regional_jatim, tmp_path):
+def test_regional_user_reads_the_month_and_downloads_the_xlsx(page, screenshot, regional_jatim, tmp_path, request):
     problems = []
     # Script errors and CSP violations show as console errors; failed loads are checked by
     # status below (the browser's own favicon.ico request is the only 404 allowed).
@@ -46,6 +46,7 @@ def test_regional_user_reads_the_month_and_downloads_the_xlsx(page, screenshot, 
     summary = page.locator("#table-0 tbody tr").filter(has_text="Kanim Surabaya")
     assert "77,8 %" in summary.inner_text()
     screenshot("dashboard")
+    page.locator(".report-charts").screenshot(path=str(ARTIFACTS / f"{request.node.name}-charts.png"))
 
     with page.expect_download() as download_info:
         page.click("#download-xlsx")

@@ -6,7 +6,7 @@ from appointments.models import Status
 from quotas.services import flush_search_counts, record_availability_search
 from reports.models import OfficeDay
 from reports.services import refresh_office_days, refresh_recent_office_days
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, SlotFactory
 
 from .conftest import NOW
 
@@ -83,7 +83,12 @@ def test_nightly_task_is_scheduled_and_runs(world, settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["reports-office-days-nightly"]
     assert entry["task"] == refresh_recent_office_days_task.name
-    assert refresh_recent_office_days_task.delay(days_back=1).get() >= 0
+    malang = world["malang"]
+    yesterday = dt.datetime.now(malang.tzinfo).date() - dt.timedelta(days=1)
+    starts = dt.datetime.combine(yesterday, dt.time(8), tzinfo=malang.tzinfo)
+    SlotFactory(office=malang, date=yesterday, starts_at=starts, ends_at=starts + dt.timedelta(hours=2), capacity=7)
+    assert refresh_recent_office_days_task.delay(days_back=1).get() >= 1
+    assert figures(malang, yesterday)["online_offered"] == 7
 
 
 def test_recent_refresh_flushes_searches_first(world):

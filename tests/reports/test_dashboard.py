@@ -69,8 +69,10 @@ def test_one_office_can_be_chosen_and_charts_get_their_data(client, regional_jat
     html = response.content.decode()
     assert 'id="report-chart-data"' in html and "<canvas" in html
     data = response.context["chart_data"]
-    assert data["labels"] == ["2026-03-02", "2026-03-07"]
-    assert (data["offered"], data["taken"]) == ([5, 4], [5, 2])
+    assert len(data["labels"]) == 31 and data["labels"][0] == "2026-03-01"
+    shown = {day: (offered, taken) for day, offered, taken in zip(data["labels"], data["offered"], data["taken"])
+             if offered}
+    assert shown == {"2026-03-02": (5, 5), "2026-03-07": (4, 2)}
     assert (data["weekparts"]["offered"], data["weekparts"]["taken"]) == ([5, 4], [5, 2])
     assert "<script>" not in html  # CSP: data only in json_script, code only in static files
 
