@@ -28,17 +28,17 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 
 OFFICES = [
     # code, name, city, online places a weekday, priority places, counters, staff, Saturday service, demand
-    ("kanim-surabaya", "Kantor Imigrasi Surabaya", "Surabaya", 200, 30, 8, 60, True, 1.35),
-    ("kanim-tanjung-perak", "Kantor Imigrasi Tanjung Perak", "Surabaya", 180, 25, 7, 55, True, 1.3),
-    ("kanim-malang", "Kantor Imigrasi Malang", "Malang", 150, 20, 6, 45, False, 1.2),
-    ("kanim-jember", "Kantor Imigrasi Jember", "Jember", 120, 15, 5, 35, False, 1.0),
-    ("kanim-kediri", "Kantor Imigrasi Kediri", "Kediri", 100, 15, 4, 30, True, 1.1),
-    ("kanim-blitar", "Kantor Imigrasi Blitar", "Blitar", 80, 10, 3, 24, False, 0.8),
-    ("kanim-madiun", "Kantor Imigrasi Madiun", "Madiun", 90, 12, 4, 26, False, 0.9),
-    ("kanim-ponorogo", "Kantor Imigrasi Ponorogo", "Ponorogo", 70, 10, 3, 20, False, 0.7),
-    ("kanim-pamekasan", "Kantor Imigrasi Pamekasan", "Pamekasan", 60, 10, 3, 18, False, 0.6),
-    ("ulp-sidoarjo", "ULP Sidoarjo", "Sidoarjo", 100, 10, 4, 20, True, 1.25),
-    ("ukk-bojonegoro", "UKK Bojonegoro", "Bojonegoro", 50, 5, 2, 10, False, 0.9),
+    ("kanim-surabaya", "Kantor Imigrasi Surabaya", "Surabaya", 200, 30, 12, 60, True, 1.35),
+    ("kanim-tanjung-perak", "Kantor Imigrasi Tanjung Perak", "Surabaya", 180, 25, 11, 55, True, 1.3),
+    ("kanim-malang", "Kantor Imigrasi Malang", "Malang", 150, 20, 9, 45, False, 1.2),
+    ("kanim-jember", "Kantor Imigrasi Jember", "Jember", 120, 15, 7, 35, False, 1.0),
+    ("kanim-kediri", "Kantor Imigrasi Kediri", "Kediri", 100, 15, 6, 30, True, 1.1),
+    ("kanim-blitar", "Kantor Imigrasi Blitar", "Blitar", 80, 10, 5, 24, False, 0.8),
+    ("kanim-madiun", "Kantor Imigrasi Madiun", "Madiun", 90, 12, 5, 26, False, 0.9),
+    ("kanim-ponorogo", "Kantor Imigrasi Ponorogo", "Ponorogo", 70, 10, 4, 20, False, 0.7),
+    ("kanim-pamekasan", "Kantor Imigrasi Pamekasan", "Pamekasan", 60, 10, 4, 18, False, 0.6),
+    ("ulp-sidoarjo", "ULP Sidoarjo", "Sidoarjo", 100, 10, 6, 20, True, 1.25),
+    ("ukk-bojonegoro", "UKK Bojonegoro", "Bojonegoro", 50, 5, 3, 10, False, 0.9),
     ("mpp-gresik", "MPP Gresik", "Gresik", 40, 5, 2, 8, True, 1.15),
 ]
 WIB = ZoneInfo("Asia/Jakarta")

@@ -24,9 +24,11 @@ def _cell(value, kind: str) -> str:
     if value is None:
         return "–"
     if kind == "pct":
-        return f"{number_format(value * 100, decimal_pos=1)} %"
+        return f"{number_format(value * 100, decimal_pos=1, force_grouping=True)} %"
     if kind == "dec":
-        return number_format(value, decimal_pos=1)
+        return number_format(value, decimal_pos=1, force_grouping=True)
+    if kind == "int":
+        return number_format(value, force_grouping=True)
     return str(value)
 
 

@@ -32,9 +32,8 @@ def number(text: str):
     """A cell as the page shows it (Indonesian: decimal comma) back to a number, or None."""
     if text == "–":
         return None
-    if text.endswith("%"):
-        return round(float(text[:-1].strip().replace(",", ".")) / 100, 3)
-    return float(text.replace(",", "."))
+    plain = text.rstrip(" %").replace(".", "").replace(",", ".")  # 1.234,5 -> 1234.5
+    return round(float(plain) / 100, 3) if text.endswith("%") else float(plain)
 
 
 def office_names(response) -> list[str]:
