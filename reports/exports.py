@@ -21,7 +21,12 @@ def rounded(value, kind: str):
         return round(float(value), 1)
     if kind == "int":
         return int(value)
-    return str(value)
+    return safe_text(str(value))
+
+
+def safe_text(text: str) -> str:
+    """Text that a spreadsheet will not run as a formula (an office named "=HYPERLINK(...)")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def sections(report: Report) -> list[tuple[str, list, list[dict], dict | None]]:
@@ -37,7 +42,7 @@ def sections(report: Report) -> list[tuple[str, list, list[dict], dict | None]]:
 def _title(report: Report) -> list[list]:
     return [
         [_("Passport appointment report"), f"{report.date_from.isoformat()} – {report.date_to.isoformat()}"],
-        [_("Offices"), ", ".join(office.name for office in report.offices)],
+        [_("Offices"), safe_text(", ".join(office.name for office in report.offices))],
         [_("Assumed applications served per counter per day"), report.per_counter_assumption],
     ]
 

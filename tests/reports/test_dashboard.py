@@ -182,3 +182,14 @@ def test_query_count_does_not_grow_with_data(client, regional_jatim, world, offi
     assert len(response.context["report"].summary) == offices + 2
     with django_assert_max_num_queries(6):
         assert client.get(URL, {**MARCH, "format": "xlsx"}).status_code == 200
+
+
+def test_exports_do_not_turn_office_names_into_formulas(client, regional_jatim, world):
+    world["malang"].name = '=HYPERLINK("http://example.com","x")'
+    world["malang"].save()
+    client.force_login(regional_jatim)
+    workbook = load_workbook(io.BytesIO(client.get(URL, {**MARCH, "format": "xlsx"}).content))
+    names = [row[0].value for row in workbook.worksheets[0].iter_rows(min_row=6, max_row=7)]
+    assert names[0].startswith("'=HYPERLINK") and workbook.worksheets[0]["A6"].data_type == "s"
+    text = client.get(URL, {**MARCH, "format": "csv"}).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
