@@ -57,3 +57,10 @@ def test_a_cache_outage_loses_the_count_not_the_search(monkeypatch):
     search(office, False)  # does not raise
     monkeypatch.undo()
     assert flush_search_counts(now=LATE) == 0
+
+
+@pytest.mark.django_db
+def test_the_web_calendar_counts_one_search(client, office):
+    client.get(f"/offices/{office.code}/")
+    flush_search_counts()
+    assert SearchTally.objects.get(office=office).searches == 1
