@@ -1,5 +1,42 @@
 """/api/v1/: the mobile app's contract (DESIGN.md "API contract v1")."""
 
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-urlpatterns: list = []
+from accounts import api as accounts_api
+from appointments import api as appointments_api
+from offices import api as offices_api
+from quotas import api as quotas_api
+
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI from our own static files (drf-spectacular-sidecar). The split view fetches its
+    start-up script from this URL instead of inlining it, so the page works under the CSP."""
+
+    template_name = "api/swagger_ui.html"
+
+
+urlpatterns = [
+    path("auth/register/", accounts_api.RegisterApi.as_view(), name="api-register"),
+    path("auth/login/", accounts_api.LoginApi.as_view(), name="api-login"),
+    path("auth/logout/", accounts_api.LogoutApi.as_view(), name="api-logout"),
+    path("auth/verify-email/", accounts_api.VerifyEmailApi.as_view(), name="api-verify-email"),
+    path("auth/verify-email/resend/", accounts_api.ResendVerificationCodeApi.as_view(), name="api-verify-email-resend"),
+    path("offices/", offices_api.OfficeListApi.as_view(), name="api-offices"),
+    path("offices/<slug:code>/availability/", quotas_api.OfficeAvailabilityApi.as_view(), name="api-availability"),
+    path("applications/", appointments_api.ApplicationCollectionApi.as_view(), name="api-applications"),
+    path("applications/<str:booking_code>/", appointments_api.ApplicationDetailApi.as_view(), name="api-application"),
+    path(
+        "applications/<str:booking_code>/cancel/",
+        appointments_api.ApplicationCancelApi.as_view(),
+        name="api-application-cancel",
+    ),
+    path(
+        "applications/<str:booking_code>/reschedule/",
+        appointments_api.ApplicationRescheduleApi.as_view(),
+        name="api-application-reschedule",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
