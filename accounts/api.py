@@ -85,7 +85,7 @@ class LoginApi(APIView):
         # Through django-axes (the first backend): it counts failures and refuses locked-out logins.
         http_request = request._request
         user = authenticate(
-            request=http_request, username=data.validated_data["email"].lower(), password=data.validated_data["password"]
+            request=http_request, email=data.validated_data["email"].lower(), password=data.validated_data["password"]
         )
         if getattr(http_request, "axes_locked_out", False):
             # Answered here in the API's error shape instead of by AxesMiddleware's page.

@@ -1,0 +1,36 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.services import create_api_token
+from tests.factories import UserFactory
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_api_token(user=user)}")
+    return client
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(email="budi@example.com")
+
+
+@pytest.fixture
+def api(user):
+    """A client signed in as `user` with a fresh token."""
+    return client_for(user)
+
+
+def assert_error(response, status: int, code: str):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == code, body
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert set(body) <= {"code", "detail", "errors"}
+    return body
