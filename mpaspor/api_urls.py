@@ -1,6 +1,10 @@
 """/api/v1/: the mobile app's contract (DESIGN.md "API contract v1")."""
 
-from django.urls import path
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
@@ -17,6 +21,21 @@ class SwaggerView(SpectacularSwaggerSplitView):
     template_name = "api/swagger_ui.html"
 
 
+@extend_schema(exclude=True)
+class ApiNotFound(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def dispatch(self, request, *args, **kwargs):
+        self.http_method_names = [request.method.lower()]
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        raise NotFound()
+
+    post = put = patch = delete = head = options = trace = get
+
+
 urlpatterns = [
     path("auth/register/", accounts_api.RegisterApi.as_view(), name="api-register"),
     path("auth/login/", accounts_api.LoginApi.as_view(), name="api-login"),
@@ -24,7 +43,7 @@ urlpatterns = [
     path("auth/verify-email/", accounts_api.VerifyEmailApi.as_view(), name="api-verify-email"),
     path("auth/verify-email/resend/", accounts_api.ResendVerificationCodeApi.as_view(), name="api-verify-email-resend"),
     path("offices/", offices_api.OfficeListApi.as_view(), name="api-offices"),
-    path("offices/<slug:code>/availability/", quotas_api.OfficeAvailabilityApi.as_view(), name="api-availability"),
+    path("offices/<str:code>/availability/", quotas_api.OfficeAvailabilityApi.as_view(), name="api-availability"),
     path("applications/", appointments_api.ApplicationCollectionApi.as_view(), name="api-applications"),
     path("applications/<str:booking_code>/", appointments_api.ApplicationDetailApi.as_view(), name="api-application"),
     path(
@@ -39,4 +58,6 @@ urlpatterns = [
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/v1/ answers 404 in the error shape, not Django's HTML page.
+    re_path(r"^.*$", ApiNotFound.as_view()),
 ]

@@ -1,6 +1,6 @@
 """API: the offices an applicant can book at."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ class OfficeListApi(APIView):
     authentication_classes: list = []
 
     class FilterSerializer(serializers.Serializer):
-        region = serializers.CharField(max_length=10, required=False)
+        region = serializers.CharField(max_length=10, required=False, help_text="A region's code, e.g. `JATIM`.")
 
     class OutputSerializer(serializers.Serializer):
         class RegionSerializer(serializers.Serializer):
@@ -42,7 +42,7 @@ class OfficeListApi(APIView):
 
     @extend_schema(
         operation_id="offices_list",
-        parameters=[OpenApiParameter("region", str, description="A region's code, e.g. `JATIM`.")],
+        parameters=[FilterSerializer],
         responses={200: OutputSerializer(many=True), **error_responses(400, 429)},
     )
     def get(self, request):

@@ -34,3 +34,13 @@ def assert_error(response, status: int, code: str):
     assert isinstance(body["detail"], str) and body["detail"]
     assert set(body) <= {"code", "detail", "errors"}
     return body
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_cache_reachable():
+    """A test that cuts Redis off must not leave the throttles paused for the next one."""
+    from mpaspor.api import FailSafeRateThrottle
+
+    FailSafeRateThrottle._unavailable_until = 0.0
+    yield
+    FailSafeRateThrottle._unavailable_until = 0.0
