@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mpaspor.api import AuthRateThrottle, error_responses
+from mpaspor.api import EmailStringField, IntegerChoiceField, RegexStringField, StrictBooleanField, StrictIntegerField, StringField, AuthRateThrottle, error_responses
 
 from .exceptions import InvalidCredentials, LoginLockedOut
 from .services import create_api_token, register_account, revoke_api_token, send_email_verification_code, verify_email
@@ -34,10 +34,10 @@ class RegisterApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(min_length=8, max_length=128, write_only=True, trim_whitespace=False)
-        full_name = serializers.CharField(max_length=150)
-        phone = serializers.RegexField(PHONE_PATTERN, max_length=16)
+        email = EmailStringField(max_length=254)
+        password = StringField(min_length=8, max_length=128, write_only=True, trim_whitespace=False)
+        full_name = StringField(max_length=150)
+        phone = RegexStringField(PHONE_PATTERN, max_length=16)
 
         class Meta:
             ref_name = "RegisterInput"
@@ -63,8 +63,8 @@ class LoginApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+        email = EmailStringField(max_length=254)
+        password = StringField(max_length=128, write_only=True, trim_whitespace=False)
 
         class Meta:
             ref_name = "LoginInput"
@@ -123,7 +123,7 @@ class VerifyEmailApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(serializers.Serializer):
-        code = serializers.RegexField(r"^[0-9]{6}$", max_length=6)
+        code = RegexStringField(r"^[0-9]{6}$", max_length=6)
 
         class Meta:
             ref_name = "VerifyEmailInput"

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import check_email_verified
-from mpaspor.api import LocalDateTimeField, error_responses
+from mpaspor.api import EmailStringField, IntegerChoiceField, RegexStringField, StrictBooleanField, StrictIntegerField, StringField, LocalDateTimeField, error_responses
 
 from .models import ApplicationKind, PassportType, Sex, Status
 from .selectors import account_application, account_applications
@@ -105,11 +105,11 @@ class ApplicationCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         class ApplicantSerializer(serializers.Serializer):
-            nik = serializers.RegexField(r"^[0-9]{16}$", max_length=16, help_text="16 digits (e-KTP).")
-            full_name = serializers.CharField(max_length=150)
+            nik = RegexStringField(r"^[0-9]{16}$", max_length=16, help_text="16 digits (e-KTP).")
+            full_name = StringField(max_length=150)
             birth_date = serializers.DateField()
             sex = serializers.ChoiceField(choices=Sex.choices)
-            phone = serializers.RegexField(r"^\+?[0-9]{8,15}$", max_length=16, required=False, default="")
+            phone = RegexStringField(r"^\+?[0-9]{8,15}$", max_length=16, required=False, default="")
 
             class Meta:
                 ref_name = "ApplicantInput"
@@ -119,14 +119,14 @@ class ApplicationCreateApi(APIView):
                     raise serializers.ValidationError(_("Enter a real birth date."))
                 return value
 
-        slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
+        slot = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
         passport_type = serializers.ChoiceField(choices=PassportType.choices)
-        validity_years = serializers.ChoiceField(choices=[(5, "5"), (10, "10")])
+        validity_years = IntegerChoiceField(choices=[(5, "5"), (10, "10")])
         application_kind = serializers.ChoiceField(
             choices=ApplicationKind.choices,
             help_text="Online: `new`, `replacement_expired`, `replacement_full`; the others only at the office.",
         )
-        express = serializers.BooleanField(default=False, help_text="Same-day service (percepatan), extra fee.")
+        express = StrictBooleanField(default=False, help_text="Same-day service (percepatan), extra fee.")
         applicant = ApplicantSerializer()
 
         class Meta:
@@ -218,7 +218,7 @@ class ApplicationRescheduleApi(APIView):
     """Move the application to another session at the same office: once, up to the day before."""
 
     class InputSerializer(serializers.Serializer):
-        slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
+        slot = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
 
         class Meta:
             ref_name = "ApplicationRescheduleInput"

@@ -221,3 +221,48 @@ class LocalDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value):
         return value
 
+
+
+# --- Strict JSON input fields --------------------------------------------------------------
+# DRF coerces (the number 5 becomes "5", "true" becomes True); the schema promises types, so
+# input of the wrong JSON type is refused as the schema says.
+
+
+class _StrictString:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StringField(_StrictString, serializers.CharField):
+    pass
+
+
+class RegexStringField(_StrictString, serializers.RegexField):
+    pass
+
+
+class EmailStringField(_StrictString, serializers.EmailField):
+    pass
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class IntegerChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)

@@ -59,5 +59,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/v1/ answers 404 in the error shape, not Django's HTML page.
-    re_path(r"^.*$", ApiNotFound.as_view()),
+    re_path(r"^.*$", ApiNotFound.as_view()),  # keep last: it matches every path
 ]

@@ -19,7 +19,7 @@ class OfficeListApi(APIView):
     authentication_classes: list = []
 
     class FilterSerializer(serializers.Serializer):
-        region = serializers.CharField(max_length=10, required=False, help_text="A region's code, e.g. `JATIM`.")
+        region = serializers.CharField(max_length=10, required=False, allow_blank=True, help_text="A region's code, e.g. `JATIM`.")
 
     class OutputSerializer(serializers.Serializer):
         class RegionSerializer(serializers.Serializer):

@@ -97,3 +97,8 @@ class TestAvailability:
         assert_error(anon.get("/api/v1/offices/nope/availability/"), 404, "not_found")
         closed = OfficeFactory(is_active=False)
         assert_error(anon.get(self.url(closed)), 404, "not_found")
+
+
+def test_unknown_api_path_is_json_404(anon, db):
+    assert_error(anon.get("/api/v1/no-such-thing/"), 404, "not_found")
+    assert_error(anon.post("/api/v1/applications/ABC/nope/", {}, format="json"), 404, "not_found")
