@@ -9,7 +9,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mpaspor.api import EmailStringField, IntegerChoiceField, RegexStringField, StrictBooleanField, StrictIntegerField, StringField, AuthRateThrottle, error_responses
+from mpaspor.api import (
+    AuthRateThrottle,
+    EmailStringField,
+    RegexStringField,
+    StringField,
+    error_responses,
+)
 
 from .exceptions import InvalidCredentials, LoginLockedOut
 from .services import create_api_token, register_account, revoke_api_token, send_email_verification_code, verify_email

@@ -6,13 +6,21 @@ import datetime as dt
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import check_email_verified
-from mpaspor.api import EmailStringField, IntegerChoiceField, RegexStringField, StrictBooleanField, StrictIntegerField, StringField, LocalDateTimeField, error_responses
+from mpaspor.api import (
+    IntegerChoiceField,
+    LocalDateTimeField,
+    RegexStringField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StringField,
+    error_responses,
+)
 
 from .models import ApplicationKind, PassportType, Sex, Status
 from .selectors import account_application, account_applications

@@ -2,16 +2,15 @@
 
 from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from appointments import api as appointments_api
 from offices import api as offices_api
 from quotas import api as quotas_api
-
 
 
 class SwaggerView(SpectacularSwaggerSplitView):

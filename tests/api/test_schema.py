@@ -3,15 +3,14 @@ app (in-process WSGI, on the test database), signed in with a fresh token per re
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings as hypothesis_settings
-
 from django.core import signals
 from django.db import close_old_connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.services import create_api_token
 from mpaspor.wsgi import application
 from tests.factories import OfficeFactory, SlotFactory, UserFactory
-
 
 # Loaded at collection from the app itself (no database needed for the schema). Not through
 # schemathesis.pytest.from_fixture: its lazy loader breaks on pytest 9 (Function._nodeid).
