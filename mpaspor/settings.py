@@ -228,7 +228,6 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "mpaspor.api.exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Behind N reverse proxies the client is the Nth address from the right of
     # X-Forwarded-For; with 0 only REMOTE_ADDR counts, so a client cannot pick its own IP.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),

@@ -44,3 +44,9 @@ def _rate_limit_cache_reachable():
     FailSafeRateThrottle._unavailable_until = 0.0
     yield
     FailSafeRateThrottle._unavailable_until = 0.0
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 at production strength costs most of a second per login on a busy CI machine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

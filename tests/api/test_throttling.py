@@ -1,3 +1,7 @@
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 from django.test import override_settings
 
@@ -9,6 +13,18 @@ RATES = {"ip": "1000/min", "account": "3/min", "auth": "2/min"}
 
 @pytest.fixture(autouse=True)
 def _small_rates(settings):
+    """Counters in Redis, out of reach of the other tests: every test starts with cache.clear()
+    (a FLUSHDB), which under xdist would reset this test's counters halfway. So these tests count
+    in another Redis database (the given one + 8) under a key prefix of their own."""
+    url = urlsplit(os.environ["REDIS_URL"])
+    db = (int(url.path.strip("/") or 0) + 8) % 16
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": urlunsplit(url._replace(path=f"/{db}")),
+            "KEY_PREFIX": uuid.uuid4().hex,
+        }
+    }
     settings.API_THROTTLE_RATES = RATES
     settings.RATE_LIMITS_ENABLED = True
 
