@@ -222,3 +222,8 @@ class TestReschedule:
         other = ApplicationFactory(slot=slot)
         assert_error(api.post(f"{APPLICATIONS}{other.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
                      404, "not_found")
+
+    def test_needs_a_token(self, anon, user, slot):
+        mine = ApplicationFactory(account=user, slot=slot)
+        assert_error(anon.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
+                     401, "not_authenticated")

@@ -77,3 +77,33 @@ class TestThrottling:
             for _ in range(5):
                 assert api.get("/api/v1/applications/").status_code == 200
             assert api.post("/api/v1/applications/", booking_body(slot), format="json").status_code == 201
+
+
+OPERATIONS = [
+    ("post", "/api/v1/auth/register/", {}),
+    ("post", "/api/v1/auth/login/", {}),
+    ("post", "/api/v1/auth/logout/", None),
+    ("post", "/api/v1/auth/verify-email/", {"code": "123456"}),
+    ("post", "/api/v1/auth/verify-email/resend/", None),
+    ("get", "/api/v1/offices/", None),
+    ("get", "/api/v1/offices/{office}/availability/", None),
+    ("post", "/api/v1/applications/", {}),
+    ("get", "/api/v1/applications/", None),
+    ("get", "/api/v1/applications/{code}/", None),
+    ("post", "/api/v1/applications/{code}/cancel/", None),
+    ("post", "/api/v1/applications/{code}/reschedule/", {"slot": 1}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method, path, body", OPERATIONS)
+def test_every_operation_answers_429_when_over_its_limit(settings, api, user, slot, method, path, body):
+    from tests.factories import ApplicationFactory
+
+    mine = ApplicationFactory(account=user, slot=slot)
+    settings.API_THROTTLE_RATES = {"ip": "0/min", "account": "0/min", "auth": "0/min"}
+    url = path.format(office=slot.office.code, code=mine.booking_code)
+    response = getattr(api, method)(url, body, format="json") if body is not None else getattr(api, method)(url)
+    assert_error(response, 429, "throttled")
+    mine.refresh_from_db()
+    assert (mine.status, mine.slot_id) == ("booked", slot.pk)
