@@ -15,7 +15,7 @@ LATE = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
 
 def search(office, found_free, now=LATE, days=14):
     record_availability_search(
-        office_id=office.pk, date_from=dt.date(2026, 3, 3), date_to=dt.date(2026, 3, 3) + dt.timedelta(days=days - 1),
+        office=office, date_from=dt.date(2026, 3, 3), date_to=dt.date(2026, 3, 3) + dt.timedelta(days=days - 1),
         found_free=found_free, now=now,
     )
 
