@@ -15,6 +15,7 @@ from mpaspor.api import LocalDateTimeField, error_responses
 from offices.models import Office
 
 from .selectors import DayState, office_availability
+from .services import record_availability_search
 
 MAX_RANGE_DAYS = 62
 DEFAULT_RANGE_DAYS = 14
@@ -108,4 +109,10 @@ class OfficeAvailabilityApi(APIView):
         filters = self.FilterSerializer(data=request.query_params, today=today)
         filters.is_valid(raise_exception=True)
         days = office_availability(office=office, **filters.validated_data)
+        record_availability_search(
+            office=office,
+            date_from=filters.validated_data["date_from"],
+            date_to=filters.validated_data["date_to"],
+            found_free=any(day.state == DayState.FREE for day in days),
+        )
         return Response(self.OutputSerializer({"office": office, "days": days}).data)
