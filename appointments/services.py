@@ -15,12 +15,14 @@ from quotas.models import Slot
 from quotas.services import claim_place, return_place
 
 from .exceptions import (
+    CancelNotAllowed,
     DuplicateApplication,
     InvalidInput,
     KindNotAccepted,
     RescheduleNotAllowed,
     TooManyApplicants,
     TransitionNotAllowed,
+    UnknownBillingCode,
 )
 from .models import (
     ACTIVE_STATUSES,
@@ -29,9 +31,12 @@ from .models import (
     Application,
     ApplicationEvent,
     Fee,
+    Payment,
     Status,
 )
 from .nik import nik_problem
+from .notifications import STATUS_MESSAGES, queue_message
+from .payments import PaymentNotice
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +174,8 @@ def book_application(
                 language=language,
             )
             ApplicationEvent.objects.create(application=application, to_status=Status.PENDING_PAYMENT, actor=account)
+            # One outbox insert; rendering and sending happen in a task after commit.
+            queue_message(application=application, template="booking_made", email=getattr(account, "email", "") or "")
     except IntegrityError as exc:
         # The partial unique index on active NIKs; the claim above is rolled back with it.
         raise DuplicateApplication() from exc
@@ -200,6 +207,8 @@ def do_transition(*, application: Application, to: str, actor=None, reason: str 
     ApplicationEvent.objects.create(
         application=application, from_status=current, to_status=to, actor=actor, reason=reason[:255]
     )
+    if to in STATUS_MESSAGES:
+        queue_message(application=application, template=STATUS_MESSAGES[to])
     return application
 
 
@@ -209,8 +218,85 @@ def change_status(*, application_id: int, to: str, actor=None, reason: str = "")
         return do_transition(application=application, to=to, actor=actor, reason=reason)
 
 
-def cancel_application(*, application_id: int, actor=None, reason: str = "") -> Application:
-    return change_status(application_id=application_id, to=Status.CANCELLED, actor=actor, reason=reason)
+def cancel_application(
+    *, application_id: int, actor=None, reason: str = "", now: dt.datetime | None = None
+) -> Application:
+    """The applicant cancels before the visit: awaiting payment or booked, and the session has
+    not started. The place is given back. (Staff use `change_status`.)"""
+    now = now or timezone.now()
+    with transaction.atomic():
+        application = Application.objects.select_for_update().select_related("slot").get(pk=application_id)
+        check_cancel(application=application, now=now)
+        return do_transition(application=application, to=Status.CANCELLED, actor=actor, reason=reason)
+
+
+def check_cancel(*, application: Application, now: dt.datetime) -> None:
+    if application.status not in (Status.PENDING_PAYMENT, Status.BOOKED):
+        raise CancelNotAllowed(_("Only an application awaiting payment or booked can be cancelled."))
+    if application.slot.starts_at <= now:
+        raise CancelNotAllowed(_("The session has already started; it can no longer be cancelled."))
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    created: bool
+    result: str  # "booked", "duplicate", "late", "amount_mismatch", "not_payable"
+
+
+def record_payment(*, notice: PaymentNotice, actor=None, now: dt.datetime | None = None) -> PaymentOutcome:
+    """Record a gateway's payment notice, at most once per transaction id, and book the
+    application if it was paid in full by its deadline while still awaiting payment.
+
+    A late payment (after the deadline, or after the hold expired) is recorded and flagged for
+    refund, never turned into a booking; the wrong amount is recorded and flagged likewise.
+    Locks the application row, so a notice and the expiry job cannot both decide it."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            application = Application.objects.select_for_update().filter(billing_code=notice.billing_code).first()
+            if application is None:
+                raise UnknownBillingCode()
+            existing = Payment.objects.filter(transaction_id=notice.transaction_id).first()
+            if existing is not None:
+                return PaymentOutcome(payment=existing, created=False, result="duplicate")
+            late = application.status == Status.EXPIRED or (
+                application.payment_due_at is not None and notice.paid_at > application.payment_due_at
+            )
+            mismatch = notice.amount != application.amount
+            pending = application.status == Status.PENDING_PAYMENT
+            payable = pending and not late and not mismatch
+            payment = Payment.objects.create(
+                application=application,
+                transaction_id=notice.transaction_id,
+                gateway=notice.gateway,
+                amount=notice.amount,
+                paid_at=notice.paid_at,
+                late=late,
+                amount_mismatch=mismatch,
+                refund_due=not payable,
+            )
+            if payable:
+                application.paid_at = notice.paid_at
+                application.save(update_fields=["paid_at", "updated_at"])
+                do_transition(
+                    application=application, to=Status.BOOKED, actor=actor,
+                    reason=f"paid via {notice.gateway}, transaction {notice.transaction_id}",
+                )
+                return PaymentOutcome(payment=payment, created=True, result="booked")
+            if late and pending:
+                # Paid too late: the hold ends now and its place goes back; the money is refunded.
+                do_transition(application=application, to=Status.EXPIRED, actor=actor,
+                              reason="payment arrived after the deadline")
+            result = "late" if late else "amount_mismatch" if mismatch else "not_payable"
+            logger.warning("Payment %s for %s flagged for refund: %s", notice.transaction_id, application, result)
+            return PaymentOutcome(payment=payment, created=True, result=result)
+    except IntegrityError:
+        # The same transaction id arrived twice at once (for another billing code): the first won.
+        existing = Payment.objects.filter(transaction_id=notice.transaction_id).first()
+        if existing is None:
+            raise
+        return PaymentOutcome(payment=existing, created=False, result="duplicate")
 
 
 def release_expired_holds(*, slot_id: int | None = None, now: dt.datetime | None = None) -> int:
@@ -269,6 +355,8 @@ def reschedule_application(*, application_id: int, slot_id: int, actor=None, now
             actor=actor,
             reason=f"rescheduled from {old_slot.local_start:%Y-%m-%d %H:%M} to {new_slot.local_start:%Y-%m-%d %H:%M}",
         )
+        queue_message(application=application, template="rescheduled",
+                      context={"previous_visit": old_slot.starts_at.isoformat()})
     return application
 
 

@@ -2,4 +2,8 @@
 
 from django.urls import path
 
-urlpatterns: list = []
+from appointments.api import PaymentNotifyApi
+
+urlpatterns: list = [
+    path("payments/notify/", PaymentNotifyApi.as_view(), name="api-payments-notify"),
+]

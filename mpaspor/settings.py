@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY and leaves DJANGO_DEBUG off.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -187,6 +188,33 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 
+# --- Payment gateway --------------------------------------------------------------------
+# The shared secret for signed payment notices. No default outside debug: without it the
+# notify endpoint refuses every notice (503) instead of trusting an unsigned one.
+PAYMENT_GATEWAY_SECRET = env(
+    "PAYMENT_GATEWAY_SECRET", default="insecure-development-payment-secret" if DEBUG else ""
+)
+PAYMENT_NOTICE_MAX_AGE_SECONDS = env.int("PAYMENT_NOTICE_MAX_AGE_SECONDS", default=300)
+# The development gateway (a page where the applicant "pays"): debug only unless switched on.
+PAYMENT_DEV_GATEWAY = env.bool("PAYMENT_DEV_GATEWAY", default=DEBUG)
+
+# --- Notifications ----------------------------------------------------------------------
+PHONE_GATEWAY_BACKEND = env(
+    "PHONE_GATEWAY_BACKEND",
+    default="appointments.messaging.HttpPhoneGateway"
+    if env("PHONE_GATEWAY_URL", default="")
+    else "appointments.messaging.LoggingPhoneGateway",
+)
+PHONE_GATEWAY_URL = env("PHONE_GATEWAY_URL", default="")
+PHONE_GATEWAY_TOKEN = env("PHONE_GATEWAY_TOKEN", default="")
+NOTIFICATION_PHONE_CHANNEL = env("NOTIFICATION_PHONE_CHANNEL", default="sms")  # or "whatsapp"
+# Messages also sent to the phone when the account has an e-mail address.
+NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=["reminder"])
+NOTIFICATION_MAX_ATTEMPTS = 6
+NOTIFICATION_RETRY_BASE_SECONDS = 60
+# The day-before reminder goes out from this hour of the office's own zone.
+REMINDER_HOUR = env.int("REMINDER_HOUR", default=9)
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -206,7 +234,17 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A short wait on an unreachable broker: the outbox sweep sends what was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The outbox sweep: what the broker never got, and retries that are due.
+    "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 60.0},
+    # Unpaid holds past their deadline give their places back.
+    "appointments-release-expired-holds": {"task": "appointments.tasks.release_expired_holds_task", "schedule": 60.0},
+    # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
+    "appointments-queue-reminders": {
+        "task": "appointments.tasks.queue_reminders_task",
+        "schedule": crontab(minute=5),
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
