@@ -154,7 +154,7 @@ def deliver_notification(*, notification_id: int, now: dt.datetime | None = None
     now = now or timezone.now()
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=notification_id, state=Notification.State.PENDING)
             # a retry scheduled by backoff waits for its time (a little slack for clock drift)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + dt.timedelta(seconds=2)))
