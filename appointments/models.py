@@ -80,6 +80,10 @@ class Applicant(models.Model):
     def __str__(self):
         return self.full_name
 
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.nik)
+
 
 class Fee(models.Model):
     """PNBP tariffs as data (PP 45/2024 and later): staff at the national level edit them."""

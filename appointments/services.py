@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from quotas.models import Slot
 from quotas.services import claim_place, return_place
 
 from .exceptions import (
+    ApplicantLimitReached,
     CancelNotAllowed,
     DuplicateApplication,
     InvalidInput,
@@ -28,6 +30,7 @@ from .models import (
     ACTIVE_STATUSES,
     ONLINE_KINDS,
     RELEASED_STATUSES,
+    Applicant,
     Application,
     ApplicationEvent,
     Fee,
@@ -369,3 +372,36 @@ def check_reschedule(*, application: Application, now: dt.datetime) -> None:
     today = now.astimezone(application.slot.office.tzinfo).date()
     if application.slot.date <= today:
         raise RescheduleNotAllowed(_("The date can be changed no later than the day before the visit."))
+
+
+def add_applicant(*, account, person: ApplicantData) -> Applicant:
+    """List a person the account applies for (the holder or family), at most
+    MAX_APPLICANTS_PER_ACCOUNT of them, each with a NIK valid for their birth date and sex."""
+    problem = nik_problem(person.nik, birth_date=person.birth_date, sex=person.sex)
+    if problem:
+        raise InvalidInput(problem, field="nik")
+    limit = settings.MAX_APPLICANTS_PER_ACCOUNT
+    with transaction.atomic():
+        # Lock the account's row so two tabs cannot both add the fifth person.
+        get_user_model().objects.select_for_update().filter(pk=account.pk).first()
+        if Applicant.objects.filter(account=account).count() >= limit:
+            raise ApplicantLimitReached(limit=limit)
+        try:
+            with transaction.atomic():
+                return Applicant.objects.create(
+                    account=account, nik=person.nik, full_name=person.full_name, birth_date=person.birth_date,
+                    sex=person.sex, phone=person.phone,
+                )
+        except IntegrityError as exc:
+            raise InvalidInput(_("This person is already on your list."), field="nik") from exc
+
+
+def remove_applicant(*, account, applicant_id: int) -> None:
+    """Take a person off the account's list; their applications stay (with their own data)."""
+    with transaction.atomic():
+        person = Applicant.objects.select_for_update().filter(account=account, pk=applicant_id).first()
+        if person is None:
+            raise InvalidInput(_("No such person on your list."))
+        if person.applications.filter(status__in=ACTIVE_STATUSES).exists():
+            raise InvalidInput(_("This person has an active application; cancel or finish it first."))
+        person.delete()
