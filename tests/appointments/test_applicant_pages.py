@@ -73,7 +73,7 @@ class TestApplicationPages:
         application.refresh_from_db()
         assert application.slot_id == new.pk
         answer = logged_in.get(f"/applications/{application.booking_code}/reschedule/", follow=True)
-        assert "hanya sekali" in answer.content.decode() or "only once" in answer.content.decode()
+        assert "hanya dapat diubah sekali" in answer.content.decode()
 
     def test_reschedule_to_a_slot_not_offered_is_refused(self, logged_in, applicant_user, office, slot):
         application = ApplicationFactory(account=applicant_user, slot=slot)
@@ -107,7 +107,7 @@ class TestPeople:
             assert logged_in.post("/people/", person(n)).status_code == 302
         page = logged_in.post("/people/", person(6)).content.decode()
         assert Applicant.objects.filter(account=applicant_user).count() == 5
-        assert "5" in page
+        assert "Daftar Anda penuh" in page
         assert person(0)["nik"] not in page  # masked
 
     def test_nik_not_matching_birth_date_refused_with_clear_error(self, logged_in, applicant_user):
