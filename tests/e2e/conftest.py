@@ -62,4 +62,4 @@ def log_in(page, *, email: str, password: str = "Rahasia-Kuat-123"):
     page.goto("/accounts/login/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")  # not the language switch in the header
