@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +16,7 @@ from mpaspor.errors import DomainError
 from . import payments, selectors, services
 from .applicant_forms import PersonForm, RescheduleForm
 from .models import Status
-from .templatetags.office_time import in_office_zone
+from .templatetags.mpaspor import office_time
 
 
 def _own_application(request, booking_code):
@@ -34,18 +34,15 @@ def _allowed(check, **kwargs) -> bool:
     return True
 
 
-@login_required
-def application_detail(request, booking_code):
-    application = _own_application(request, booking_code)
+def life_context(application) -> dict:
+    """What the application's page (views.confirmation) shows of its life: the status history
+    and whether the applicant may pay (development gateway) or change the date."""
     now = timezone.now()
-    return render(request, "appointments/application_detail.html", {
-        "application": application,
-        "office": application.slot.office,
-        "events": list(application.events.all()),
+    return {
+        "events": selectors.application_events(application=application),
         "can_pay": application.status == Status.PENDING_PAYMENT and payments.dev_gateway_enabled(),
         "can_reschedule": _allowed(services.check_reschedule, application=application, now=now),
-        "can_cancel": _allowed(services.check_cancel, application=application, now=now),
-    })
+    }
 
 
 @login_required
@@ -67,7 +64,7 @@ def pay_application(request, booking_code):
             else:
                 messages.error(request, _("The payment was recorded but could not book the appointment; "
                                           "it will be refunded."))
-        return redirect("appointments:application_detail", booking_code=booking_code)
+        return redirect("appointments:confirmation", booking_code=booking_code)
     return render(request, "appointments/pay.html", {"application": application, "office": application.slot.office})
 
 
@@ -81,9 +78,9 @@ def reschedule_application(request, booking_code):
         services.check_reschedule(application=application, now=now)
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect("appointments:application_detail", booking_code=booking_code)
+        return redirect("appointments:confirmation", booking_code=booking_code)
     options = selectors.reschedule_options(application=application, now=now)
-    choices = [(slot.pk, f"{in_office_zone(slot.starts_at, office)} · " + _("%(n)s places left") % {"n": slot.available})
+    choices = [(slot.pk, f"{office_time(slot.starts_at, office, 'l, j F Y, H:i')} · " + _("%(n)s places left") % {"n": slot.available})
                for slot in options]
     form = RescheduleForm(request.POST or None, options=choices)
     if request.method == "POST" and form.is_valid():
@@ -95,23 +92,8 @@ def reschedule_application(request, booking_code):
             messages.error(request, error.message)
             return redirect("appointments:reschedule_application", booking_code=booking_code)
         messages.success(request, _("Your appointment has been moved."))
-        return redirect("appointments:application_detail", booking_code=booking_code)
+        return redirect("appointments:confirmation", booking_code=booking_code)
     return render(request, "appointments/reschedule.html", {"application": application, "office": office, "form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def cancel_application(request, booking_code):
-    application = _own_application(request, booking_code)
-    if request.method == "POST":
-        try:
-            services.cancel_application(application_id=application.pk, actor=request.user, reason="by the applicant")
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("Your appointment has been cancelled."))
-        return redirect("appointments:application_detail", booking_code=booking_code)
-    return render(request, "appointments/cancel.html", {"application": application, "office": application.slot.office})
 
 
 @login_required
@@ -130,16 +112,8 @@ def people(request):
     return render(request, "appointments/people.html", {
         "people": people_list, "form": form, "limit": settings.MAX_APPLICANTS_PER_ACCOUNT,
         "full": len(people_list) >= settings.MAX_APPLICANTS_PER_ACCOUNT,
-        "booking_url": _booking_url(),
+        "booking_url": reverse("appointments:offices"),
     })
-
-
-def _booking_url():
-    """The booking form (the web flow's page), when it is installed."""
-    try:
-        return reverse("appointments:book")
-    except NoReverseMatch:
-        return ""
 
 
 @login_required

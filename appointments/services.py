@@ -139,9 +139,13 @@ def book_application(
     kind: str,
     express: bool = False,
     language: str = "id",
+    person_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Application:
-    """Claim a place and create the application awaiting payment, or raise and store nothing."""
+    """Claim a place and create the application awaiting payment, or raise and store nothing.
+
+    `person_id`: the account's listed person (Applicant) this is for; linked only when it is
+    the account's and its NIK is the one booked."""
     now = now or timezone.now()
     slot = Slot.objects.select_related("office").filter(pk=slot_id, pool="online").first()
     if slot is None:
@@ -153,6 +157,8 @@ def book_application(
         raise KindNotAccepted()
     check_account_capacity(account=account, nik=applicant.nik)
     amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
+    if person_id is not None and not Applicant.objects.filter(pk=person_id, account=account, nik=applicant.nik).exists():
+        person_id = None
 
     try:
         with transaction.atomic():
@@ -160,6 +166,7 @@ def book_application(
             application = Application.objects.create(
                 booking_code=new_booking_code(),
                 account=account,
+                applicant_id=person_id,
                 nik=applicant.nik,
                 full_name=applicant.full_name,
                 birth_date=applicant.birth_date,

@@ -4,12 +4,16 @@ from . import applicant_views, views
 
 app_name = "appointments"
 urlpatterns = [
+    path("offices/", views.offices, name="offices"),
+    path("offices/<slug:code>/", views.office_calendar, name="calendar"),
+    path("offices/<slug:code>/<str:date>/", views.office_day, name="day"),
+    path("book/<int:slot_id>/", views.book, name="book"),
     path("applications/", views.my_applications, name="my_applications"),
-    path("applications/<str:booking_code>/", applicant_views.application_detail, name="application_detail"),
+    path("applications/<str:booking_code>/", views.confirmation, name="confirmation"),
+    path("applications/<str:booking_code>/cancel/", views.cancel, name="cancel"),
     path("applications/<str:booking_code>/pay/", applicant_views.pay_application, name="pay_application"),
     path("applications/<str:booking_code>/reschedule/", applicant_views.reschedule_application,
          name="reschedule_application"),
-    path("applications/<str:booking_code>/cancel/", applicant_views.cancel_application, name="cancel_application"),
     path("people/", applicant_views.people, name="people"),
     path("people/<int:person_id>/remove/", applicant_views.remove_person, name="remove_person"),
 ]

@@ -1,7 +1,8 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from appointments.models import Applicant, Application, Payment, Status
 from appointments.nik import build_nik
@@ -27,13 +28,14 @@ class TestApplicationPages:
         application = ApplicationFactory(account=applicant_user, slot=slot, status=Status.PENDING_PAYMENT)
         application.events.create(to_status=Status.PENDING_PAYMENT, actor=applicant_user)
         page = logged_in.get(f"/applications/{application.booking_code}/").content.decode()
-        assert application.booking_code in page and application.billing_code in page
+        grouped = " ".join(application.billing_code[i:i + 5] for i in range(0, 15, 5))
+        assert application.booking_code in page and grouped in page
         assert "WIB" in page and "Rp350.000" in page
         assert application.nik not in page and application.masked_nik in page
         assert f"/applications/{application.booking_code}/pay/" in page
         assert f"/applications/{application.booking_code}/reschedule/" in page
         assert f"/applications/{application.booking_code}/cancel/" in page
-        assert 'class="timeline"' in page
+        assert 'class="timeline"' in page and "Menunggu pembayaran" in page
 
     def test_someone_elses_application_is_404(self, logged_in, slot):
         other = ApplicationFactory(slot=slot)
@@ -73,7 +75,9 @@ class TestApplicationPages:
         application.refresh_from_db()
         assert application.slot_id == new.pk
         answer = logged_in.get(f"/applications/{application.booking_code}/reschedule/", follow=True)
-        assert "hanya dapat diubah sekali" in answer.content.decode()
+        with translation.override("id"):
+            refusal = gettext("The date of an application can be changed only once.")
+        assert refusal in answer.content.decode() and refusal.startswith("Tanggal")
 
     def test_reschedule_to_a_slot_not_offered_is_refused(self, logged_in, applicant_user, office, slot):
         application = ApplicationFactory(account=applicant_user, slot=slot)
