@@ -134,3 +134,34 @@ class TestPeople:
         ApplicationFactory(account=applicant_user, applicant=mine, slot=slot)
         logged_in.post(f"/people/{mine.pk}/remove/")
         assert Applicant.objects.filter(pk=mine.pk).exists()
+
+
+@pytest.mark.django_db
+class TestPersonPicker:
+    def _form(self, p, **overrides):
+        values = {"nik": p.nik, "full_name": p.full_name, "birth_date": p.birth_date.isoformat(), "sex": p.sex,
+                  "phone": "081234567890", "passport_type": "regular", "validity_years": "5",
+                  "application_kind": "new", "person": p.pk}
+        values.update(overrides)
+        return values
+
+    def test_picking_a_person_fills_the_form_and_links_the_booking(self, logged_in, applicant_user, slot):
+        p = Applicant.objects.create(account=applicant_user, **{**person(1), "birth_date": dt.date(1985, 1, 2)})
+        page = logged_in.get(f"/book/{slot.pk}/?person={p.pk}").content.decode()
+        assert f'value="{p.nik}"' in page and 'name="person"' in page
+        answer = logged_in.post(f"/book/{slot.pk}/", self._form(p))
+        assert answer.status_code == 302, answer.content.decode()[:2000]
+        assert Application.objects.get().applicant == p
+
+    def test_another_accounts_person_is_not_offered_or_linked(self, logged_in, slot):
+        theirs = Applicant.objects.create(account=UserFactory(), **{**person(2), "birth_date": dt.date(1985, 1, 3)})
+        page = logged_in.get(f"/book/{slot.pk}/?person={theirs.pk}").content.decode()
+        assert theirs.nik not in page and theirs.full_name not in page
+        logged_in.post(f"/book/{slot.pk}/", self._form(theirs))
+        assert Application.objects.get().applicant is None
+
+    def test_person_not_linked_when_the_nik_was_changed(self, logged_in, applicant_user, slot):
+        p = Applicant.objects.create(account=applicant_user, **{**person(1), "birth_date": dt.date(1985, 1, 2)})
+        other = person(5)
+        logged_in.post(f"/book/{slot.pk}/", self._form(p, nik=other["nik"], birth_date=other["birth_date"]))
+        assert Application.objects.get().applicant is None

@@ -257,3 +257,58 @@ def test_two_workers_delivering_the_same_row_send_once():
     assert len(sent) == 1
     row.refresh_from_db()
     assert row.state == "sent" and row.attempts == 1
+
+
+class _Recorder:
+    """A stand-in for the SMS provider: a real HTTP server on a free local port."""
+
+    def __init__(self, status=200):
+        import http.server
+        import json as _json
+
+        recorder = self
+        self.requests = []
+        self.status = status
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                recorder.requests.append((self.headers["Authorization"], _json.loads(body)))
+                self.send_response(recorder.status)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.mark.parametrize("status, outcome", [(200, None), (503, DeliveryError), (400, PermanentDeliveryError)])
+def test_http_phone_gateway_posts_json_with_token(status, outcome):
+    from appointments.messaging import HttpPhoneGateway
+
+    server = _Recorder(status=status)
+    try:
+        gateway = HttpPhoneGateway(url=server.url, token="tok-123")
+        if outcome is None:
+            gateway.send(channel="whatsapp", to="0812", text="Halo")
+        else:
+            with pytest.raises(outcome):
+                gateway.send(channel="whatsapp", to="0812", text="Halo")
+    finally:
+        server.close()
+    assert server.requests == [("Bearer tok-123", {"channel": "whatsapp", "to": "0812", "text": "Halo"})]
+
+
+def test_http_phone_gateway_unreachable_is_temporary():
+    from appointments.messaging import HttpPhoneGateway
+
+    with pytest.raises(DeliveryError) as error:
+        HttpPhoneGateway(url="http://127.0.0.1:1/send", token="t").send(channel="sms", to="1", text="x")
+    assert not isinstance(error.value, PermanentDeliveryError)

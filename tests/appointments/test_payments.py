@@ -202,3 +202,71 @@ def test_record_payment_service_locks_and_is_idempotent(pending):
     assert record_payment(notice=notice).result == "booked"
     assert record_payment(notice=notice).result == "duplicate"
     assert Application.objects.get(pk=pending.pk).status == Status.BOOKED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_notice_twice_at_once_books_once():
+    import threading
+
+    from django.db import connection
+
+    application = ApplicationFactory(status=Status.PENDING_PAYMENT, amount=650_000)
+    notice = PaymentNotice(transaction_id="T-race", billing_code=application.billing_code, amount=650_000,
+                           paid_at=timezone.now(), gateway="x")
+    start = threading.Barrier(2)
+    results = []
+
+    def deliver():
+        try:
+            start.wait()
+            results.append(record_payment(notice=notice).result)
+        except Exception as exc:
+            results.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["booked", "duplicate"]
+    assert Payment.objects.count() == 1
+    assert ApplicationEvent.objects.filter(application=application, to_status=Status.BOOKED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payment_racing_the_expiry_job_never_both():
+    """The notice and release_expired_holds lock the same row: either booked or expired+refund."""
+    import threading
+
+    from django.db import connection
+
+    from appointments.services import release_expired_holds
+
+    due = timezone.now() - dt.timedelta(seconds=1)
+    application = ApplicationFactory(status=Status.PENDING_PAYMENT, amount=650_000, payment_due_at=due)
+    notice = PaymentNotice(transaction_id="T-exp", billing_code=application.billing_code, amount=650_000,
+                           paid_at=due - dt.timedelta(seconds=30), gateway="x")
+    start = threading.Barrier(2)
+
+    def run(fn):
+        try:
+            start.wait()
+            fn()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(lambda: record_payment(notice=notice),)),
+               threading.Thread(target=run, args=(release_expired_holds,))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    application.refresh_from_db()
+    payment = Payment.objects.get()
+    taken = Slot.objects.get(pk=application.slot_id).taken
+    if application.status == Status.BOOKED:
+        assert not payment.refund_due and taken == 1
+    else:
+        assert application.status == Status.EXPIRED and payment.refund_due and payment.late and taken == 0

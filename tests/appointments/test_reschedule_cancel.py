@@ -158,3 +158,31 @@ def test_two_reschedules_racing_for_the_last_place_exactly_one_wins():
     loser = Application.objects.exclude(slot=last).get(pk__in=[m.pk for m in movers])
     assert loser.reschedule_count == 0 and not ApplicationEvent.objects.filter(application=loser).exists()
     assert_places_match_applications()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_crossing_reschedules_do_not_deadlock():
+    """A moves to B's slot while B moves to A's: slot rows are touched in id order."""
+    office = OfficeFactory()
+    a_slot, b_slot = session(office, 3, capacity=2), session(office, 4, capacity=2)
+    a, b = ApplicationFactory(slot=a_slot), ApplicationFactory(slot=b_slot)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def move(application, target):
+        try:
+            start.wait()
+            reschedule_application(application_id=application.pk, slot_id=target.pk)
+            outcomes.append("moved")
+        except Exception as exc:
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move, args=(a, b_slot)), threading.Thread(target=move, args=(b, a_slot))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == ["moved", "moved"]
+    assert_places_match_applications()
