@@ -1,7 +1,8 @@
 """The application life cycle's API operations (DESIGN "API contract v1")."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -43,6 +44,12 @@ class PaymentNotifyApi(APIView):
                 "gateway": serializers.CharField(required=False),
             },
         ),
+        parameters=[
+            OpenApiParameter(
+                payments.SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                description="Hex HMAC-SHA256 of the raw body with the shared secret.",
+            )
+        ],
         responses={200: _answer, 400: _answer, 403: _answer, 404: _answer, 503: _answer},
         auth=[],
     )

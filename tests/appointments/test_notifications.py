@@ -55,6 +55,15 @@ class TestOutbox:
         assert "Rp950.000" in message.body
         assert "WIB" in message.body
 
+    def test_booking_hot_path_adds_one_outbox_insert_and_nothing_else(self, applicant_user, slot):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            book(applicant_user, slot)
+        touching_outbox = [q["sql"] for q in queries.captured_queries if "appointments_notification" in q["sql"]]
+        assert len(touching_outbox) == 1 and touching_outbox[0].startswith("INSERT")
+        assert len(queries.captured_queries) <= 9  # slot, capacity, fee, claim, 3 inserts, savepoints
+
     def test_delivery_task_run_twice_sends_once(self, applicant_user, slot):
         application = book(applicant_user, slot)
         row = Notification.objects.get(application=application)
