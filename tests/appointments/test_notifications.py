@@ -321,3 +321,62 @@ def test_http_phone_gateway_unreachable_is_temporary():
     with pytest.raises(DeliveryError) as error:
         HttpPhoneGateway(url="http://127.0.0.1:1/send", token="t").send(channel="sms", to="1", text="x")
     assert not isinstance(error.value, PermanentDeliveryError)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_delivers_what_the_refused_broker_never_got(office):
+    """The whole way: booking while the broker refuses; broker back; a real Celery worker runs the
+    periodic sweep from Redis and the message goes out once."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.conf import settings as django_settings
+
+    from appointments.tasks import sweep_outbox_task
+
+    slot = SlotFactory(office=office)
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.task_always_eager)
+    conf.broker_url, conf.task_always_eager = "redis://127.0.0.1:1/0", False
+    _drop_broker_connections()
+    try:
+        application = book(UserFactory(), slot)
+    finally:
+        conf.broker_url, conf.task_always_eager = saved
+        _drop_broker_connections()
+    row = Notification.objects.get(application=application)
+    assert row.state == "pending"
+    Notification.objects.filter(pk=row.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+
+    db = django_settings.DATABASES["default"]
+    queue = f"life-it-{uuid.uuid4().hex[:8]}"  # our own queue: no other test's worker takes it
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    env.pop("DJANGO_DEBUG", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "mpaspor", "worker", "--pool=solo", "-Q", queue, "--loglevel=WARNING",
+         "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        env=env, cwd=django_settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        sweep_outbox_task.apply_async(queue=queue)
+        sweep_outbox_task.apply_async(queue=queue)  # a second sweep finds nothing left to send
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and worker.poll() is None:
+            row.refresh_from_db()
+            if row.state != "pending":
+                break
+            time.sleep(0.5)
+        time.sleep(1)  # let the second sweep run too
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+    row.refresh_from_db()
+    assert row.state == Notification.State.SENT and row.attempts == 1, output[-2000:]
