@@ -235,7 +235,7 @@ def cancel_application(
     not started. The place is given back. (Staff use `change_status`.)"""
     now = now or timezone.now()
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related("slot").get(pk=application_id)
+        application = Application.objects.select_for_update(of=("self",)).select_related("slot").get(pk=application_id)
         check_cancel(application=application, now=now)
         return do_transition(application=application, to=Status.CANCELLED, actor=actor, reason=reason)
 
@@ -336,7 +336,11 @@ def reschedule_application(*, application_id: int, slot_id: int, actor=None, now
     The new place is claimed and the old one given back in one transaction, or nothing changes."""
     now = now or timezone.now()
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related("slot__office").get(pk=application_id)
+        # of=self: lock only the application; locking the joined slot and office rows as well would
+        # serialise unrelated moves on the office row and deadlock two crossing moves.
+        application = (
+            Application.objects.select_for_update(of=("self",)).select_related("slot__office").get(pk=application_id)
+        )
         check_reschedule(application=application, now=now)
         new_slot = Slot.objects.filter(pk=slot_id, pool="online").select_related("office").first()
         if new_slot is None:
