@@ -205,7 +205,8 @@ def test_booking_succeeds_with_broker_down_and_sweep_delivers_later(office, capl
     finally:
         conf.broker_url, conf.task_always_eager = saved
         _drop_broker_connections()
-    assert elapsed < 3, f"booking took {elapsed:.1f}s with the broker down"
+    print(f"booking with the broker refused took {elapsed * 1000:.0f} ms")
+    assert elapsed < 1, f"booking took {elapsed:.1f}s with the broker down"
     refused = [r for r in caplog.records if "Could not enqueue notification" in r.getMessage()]
     assert refused and "Connection refused" in repr(refused[0].exc_info[1]) + str(refused[0].exc_info[1])
     row = Notification.objects.get(application=application)
