@@ -19,6 +19,7 @@ from quotas.selectors import DayState
 from . import selectors, services
 from .applicant_views import life_context
 from .forms import ApplicationForm
+from .models import ACTIVE_STATUSES
 
 
 def home(request):
@@ -45,6 +46,11 @@ def office_calendar(request, code: str):
     except ValueError:
         year, month = today.year, today.month
     month_view = selectors.month_calendar(office=office, year=year, month=month)
+    if "month" not in request.GET and not month_view.has_bookable_day and month_view.next_month:
+        # Late in a month nothing may be left: open on the next month instead of a grey page.
+        next_view = selectors.month_calendar(office=office, year=month_view.next_month.year, month=month_view.next_month.month)
+        if next_view.has_bookable_day:
+            month_view = next_view
     return render(request, "appointments/calendar.html", {"office": office, "cal": month_view, "DayState": DayState})
 
 
@@ -78,7 +84,7 @@ def book(request, slot_id: int):
     if person is not None:
         initial.update(nik=person.nik, full_name=person.full_name, birth_date=person.birth_date, sex=person.sex,
                        phone=person.phone or request.user.phone)
-    form = ApplicationForm(request.POST or None, initial=initial)
+    form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
     if request.method == "POST" and form.is_valid():
         try:
             application = services.book_application(
@@ -99,7 +105,10 @@ def book(request, slot_id: int):
     return render(
         request,
         "appointments/book.html",
-        {"form": form, "slot": slot, "office": slot.office, "people": people, "person": person},
+        {
+            "form": form, "slot": slot, "office": slot.office, "slot_state": selectors.slot_state(slot),
+            "DayState": DayState, "people": people, "person": person,
+        },
     )
 
 
@@ -120,6 +129,8 @@ def confirmation(request, booking_code: str):
             "application": application,
             "office": application.slot.office,
             "can_cancel": selectors.can_cancel(application),
+            # A cancelled or expired booking's QR code must not get anyone through the door.
+            "show_qr": application.status in ACTIVE_STATUSES,
             **life_context(application),
         },
     )
