@@ -203,7 +203,9 @@ def _claim_or_release_expired(*, slot_id: int, now: dt.datetime) -> None:
         claim_place(slot_id=slot_id, now=now)
 
 
-def do_transition(*, application: Application, to: str, actor=None, reason: str = "") -> Application:
+def do_transition(
+    *, application: Application, to: str, actor=None, reason: str = "", message_context: dict | None = None
+) -> Application:
     """Change one application's status, give its place back if the new status releases it,
     and write the event. The caller must hold the application row locked
     (`select_for_update`) inside its transaction."""
@@ -218,7 +220,7 @@ def do_transition(*, application: Application, to: str, actor=None, reason: str 
         application=application, from_status=current, to_status=to, actor=actor, reason=reason[:255]
     )
     if to in STATUS_MESSAGES:
-        queue_message(application=application, template=STATUS_MESSAGES[to])
+        queue_message(application=application, template=STATUS_MESSAGES[to], context=message_context)
     return application
 
 
@@ -297,7 +299,7 @@ def record_payment(*, notice: PaymentNotice, actor=None, now: dt.datetime | None
             if late and pending:
                 # Paid too late: the hold ends now and its place goes back; the money is refunded.
                 do_transition(application=application, to=Status.EXPIRED, actor=actor,
-                              reason="payment arrived after the deadline")
+                              reason="payment arrived after the deadline", message_context={"refund": True})
             result = "late" if late else "amount_mismatch" if mismatch else "not_payable"
             logger.warning("Payment %s for %s flagged for refund: %s", notice.transaction_id, application, result)
             return PaymentOutcome(payment=payment, created=True, result=result)

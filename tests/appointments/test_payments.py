@@ -121,6 +121,10 @@ class TestNotifyEndpoint:
         assert slot.taken == 0
         payment = Payment.objects.get()
         assert payment.late and payment.refund_due
+        from appointments.notifications import render_message
+
+        message = Notification.objects.get(application=late, template="expired")
+        assert "dikembalikan" in render_message(message)[1]  # the applicant is told of the refund
 
     def test_payment_after_the_hold_expired_is_flagged(self, client, db):
         expired = ApplicationFactory(status=Status.EXPIRED)
