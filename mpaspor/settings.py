@@ -215,6 +215,11 @@ NOTIFICATION_RETRY_BASE_SECONDS = 60
 # The day-before reminder goes out from this hour of the office's own zone.
 REMINDER_HOUR = env.int("REMINDER_HOUR", default=9)
 
+# --- Reports ----------------------------------------------------------------------------
+# The capacity evaluation's assumption, stated on the page: how many applications one
+# counter serves in a working day (document check, photo, fingerprints, interview).
+REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY = env.int("REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY", default=40)
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -247,6 +252,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",
         "schedule": crontab(minute=5),
+    },
+    # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.
+    "reports-office-days-nightly": {
+        "task": "reports.tasks.refresh_recent_office_days_task",
+        "schedule": crontab(hour=17, minute=30),
+        "kwargs": {"days_back": 7},
     },
 }
 
