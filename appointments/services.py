@@ -207,8 +207,8 @@ def do_transition(
     *, application: Application, to: str, actor=None, reason: str = "", message_context: dict | None = None
 ) -> Application:
     """Change one application's status, give its place back if the new status releases it,
-    and write the event. The caller must hold the application row locked
-    (`select_for_update`) inside its transaction."""
+    write the event and queue the applicant's message (outbox, sent after commit). The caller
+    must hold the application row locked (`select_for_update`) inside its transaction."""
     current = application.status
     if to not in ALLOWED_TRANSITIONS[current]:
         raise TransitionNotAllowed(current=Status(current).label, target=Status(to).label)
@@ -256,14 +256,13 @@ class PaymentOutcome:
     result: str  # "booked", "duplicate", "late", "amount_mismatch", "not_payable"
 
 
-def record_payment(*, notice: PaymentNotice, actor=None, now: dt.datetime | None = None) -> PaymentOutcome:
+def record_payment(*, notice: PaymentNotice, actor=None) -> PaymentOutcome:
     """Record a gateway's payment notice, at most once per transaction id, and book the
     application if it was paid in full by its deadline while still awaiting payment.
 
     A late payment (after the deadline, or after the hold expired) is recorded and flagged for
     refund, never turned into a booking; the wrong amount is recorded and flagged likewise.
     Locks the application row, so a notice and the expiry job cannot both decide it."""
-    now = now or timezone.now()
     try:
         with transaction.atomic():
             application = Application.objects.select_for_update().filter(billing_code=notice.billing_code).first()
