@@ -41,3 +41,8 @@ class ApplicationNotFound(BookingError):
     code = "not_found"
     http_status = 404
     default_message = _("No such application.")
+
+
+class CheckInNotAllowed(BookingError):
+    code = "check_in_not_allowed"
+    default_message = _("This application cannot be checked in.")

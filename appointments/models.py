@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from quotas.models import Slot
 
@@ -138,6 +139,10 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Who changed which field when (staff edits, status changes). The booking hot path
+    # skips it: its first event row already records the creation.
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("application")
@@ -166,6 +171,24 @@ class Application(models.Model):
 def mask_nik(nik: str) -> str:
     """Show the region part and the last two digits only: 3578********0012."""
     return nik[:4] + "*" * (len(nik) - 6) + nik[-2:] if len(nik) > 6 else "*" * len(nik)
+
+
+class QueueCounter(models.Model):
+    """The last queue number handed out at one office on one day, per series.
+
+    Series "A" numbers booked applicants, "B" walk-ins from the priority pool. The counter
+    row is incremented with one UPDATE, which PostgreSQL serialises per row, so two desks
+    checking in at the same moment never get the same number."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="queue_counters")
+    date = models.DateField()
+    series = models.CharField(max_length=1)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date", "series"], name="one_queue_counter_per_office_day")
+        ]
 
 
 class ApplicationEvent(models.Model):
