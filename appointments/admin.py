@@ -31,10 +31,22 @@ class SessionFilter(admin.SimpleListFilter):
     title = _("session")
     parameter_name = "session"
 
+    def has_output(self):
+        # Always applied, even when the day has no sessions to offer: a session id typed into
+        # the address bar must filter (to nothing), never be dropped silently.
+        return True
+
     def lookups(self, request, model_admin):
-        day = _date_param(request) or timezone.localdate()
+        visible = permissions.visible_offices(request.user)
+        chosen = self.value()
+        chosen_day = (
+            Slot.objects.filter(pk=int(chosen), office__in=visible).values_list("date", flat=True).first()
+            if chosen and chosen.isdigit()
+            else None
+        )
+        day = _date_param(request) or chosen_day or timezone.localdate()
         slots = (
-            Slot.objects.filter(date=day, office__in=permissions.visible_offices(request.user))
+            Slot.objects.filter(date=day, office__in=visible)
             .select_related("office")
             .order_by("office__name", "starts_at", "pool")[:100]
         )

@@ -15,6 +15,16 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
+def _static_without_manifest(settings):
+    """Tests run with debug off, where static files need a collectstatic manifest; serve
+    them from the source folders instead, so pages (and the admin) render without one."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _pnbp_fees(request):
     """The fee table is data from a migration; a transactional test's flush removes it."""
     marker = request.node.get_closest_marker("django_db")
