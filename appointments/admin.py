@@ -225,7 +225,7 @@ class ApplicationAdmin(ScopedHistoryAdmin):
         done, failed = 0, []
         for application in queryset.select_related("slot"):
             if application.slot.office_id not in serve_ids:
-                failed.append(f"{application.booking_code}: {gettext('not your office')}")
+                failed.append("%s: %s" % (application.booking_code, gettext("not your office")))
                 continue
             try:
                 service(application_id=application.pk, actor=request.user, **kwargs)

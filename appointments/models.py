@@ -204,6 +204,10 @@ class ApplicationEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self):
+        # Shown in the admin's status-change table next to each row.
+        return f"{self.get_from_status_display() or '·'} → {self.get_to_status_display()}"
+
 
 class Payment(models.Model):
     """A payment notice from the gateway; idempotent by the gateway's transaction id."""
