@@ -271,3 +271,25 @@ def test_applicants_admin_is_scoped_and_masks_nik(client, world):
     assert client.get(reverse("admin:appointments_applicant_change", args=[malang_person.pk])).status_code == 404
     detail = client.get(reverse("admin:appointments_applicant_change", args=[kediri_person.pk]))
     assert kediri_person.nik in detail.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user", ["kediri_officer", "kediri_head", "jatim_regional", "national", "superuser"])
+def test_every_staff_screen_opens_and_kediri_never_sees_malang(client, world, user):
+    from quotas.models import DateOverride, QuotaRule, ReleaseSchedule, ServiceProgram
+
+    QuotaRule.objects.create(office=world.malang, weekday=0, start_time="08:00", end_time="10:00",
+                             valid_from="2026-01-01", online_capacity=5)
+    ServiceProgram.objects.create(office=world.malang, name="Program Malang", date_from="2026-01-01",
+                                  date_to="2026-01-31")
+    DateOverride.objects.create(office=world.malang, date="2026-12-25", closed=True, reason="Banjir Malang")
+    ReleaseSchedule.objects.create(office=world.malang)
+    client.force_login(getattr(world, user))
+    assert client.get(reverse("admin:index")).status_code == 200
+    for name in ["offices_office", "offices_region", "quotas_quotarule", "quotas_serviceprogram",
+                 "quotas_dateoverride", "quotas_releaseschedule", "quotas_slot", "appointments_application",
+                 "appointments_applicant", "appointments_fee"]:
+        response = client.get(reverse(f"admin:{name}_changelist"))
+        assert response.status_code == 200, name
+        if user.startswith("kediri"):
+            assert "Malang" not in response.content.decode(), name
