@@ -69,9 +69,7 @@ def staff(role, *, office=None, region=None, email):
 
 
 @pytest.fixture
-def world(db, settings):
-    # Nine users: hashing their passwords with the production hasher costs seconds a test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world(db):
     jatim = RegionFactory(code="JATIM", name="Jawa Timur", province_code="35")
     bali = RegionFactory(code="BALI", name="Bali", province_code="51")
     kediri = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kediri", region=jatim)
