@@ -6,12 +6,16 @@ import copy
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 
-from . import guards
+from . import guards, preview
 from .models import DateOverride, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot, SlotDrift
 
 
@@ -23,6 +27,82 @@ def _apply(instance, cleaned_data):
         if name in field_names:
             setattr(new, name, value)
     return new
+
+
+class SlotPreviewMixin:
+    """A "Preview slots" button on the change form: the edit, not saved, run through the slot
+    generator in preview mode (quotas.preview); the page lists what would be created, changed
+    and removed, and refuses what would cut below places taken. Its "Save" posts the same data
+    to the normal form."""
+
+    change_form_template = "admin/quotas/change_form_with_preview.html"
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        view = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("add/preview/", view, name="%s_%s_preview_add" % info),
+            path("<path:object_id>/preview/", view, name="%s_%s_preview" % info),
+        ] + super().get_urls()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        extra_context = extra_context or {}
+        extra_context["preview_url"] = (
+            reverse("admin:%s_%s_preview" % info, args=[object_id])
+            if object_id
+            else reverse("admin:%s_%s_preview_add" % info)
+        )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def preview_view(self, request, object_id=None):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        obj = None
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is None:
+                raise Http404
+        back = (
+            reverse("admin:%s_%s_change" % info, args=[object_id])
+            if obj
+            else reverse("admin:%s_%s_add" % info)
+        )
+        if request.method != "POST":
+            return HttpResponseRedirect(back)
+        if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
+        form_valid = form.is_valid()
+        new_object = self.save_form(request, form, change=obj is not None) if form_valid else form.instance
+        formsets, _inlines = self._create_formsets(request, new_object, change=obj is not None)
+        errors = [str(e) for e in form.non_field_errors()]
+        errors += [f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items() if name != "__all__"]
+        for formset in formsets:
+            if not formset.is_valid():
+                errors += [str(e) for e in formset.non_form_errors()]
+                errors += [" ".join(str(e) for e in f.non_field_errors()) for f in formset.forms if f.non_field_errors()]
+        plan = None
+        if not errors:
+            def apply_change():
+                new_object.save()
+                form.save_m2m()
+                for formset in formsets:
+                    formset.instance = new_object
+                    formset.save()
+
+            plan = preview.preview_change(office=new_object.office, apply_change=apply_change)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Preview of the slots"),
+            "object": obj,
+            "plan": plan,
+            "errors": errors,
+            "generator_available": preview.generator_available(),
+            "post_items": [(k, v) for k, values in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_preview") for v in values],
+            "save_url": back,
+        }
+        return TemplateResponse(request, "admin/quotas/slot_preview.html", context)
 
 
 class QuotaRuleForm(forms.ModelForm):
@@ -42,7 +122,7 @@ class QuotaRuleForm(forms.ModelForm):
 
 
 @admin.register(QuotaRule)
-class QuotaRuleAdmin(ScopedHistoryAdmin):
+class QuotaRuleAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
     form = QuotaRuleForm
     list_display = ["office", "weekday", "start_time", "end_time", "online_capacity", "priority_capacity", "valid_from", "valid_to"]
     list_filter = ["weekday", ("office", admin.RelatedOnlyFieldListFilter)]
@@ -96,7 +176,7 @@ class ProgramSessionInline(admin.TabularInline):
 
 
 @admin.register(ServiceProgram)
-class ServiceProgramAdmin(ScopedHistoryAdmin):
+class ServiceProgramAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
     inlines = [ProgramSessionInline]
     list_display = ["name", "office", "date_from", "date_to", "weekdays", "opens_on_holidays"]
     list_filter = [("office", admin.RelatedOnlyFieldListFilter)]
@@ -127,7 +207,7 @@ class DateOverrideForm(forms.ModelForm):
 
 
 @admin.register(DateOverride)
-class DateOverrideAdmin(ScopedHistoryAdmin):
+class DateOverrideAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
     form = DateOverrideForm
     list_display = ["office", "date", "closed", "reason", "online_capacity", "priority_capacity"]
     list_filter = ["closed", ("office", admin.RelatedOnlyFieldListFilter)]
