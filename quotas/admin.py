@@ -242,7 +242,13 @@ class SlotAdmin(ScopedHistoryAdmin):
 
 @admin.register(SlotDrift)
 class SlotDriftAdmin(OfficeScopedAdmin):
+    """Drifts found by the reconciliation job: read-only evidence, for the offices in scope."""
+
     office_path = "slot__office"
     change_scope = None
-    list_display = ["slot", "recorded_taken", "actual_taken", "detected_at", "corrected"]
+    list_display = ["detected_at", "slot", "recorded_taken", "actual_taken", "corrected"]
+    list_filter = ["corrected", ("slot__office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["slot__office"]
+    date_hierarchy = "detected_at"
+    search_fields = ["slot__office__name", "slot__office__code"]
+    readonly_fields = ["slot", "recorded_taken", "actual_taken", "detected_at", "corrected"]

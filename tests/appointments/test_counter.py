@@ -219,3 +219,22 @@ class TestCounterPage:
         client.post(reverse("staff:choose_office"), {"office": "ulp-malang"})
         response = client.get(reverse("staff:counter"))
         assert response.context["office"] == world.malang_ulp
+
+
+@pytest.mark.django_db
+def test_counter_page_queries_do_not_grow_with_the_day(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    online = today_slot(world.kediri, capacity=50)
+    today_slot(world.kediri, pool="priority", capacity=4, start=online.starts_at)
+    client.force_login(world.kediri_officer)
+    ApplicationFactory(slot=online)
+    client.get(reverse("staff:counter"))  # warm the session and the translation catalogue
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("staff:counter"))
+    for _ in range(10):
+        ApplicationFactory(slot=online)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("staff:counter"))
+    assert len(many.captured_queries) == len(few.captured_queries) <= 12
