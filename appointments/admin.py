@@ -5,6 +5,7 @@ row); the status field itself is read-only.
 """
 
 import csv
+import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,7 +14,7 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mpaspor.errors import DomainError
@@ -69,8 +70,6 @@ class SessionFilter(admin.SimpleListFilter):
 
 
 def _date_param(request):
-    import datetime as dt
-
     raw = request.GET.get("slot__date__gte")
     try:
         return dt.date.fromisoformat(raw) if raw else None

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions
@@ -33,8 +34,6 @@ class RegionAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        from django.http import Http404
-
         raise Http404
 
 

@@ -12,6 +12,7 @@ from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import permissions
+from .models import Office
 
 
 class OfficeScopedAdmin(admin.ModelAdmin):
@@ -86,8 +87,6 @@ class OfficeScopedAdmin(admin.ModelAdmin):
     # -- forms: foreign keys offer only offices (and their rows) the user may change ------
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
-        from .models import Office
-
         if related is Office:
             offices = self._changeable_offices(request)
             kwargs["queryset"] = offices if offices is not None else Office.objects.none()

@@ -238,3 +238,14 @@ def test_counter_page_queries_do_not_grow_with_the_day(client, world):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("staff:counter"))
     assert len(many.captured_queries) == len(few.captured_queries) <= 12
+
+
+@pytest.mark.django_db
+def test_check_in_without_javascript_redirects_with_the_queue_number(client, world):
+    application = ApplicationFactory(slot=today_slot(world.kediri))
+    client.force_login(world.kediri_officer)
+    response = client.post(reverse("staff:check_in"), {"code": application.booking_code}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("staff:counter")
+    assert "A-001" in " ".join(str(m) for m in response.context["messages"])
+    response = client.post(reverse("staff:check_in"), {"code": "TIDAKADA99"}, follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from appointments.models import Application, ApplicationEvent, Status, mask_nik
+from appointments.models import ApplicationEvent, Status, mask_nik
 from quotas.models import Slot
 from tests.factories import ApplicationFactory
 from tests.staff_world import today_slot, world  # noqa: F401

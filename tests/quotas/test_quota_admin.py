@@ -147,7 +147,7 @@ class TestHistory:
         assert not hasattr(slot.history.model, "taken")
         assert slot.history.count() == 2
 
-    def test_booking_writes_no_history_and_no_extra_query(self, world, django_assert_max_num_queries):
+    def test_booking_writes_no_history_and_no_extra_query(self, world):
         slot = SlotFactory(office=world.kediri, capacity=5, starts_at=world.kediri_slot.starts_at + dt.timedelta(hours=3))
         with CaptureQueriesContext(connection) as queries:
             book_application(
