@@ -293,3 +293,21 @@ def test_every_staff_screen_opens_and_kediri_never_sees_malang(client, world, us
         assert response.status_code == 200, name
         if user.startswith("kediri"):
             assert "Malang" not in response.content.decode(), name
+
+
+@pytest.mark.django_db
+def test_application_list_queries_do_not_grow_with_rows(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.malang_head)
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as few:
+        client.get(LIST)
+    Slot.objects.filter(pk=world.ulp_slot.pk).update(capacity=20)
+    for _ in range(10):
+        ApplicationFactory(slot=world.ulp_slot)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(LIST)
+    assert len(response.context["cl"].result_list) == 12
+    assert len(many.captured_queries) == len(few.captured_queries)
