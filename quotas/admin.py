@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 
 from . import guards, preview
-from .models import DateOverride, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot, SlotDrift
+from .models import DateOverride, Pool, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot, SlotDrift
 
 
 def _apply(instance, cleaned_data):
@@ -91,10 +91,21 @@ class SlotPreviewMixin:
                     formset.save()
 
             plan = preview.preview_change(office=new_object.office, apply_change=apply_change)
+        rows = []
+        if plan is not None:
+            for label, changes in (
+                (gettext("refused"), plan.conflicts),
+                (gettext("new"), plan.create),
+                (gettext("changed"), plan.update),
+                (gettext("removed"), plan.remove),
+            ):
+                rows += [{"label": label, "change": c, "pool": Pool(c.pool).label, "refused": changes is plan.conflicts}
+                         for c in changes]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": gettext("Preview of the slots"),
+            "rows": rows,
             "object": obj,
             "plan": plan,
             "errors": errors,
