@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY and leaves DJANGO_DEBUG off.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -187,6 +188,11 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 
+# --- Reports ----------------------------------------------------------------------------
+# The capacity evaluation's assumption, stated on the page: how many applications one
+# counter serves in a working day (document check, photo, fingerprints, interview).
+REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY = env.int("REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY", default=40)
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -206,7 +212,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A short wait on an unreachable broker: the outbox sweep sends what was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.
+    "reports-office-days-nightly": {
+        "task": "reports.tasks.refresh_recent_office_days_task",
+        "schedule": crontab(hour=17, minute=30),
+        "kwargs": {"days_back": 7},
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

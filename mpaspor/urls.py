@@ -11,5 +11,6 @@ urlpatterns = [
     path("", appointment_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("staff/", include("appointments.staff_urls")),
+    path("reports/", include("reports.urls")),
     path("", include("appointments.urls")),
 ]
