@@ -1,24 +1,442 @@
-from django.contrib import admin
+"""Staff screens for applications, applicants and fees, scoped to the user's offices.
+
+Every status change here is an admin action that calls a service (which writes the event
+row); the status field itself is read-only.
+"""
+
+import csv
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from offices.models import StaffMembership
+from mpaspor.errors import DomainError
+from offices import permissions
+from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
+from quotas.models import Slot
 
-from .models import Fee, Notification, Payment
+from . import services
+from .models import Applicant, Application, ApplicationEvent, Fee, Notification, Payment, Status, mask_nik
 
 
-def is_national_admin(user) -> bool:
-    """Superusers and the directorate's staff (StaffMembership role national)."""
-    if not (user.is_active and user.is_staff):
+class SessionFilter(admin.SimpleListFilter):
+    """The sessions of the day picked in the date filter (today without one)."""
+
+    title = _("session")
+    parameter_name = "session"
+
+    def has_output(self):
+        # Always applied, even when the day has no sessions to offer: a session id typed into
+        # the address bar must filter (to nothing), never be dropped silently.
+        return True
+
+    def lookups(self, request, model_admin):
+        visible = permissions.visible_offices(request.user)
+        chosen = self.value()
+        chosen_day = (
+            Slot.objects.filter(pk=int(chosen), office__in=visible).values_list("date", flat=True).first()
+            if chosen and chosen.isdigit()
+            else None
+        )
+        day = _date_param(request) or chosen_day or timezone.localdate()
+        slots = (
+            Slot.objects.filter(date=day, office__in=visible)
+            .select_related("office")
+            .order_by("office__name", "starts_at", "pool")[:100]
+        )
+        return [
+            (
+                str(slot.pk),
+                f"{slot.office.name} {slot.local_start:%H:%M}–{slot.local_end:%H:%M} "
+                f"{slot.office.timezone_label} ({slot.get_pool_display()})",
+            )
+            for slot in slots
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(slot_id=int(value))
+
+
+def _date_param(request):
+    raw = request.GET.get("slot__date__gte")
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}), strip=True
+    )
+
+
+class ApplicationEventInline(admin.TabularInline):
+    model = ApplicationEvent
+    fields = ["at", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("status change")
+    verbose_name_plural = _("status changes")
+
+    def has_add_permission(self, request, obj=None):
         return False
-    return user.is_superuser or StaffMembership.objects.filter(user=user, role=StaffMembership.Role.NATIONAL).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.is_staff_member(request.user)
+
+
+@admin.register(Application)
+class ApplicationAdmin(ScopedHistoryAdmin):
+    office_path = "slot__office"
+    change_scope = "counter"
+    change_list_template = "admin/appointments/application/change_list.html"
+
+    list_display = [
+        "booking_code",
+        "full_name",
+        "nik_masked",
+        "session",
+        "kind",
+        "status",
+        "pool",
+        "queue_number",
+        "walk_in",
+    ]
+    list_select_related = ["slot__office"]
+    search_fields = ["=booking_code", "=nik", "full_name"]
+    search_help_text = _("Booking code, full NIK or name.")
+    list_filter = [
+        ("slot__date", admin.DateFieldListFilter),
+        SessionFilter,
+        "status",
+        "kind",
+        "slot__pool",
+        "walk_in",
+        "priority_group",
+        ("slot__office", admin.RelatedOnlyFieldListFilter),
+    ]
+    date_hierarchy = None
+    inlines = [ApplicationEventInline]
+    editable_fields = ("full_name", "phone")
+    base_fields = [
+        "booking_code",
+        "status",
+        "queue_number",
+        "checked_in_at",
+        "full_name",
+        "NIK_PLACEHOLDER",
+        "birth_date",
+        "sex",
+        "phone",
+        "kind",
+        "priority_group",
+        "walk_in",
+        "passport_type",
+        "validity_years",
+        "express",
+        "session",
+        "amount",
+        "billing_code",
+        "payment_due_at",
+        "paid_at",
+        "reschedule_count",
+        "account",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [
+        "check_in",
+        "start_processing",
+        "approve",
+        "reject",
+        "mark_issued",
+        "mark_collected",
+        "mark_no_show",
+        "cancel",
+    ]
+
+    # -- columns ------------------------------------------------------------------------
+    @admin.display(description=_("NIK"))
+    def nik_masked(self, obj):
+        return mask_nik(obj.nik)
+
+    @admin.display(description=_("NIK"))
+    def nik_full(self, obj):
+        return obj.nik
+
+    @admin.display(description=_("session"), ordering="slot__starts_at")
+    def session(self, obj):
+        slot = obj.slot
+        return (
+            f"{slot.office.name} · {slot.local_start:%Y-%m-%d %H:%M}–{slot.local_end:%H:%M} "
+            f"{slot.office.timezone_label}"
+        )
+
+    @admin.display(description=_("pool"), ordering="slot__pool")
+    def pool(self, obj):
+        return obj.slot.get_pool_display()
+
+    # -- the form: status and everything a service owns are read-only --------------------
+    def get_fields(self, request, obj=None):
+        sees_nik = obj is not None and permissions.can_serve(request.user, self.office_id_of(obj))
+        nik_field = "nik_full" if sees_nik else "nik_masked"
+        return [nik_field if f == "NIK_PLACEHOLDER" else f for f in self.base_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = self.get_fields(request, obj)
+        if obj is not None and self.has_change_permission(request, obj):
+            return [f for f in fields if f not in self.editable_fields]
+        return fields
+
+    def has_add_permission(self, request, obj=None):
+        # Applications come from the booking flow or the counter's walk-in form.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_serve_permission(self, request):
+        return permissions.counter_offices(request.user).exists()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("slot__office", "account")
+
+    # -- actions: each calls a service per application ----------------------------------
+    def _run(self, request, queryset, service, done_message, **kwargs):
+        serve_ids = permissions.office_ids(permissions.counter_offices(request.user))
+        done, failed = 0, []
+        for application in queryset.select_related("slot"):
+            if application.slot.office_id not in serve_ids:
+                failed.append("%s: %s" % (application.booking_code, gettext("not your office")))
+                continue
+            try:
+                service(application_id=application.pk, actor=request.user, **kwargs)
+                done += 1
+            except DomainError as exc:
+                failed.append(f"{application.booking_code}: {exc.message}")
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
+
+    def _transition(self, to):
+        def service(*, application_id, actor, reason=""):
+            return services.change_status(application_id=application_id, to=to, actor=actor, reason=reason)
+
+        return service
+
+    def _with_reason(self, request, queryset, *, action, title, service, done_message):
+        if "apply" in request.POST:
+            form = ReasonForm(request.POST)
+            if form.is_valid():
+                self._run(request, queryset, service, done_message, reason=form.cleaned_data["reason"])
+                return None
+        else:
+            form = ReasonForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "applications": queryset,
+            "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/appointments/application/reason_form.html", context)
+
+    @admin.action(description=_("Check in"), permissions=["serve"])
+    def check_in(self, request, queryset):
+        self._run(
+            request, queryset, services.check_in_application, gettext("%(count)s application(s) checked in.")
+        )
+
+    @admin.action(description=_("Start processing"), permissions=["serve"])
+    def start_processing(self, request, queryset):
+        self._run(request, queryset, self._transition(Status.IN_PROCESS), gettext("%(count)s application(s) in process."))
+
+    @admin.action(description=_("Approve"), permissions=["serve"])
+    def approve(self, request, queryset):
+        self._run(request, queryset, self._transition(Status.APPROVED), gettext("%(count)s application(s) approved."))
+
+    @admin.action(description=_("Reject, with a reason"), permissions=["serve"])
+    def reject(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            action="reject",
+            title=gettext("Reject applications"),
+            service=self._transition(Status.REJECTED),
+            done_message=gettext("%(count)s application(s) rejected."),
+        )
+
+    @admin.action(description=_("Mark printed (ready to collect)"), permissions=["serve"])
+    def mark_issued(self, request, queryset):
+        self._run(request, queryset, self._transition(Status.ISSUED), gettext("%(count)s passport(s) marked printed."))
+
+    @admin.action(description=_("Mark collected"), permissions=["serve"])
+    def mark_collected(self, request, queryset):
+        self._run(
+            request, queryset, self._transition(Status.COLLECTED), gettext("%(count)s passport(s) marked collected.")
+        )
+
+    @admin.action(description=_("Mark no-show"), permissions=["serve"])
+    def mark_no_show(self, request, queryset):
+        self._run(request, queryset, services.mark_no_show, gettext("%(count)s application(s) marked no-show."))
+
+    @admin.action(description=_("Cancel, with a reason"), permissions=["serve"])
+    def cancel(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            action="cancel",
+            title=gettext("Cancel applications"),
+            service=services.cancel_application,
+            done_message=gettext("%(count)s application(s) cancelled."),
+        )
+
+    # -- CSV export of the filtered list -------------------------------------------------
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path("export/", self.admin_site.admin_view(self.export_csv_view), name="%s_%s_export" % info),
+        ] + super().get_urls()
+
+    def export_csv_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).select_related("slot__office").order_by("slot__starts_at", "pk")
+        serve_ids = permissions.office_ids(permissions.counter_offices(request.user))
+        header = [
+            gettext("booking code"),
+            gettext("office"),
+            gettext("date"),
+            gettext("session"),
+            gettext("pool"),
+            gettext("status"),
+            gettext("application kind"),
+            gettext("NIK"),
+            gettext("full name"),
+            gettext("queue number"),
+            gettext("walk-in"),
+            gettext("priority group"),
+        ]
+
+        def rows():
+            yield header
+            for a in queryset.iterator(chunk_size=500):
+                slot = a.slot
+                yield [
+                    a.booking_code,
+                    slot.office.name,
+                    slot.date.isoformat(),
+                    f"{slot.local_start:%H:%M}-{slot.local_end:%H:%M} {slot.office.timezone_label}",
+                    slot.get_pool_display(),
+                    a.get_status_display(),
+                    a.get_kind_display(),
+                    a.nik if slot.office_id in serve_ids else mask_nik(a.nik),
+                    a.full_name,
+                    a.queue_number,
+                    gettext("yes") if a.walk_in else gettext("no"),
+                    a.get_priority_group_display(),
+                ]
+
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow([_csv_safe(v) for v in row]) for row in rows()), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        info = self.model._meta.app_label, self.model._meta.model_name
+        query = request.GET.copy()
+        query.pop("p", None)
+        extra_context["export_url"] = reverse("admin:%s_%s_export" % info) + (
+            f"?{query.urlencode()}" if query else ""
+        )
+        return super().changelist_view(request, extra_context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_safe(value) -> str:
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(OfficeScopedAdmin):
+    """The people behind accounts, for staff of an office where they have an application."""
+
+    office_path = "applications__slot__office"
+    change_scope = None
+    list_display = ["full_name", "nik_masked", "birth_date", "sex", "account"]
+    search_fields = ["=nik", "full_name", "account__email"]
+    list_select_related = ["account"]
+
+    @admin.display(description=_("NIK"))
+    def nik_masked(self, obj):
+        return mask_nik(obj.nik)
+
+    @admin.display(description=_("NIK"))
+    def nik_full(self, obj):
+        return obj.nik
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).distinct()
+
+    def _offices_of(self, obj) -> set[int]:
+        return set(obj.applications.values_list("slot__office_id", flat=True))
+
+    def has_view_permission(self, request, obj=None):
+        if not permissions.is_staff_member(request.user):
+            return False
+        if obj is None or permissions.sees_all(request.user):
+            return True
+        return bool(self._offices_of(obj) & self._visible_ids(request))
+
+    def get_fields(self, request, obj=None):
+        serves = obj is not None and bool(
+            self._offices_of(obj) & permissions.office_ids(permissions.counter_offices(request.user))
+        )
+        return ["full_name", "nik_full" if serves else "nik_masked", "birth_date", "sex", "phone", "account"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
 
 class NationalOnlyAdmin(admin.ModelAdmin):
+    """Screens for the directorate (and superusers) only; read-only unless a subclass allows."""
+
     def has_module_permission(self, request):
-        return is_national_admin(request.user)
+        return permissions.can_manage_fees(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return is_national_admin(request.user)
+        return permissions.can_manage_fees(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -40,17 +458,24 @@ class FeeAdmin(NationalOnlyAdmin):
     list_filter = ["item"]
     date_hierarchy = "effective_from"
 
+    def has_module_permission(self, request):
+        return permissions.is_staff_member(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        # Office staff tell applicants the fees; only the directorate sets them.
+        return permissions.is_staff_member(request.user)
+
     def has_add_permission(self, request):
-        return is_national_admin(request.user)
+        return permissions.can_manage_fees(request.user)
 
     def _future(self, obj):
         return obj is None or obj.effective_from > timezone.localdate()
 
     def has_change_permission(self, request, obj=None):
-        return is_national_admin(request.user) and self._future(obj)
+        return permissions.can_manage_fees(request.user) and self._future(obj)
 
     def has_delete_permission(self, request, obj=None):
-        return is_national_admin(request.user) and self._future(obj)
+        return permissions.can_manage_fees(request.user) and self._future(obj)
 
 
 @admin.register(Payment)

@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import check_email_verified
-from mpaspor.errors import DomainError
 from mpaspor.api import (
     IntegerChoiceField,
     LocalDateTimeField,
@@ -24,6 +23,7 @@ from mpaspor.api import (
     StringField,
     error_responses,
 )
+from mpaspor.errors import DomainError
 
 from . import payments, selectors, services
 from .exceptions import ApplicationNotFound

@@ -57,3 +57,8 @@ class UnknownBillingCode(BookingError):
 class ApplicantLimitReached(BookingError):
     code = "too_many_applicants"
     default_message = _("An account may list at most %(limit)s people.")
+
+
+class CheckInNotAllowed(BookingError):
+    code = "check_in_not_allowed"
+    default_message = _("This application cannot be checked in.")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from quotas.models import Slot
 
@@ -142,6 +143,10 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Who changed which field when (staff edits, status changes). The booking hot path
+    # skips it: its first event row already records the creation.
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("application")
@@ -172,6 +177,24 @@ def mask_nik(nik: str) -> str:
     return nik[:4] + "*" * (len(nik) - 6) + nik[-2:] if len(nik) > 6 else "*" * len(nik)
 
 
+class QueueCounter(models.Model):
+    """The last queue number handed out at one office on one day, per series.
+
+    Series "A" numbers booked applicants, "B" walk-ins from the priority pool. The counter
+    row is incremented with one UPDATE, which PostgreSQL serialises per row, so two desks
+    checking in at the same moment never get the same number."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="queue_counters")
+    date = models.DateField()
+    series = models.CharField(max_length=1)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date", "series"], name="one_queue_counter_per_office_day")
+        ]
+
+
 class ApplicationEvent(models.Model):
     """One row per status change (invariant 6): who, when, from, to, why."""
 
@@ -184,6 +207,10 @@ class ApplicationEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self):
+        # Shown in the admin's status-change table next to each row.
+        return f"{self.get_from_status_display() or '·'} → {self.get_to_status_display()}"
 
 
 class Payment(models.Model):

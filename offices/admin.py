@@ -1,3 +1,96 @@
 from django.contrib import admin
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
-# Register your models here.
+from . import permissions
+from .admin_scoping import OfficeScopedAdmin
+from .models import Office, Region, StaffMembership
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "province_code"]
+    search_fields = ["name", "code"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if permissions.sees_all(request.user):
+            return qs
+        return qs.filter(offices__in=permissions.visible_offices(request.user)).distinct()
+
+    def has_module_permission(self, request):
+        return permissions.is_staff_member(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.is_staff_member(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.is_staff_member(request.user) and permissions.sees_all(request.user)
+
+    def has_add_permission(self, request):
+        return self.has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+
+@admin.register(Office)
+class OfficeAdmin(OfficeScopedAdmin):
+    """Heads keep their office's capacity evaluation (staff, counters) current, as the
+    Kanwil asks; the rest of an office's record is the directorate's."""
+
+    office_path = "pk"
+    change_scope = "quota"
+    list_display = ["name", "code", "kind", "office_class", "region", "city", "timezone", "is_active"]
+    list_filter = ["kind", "office_class", "region", "timezone", "is_active"]
+    search_fields = ["name", "code", "city"]
+    capacity_fields = ("staff_count", "counter_count")
+
+    def get_readonly_fields(self, request, obj=None):
+        if permissions.sees_all(request.user):
+            return ()
+        return [f.name for f in Office._meta.fields if f.name not in self.capacity_fields and f.name != "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return permissions.is_staff_member(request.user) and permissions.sees_all(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The parent and region of an office: only national staff edit them (read-only otherwise).
+        return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(OfficeScopedAdmin):
+    """Heads see who works at their office; only national staff grant or remove access."""
+
+    office_path = "office"
+    change_scope = None
+    list_display = ["user", "role", "office", "region"]
+    list_filter = ["role", "region"]
+    search_fields = ["user__email", "user__full_name", "office__name"]
+    list_select_related = ["user", "office", "region"]
+
+    def has_module_permission(self, request):
+        return permissions.is_staff_member(request.user) and (
+            permissions.sees_all(request.user) or permissions.quota_offices(request.user).exists()
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.is_staff_member(request.user) and permissions.sees_all(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+
+
+admin.site.site_header = _("mpaspor staff")
+admin.site.site_title = _("mpaspor staff")
+admin.site.index_title = _("Office administration")

@@ -1,3 +1,265 @@
-from django.contrib import admin
+"""Quota management for office heads (and national staff), read-only for officers and the
+regional division. A change that would cut below places already taken is refused with the
+sessions concerned (quotas.guards)."""
 
-# Register your models here.
+import copy
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
+
+from . import guards, preview
+from .models import DateOverride, Pool, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot, SlotDrift
+
+
+def _apply(instance, cleaned_data):
+    """The object as it would be after this form: a copy, nothing saved."""
+    new = copy.copy(instance)
+    field_names = {f.name for f in instance._meta.concrete_fields}
+    for name, value in cleaned_data.items():
+        if name in field_names:
+            setattr(new, name, value)
+    return new
+
+
+class SlotPreviewMixin:
+    """A "Preview slots" button on the change form: the edit, not saved, run through the slot
+    generator in preview mode (quotas.preview); the page lists what would be created, changed
+    and removed, and refuses what would cut below places taken. Its "Save" posts the same data
+    to the normal form."""
+
+    change_form_template = "admin/quotas/change_form_with_preview.html"
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        view = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("add/preview/", view, name="%s_%s_preview_add" % info),
+            path("<path:object_id>/preview/", view, name="%s_%s_preview" % info),
+        ] + super().get_urls()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        extra_context = extra_context or {}
+        extra_context["preview_url"] = (
+            reverse("admin:%s_%s_preview" % info, args=[object_id])
+            if object_id
+            else reverse("admin:%s_%s_preview_add" % info)
+        )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def preview_view(self, request, object_id=None):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        obj = None
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is None:
+                raise Http404
+        back = (
+            reverse("admin:%s_%s_change" % info, args=[object_id])
+            if obj
+            else reverse("admin:%s_%s_add" % info)
+        )
+        if request.method != "POST":
+            return HttpResponseRedirect(back)
+        if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
+        form_valid = form.is_valid()
+        new_object = self.save_form(request, form, change=obj is not None) if form_valid else form.instance
+        formsets, _inlines = self._create_formsets(request, new_object, change=obj is not None)
+        errors = [str(e) for e in form.non_field_errors()]
+        errors += [f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items() if name != "__all__"]
+        for formset in formsets:
+            if not formset.is_valid():
+                errors += [str(e) for e in formset.non_form_errors()]
+                errors += [" ".join(str(e) for e in f.non_field_errors()) for f in formset.forms if f.non_field_errors()]
+        plan = None
+        if not errors:
+            def apply_change():
+                new_object.save()
+                form.save_m2m()
+                for formset in formsets:
+                    formset.instance = new_object
+                    formset.save()
+
+            plan = preview.preview_change(office=new_object.office, apply_change=apply_change)
+        rows = []
+        if plan is not None:
+            for label, changes in (
+                (gettext("refused"), plan.conflicts),
+                (gettext("new"), plan.create),
+                (gettext("changed"), plan.update),
+                (gettext("removed"), plan.remove),
+            ):
+                rows += [{"label": label, "change": c, "pool": Pool(c.pool).label, "refused": changes is plan.conflicts}
+                         for c in changes]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Preview of the slots"),
+            "rows": rows,
+            "object": obj,
+            "plan": plan,
+            "errors": errors,
+            "generator_available": preview.generator_available(),
+            "post_items": [(k, v) for k, values in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_preview") for v in values],
+            "save_url": back,
+        }
+        return TemplateResponse(request, "admin/quotas/slot_preview.html", context)
+
+
+class QuotaRuleForm(forms.ModelForm):
+    class Meta:
+        model = QuotaRule
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and not self.errors:
+            old = QuotaRule.objects.select_related("office").get(pk=self.instance.pk)
+            try:
+                guards.raise_for(guards.rule_conflicts(old=old, new=_apply(old, cleaned)))
+            except guards.CapacityBelowTaken as exc:
+                raise ValidationError(exc.message, code=exc.code) from exc
+        return cleaned
+
+
+@admin.register(QuotaRule)
+class QuotaRuleAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
+    form = QuotaRuleForm
+    list_display = ["office", "weekday", "start_time", "end_time", "online_capacity", "priority_capacity", "valid_from", "valid_to"]
+    list_filter = ["weekday", ("office", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["office"]
+    search_fields = ["office__name"]
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        # A rule whose sessions hold applications stays: shrink it to zero is refused too.
+        return obj is None or not guards.rule_conflicts(old=obj, new=None)
+
+
+class ProgramSessionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        program = self.instance
+        if not program.pk or any(self.errors):
+            return
+        sessions = [
+            _apply(form.instance, form.cleaned_data)
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            guards.raise_for(guards.program_session_conflicts(program=program, sessions_after=sessions))
+        except guards.CapacityBelowTaken as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+
+
+class ProgramSessionInline(admin.TabularInline):
+    model = ProgramSession
+    formset = ProgramSessionFormSet
+    extra = 1
+    fields = ["start_time", "end_time", "online_capacity", "priority_capacity"]
+
+    def _parent_admin(self):
+        return self.admin_site._registry[ServiceProgram]
+
+    def has_view_permission(self, request, obj=None):
+        return self._parent_admin().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._parent_admin().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._parent_admin().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._parent_admin().has_change_permission(request, obj)
+
+
+@admin.register(ServiceProgram)
+class ServiceProgramAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
+    inlines = [ProgramSessionInline]
+    list_display = ["name", "office", "date_from", "date_to", "weekdays", "opens_on_holidays"]
+    list_filter = [("office", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["office"]
+    search_fields = ["name", "office__name"]
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or not guards.program_session_conflicts(program=obj, sessions_after=None)
+
+
+class DateOverrideForm(forms.ModelForm):
+    class Meta:
+        model = DateOverride
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        office, day = cleaned.get("office"), cleaned.get("date")
+        if office and day and not self.errors:
+            new = _apply(self.instance, cleaned)
+            try:
+                guards.raise_for(guards.override_conflicts(office=office, day=day, new=new))
+            except guards.CapacityBelowTaken as exc:
+                raise ValidationError(exc.message, code=exc.code) from exc
+        return cleaned
+
+
+@admin.register(DateOverride)
+class DateOverrideAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
+    form = DateOverrideForm
+    list_display = ["office", "date", "closed", "reason", "online_capacity", "priority_capacity"]
+    list_filter = ["closed", ("office", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["office"]
+    date_hierarchy = "date"
+
+
+@admin.register(ReleaseSchedule)
+class ReleaseScheduleAdmin(OfficeScopedAdmin):
+    list_display = ["office", "kind", "days_before", "weekday", "day_of_month", "release_time", "horizon_days"]
+    list_select_related = ["office"]
+
+
+@admin.register(Slot)
+class SlotAdmin(ScopedHistoryAdmin):
+    """Slots are made by the generator from the rules; staff read them (and their history)."""
+
+    change_scope = None
+    list_display = ["office", "date", "session", "pool", "capacity", "taken", "available", "opens_at"]
+    list_filter = ["pool", "date", ("office", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["office"]
+    date_hierarchy = "date"
+
+    @admin.display(description=_("session"), ordering="starts_at")
+    def session(self, obj):
+        return f"{obj.local_start:%H:%M}–{obj.local_end:%H:%M} {obj.office.timezone_label}"
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return obj.available
+
+
+@admin.register(SlotDrift)
+class SlotDriftAdmin(OfficeScopedAdmin):
+    """Drifts found by the reconciliation job: read-only evidence, for the offices in scope."""
+
+    office_path = "slot__office"
+    change_scope = None
+    list_display = ["detected_at", "slot", "recorded_taken", "actual_taken", "corrected"]
+    list_filter = ["corrected", ("slot__office", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["slot__office"]
+    date_hierarchy = "detected_at"
+    search_fields = ["slot__office__name", "slot__office__code"]
+    readonly_fields = ["slot", "recorded_taken", "actual_taken", "detected_at", "corrected"]

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from offices.models import Office
 
@@ -31,6 +32,8 @@ class QuotaRule(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["office", "weekday", "start_time"]
         verbose_name = _("quota rule")
@@ -57,6 +60,8 @@ class ServiceProgram(models.Model):
     )
     opens_on_holidays = models.BooleanField(_("open on holidays"), default=False)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["office", "date_from"]
         verbose_name = _("service programme")
@@ -73,6 +78,8 @@ class ProgramSession(models.Model):
     online_capacity = models.PositiveIntegerField(_("online places"), default=0)
     priority_capacity = models.PositiveIntegerField(_("priority places"), default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["program", "start_time"]
 
@@ -86,6 +93,8 @@ class DateOverride(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     online_capacity = models.PositiveIntegerField(_("online places per session"), null=True, blank=True)
     priority_capacity = models.PositiveIntegerField(_("priority places per session"), null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["office", "date"]
@@ -135,6 +144,10 @@ class Slot(models.Model):
         ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots"
     )
     allowed_kinds = models.JSONField(_("application kinds accepted"), default=list, blank=True)
+
+    # `taken` moves on every booking (by a bare UPDATE, which writes no history anyway);
+    # excluded so that no save of the counter ever writes a history row on the hot path.
+    history = HistoricalRecords(excluded_fields=["taken"])
 
     class Meta:
         ordering = ["office", "starts_at", "pool"]

@@ -1,0 +1,54 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApplicationKind, PassportType, PriorityGroup, Sex
+
+
+class CheckInForm(forms.Form):
+    code = forms.CharField(
+        label=_("Booking code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "enterkeyhint": "go",
+                "placeholder": _("Type or scan the booking code"),
+            }
+        ),
+    )
+
+
+class WalkInForm(forms.Form):
+    slot = forms.TypedChoiceField(label=_("Session"), coerce=int)
+    priority_group = forms.ChoiceField(
+        label=_("Priority group"),
+        required=False,
+        choices=[("", _("None (counter-only application)"))] + list(PriorityGroup.choices),
+    )
+    kind = forms.ChoiceField(label=_("Application kind"), choices=ApplicationKind.choices)
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    nik = forms.CharField(
+        label=_("NIK"), min_length=16, max_length=16, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices)
+    validity_years = forms.TypedChoiceField(
+        label=_("Validity"), choices=[(5, _("5 years")), (10, _("10 years"))], coerce=int, initial=5
+    )
+
+    def __init__(self, *args, sessions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].choices = [
+            (
+                s.priority_slot_id,
+                _("%(start)s–%(end)s (%(left)s priority places left)")
+                % {"start": f"{s.starts_at:%H:%M}", "end": f"{s.ends_at:%H:%M}", "left": s.priority_left},
+            )
+            for s in sessions
+            if s.priority_slot_id
+        ]

@@ -1,0 +1,161 @@
+"""The day's counter: a page for an office's staff (check-in by code, walk-ins)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mpaspor.errors import DomainError
+from offices import permissions
+from offices.models import Office
+
+from . import selectors, services
+from .exceptions import ApplicationNotFound
+from .staff_forms import CheckInForm, WalkInForm
+
+SESSION_KEY = "counter_office_id"
+
+
+def _htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _staff_offices(request):
+    offices = permissions.counter_offices(request.user).order_by("name")
+    if not offices.exists():
+        raise Http404
+    return offices
+
+
+def _current_office(request) -> Office | None:
+    """The office chosen for this browser session, or the only one the user serves."""
+    offices = _staff_offices(request)
+    office_id = request.session.get(SESSION_KEY)
+    if office_id is not None:
+        office = offices.filter(pk=office_id).first()
+        if office:
+            return office
+    first_two = list(offices[:2])
+    return first_two[0] if len(first_two) == 1 else None
+
+
+def _context(request, office, *, check_in_form=None, walk_in_form=None, result=None):
+    now = timezone.now()
+    day = selectors.office_today(office=office, now=now)
+    sessions = selectors.counter_sessions(office=office, day=day)
+    open_sessions = [s for s in sessions if s.ends_at > now]
+    return {
+        "office": office,
+        "day": day,
+        "sessions": sessions,
+        "check_in_form": check_in_form or CheckInForm(),
+        "walk_in_form": walk_in_form or WalkInForm(sessions=open_sessions),
+        "result": result,
+        "several_offices": permissions.counter_offices(request.user).count() > 1,
+    }
+
+
+def _render(request, office, status=200, **kwargs):
+    template = "appointments/staff/_counter_live.html" if _htmx(request) else "appointments/staff/counter.html"
+    return render(request, template, _context(request, office, **kwargs), status=status)
+
+
+@login_required
+def counter(request):
+    office = _current_office(request)
+    if office is None:
+        return redirect("staff:choose_office")
+    return _render(request, office)
+
+
+@login_required
+def choose_office(request):
+    offices = _staff_offices(request)
+    if request.method == "POST":
+        office = offices.filter(code=request.POST.get("office", "")).first()
+        if office is None:
+            raise Http404
+        request.session[SESSION_KEY] = office.pk
+        return redirect("staff:counter")
+    return render(request, "appointments/staff/choose_office.html", {"offices": offices})
+
+
+@login_required
+@require_POST
+def check_in(request):
+    office = _current_office(request)
+    if office is None:
+        return redirect("staff:choose_office")
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        return _render(request, office, status=400, check_in_form=form)
+    application = selectors.find_application_for_counter(office=office, booking_code=form.cleaned_data["code"])
+    try:
+        if application is None:
+            raise ApplicationNotFound(_("No booking with this code at this office."))
+        application = services.check_in_application(
+            application_id=application.pk, office_id=office.pk, actor=request.user
+        )
+    except DomainError as exc:
+        result = {"ok": False, "message": exc.message}
+        if not _htmx(request):
+            messages.error(request, exc.message)
+            return redirect("staff:counter")
+        return _render(request, office, status=409, result=result)
+    message = _("%(name)s checked in: queue number %(number)s.") % {
+        "name": application.full_name,
+        "number": application.queue_number,
+    }
+    if not _htmx(request):
+        messages.success(request, message)
+        return redirect("staff:counter")
+    return _render(request, office, result={"ok": True, "message": message, "queue_number": application.queue_number})
+
+
+@login_required
+def walk_in(request):
+    office = _current_office(request)
+    if office is None:
+        return redirect("staff:choose_office")
+    if request.method != "POST":
+        return redirect(reverse("staff:counter") + "#walk-in")
+    now = timezone.now()
+    day = selectors.office_today(office=office, now=now)
+    open_sessions = [s for s in selectors.counter_sessions(office=office, day=day) if s.ends_at > now]
+    form = WalkInForm(request.POST, sessions=open_sessions)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = services.register_walk_in(
+                office_id=office.pk,
+                slot_id=data["slot"],
+                applicant=services.ApplicantData(
+                    nik=data["nik"],
+                    full_name=data["full_name"],
+                    birth_date=data["birth_date"],
+                    sex=data["sex"],
+                    phone=data["phone"],
+                ),
+                kind=data["kind"],
+                priority_group=data["priority_group"],
+                passport_type=data["passport_type"],
+                validity_years=data["validity_years"],
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Walk-in registered: %(name)s, queue number %(number)s, booking code %(code)s.")
+                % {"name": application.full_name, "number": application.queue_number, "code": application.booking_code},
+            )
+            return redirect("staff:counter")
+    return render(
+        request, "appointments/staff/counter.html", _context(request, office, walk_in_form=form), status=400
+    )

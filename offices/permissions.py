@@ -1,0 +1,114 @@
+"""Who sees what: which offices a staff user may read, and which they may change.
+
+One place answers it for the admin, the counter and the exports, from `StaffMembership`:
+
+| role     | reads                                   | changes                                          |
+|----------|-----------------------------------------|--------------------------------------------------|
+| officer  | their office                            | their office's applications (counter, actions)   |
+| head     | their office, and its outlets if a Kanim | applications, quota rules, programmes, overrides |
+| regional | every office of their region            | nothing (supervises and reads reports)           |
+| national | every office                            | quota data and fees; not applications            |
+| superuser| every office                            | everything                                       |
+
+A Kanim head's outlets (ULP, UKK, MPP booths with `parent` = the Kanim) are included: the
+head of a Kantor Imigrasi answers for its outlets' quotas (DOMAIN: "Its outlets ... each has
+its own daily quota"), so they set those quotas. An officer is posted to one counter, so an
+officer of the Kanim does not see its outlets; an outlet's officers get their own membership.
+National staff change quota data (they set the national Saturday service) but leave an
+individual applicant's file to the office that serves them.
+"""
+
+from django.db.models import Q, QuerySet
+
+from .models import Office, StaffMembership
+
+Role = StaffMembership.Role
+
+
+def _memberships(user) -> list[StaffMembership]:
+    # Cached on the user object for the request: every admin screen asks several times.
+    cached = getattr(user, "_staff_memberships", None)
+    if cached is None:
+        cached = list(StaffMembership.objects.filter(user=user).select_related("office"))
+        user._staff_memberships = cached
+    return cached
+
+
+def is_staff_member(user) -> bool:
+    """Staff of some office, region or the directorate (or a superuser)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or bool(_memberships(user))
+
+
+def sees_all(user) -> bool:
+    return user.is_superuser or any(m.role == Role.NATIONAL for m in _memberships(user))
+
+
+def _office_q(memberships, *, include_outlets: bool) -> Q:
+    ids = [m.office_id for m in memberships]
+    q = Q(pk__in=ids)
+    if include_outlets:
+        q |= Q(parent_id__in=ids)
+    return q
+
+
+def visible_offices(user) -> QuerySet[Office]:
+    """Offices whose data this user may read."""
+    if not is_staff_member(user):
+        return Office.objects.none()
+    if sees_all(user):
+        return Office.objects.all()
+    memberships = _memberships(user)
+    q = Q(pk__in=[])
+    for m in memberships:
+        if m.role == Role.OFFICER:
+            q |= Q(pk=m.office_id)
+        elif m.role == Role.HEAD:
+            q |= Q(pk=m.office_id) | Q(parent_id=m.office_id)
+        elif m.role == Role.REGIONAL:
+            q |= Q(region_id=m.region_id)
+    return Office.objects.filter(q)
+
+
+def quota_offices(user) -> QuerySet[Office]:
+    """Offices whose quota rules, programmes, overrides and slots this user may change."""
+    if not is_staff_member(user):
+        return Office.objects.none()
+    if sees_all(user):
+        return Office.objects.all()
+    heads = [m for m in _memberships(user) if m.role == Role.HEAD]
+    if not heads:
+        return Office.objects.none()
+    return Office.objects.filter(_office_q(heads, include_outlets=True))
+
+
+def counter_offices(user) -> QuerySet[Office]:
+    """Offices whose applicants this user serves: check-in, walk-ins, status actions, full NIK."""
+    if not is_staff_member(user):
+        return Office.objects.none()
+    if user.is_superuser:
+        return Office.objects.all()
+    memberships = _memberships(user)
+    officers = [m for m in memberships if m.role == Role.OFFICER]
+    heads = [m for m in memberships if m.role == Role.HEAD]
+    q = _office_q(officers, include_outlets=False) | _office_q(heads, include_outlets=True)
+    if not officers and not heads:
+        return Office.objects.none()
+    return Office.objects.filter(q)
+
+
+def office_ids(queryset: QuerySet[Office]) -> set[int]:
+    return set(queryset.values_list("pk", flat=True))
+
+
+def can_serve(user, office_id: int | None) -> bool:
+    return office_id is not None and counter_offices(user).filter(pk=office_id).exists()
+
+
+def can_manage_quota(user, office_id: int | None) -> bool:
+    return office_id is not None and quota_offices(user).filter(pk=office_id).exists()
+
+
+def can_manage_fees(user) -> bool:
+    return is_staff_member(user) and sees_all(user)

@@ -1,0 +1,251 @@
+"""The day's counter: check-in with queue numbers, walk-ins from the priority pool only."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from appointments.exceptions import CheckInNotAllowed, DuplicateApplication, InvalidInput, TransitionNotAllowed
+from appointments.models import Application, ApplicationEvent, Status
+from appointments.services import check_in_application, register_walk_in
+from quotas.exceptions import SlotFull, SlotNotFound
+from quotas.models import Slot
+from tests.factories import ApplicationFactory, applicant_data
+from tests.staff_world import today_slot, world  # noqa: F401
+
+
+def walk_in(world, slot, **overrides):
+    values = dict(
+        office_id=world.kediri.pk,
+        slot_id=slot.pk,
+        applicant=applicant_data(birth_date=dt.date(1950, 3, 2), full_name="Mbah Sastro"),
+        kind="new",
+        priority_group="elderly",
+        passport_type="regular",
+        validity_years=5,
+        actor=world.kediri_officer,
+    )
+    values.update(overrides)
+    return register_walk_in(**values)
+
+
+@pytest.mark.django_db
+class TestCheckIn:
+    def test_queue_numbers_count_per_office_and_day(self, world):
+        slot = today_slot(world.kediri)
+        first, second = ApplicationFactory(slot=slot), ApplicationFactory(slot=slot)
+        malang = ApplicationFactory(slot=today_slot(world.malang))
+        assert check_in_application(application_id=first.pk, actor=world.kediri_officer).queue_number == "A-001"
+        assert check_in_application(application_id=malang.pk).queue_number == "A-001"
+        second = check_in_application(application_id=second.pk, actor=world.kediri_officer)
+        assert second.queue_number == "A-002" and second.status == Status.CHECKED_IN and second.checked_in_at
+        event = second.events.get()
+        assert (event.from_status, event.to_status, event.actor) == ("booked", "checked_in", world.kediri_officer)
+
+    def test_refuses_another_day_another_office_twice_and_unpaid(self, world):
+        with pytest.raises(CheckInNotAllowed):  # its session is in three days
+            check_in_application(application_id=world.kediri_app.pk)
+        today = ApplicationFactory(slot=today_slot(world.malang))
+        with pytest.raises(Exception) as excinfo:
+            check_in_application(application_id=today.pk, office_id=world.kediri.pk)
+        assert excinfo.value.code == "not_found"
+        check_in_application(application_id=today.pk, office_id=world.malang.pk)
+        with pytest.raises(CheckInNotAllowed):
+            check_in_application(application_id=today.pk)
+        unpaid = ApplicationFactory(slot=today_slot(world.kediri), status=Status.PENDING_PAYMENT)
+        with pytest.raises(TransitionNotAllowed):
+            check_in_application(application_id=unpaid.pk)
+        unpaid.refresh_from_db()
+        assert unpaid.status == Status.PENDING_PAYMENT and unpaid.queue_number == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_check_ins_get_different_queue_numbers():
+    from tests.factories import OfficeFactory
+
+    office = OfficeFactory()
+    slot = today_slot(office, capacity=20)
+    applications = [ApplicationFactory(slot=slot) for _ in range(8)]
+    barrier = threading.Barrier(len(applications))
+    numbers, errors = [], []
+
+    def run(application_id):
+        try:
+            barrier.wait()
+            numbers.append(check_in_application(application_id=application_id).queue_number)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(a.pk,)) for a in applications]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(numbers) == [f"A-{n:03d}" for n in range(1, 9)]
+
+
+@pytest.mark.django_db
+class TestWalkIn:
+    def test_takes_a_place_from_the_priority_pool_only(self, world):
+        online = today_slot(world.kediri, capacity=5)
+        priority = today_slot(world.kediri, pool="priority", capacity=2, start=online.starts_at)
+        application = walk_in(world, priority)
+        online.refresh_from_db()
+        priority.refresh_from_db()
+        assert (online.taken, priority.taken) == (0, 1)
+        assert application.walk_in and application.status == Status.CHECKED_IN
+        assert application.queue_number == "B-001" and application.account is None
+        assert application.amount == 350_000
+        assert ApplicationEvent.objects.get(application=application).to_status == "checked_in"
+
+        with pytest.raises(InvalidInput):  # an online slot is refused, even of the same office
+            walk_in(world, online)
+        online.refresh_from_db()
+        assert online.taken == 0
+
+    def test_priority_pool_full_is_refused(self, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=1)
+        walk_in(world, priority)
+        with pytest.raises(SlotFull):
+            walk_in(world, priority)
+        assert Application.objects.filter(slot=priority).count() == 1
+
+    def test_counter_only_kinds_without_a_priority_group(self, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=3)
+        lost = walk_in(world, priority, priority_group="", kind="lost",
+                       applicant=applicant_data(full_name="Paspor Hilang"))
+        assert lost.kind == "lost" and lost.priority_group == ""
+        with pytest.raises(InvalidInput) as excinfo:
+            walk_in(world, priority, priority_group="", kind="new")
+        assert excinfo.value.field == "priority_group"
+        priority.refresh_from_db()
+        assert priority.taken == 1
+
+    def test_bad_input_changes_nothing(self, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=3)
+        person = applicant_data()
+        with pytest.raises(InvalidInput):  # the NIK does not match the birth date
+            walk_in(world, priority, applicant=applicant_data(nik=person.nik, birth_date=dt.date(1980, 1, 1)))
+        with pytest.raises(SlotNotFound):  # another office's session
+            walk_in(world, today_slot(world.malang, pool="priority"))
+        with pytest.raises(InvalidInput):  # not today
+            walk_in(world, Slot.objects.create(
+                office=world.kediri, pool="priority", capacity=3, date=world.kediri_slot.date,
+                starts_at=world.kediri_slot.starts_at, ends_at=world.kediri_slot.ends_at,
+                opens_at=world.kediri_slot.opens_at,
+            ))
+        walk_in(world, priority, applicant=person)
+        with pytest.raises(DuplicateApplication):
+            walk_in(world, priority, applicant=person)
+        priority.refresh_from_db()
+        assert priority.taken == 1
+
+
+@pytest.mark.django_db
+class TestCounterPage:
+    def test_shows_todays_sessions_with_counts(self, client, world):
+        online = today_slot(world.kediri)
+        today_slot(world.kediri, pool="priority", capacity=4, start=online.starts_at)
+        ApplicationFactory(slot=online)
+        ApplicationFactory(slot=online, status=Status.NO_SHOW)
+        checked = ApplicationFactory(slot=online)
+        check_in_application(application_id=checked.pk)
+        client.force_login(world.kediri_officer)
+        response = client.get(reverse("staff:counter"))
+        assert response.status_code == 200
+        [session] = response.context["sessions"]
+        assert (session.expected, session.checked_in, session.no_show, session.priority_left) == (3, 1, 1, 4)
+        assert b"autofocus" in response.content
+
+    def test_check_in_by_code_with_htmx(self, client, world):
+        application = ApplicationFactory(slot=today_slot(world.kediri))
+        client.force_login(world.kediri_officer)
+        response = client.post(
+            reverse("staff:check_in"), {"code": f" {application.booking_code.lower()} "}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+        assert b"A-001" in response.content
+        application.refresh_from_db()
+        assert application.status == Status.CHECKED_IN
+
+    def test_another_offices_code_is_unknown_here(self, client, world):
+        malang = ApplicationFactory(slot=today_slot(world.malang))
+        client.force_login(world.kediri_officer)
+        response = client.post(reverse("staff:check_in"), {"code": malang.booking_code}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 409
+        assert malang.full_name.encode() not in response.content
+        malang.refresh_from_db()
+        assert malang.status == Status.BOOKED
+
+    def test_walk_in_form(self, client, world):
+        online = today_slot(world.kediri)
+        priority = today_slot(world.kediri, pool="priority", capacity=2, start=online.starts_at)
+        person = applicant_data(birth_date=dt.date(2023, 1, 5), sex="F", full_name="Bayi Ayu")
+        client.force_login(world.kediri_officer)
+        form = {
+            "slot": priority.pk, "priority_group": "child", "kind": "new", "full_name": person.full_name,
+            "nik": person.nik, "birth_date": "2023-01-05", "sex": "F", "phone": "", "passport_type": "regular",
+            "validity_years": "5",
+        }
+        response = client.post(reverse("staff:walk_in"), form)
+        assert response.status_code == 302
+        application = Application.objects.get(nik=person.nik)
+        assert application.slot == priority and application.priority_group == "child"
+        # A forged online slot id is not a choice of the form: refused, nothing taken.
+        response = client.post(reverse("staff:walk_in"), {**form, "slot": online.pk, "nik": applicant_data().nik})
+        assert response.status_code == 400
+        online.refresh_from_db()
+        assert online.taken == 0
+        # Ten years for a child is refused with the reason at the field.
+        other = applicant_data(birth_date=dt.date(2023, 1, 5), sex="F")
+        response = client.post(reverse("staff:walk_in"), {**form, "nik": other.nik, "validity_years": "10"})
+        assert response.status_code == 400 and response.context["walk_in_form"].errors["validity_years"]
+
+    @pytest.mark.parametrize("user", ["jatim_regional", "national", "applicant"])
+    def test_only_office_staff_open_the_counter(self, client, world, user):
+        client.force_login(getattr(world, user))
+        assert client.get(reverse("staff:counter")).status_code == 404
+
+    def test_member_of_several_offices_chooses_one(self, client, world):
+        client.force_login(world.malang_head)  # the Kanim and its ULP
+        response = client.get(reverse("staff:counter"))
+        assert response.status_code == 302 and response["Location"] == reverse("staff:choose_office")
+        assert client.post(reverse("staff:choose_office"), {"office": "kanim-kediri"}).status_code == 404
+        client.post(reverse("staff:choose_office"), {"office": "ulp-malang"})
+        response = client.get(reverse("staff:counter"))
+        assert response.context["office"] == world.malang_ulp
+
+
+@pytest.mark.django_db
+def test_counter_page_queries_do_not_grow_with_the_day(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    online = today_slot(world.kediri, capacity=50)
+    today_slot(world.kediri, pool="priority", capacity=4, start=online.starts_at)
+    client.force_login(world.kediri_officer)
+    ApplicationFactory(slot=online)
+    client.get(reverse("staff:counter"))  # warm the session and the translation catalogue
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("staff:counter"))
+    for _ in range(10):
+        ApplicationFactory(slot=online)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("staff:counter"))
+    assert len(many.captured_queries) == len(few.captured_queries) <= 12
+
+
+@pytest.mark.django_db
+def test_check_in_without_javascript_redirects_with_the_queue_number(client, world):
+    application = ApplicationFactory(slot=today_slot(world.kediri))
+    client.force_login(world.kediri_officer)
+    response = client.post(reverse("staff:check_in"), {"code": application.booking_code}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("staff:counter")
+    assert "A-001" in " ".join(str(m) for m in response.context["messages"])
+    response = client.post(reverse("staff:check_in"), {"code": "TIDAKADA99"}, follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
