@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY and leaves DJANGO_DEBUG off.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -186,6 +187,10 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
+# A booked applicant not checked in this long after the session's end is a no-show.
+NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
+# Availability pages may be this stale (seconds); the claim never reads the cache. 0 = off.
+AVAILABILITY_CACHE_SECONDS = env.float("AVAILABILITY_CACHE_SECONDS", default=2)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -206,7 +211,40 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A short wait on an unreachable broker: the outbox sweep sends what was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
-CELERY_BEAT_SCHEDULE: dict = {}
+# The periodic jobs. DatabaseScheduler copies these into django-celery-beat's tables at
+# start, where staff can change or pause them in the admin. Minute jobs expire rather than
+# pile up while no worker runs (the next run does the same work).
+CELERY_BEAT_SCHEDULE: dict = {
+    "generate-slots-for-horizon": {
+        "task": "quotas.generate_slots_for_horizon",
+        "schedule": crontab(hour=17, minute=5),  # 00:05 WIB, 01:05 WITA, 02:05 WIT
+    },
+    "release-expired-holds": {
+        "task": "appointments.release_expired_holds",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "give-back-priority-places": {
+        "task": "quotas.give_back_priority_places",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "warm-opening-days": {
+        "task": "quotas.warm_opening_days",
+        "schedule": 60.0,
+        "options": {"expires": 30},
+    },
+    "mark-no-shows": {
+        "task": "appointments.mark_no_shows",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 280},
+    },
+    "reconcile-slot-counts": {
+        "task": "appointments.reconcile_slot_counts",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 3000},
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
