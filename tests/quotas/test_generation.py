@@ -148,8 +148,8 @@ def test_shrinking_below_places_taken_is_refused_and_changes_nothing(office):
     week(office)
     tuesday_slot = Slot.objects.get(office=office, date=MONDAY + dt.timedelta(days=1), pool=Pool.ONLINE)
     for _ in range(3):
-        ApplicationFactory(slot=tuesday_slot)
-    ApplicationFactory(slot=tuesday_slot, status=Status.CANCELLED)  # holds no place
+        ApplicationFactory(slot=tuesday_slot, account=None)
+    ApplicationFactory(slot=tuesday_slot, account=None, status=Status.CANCELLED)  # holds no place
     before = list(Slot.objects.filter(office=office).order_by("pk").values("pk", "capacity", "taken"))
 
 
@@ -171,7 +171,7 @@ def test_closing_a_day_with_bookings_is_refused(office):
     weekday_rules(office, online=5)
     week(office)
     slot = Slot.objects.get(office=office, date=MONDAY, pool=Pool.ONLINE)
-    ApplicationFactory(slot=slot)
+    ApplicationFactory(slot=slot, account=None)
     DateOverride.objects.create(office=office, date=MONDAY, closed=True, reason="Banjir")
 
     with pytest.raises(ShrinkRefused) as refused:
@@ -206,7 +206,7 @@ def test_removed_session_is_deleted_or_emptied_when_applications_point_at_it(off
     weekday_rules(office)
     week(office)
     monday = Slot.objects.get(office=office, date=MONDAY, pool=Pool.ONLINE)
-    ApplicationFactory(slot=monday, status=Status.EXPIRED)  # a released application keeps the row
+    ApplicationFactory(slot=monday, account=None, status=Status.EXPIRED)  # a released application keeps the row
 
     QuotaRule.objects.filter(office=office, weekday__in=[0, 1]).delete()
     plan = week(office)
