@@ -213,7 +213,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
 # The periodic jobs. DatabaseScheduler copies these into django-celery-beat's tables at
 # start, where staff can change or pause them in the admin. Minute jobs expire rather than
-# pile up while no worker runs (the next run does the same work).
+# pile up while no worker runs (the next run does the same work); `expire_seconds` is the
+# option name DatabaseScheduler understands.
 CELERY_BEAT_SCHEDULE: dict = {
     "generate-slots-for-horizon": {
         "task": "quotas.generate_slots_for_horizon",
@@ -222,27 +223,27 @@ CELERY_BEAT_SCHEDULE: dict = {
     "release-expired-holds": {
         "task": "appointments.release_expired_holds",
         "schedule": 60.0,
-        "options": {"expires": 55},
+        "options": {"expire_seconds": 55},
     },
     "give-back-priority-places": {
         "task": "quotas.give_back_priority_places",
         "schedule": 60.0,
-        "options": {"expires": 55},
+        "options": {"expire_seconds": 55},
     },
     "warm-opening-days": {
         "task": "quotas.warm_opening_days",
         "schedule": 60.0,
-        "options": {"expires": 30},
+        "options": {"expire_seconds": 30},
     },
     "mark-no-shows": {
         "task": "appointments.mark_no_shows",
         "schedule": crontab(minute="*/5"),
-        "options": {"expires": 280},
+        "options": {"expire_seconds": 280},
     },
     "reconcile-slot-counts": {
         "task": "appointments.reconcile_slot_counts",
         "schedule": crontab(minute=17),
-        "options": {"expires": 3000},
+        "options": {"expire_seconds": 3000},
     },
 }
 

@@ -163,3 +163,16 @@ def test_beat_schedule_names_registered_late_acked_tasks():
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         task = app.tasks[entry["task"]]
         assert task.acks_late, entry["task"]
+
+
+def test_database_scheduler_takes_the_schedule_from_settings():
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import ModelEntry
+
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        ModelEntry.from_entry(name, app=app, **entry)
+    rows = {t.name: t for t in PeriodicTask.objects.filter(name__in=settings.CELERY_BEAT_SCHEDULE)}
+    assert {n: t.task for n, t in rows.items()} == {n: e["task"] for n, e in settings.CELERY_BEAT_SCHEDULE.items()}
+    assert rows["release-expired-holds"].interval.every == 60 and rows["release-expired-holds"].expire_seconds == 55
+    assert str(rows["generate-slots-for-horizon"].crontab).startswith("5 17 * * *")
+    assert ModelEntry(rows["release-expired-holds"], app=app).options["expires"] == 55
