@@ -4,7 +4,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,6 +15,7 @@ from offices.models import Office
 from . import calendar
 from .exceptions import NotOpenYet, ShrinkRefused, SlotFull
 from .models import DateOverride, Pool, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot
+from .selectors import forget_cached_days
 
 logger = logging.getLogger(__name__)
 
@@ -153,8 +153,6 @@ def generate_slots(
         _apply(plan=plan, office=office, existing={s.pk: s for s in existing})
         plan.applied = True
     if plan.has_changes:
-        from .selectors import forget_cached_days  # the cache helpers live with the reads
-
         days = {c.date for c in plan.create + plan.update + plan.remove}
         transaction.on_commit(lambda: forget_cached_days(office_id=office.pk, dates=days))
     return plan

@@ -159,7 +159,7 @@ def test_shrinking_below_places_taken_is_refused_and_changes_nothing(office):
 
     message = refused.value.message
     assert refused.value.code == "shrink_refused"
-    assert f"{MONDAY + dt.timedelta(days=1)} 08:00 WIB" in message and "3" in message and "2" in message
+    assert f"{MONDAY + dt.timedelta(days=1)} 08:00 WIB (Daring): 3 terisi, tersisa 2 kuota" in message
     assert list(Slot.objects.filter(office=office).order_by("pk").values("pk", "capacity", "taken")) == before
 
     preview = generate_slots(office=office, date_from=MONDAY, date_to=SUNDAY, now=NOW, preview=True)
