@@ -243,3 +243,49 @@ def test_horizon_and_set_up_helper_are_idempotent():
     again = set_up_office_quotas(office=office, horizon_days=13, weekend_programme="Layanan Akhir Pekan", now=NOW)
     assert not again.has_changes and Slot.objects.count() == count
     assert not generate_horizon_slots(office_id=office.pk, now=NOW).has_changes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generation_during_bookings_loses_no_place():
+    import threading
+
+    from django.db import connection
+
+    from appointments.models import Application
+
+    office = OfficeFactory(timezone="Asia/Jakarta")
+    open_now_schedule(office)
+    rule(office, MONDAY.weekday(), online=10, priority=0)
+    generate_slots(office=office, date_from=MONDAY, date_to=MONDAY, now=NOW)
+    slot = Slot.objects.get(office=office, date=MONDAY)
+    accounts = [UserFactory(), UserFactory()]
+    QuotaRule.objects.filter(office=office).update(online_capacity=20)
+    barrier = threading.Barrier(9)
+    errors = []
+
+    def booker(i):
+        try:
+            barrier.wait()
+            book_application(account=accounts[i % 2], slot_id=slot.pk, applicant=applicant_data(),
+                             passport_type="regular", validity_years=5, kind="new", now=NOW)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def generator():
+        try:
+            barrier.wait()
+            generate_slots(office=office, date_from=MONDAY, date_to=MONDAY, now=NOW)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=booker, args=(i,)) for i in range(8)] + [threading.Thread(target=generator)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    slot.refresh_from_db()
+    assert errors == []
+    assert (slot.capacity, slot.taken) == (20, 8) == (20, Application.objects.filter(slot=slot).count())
