@@ -412,44 +412,81 @@ def _move_priority_places(*, slot_id: int, office_id: int, starts_at: dt.datetim
 # --- Demo and first set-up ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SessionSpec:
+    """One session of a weekday in set_up_office_quotas; `kinds` limits it to those kinds."""
+
+    start: dt.time
+    end: dt.time
+    online: int
+    priority: int = 0
+    kinds: tuple = ()
+
+
 def set_up_office_quotas(
     *,
     office: Office,
-    sessions: tuple = ((dt.time(8), dt.time(12)), (dt.time(13), dt.time(15))),
-    weekdays: tuple = (0, 1, 2, 3, 4),
-    online_capacity: int = 40,
-    priority_capacity: int = 10,
+    week: dict[int, list[SessionSpec]],
     release_kind: str = ReleaseSchedule.Kind.ROLLING,
     days_before: int = 14,
     release_weekday: int = 4,
     day_of_month: int = 25,
     release_time: dt.time = dt.time(9),
     horizon_days: int = 30,
-    weekend_programme: str = "",
-    weekend_kinds: tuple = ("new", "replacement_expired"),
+    programme_name: str = "Layanan Paspor Akhir Pekan",
     valid_from: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> SlotPlan:
-    """Give an office weekday rules, a release schedule and (optionally) a Saturday-and-Sunday
-    programme, then generate its slots for the horizon. Idempotent: an office that already has
-    rules, a schedule or the programme keeps them. Meant for seed_demo and a first set-up."""
+    """Give an office its quota rules and release schedule, then generate its slots for the
+    horizon. `week` maps a weekday (0 = Monday) to its sessions; sessions limited to some
+    application kinds become a service programme (rules carry no kinds) on the weekdays they
+    occur. Idempotent: an office that already has rules, a schedule or the programme keeps
+    them. Meant for seed_demo and a first set-up."""
     now = now or timezone.now()
-    today = now.astimezone(office.tzinfo).date()
-    valid_from = valid_from or today - dt.timedelta(days=1)
+    valid_from = valid_from or now.astimezone(office.tzinfo).date() - dt.timedelta(days=1)
     with transaction.atomic():
         if not QuotaRule.objects.filter(office=office).exists():
             QuotaRule.objects.bulk_create(
                 QuotaRule(
                     office=office,
                     weekday=weekday,
-                    start_time=start,
-                    end_time=end,
-                    online_capacity=online_capacity,
-                    priority_capacity=priority_capacity,
+                    start_time=spec.start,
+                    end_time=spec.end,
+                    online_capacity=spec.online,
+                    priority_capacity=spec.priority,
                     valid_from=valid_from,
                 )
-                for weekday in weekdays
-                for start, end in sessions
+                for weekday, specs in sorted(week.items())
+                for spec in specs
+                if not spec.kinds
+            )
+        # Weekdays with the same limited sessions share one programme.
+        limited: dict[tuple, list[int]] = {}
+        for weekday, specs in sorted(week.items()):
+            group = tuple(sorted(spec for spec in specs if spec.kinds))
+            if group:
+                limited.setdefault(group, []).append(weekday)
+        for number, (group, weekdays) in enumerate(limited.items(), start=1):
+            name = programme_name if len(limited) == 1 else f"{programme_name} {number}"
+            if ServiceProgram.objects.filter(office=office, name=name).exists():
+                continue
+            program = ServiceProgram.objects.create(
+                office=office,
+                name=name,
+                date_from=valid_from,
+                date_to=valid_from + dt.timedelta(days=366),
+                weekdays=weekdays,
+                allowed_kinds=sorted({kind for spec in group for kind in spec.kinds}),
+            )
+            ProgramSession.objects.bulk_create(
+                ProgramSession(
+                    program=program,
+                    start_time=spec.start,
+                    end_time=spec.end,
+                    online_capacity=spec.online,
+                    priority_capacity=spec.priority,
+                )
+                for spec in group
             )
         ReleaseSchedule.objects.get_or_create(
             office=office,
@@ -462,16 +499,4 @@ def set_up_office_quotas(
                 "horizon_days": horizon_days,
             },
         )
-        if weekend_programme and not ServiceProgram.objects.filter(office=office, name=weekend_programme).exists():
-            program = ServiceProgram.objects.create(
-                office=office,
-                name=weekend_programme,
-                date_from=valid_from,
-                date_to=valid_from + dt.timedelta(days=365),
-                weekdays=[5, 6],
-                allowed_kinds=list(weekend_kinds),
-            )
-            ProgramSession.objects.create(
-                program=program, start_time=dt.time(8), end_time=dt.time(12), online_capacity=max(online_capacity // 2, 1)
-            )
     return generate_horizon_slots(office_id=office.pk, now=now)

@@ -7,7 +7,7 @@ from appointments.models import Status
 from appointments.services import book_application
 from quotas.exceptions import ShrinkRefused
 from quotas.models import DateOverride, Pool, QuotaRule, Slot
-from quotas.services import generate_horizon_slots, generate_slots, set_up_office_quotas
+from quotas.services import SessionSpec, generate_horizon_slots, generate_slots, set_up_office_quotas
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory, applicant_data
 
 from .helpers import INDEPENDENCE_DAY, MONDAY, NOW, WIB, open_now_schedule, programme, rule, weekday_rules
@@ -231,16 +231,26 @@ def test_started_sessions_are_never_touched(office):
 
 def test_horizon_and_set_up_helper_are_idempotent():
     office = OfficeFactory(timezone="Asia/Makassar")
-    plan = set_up_office_quotas(office=office, horizon_days=13, weekend_programme="Layanan Akhir Pekan", now=NOW)
+    weekday = [SessionSpec(dt.time(8), dt.time(12), online=40, priority=10), SessionSpec(dt.time(13), dt.time(15), 20)]
+    weekend = [SessionSpec(dt.time(10), dt.time(14), online=30, kinds=("new", "replacement_expired"))]
+    week = {day: weekday for day in range(5)} | {5: weekend, 6: weekend}
+
+    plan = set_up_office_quotas(office=office, week=week, horizon_days=13, now=NOW)
+
     assert plan.create
     today = NOW.astimezone(office.tzinfo).date()
     dates = set(Slot.objects.filter(office=office).values_list("date", flat=True))
     assert min(dates) >= today and max(dates) <= today + dt.timedelta(days=13)
-    weekend = Slot.objects.filter(office=office, date__week_day__in=[1, 7], pool=Pool.ONLINE)
-    assert weekend.exists() and all(s.allowed_kinds == ["new", "replacement_expired"] for s in weekend)
+    weekend_slots = Slot.objects.filter(office=office, date__week_day__in=[1, 7])
+    assert weekend_slots.exists() and all(s.allowed_kinds == ["new", "replacement_expired"] for s in weekend_slots)
+    assert {s.capacity for s in weekend_slots} == {30}
+    monday = next(today + dt.timedelta(days=i) for i in range(7) if (today + dt.timedelta(days=i)).weekday() == 0)
+    assert slots_by_day(office)[monday] == [
+        ("07:00", Pool.ONLINE, 40), ("07:00", Pool.PRIORITY, 10), ("12:00", Pool.ONLINE, 20)
+    ]  # 08:00 and 13:00 WITA shown in WIB
     count = Slot.objects.count()
 
-    again = set_up_office_quotas(office=office, horizon_days=13, weekend_programme="Layanan Akhir Pekan", now=NOW)
+    again = set_up_office_quotas(office=office, week=week, horizon_days=13, now=NOW)
     assert not again.has_changes and Slot.objects.count() == count
     assert not generate_horizon_slots(office_id=office.pk, now=NOW).has_changes
 
