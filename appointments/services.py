@@ -318,6 +318,7 @@ def reconcile_slot_counts(*, since: dt.date | None = None, now: dt.datetime | No
         Slot.objects.filter(date__gte=since)
         .annotate(actual=Count("applications", filter=holding))
         .exclude(taken=F("actual"))
+        .order_by()  # no joins for the default ordering
         .values_list("pk", flat=True)
     )
     recorded = 0

@@ -143,7 +143,7 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
             loaded[slot["date"]]["slots"].append(slot)
     for day, reason in DateOverride.objects.filter(
         office_id=office_id, date__gte=first, date__lte=last, closed=True
-    ).values_list("date", "reason"):
+    ).order_by().values_list("date", "reason"):
         if day in loaded:
             loaded[day]["closed_reason"] = reason or str(_("Closed"))
     return loaded

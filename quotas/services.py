@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -136,7 +136,7 @@ def generate_slots(
     if date_to < date_from:
         return SlotPlan(office=office, date_from=date_from, date_to=date_to)
     if preview:
-        existing = list(Slot.objects.filter(office=office, date__gte=date_from, date__lte=date_to))
+        existing = list(Slot.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by("pk"))
         return _plan(office=office, date_from=date_from, date_to=date_to, existing=existing, now=now)
 
     with transaction.atomic():
@@ -177,15 +177,21 @@ def _desired(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[d
     """The slots the rules ask for, keyed by (starts_at, pool), and the closed days with reasons."""
     tz = office.tzinfo
     schedule = release_schedule_of(office)
+    # Explicit orderings: the models' default ones join the office and its region.
     rules = list(
-        QuotaRule.objects.filter(office=office, valid_from__lte=date_to).exclude(valid_to__lt=date_from)
+        QuotaRule.objects.filter(office=office, valid_from__lte=date_to)
+        .exclude(valid_to__lt=date_from)
+        .order_by("weekday", "start_time", "pk")
     )
     programs = list(
-        ServiceProgram.objects.filter(office=office, date_from__lte=date_to, date_to__gte=date_from).prefetch_related(
-            "sessions"
-        )
+        ServiceProgram.objects.filter(office=office, date_from__lte=date_to, date_to__gte=date_from)
+        .order_by("date_from", "pk")
+        .prefetch_related(Prefetch("sessions", queryset=ProgramSession.objects.order_by("start_time", "pk")))
     )
-    overrides = {o.date: o for o in DateOverride.objects.filter(office=office, date__gte=date_from, date__lte=date_to)}
+    overrides = {
+        o.date: o
+        for o in DateOverride.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by()
+    }
     holidays = calendar.holidays_between(date_from, date_to)
 
     desired: dict[tuple, PlannedSlot] = {}
@@ -375,6 +381,7 @@ def give_back_priority_places(*, now: dt.datetime | None = None) -> int:
             ends_at__gt=now,
         )
         .annotate(cutoff=F("office__release_schedule__priority_cutoff_minutes"))
+        .order_by("starts_at", "pk")
         .values_list("pk", "office_id", "starts_at", "cutoff")
     )
     moved = 0
