@@ -192,6 +192,11 @@ NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
 # Availability pages may be this stale (seconds); the claim never reads the cache. 0 = off.
 AVAILABILITY_CACHE_SECONDS = env.float("AVAILABILITY_CACHE_SECONDS", default=2)
 
+# --- Reports ----------------------------------------------------------------------------
+# The capacity evaluation's assumption, stated on the page: how many applications one
+# counter serves in a working day (document check, photo, fingerprints, interview).
+REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY = env.int("REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY", default=40)
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -244,6 +249,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "appointments.reconcile_slot_counts",
         "schedule": crontab(minute=17),
         "options": {"expire_seconds": 3000},
+    },
+    # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.
+    "reports-office-days-nightly": {
+        "task": "reports.tasks.refresh_recent_office_days_task",
+        "schedule": crontab(hour=17, minute=30),
+        "kwargs": {"days_back": 7},
     },
 }
 

@@ -3,7 +3,9 @@
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
@@ -14,7 +16,16 @@ from offices.models import Office
 
 from . import calendar
 from .exceptions import NotOpenYet, ShrinkRefused, SlotFull
-from .models import DateOverride, Pool, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot
+from .models import (
+    DateOverride,
+    Pool,
+    ProgramSession,
+    QuotaRule,
+    ReleaseSchedule,
+    SearchTally,
+    ServiceProgram,
+    Slot,
+)
 from .selectors import forget_cached_days
 
 logger = logging.getLogger(__name__)
@@ -507,3 +518,91 @@ def set_up_office_quotas(
             },
         )
     return generate_horizon_slots(office_id=office.pk, now=now)
+
+
+# --- Demand signals: availability searches ------------------------------------------------
+# A search increments three cache counters (Redis in production: atomic INCR, no database
+# write on the hot path). `flush_search_counts` moves them into SearchTally rows.
+SEARCH_COUNTER_TTL = 4 * 24 * 3600  # counters outlive a missed flush or two
+SEARCH_FLUSH_DAYS_BACK = 2  # the flush looks at today and the two days before (office date)
+_SEARCH_FIELDS = ("searches", "found_nothing", "days_asked")
+
+
+def _search_key(office_id: int, day, field: str) -> str:
+    return f"quotas:search:{office_id}:{day.isoformat()}:{field}"
+
+
+def _cache_add(key: str, amount: int) -> None:
+    cache.add(key, 0, SEARCH_COUNTER_TTL)
+    cache.incr(key, amount)
+
+
+def record_availability_search(*, office_id: int, date_from, date_to, found_free: bool, now=None) -> None:
+    """Count one availability search (web calendar or API) of an office over
+    [date_from, date_to]. Cheap and fail-safe: a cache outage loses the count, never the page."""
+    now = now or timezone.now()
+    # The office's own date; looked up from a tiny cached map instead of the database.
+    tz_name = _office_timezones().get(office_id)
+    if tz_name is None:
+        tz_name = Office.objects.filter(pk=office_id).values_list("timezone", flat=True).first()
+        if tz_name is None:
+            return
+    day = now.astimezone(ZoneInfo(tz_name)).date()
+    days_asked = max((date_to - date_from).days + 1, 0)
+    try:
+        _cache_add(_search_key(office_id, day, "searches"), 1)
+        if not found_free:
+            _cache_add(_search_key(office_id, day, "found_nothing"), 1)
+        if days_asked:
+            _cache_add(_search_key(office_id, day, "days_asked"), days_asked)
+    except Exception:  # noqa: BLE001 - a demand signal must never break availability
+        logger.warning("availability search not counted (cache unavailable)", exc_info=True)
+
+
+def _office_timezones() -> dict[int, str]:
+    try:
+        mapping = cache.get("quotas:office-timezones")
+    except Exception:  # noqa: BLE001
+        mapping = None
+    if mapping is None:
+        mapping = dict(Office.objects.values_list("pk", "timezone"))
+        try:
+            cache.set("quotas:office-timezones", mapping, 600)
+        except Exception:  # noqa: BLE001
+            pass
+    return mapping
+
+
+def flush_search_counts(*, now=None) -> int:
+    """Move the cached search counters of the last few days into SearchTally rows.
+    Safe to run concurrently with searches: it subtracts exactly what it wrote, so a
+    search counted meanwhile stays for the next flush. Returns the searches moved."""
+    now = now or timezone.now()
+    offices = dict(Office.objects.values_list("pk", "timezone"))
+    keys = {}
+    for office_id, tz_name in offices.items():
+        today = now.astimezone(ZoneInfo(tz_name)).date()
+        for back in range(SEARCH_FLUSH_DAYS_BACK + 1):
+            day = today - dt.timedelta(days=back)
+            for field in _SEARCH_FIELDS:
+                keys[_search_key(office_id, day, field)] = (office_id, day, field)
+    values = cache.get_many(list(keys))
+    pending: dict[tuple, dict[str, int]] = {}
+    for key, value in values.items():
+        if value:
+            office_id, day, field = keys[key]
+            pending.setdefault((office_id, day), {})[field] = int(value)
+    moved = 0
+    for (office_id, day), counts in pending.items():
+        with transaction.atomic():
+            tally, _created = SearchTally.objects.select_for_update().get_or_create(office_id=office_id, day=day)
+            SearchTally.objects.filter(pk=tally.pk).update(
+                **{field: F(field) + counts.get(field, 0) for field in _SEARCH_FIELDS}
+            )
+        for field, amount in counts.items():
+            try:
+                cache.decr(_search_key(office_id, day, field), amount)
+            except ValueError:  # expired meanwhile: nothing left to subtract
+                pass
+        moved += counts.get("searches", 0)
+    return moved

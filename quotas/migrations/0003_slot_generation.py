@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('offices', '0001_initial'),
-        ('quotas', '0001_initial'),
+        ('quotas', '0002_searchtally'),
     ]
 
     operations = [
