@@ -20,10 +20,29 @@ def _plain_static_storage():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_per_worker(worker_id):
+    """pytest-xdist workers share one Redis database: each gets its own key prefix, so that
+    one worker's clean-up never wipes another's counters (or a Celery test's queue)."""
+    from django.test import override_settings
+
+    caches = {name: {**conf, "KEY_PREFIX": f"test-{worker_id}"} for name, conf in settings.CACHES.items()}
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    """Rate limits and cached availability live in Redis: each test starts from none."""
-    cache.clear()
+def _clean_cache(_cache_per_worker):
+    """Rate limits and cached availability live in Redis: each test starts from none of its
+    worker's keys (never FLUSHDB, which `cache.clear()` is on Redis)."""
+    client = getattr(cache, "_cache", None)
+    if client is not None and hasattr(client, "get_client"):
+        redis = client.get_client(None, write=True)
+        prefix = cache.make_key("*").split(":", 1)[0]
+        for key in redis.scan_iter(match=f"{prefix}:*", count=500):
+            redis.delete(key)
+    else:
+        cache.clear()
     yield
 
 

@@ -20,12 +20,6 @@ from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Factories hash a password for every user; PBKDF2 costs seconds on a busy 2-core runner.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def overdue_hold(slot):
     return ApplicationFactory(
         slot=slot, account=None, status=Status.PENDING_PAYMENT,
