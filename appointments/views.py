@@ -54,7 +54,7 @@ def office_calendar(request, code: str):
             month_view = next_view
     month_end = month_view.month.replace(day=calendar.monthrange(month_view.month.year, month_view.month.month)[1])
     record_availability_search(
-        office_id=office.pk,
+        office=office,
         date_from=max(month_view.month, today),
         date_to=month_end,
         found_free=month_view.has_free_day,

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
     "axes",
@@ -259,14 +260,38 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- REST API ---------------------------------------------------------------------------
+# API tokens (`Authorization: Token <key>`) expire this many days after login or sign-up.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+# Rate limits, counted in the default cache (Redis). Per IP address for every API request,
+# per account for signed-in requests, and a stricter one per IP for sign-up, login and the
+# e-mail code. Mobile carriers put many phones behind one address (CGNAT): the IP rate is wide.
+API_THROTTLE_RATES = {
+    "ip": env("API_RATE_IP", default="600/min"),
+    "account": env("API_RATE_ACCOUNT", default="60/min"),
+    "auth": env("API_RATE_AUTH", default="20/min"),
+}
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["mpaspor.api.IpRateThrottle", "mpaspor.api.AccountRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "mpaspor.api.exception_handler",
+    # Behind N reverse proxies the client is the Nth address from the right of
+    # X-Forwarded-For; with 0 only REMOTE_ADDR counts, so a client cannot pick its own IP.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mpaspor API",
     "DESCRIPTION": "Passport appointments at Indonesia's immigration offices.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Logging ----------------------------------------------------------------------------

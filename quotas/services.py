@@ -537,40 +537,20 @@ def _cache_add(key: str, amount: int) -> None:
     cache.incr(key, amount)
 
 
-def record_availability_search(*, office_id: int, date_from, date_to, found_free: bool, now=None) -> None:
+def record_availability_search(*, office: Office, date_from, date_to, found_free: bool, now=None) -> None:
     """Count one availability search (web calendar or API) of an office over
     [date_from, date_to]. Cheap and fail-safe: a cache outage loses the count, never the page."""
     now = now or timezone.now()
-    # The office's own date; looked up from a tiny cached map instead of the database.
-    tz_name = _office_timezones().get(office_id)
-    if tz_name is None:
-        tz_name = Office.objects.filter(pk=office_id).values_list("timezone", flat=True).first()
-        if tz_name is None:
-            return
-    day = now.astimezone(ZoneInfo(tz_name)).date()
+    day = now.astimezone(office.tzinfo).date()  # the office's own date
     days_asked = max((date_to - date_from).days + 1, 0)
     try:
-        _cache_add(_search_key(office_id, day, "searches"), 1)
+        _cache_add(_search_key(office.pk, day, "searches"), 1)
         if not found_free:
-            _cache_add(_search_key(office_id, day, "found_nothing"), 1)
+            _cache_add(_search_key(office.pk, day, "found_nothing"), 1)
         if days_asked:
-            _cache_add(_search_key(office_id, day, "days_asked"), days_asked)
+            _cache_add(_search_key(office.pk, day, "days_asked"), days_asked)
     except Exception:  # noqa: BLE001 - a demand signal must never break availability
         logger.warning("availability search not counted (cache unavailable)", exc_info=True)
-
-
-def _office_timezones() -> dict[int, str]:
-    try:
-        mapping = cache.get("quotas:office-timezones")
-    except Exception:  # noqa: BLE001
-        mapping = None
-    if mapping is None:
-        mapping = dict(Office.objects.values_list("pk", "timezone"))
-        try:
-            cache.set("quotas:office-timezones", mapping, 600)
-        except Exception:  # noqa: BLE001
-            pass
-    return mapping
 
 
 def flush_search_counts(*, now=None) -> int:

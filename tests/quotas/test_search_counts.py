@@ -2,10 +2,13 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.services import create_api_token
 
 from quotas.models import SearchTally
 from quotas.services import flush_search_counts, record_availability_search
-from tests.factories import OfficeFactory
+from tests.factories import OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +18,7 @@ LATE = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
 
 def search(office, found_free, now=LATE, days=14):
     record_availability_search(
-        office_id=office.pk, date_from=dt.date(2026, 3, 3), date_to=dt.date(2026, 3, 3) + dt.timedelta(days=days - 1),
+        office=office, date_from=dt.date(2026, 3, 3), date_to=dt.date(2026, 3, 3) + dt.timedelta(days=days - 1),
         found_free=found_free, now=now,
     )
 
@@ -64,3 +67,13 @@ def test_the_web_calendar_counts_one_search(client, office):
     client.get(f"/offices/{office.code}/")
     flush_search_counts()
     assert SearchTally.objects.get(office=office).searches == 1
+
+
+@pytest.mark.django_db
+def test_the_api_availability_counts_one_search(office):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {create_api_token(user=UserFactory())}")
+    assert client.get(f"/api/v1/offices/{office.code}/availability/").status_code == 200
+    flush_search_counts()
+    tally = SearchTally.objects.get(office=office)
+    assert (tally.searches, tally.found_nothing, tally.days_asked) == (1, 1, 14)

@@ -72,7 +72,7 @@ def world(db):
     # Three availability searches at Surabaya on 2 March; two found nothing free.
     for found in (True, False, False):
         record_availability_search(
-            office_id=surabaya.pk, date_from=monday, date_to=monday + dt.timedelta(days=13), found_free=found,
+            office=surabaya, date_from=monday, date_to=monday + dt.timedelta(days=13), found_free=found,
             now=dt.datetime(2026, 3, 2, 3, 0, tzinfo=UTC),
         )
     flush_search_counts(now=dt.datetime(2026, 3, 2, 4, 0, tzinfo=UTC))

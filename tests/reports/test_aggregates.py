@@ -70,7 +70,7 @@ def test_lead_time_of_today_is_seen_now(world):
     run after it sees 7 March, six days ahead. (A search gives 1 March a row.)"""
     surabaya, day = world["surabaya"], dt.date(2026, 3, 1)
     searched = dt.datetime(2026, 3, 1, 0, 30, tzinfo=dt.UTC)
-    record_availability_search(office_id=surabaya.pk, date_from=day, date_to=day, found_free=False, now=searched)
+    record_availability_search(office=surabaya, date_from=day, date_to=day, found_free=False, now=searched)
     flush_search_counts(now=searched)
     refresh_office_days(date_from=day, date_to=day, now=dt.datetime(2026, 3, 1, 1, 0, tzinfo=dt.UTC))
     assert figures(surabaya, day)["lead_time_days"] is None
@@ -94,7 +94,7 @@ def test_nightly_task_is_scheduled_and_runs(world, settings):
 def test_recent_refresh_flushes_searches_first(world):
     now = dt.datetime.now(dt.UTC)
     record_availability_search(
-        office_id=world["malang"].pk, date_from=now.date(), date_to=now.date(), found_free=False, now=now
+        office=world["malang"], date_from=now.date(), date_to=now.date(), found_free=False, now=now
     )
     refresh_recent_office_days(days_back=0, now=now)
     local_today = now.astimezone(world["malang"].tzinfo).date()
