@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
-from quotas.models import Pool, Slot
+from quotas.models import Pool, Slot, SlotDrift
 from quotas.services import claim_place, return_place
 
 from .exceptions import (
@@ -570,3 +570,61 @@ def mark_no_show(*, application_id: int, actor=None, now: dt.datetime | None = N
         if application.status == Status.BOOKED and application.slot.starts_at > now:
             raise TransitionNotAllowed(_("A no-show can be marked only once the session has started."))
         return do_transition(application=application, to=Status.NO_SHOW, actor=actor)
+
+
+def mark_no_shows(*, now: dt.datetime | None = None) -> int:
+    """Booked applications not checked in by their session's end plus the grace period become
+    `no_show` (their place is given back by do_transition). Idempotent. Returns how many."""
+    now = now or timezone.now()
+    grace = dt.timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
+    marked = 0
+    late = Application.objects.filter(status=Status.BOOKED, slot__ends_at__lt=now - grace)
+    for application_id in late.values_list("pk", flat=True)[:2000]:
+        with transaction.atomic():
+            # skip_locked: a check-in at the counter holding the row decides it.
+            application = (
+                Application.objects.select_for_update(skip_locked=True)
+                .filter(pk=application_id, status=Status.BOOKED)
+                .first()
+            )
+            if application:
+                do_transition(application=application, to=Status.NO_SHOW, reason="not checked in by session end")
+                marked += 1
+    return marked
+
+
+def reconcile_slot_counts(*, since: dt.date | None = None, now: dt.datetime | None = None) -> int:
+    """Compare each slot's `taken` with the applications holding a place on it (every status
+    but the released ones) for slots from `since` (default: a week ago) on; correct any
+    difference and record it as a SlotDrift that staff see in the admin (invariant 3).
+    Idempotent: a second run finds nothing. Returns how many drifts it recorded."""
+    now = now or timezone.now()
+    since = since or (now - dt.timedelta(days=7)).date()
+    holding = ~Q(applications__status__in=RELEASED_STATUSES) & Q(applications__isnull=False)
+    # One statement, one snapshot: a claim and its application commit together.
+    suspects = (
+        Slot.objects.filter(date__gte=since)
+        .annotate(actual=Count("applications", filter=holding))
+        .exclude(taken=F("actual"))
+        .order_by()  # no joins for the default ordering
+        .values_list("pk", flat=True)
+    )
+    recorded = 0
+    for slot_id in suspects:
+        with transaction.atomic():
+            # Locked, then counted again: a claim in flight on this slot has committed by now.
+            slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
+            actual = slot.applications.exclude(status__in=RELEASED_STATUSES).count()
+            if actual == slot.taken:
+                continue
+            if SlotDrift.objects.filter(
+                slot=slot, corrected=False, recorded_taken=slot.taken, actual_taken=actual
+            ).exists():
+                continue  # already reported; more places held than the slot has needs a person
+            corrected = actual <= slot.capacity
+            SlotDrift.objects.create(slot=slot, recorded_taken=slot.taken, actual_taken=actual, corrected=corrected)
+            if corrected:
+                Slot.objects.filter(pk=slot.pk).update(taken=actual)
+            logger.warning("slot %s: taken %s, held by applications %s", slot.pk, slot.taken, actual)
+            recorded += 1
+    return recorded

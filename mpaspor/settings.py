@@ -188,6 +188,10 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
+# A booked applicant not checked in this long after the session's end is a no-show.
+NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
+# Availability pages may be this stale (seconds); the claim never reads the cache. 0 = off.
+AVAILABILITY_CACHE_SECONDS = env.float("AVAILABILITY_CACHE_SECONDS", default=2)
 
 # --- Payment gateway --------------------------------------------------------------------
 # The shared secret for signed payment notices. No default outside debug: without it the
@@ -244,11 +248,42 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
 # on a refused connection before giving up, on the booking's request path.
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+# The periodic jobs. DatabaseScheduler copies these into django-celery-beat's tables at
+# start, where staff can change or pause them in the admin. Minute jobs expire rather than
+# pile up while no worker runs (the next run does the same work); `expire_seconds` is the
+# option name DatabaseScheduler understands.
 CELERY_BEAT_SCHEDULE: dict = {
+    "generate-slots-for-horizon": {
+        "task": "quotas.generate_slots_for_horizon",
+        "schedule": crontab(hour=17, minute=5),  # 00:05 WIB, 01:05 WITA, 02:05 WIT
+    },
+    "release-expired-holds": {
+        "task": "appointments.release_expired_holds",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
+    "give-back-priority-places": {
+        "task": "quotas.give_back_priority_places",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
+    "warm-opening-days": {
+        "task": "quotas.warm_opening_days",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 30},
+    },
+    "mark-no-shows": {
+        "task": "appointments.mark_no_shows",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expire_seconds": 280},
+    },
+    "reconcile-slot-counts": {
+        "task": "appointments.reconcile_slot_counts",
+        "schedule": crontab(minute=17),
+        "options": {"expire_seconds": 3000},
+    },
     # The outbox sweep: what the broker never got, and retries that are due.
     "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 60.0},
-    # Unpaid holds past their deadline give their places back.
-    "appointments-release-expired-holds": {"task": "appointments.tasks.release_expired_holds_task", "schedule": 60.0},
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",

@@ -26,3 +26,10 @@ class NotOpenYet(QuotaError):
 class SlotInPast(QuotaError):
     code = "slot_past"
     default_message = _("This session has already started or is over.")
+
+
+class ShrinkRefused(QuotaError):
+    """A change of rules would leave fewer places than are already taken."""
+
+    code = "shrink_refused"
+    default_message = _("This change would leave fewer places than are already taken: %(slots)s.")

@@ -1,3 +1,6 @@
+import datetime as dt
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -82,6 +85,13 @@ class ProgramSession(models.Model):
 
     class Meta:
         ordering = ["program", "start_time"]
+        verbose_name = _("programme session")
+        verbose_name_plural = _("programme sessions")
+        constraints = [
+            models.CheckConstraint(
+                name="program_session_start_before_end", condition=models.Q(start_time__lt=models.F("end_time"))
+            ),
+        ]
 
 
 class DateOverride(models.Model):
@@ -117,8 +127,13 @@ class ReleaseSchedule(models.Model):
     weekday = models.PositiveSmallIntegerField(
         _("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY
     )
-    day_of_month = models.PositiveSmallIntegerField(_("day of month (monthly)"), default=25)
-    release_time = models.TimeField(_("release time"), default="09:00")
+    day_of_month = models.PositiveSmallIntegerField(
+        _("day of month (monthly)"),
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("In a shorter month, its last day."),
+    )
+    release_time = models.TimeField(_("release time"), default=dt.time(9, 0), help_text=_("In the office's time zone."))
     horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=60)
     priority_cutoff_minutes = models.PositiveSmallIntegerField(
         _("priority places go online this many minutes before a session"), default=60
@@ -126,6 +141,14 @@ class ReleaseSchedule(models.Model):
 
     class Meta:
         verbose_name = _("release schedule")
+        constraints = [
+            models.CheckConstraint(
+                name="release_day_of_month_1_31", condition=models.Q(day_of_month__gte=1, day_of_month__lte=31)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.office}: {self.get_kind_display()}"
         verbose_name_plural = _("release schedules")
 
 
@@ -144,6 +167,9 @@ class Slot(models.Model):
         ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots"
     )
     allowed_kinds = models.JSONField(_("application kinds accepted"), default=list, blank=True)
+    # On a priority slot: places handed to the online pool at the office's cut-off (the online
+    # slot of the same session got them). Slot generation keeps both sides of the move.
+    moved_to_online = models.PositiveIntegerField(_("priority places moved online"), default=0)
 
     # `taken` moves on every booking (by a bare UPDATE, which writes no history anyway);
     # excluded so that no save of the counter ever writes a history row on the hot path.
@@ -178,11 +204,11 @@ class Slot(models.Model):
 class SlotDrift(models.Model):
     """Recorded by the reconciliation when a slot's `taken` differs from its applications."""
 
-    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="drifts")
-    recorded_taken = models.IntegerField()
-    actual_taken = models.IntegerField()
-    detected_at = models.DateTimeField(auto_now_add=True)
-    corrected = models.BooleanField(default=False)
+    slot = models.ForeignKey(Slot, verbose_name=_("slot"), on_delete=models.CASCADE, related_name="drifts")
+    recorded_taken = models.IntegerField(_("places taken recorded"))
+    actual_taken = models.IntegerField(_("places held by applications"))
+    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True)
+    corrected = models.BooleanField(_("corrected"), default=False)
 
     class Meta:
         ordering = ["-detected_at"]

@@ -1,16 +1,32 @@
+"""Every write to quotas and slots. Each service owns its transaction."""
+
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from offices.models import Office
 
-from .exceptions import NotOpenYet, SlotFull
-from .models import SearchTally, Slot
+from . import calendar
+from .exceptions import NotOpenYet, ShrinkRefused, SlotFull
+from .models import (
+    DateOverride,
+    Pool,
+    ProgramSession,
+    QuotaRule,
+    ReleaseSchedule,
+    SearchTally,
+    ServiceProgram,
+    Slot,
+)
+from .selectors import forget_cached_days
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +48,476 @@ def claim_place(*, slot_id: int, now=None) -> None:
 def return_place(*, slot_id: int) -> None:
     """Give one place back; the caller changes the application's status in the same transaction."""
     Slot.objects.filter(pk=slot_id, taken__gt=0).update(taken=F("taken") - 1)
+
+
+# --- Slot generation ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    date: dt.date
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    pool: str
+    capacity: int
+    opens_at: dt.datetime
+    program_id: int | None
+    allowed_kinds: tuple
+
+
+@dataclass
+class SlotChange:
+    """One line of a plan, in the office's zone: what a slot is and what it would become."""
+
+    date: dt.date
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    pool: str
+    capacity_before: int | None  # None: a new slot
+    capacity_after: int  # 0: the session goes away
+    taken: int = 0
+    opens_at: dt.datetime | None = None
+    slot_id: int | None = None
+    program_id: int | None = None
+    allowed_kinds: tuple = ()
+    changed: tuple = ()  # names of the fields that change
+
+
+@dataclass
+class SlotPlan:
+    """What generating slots for an office and dates would do (preview) or did."""
+
+    office: Office
+    date_from: dt.date
+    date_to: dt.date
+    create: list[SlotChange] = field(default_factory=list)
+    update: list[SlotChange] = field(default_factory=list)
+    remove: list[SlotChange] = field(default_factory=list)
+    # Changes that would leave fewer places than are taken: the whole plan is refused.
+    conflicts: list[SlotChange] = field(default_factory=list)
+    closed_days: dict[dt.date, str] = field(default_factory=dict)
+    applied: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.create or self.update or self.remove)
+
+    def conflict_summary(self) -> str:
+        label = self.office.timezone_label
+        parts = [
+            _("%(office)s %(date)s %(time)s %(zone)s (%(pool)s): %(taken)s taken, %(after)s places left")
+            % {
+                "office": self.office.name,
+                "date": c.date.isoformat(),
+                "time": f"{c.starts_at:%H:%M}",
+                "zone": label,
+                "pool": Pool(c.pool).label,
+                "taken": c.taken,
+                "after": c.capacity_after,
+            }
+            for c in self.conflicts[:10]
+        ]
+        if len(self.conflicts) > 10:
+            more = len(self.conflicts) - 10
+            parts.append(ngettext("and %(n)s more session", "and %(n)s more sessions", more) % {"n": more})
+        return "; ".join(parts)
+
+
+def release_schedule_of(office: Office) -> ReleaseSchedule:
+    return ReleaseSchedule.objects.filter(office=office).first() or calendar.default_release_schedule(office)
+
+
+def generate_slots(
+    *,
+    office: Office,
+    date_from: dt.date,
+    date_to: dt.date,
+    preview: bool = False,
+    now: dt.datetime | None = None,
+) -> SlotPlan:
+    """Make the office's slots from date_from to date_to (office dates, inclusive) match its
+    weekday rules, programmes, date overrides, holidays and release schedule.
+
+    Idempotent: a second run plans nothing. Sessions that have started are never touched.
+    A change that leaves a slot fewer places than it has taken (a smaller capacity, a removed
+    session, a closed day) refuses the whole run with ShrinkRefused naming the slots.
+    With preview=True nothing is written and conflicts are listed in the plan instead.
+    """
+    now = now or timezone.now()
+    if date_to < date_from:
+        return SlotPlan(office=office, date_from=date_from, date_to=date_to)
+    if preview:
+        existing = list(Slot.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by("pk"))
+        return _plan(office=office, date_from=date_from, date_to=date_to, existing=existing, now=now)
+
+    with transaction.atomic():
+        # One generator per office at a time; no_key so bookings' foreign-key checks never wait.
+        Office.objects.select_for_update(no_key=True).filter(pk=office.pk).first()
+        existing = list(
+            Slot.objects.select_for_update(no_key=True)
+            .filter(office=office, date__gte=date_from, date__lte=date_to)
+            .order_by("pk")
+        )
+        plan = _plan(office=office, date_from=date_from, date_to=date_to, existing=existing, now=now)
+        if plan.conflicts:
+            raise ShrinkRefused(slots=plan.conflict_summary())
+        _apply(plan=plan, office=office, existing={s.pk: s for s in existing})
+        plan.applied = True
+    if plan.has_changes:
+        days = {c.date for c in plan.create + plan.update + plan.remove}
+        transaction.on_commit(lambda: forget_cached_days(office_id=office.pk, dates=days))
+    return plan
+
+
+def generate_horizon_slots(*, office_id: int, now: dt.datetime | None = None, preview: bool = False) -> SlotPlan:
+    """Generate an office's slots from today to the end of its booking horizon."""
+    now = now or timezone.now()
+    office = Office.objects.get(pk=office_id)
+    schedule = release_schedule_of(office)
+    today = now.astimezone(office.tzinfo).date()
+    return generate_slots(
+        office=office,
+        date_from=today,
+        date_to=today + dt.timedelta(days=schedule.horizon_days),
+        preview=preview,
+        now=now,
+    )
+
+
+def _desired(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[dict, dict]:
+    """The slots the rules ask for, keyed by (starts_at, pool), and the closed days with reasons."""
+    tz = office.tzinfo
+    schedule = release_schedule_of(office)
+    # Explicit orderings: the models' default ones join the office and its region.
+    rules = list(
+        QuotaRule.objects.filter(office=office, valid_from__lte=date_to)
+        .exclude(valid_to__lt=date_from)
+        .order_by("weekday", "start_time", "pk")
+    )
+    programs = list(
+        ServiceProgram.objects.filter(office=office, date_from__lte=date_to, date_to__gte=date_from)
+        .order_by("date_from", "pk")
+        .prefetch_related(Prefetch("sessions", queryset=ProgramSession.objects.order_by("start_time", "pk")))
+    )
+    overrides = {
+        o.date: o
+        for o in DateOverride.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by()
+    }
+    holidays = calendar.holidays_between(date_from, date_to)
+
+    desired: dict[tuple, PlannedSlot] = {}
+    closed: dict[dt.date, str] = {}
+    day = date_from
+    while day <= date_to:
+        override = overrides.get(day)
+        day_programs = [
+            p for p in programs if p.date_from <= day <= p.date_to and (not p.weekdays or day.weekday() in p.weekdays)
+        ]
+        day_rules = [
+            r
+            for r in rules
+            if r.weekday == day.weekday() and r.valid_from <= day and (r.valid_to is None or day <= r.valid_to)
+        ]
+        if override and override.closed:
+            closed[day] = override.reason or _("Closed")
+            day += dt.timedelta(days=1)
+            continue
+        if day in holidays:
+            # A holiday closes the office unless a programme opens it; then only its sessions run.
+            day_programs = [p for p in day_programs if p.opens_on_holidays]
+            day_rules = []
+            if not day_programs:
+                closed[day] = holidays[day]
+                day += dt.timedelta(days=1)
+                continue
+
+        sessions: dict[dt.time, tuple] = {}
+        for rule in day_rules:
+            sessions[rule.start_time] = (rule.end_time, rule.online_capacity, rule.priority_capacity, None)
+        for program in day_programs:  # a programme's session replaces a rule's at the same start
+            for session in program.sessions.all():
+                sessions[session.start_time] = (
+                    session.end_time,
+                    session.online_capacity,
+                    session.priority_capacity,
+                    program,
+                )
+        opens = calendar.opens_at(schedule, day, tz)
+        for start, (end, online, priority, program) in sessions.items():
+            if override is not None:
+                online = override.online_capacity if override.online_capacity is not None else online
+                priority = override.priority_capacity if override.priority_capacity is not None else priority
+            starts_at = dt.datetime.combine(day, start, tzinfo=tz)
+            ends_at = dt.datetime.combine(day, end, tzinfo=tz)
+            for pool, capacity in ((Pool.ONLINE, online), (Pool.PRIORITY, priority)):
+                if capacity > 0:
+                    desired[(starts_at, pool)] = PlannedSlot(
+                        date=day,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        pool=pool,
+                        capacity=capacity,
+                        opens_at=opens,
+                        program_id=program.pk if program else None,
+                        allowed_kinds=tuple(program.allowed_kinds) if program else (),
+                    )
+        day += dt.timedelta(days=1)
+    return desired, closed
+
+
+def _plan(*, office: Office, date_from: dt.date, date_to: dt.date, existing: list[Slot], now: dt.datetime) -> SlotPlan:
+    tz = office.tzinfo
+    desired, closed = _desired(office=office, date_from=date_from, date_to=date_to)
+    plan = SlotPlan(office=office, date_from=date_from, date_to=date_to, closed_days=closed)
+    current = {(s.starts_at, s.pool): s for s in existing}
+    # Places the give-back moved from a session's priority pool to its online pool stay moved.
+    moved = {s.starts_at: s.moved_to_online for s in existing if s.pool == Pool.PRIORITY}
+
+    for key, want in sorted(desired.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        if want.starts_at <= now:
+            continue
+        slot = current.get(key)
+        capacity = want.capacity
+        if slot is not None:
+            shift = moved.get(want.starts_at, 0)
+            capacity = capacity - shift if want.pool == Pool.PRIORITY else capacity + shift
+            capacity = max(capacity, 0)
+        change = SlotChange(
+            date=want.date,
+            starts_at=want.starts_at.astimezone(tz),
+            ends_at=want.ends_at.astimezone(tz),
+            pool=want.pool,
+            capacity_before=None if slot is None else slot.capacity,
+            capacity_after=capacity,
+            taken=0 if slot is None else slot.taken,
+            opens_at=want.opens_at.astimezone(tz),
+            slot_id=None if slot is None else slot.pk,
+            program_id=want.program_id,
+            allowed_kinds=want.allowed_kinds,
+        )
+        if slot is None:
+            plan.create.append(change)
+            continue
+        changed = []
+        if slot.capacity != capacity:
+            changed.append("capacity")
+        if slot.ends_at != want.ends_at:
+            changed.append("ends_at")
+        # A date already open stays open: moving its opening later would take back what people see.
+        if slot.opens_at != want.opens_at and slot.opens_at > now:
+            changed.append("opens_at")
+        else:
+            change.opens_at = slot.opens_at.astimezone(tz)
+        if slot.program_id != want.program_id:
+            changed.append("program")
+        if list(slot.allowed_kinds) != list(want.allowed_kinds):
+            changed.append("allowed_kinds")
+        if changed:
+            change.changed = tuple(changed)
+            (plan.conflicts if capacity < slot.taken else plan.update).append(change)
+
+    for key, slot in sorted(current.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        if key in desired or slot.starts_at <= now or slot.capacity == 0:
+            continue
+        change = SlotChange(
+            date=slot.date,
+            starts_at=slot.starts_at.astimezone(tz),
+            ends_at=slot.ends_at.astimezone(tz),
+            pool=slot.pool,
+            capacity_before=slot.capacity,
+            capacity_after=0,
+            taken=slot.taken,
+            opens_at=slot.opens_at.astimezone(tz),
+            slot_id=slot.pk,
+            program_id=slot.program_id,
+            allowed_kinds=tuple(slot.allowed_kinds),
+            changed=("capacity",),
+        )
+        (plan.conflicts if slot.taken > 0 else plan.remove).append(change)
+    return plan
+
+
+def _apply(*, plan: SlotPlan, office: Office, existing: dict[int, Slot]) -> None:
+    Slot.objects.bulk_create(
+        [
+            Slot(
+                office=office,
+                date=c.date,
+                starts_at=c.starts_at,
+                ends_at=c.ends_at,
+                pool=c.pool,
+                capacity=c.capacity_after,
+                opens_at=c.opens_at,
+                program_id=c.program_id,
+                allowed_kinds=list(c.allowed_kinds),
+            )
+            for c in plan.create
+        ]
+    )
+    to_update = []
+    for c in plan.update:
+        slot = existing[c.slot_id]
+        slot.capacity = c.capacity_after
+        slot.ends_at = c.ends_at
+        slot.opens_at = c.opens_at
+        slot.program_id = c.program_id
+        slot.allowed_kinds = list(c.allowed_kinds)
+        to_update.append(slot)
+    Slot.objects.bulk_update(to_update, ["capacity", "ends_at", "opens_at", "program", "allowed_kinds"])
+    removed = [c.slot_id for c in plan.remove]
+    if removed:
+        # A slot that applications ever pointed at stays, empty, for their history.
+        Slot.objects.filter(pk__in=removed, applications__isnull=True).delete()
+        Slot.objects.filter(pk__in=removed).update(capacity=0)
+
+
+# --- Priority places to the online pool ---------------------------------------------------
+
+DEFAULT_PRIORITY_CUTOFF_MINUTES = ReleaseSchedule._meta.get_field("priority_cutoff_minutes").default
+
+
+def give_back_priority_places(*, now: dt.datetime | None = None) -> int:
+    """At each office's cut-off before a session, move the session's unused priority places to
+    its online pool. Idempotent: a moved place is no longer free in the priority pool.
+    Returns how many places moved."""
+    now = now or timezone.now()
+    longest = max(
+        [DEFAULT_PRIORITY_CUTOFF_MINUTES, *ReleaseSchedule.objects.values_list("priority_cutoff_minutes", flat=True)]
+    )
+    candidates = (
+        Slot.objects.filter(
+            pool=Pool.PRIORITY,
+            taken__lt=F("capacity"),
+            starts_at__lte=now + dt.timedelta(minutes=longest),
+            ends_at__gt=now,
+        )
+        .annotate(cutoff=F("office__release_schedule__priority_cutoff_minutes"))
+        .order_by("starts_at", "pk")
+        .values_list("pk", "office_id", "starts_at", "cutoff")
+    )
+    moved = 0
+    for slot_id, office_id, starts_at, cutoff in candidates:
+        cutoff = DEFAULT_PRIORITY_CUTOFF_MINUTES if cutoff is None else cutoff
+        if starts_at - dt.timedelta(minutes=cutoff) > now:
+            continue
+        moved += _move_priority_places(slot_id=slot_id, office_id=office_id, starts_at=starts_at)
+    return moved
+
+
+def _move_priority_places(*, slot_id: int, office_id: int, starts_at: dt.datetime) -> int:
+    with transaction.atomic():
+        # Both rows locked in id order, so a walk-in claim or a booking waits, then sees the move.
+        rows = list(
+            Slot.objects.select_for_update(no_key=True)
+            .filter(office_id=office_id, starts_at=starts_at, pool__in=[Pool.PRIORITY, Pool.ONLINE])
+            .order_by("pk")
+        )
+        priority = next((s for s in rows if s.pk == slot_id), None)
+        online = next((s for s in rows if s.pool == Pool.ONLINE), None)
+        if priority is None or online is None:
+            return 0  # a walk-in-only session: its places stay at the door
+        free = priority.capacity - priority.taken
+        if free <= 0:
+            return 0
+        Slot.objects.filter(pk=priority.pk).update(
+            capacity=F("capacity") - free, moved_to_online=F("moved_to_online") + free
+        )
+        Slot.objects.filter(pk=online.pk).update(capacity=F("capacity") + free)
+    logger.info("moved %s priority places to the online pool of slot %s", free, online.pk)
+    return free
+
+
+# --- Demo and first set-up ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """One session of a weekday in set_up_office_quotas; `kinds` limits it to those kinds."""
+
+    start: dt.time
+    end: dt.time
+    online: int
+    priority: int = 0
+    kinds: tuple = ()
+
+
+def set_up_office_quotas(
+    *,
+    office: Office,
+    week: dict[int, list[SessionSpec]],
+    release_kind: str = ReleaseSchedule.Kind.ROLLING,
+    days_before: int = 14,
+    release_weekday: int = 4,
+    day_of_month: int = 25,
+    release_time: dt.time = dt.time(9),
+    horizon_days: int = 30,
+    programme_name: str = "Layanan Paspor Akhir Pekan",
+    valid_from: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> SlotPlan:
+    """Give an office its quota rules and release schedule, then generate its slots for the
+    horizon. `week` maps a weekday (0 = Monday) to its sessions; sessions limited to some
+    application kinds become a service programme (rules carry no kinds) on the weekdays they
+    occur. Idempotent: an office that already has rules, a schedule or the programme keeps
+    them. Meant for seed_demo and a first set-up."""
+    now = now or timezone.now()
+    valid_from = valid_from or now.astimezone(office.tzinfo).date() - dt.timedelta(days=1)
+    with transaction.atomic():
+        if not QuotaRule.objects.filter(office=office).exists():
+            QuotaRule.objects.bulk_create(
+                QuotaRule(
+                    office=office,
+                    weekday=weekday,
+                    start_time=spec.start,
+                    end_time=spec.end,
+                    online_capacity=spec.online,
+                    priority_capacity=spec.priority,
+                    valid_from=valid_from,
+                )
+                for weekday, specs in sorted(week.items())
+                for spec in specs
+                if not spec.kinds
+            )
+        # Weekdays with the same limited sessions share one programme.
+        limited: dict[tuple, list[int]] = {}
+        for weekday, specs in sorted(week.items()):
+            group = tuple(sorted(spec for spec in specs if spec.kinds))
+            if group:
+                limited.setdefault(group, []).append(weekday)
+        for number, (group, weekdays) in enumerate(limited.items(), start=1):
+            name = programme_name if len(limited) == 1 else f"{programme_name} {number}"
+            if ServiceProgram.objects.filter(office=office, name=name).exists():
+                continue
+            program = ServiceProgram.objects.create(
+                office=office,
+                name=name,
+                date_from=valid_from,
+                date_to=valid_from + dt.timedelta(days=366),
+                weekdays=weekdays,
+                allowed_kinds=sorted({kind for spec in group for kind in spec.kinds}),
+            )
+            ProgramSession.objects.bulk_create(
+                ProgramSession(
+                    program=program,
+                    start_time=spec.start,
+                    end_time=spec.end,
+                    online_capacity=spec.online,
+                    priority_capacity=spec.priority,
+                )
+                for spec in group
+            )
+        ReleaseSchedule.objects.get_or_create(
+            office=office,
+            defaults={
+                "kind": release_kind,
+                "days_before": days_before,
+                "weekday": release_weekday,
+                "day_of_month": day_of_month,
+                "release_time": release_time,
+                "horizon_days": horizon_days,
+            },
+        )
+    return generate_horizon_slots(office_id=office.pk, now=now)
 
 
 # --- Demand signals: availability searches ------------------------------------------------

@@ -20,10 +20,29 @@ def _plain_static_storage():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_per_worker(worker_id):
+    """pytest-xdist workers share one Redis database: each gets its own key prefix, so that
+    one worker's clean-up never wipes another's counters (or a Celery test's queue)."""
+    from django.test import override_settings
+
+    caches = {name: {**conf, "KEY_PREFIX": f"test-{worker_id}"} for name, conf in settings.CACHES.items()}
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    """Rate limits and cached availability live in Redis: each test starts from none."""
-    cache.clear()
+def _clean_cache(_cache_per_worker):
+    """Rate limits and cached availability live in Redis: each test starts from none of its
+    worker's keys (never FLUSHDB, which `cache.clear()` is on Redis)."""
+    client = getattr(cache, "_cache", None)
+    if client is not None and hasattr(client, "get_client"):
+        redis = client.get_client(None, write=True)
+        prefix = cache.make_key("*").split(":", 1)[0]
+        for key in redis.scan_iter(match=f"{prefix}:*", count=500):
+            redis.delete(key)
+    else:
+        cache.clear()
     yield
 
 
@@ -51,19 +70,6 @@ def office(db):
 @pytest.fixture
 def slot(office):
     return SlotFactory(office=office, capacity=10)
-
-
-def pytest_configure(config):
-    """Each xdist worker gets its own Redis database for the cache, since every test starts
-    with `cache.clear()` (a FLUSHDB) that would wipe the other worker's counters mid-test."""
-    worker = getattr(config, "workerinput", {}).get("workerid")
-    if worker:
-        from django.conf import settings
-
-        cache_settings = settings.CACHES["default"]
-        if cache_settings["BACKEND"].endswith("RedisCache"):
-            base, _, db = cache_settings["LOCATION"].rpartition("/")
-            cache_settings["LOCATION"] = f"{base}/{int(db or 0) + 1 + int(worker.removeprefix('gw'))}"
 
 
 def pytest_sessionstart(session):

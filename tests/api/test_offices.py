@@ -49,7 +49,7 @@ class TestAvailability:
         ApplicationFactory(slot=slot)
         later = SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(days=1), capacity=2,
                             opens_at=timezone.now() + dt.timedelta(days=1))
-        with django_assert_num_queries(2):  # the office, the slots
+        with django_assert_num_queries(3):  # the office, the slots, the closed days
             response = anon.get(self.url(office, **{"from": slot.date, "to": later.date}))
         assert response.status_code == 200
         body = response.json()

@@ -66,7 +66,7 @@ class TestBrowsing:
         assert "Mal Pelayanan Publik" in page and "WITA" in page and "Unit dari Kantor Imigrasi Kediri" in page
         assert "Tutup" not in page
 
-    def test_calendar_shows_free_full_not_open_and_closed_days(self, client, office, django_assert_num_queries):
+    def test_calendar_shows_free_full_not_open_and_closed_days(self, client, office, django_assert_max_num_queries):
         free = SlotFactory(office=office)
         full = SlotFactory(office=office, starts_at=free.starts_at + dt.timedelta(days=1), capacity=1, taken=1)
         later = SlotFactory(office=office, starts_at=free.starts_at + dt.timedelta(days=2),
@@ -75,7 +75,9 @@ class TestBrowsing:
         states, pages = {}, {}
         for month in {f"{d:%Y-%m}" for d in (free.date, full.date, later.date, closed_day)}:
             url = reverse("appointments:calendar", args=[office.code]) + f"?month={month}"
-            with django_assert_num_queries(2):
+            # The office, its slots, its closed days; the search counter's office-zone map on a
+            # cold cache only.
+            with django_assert_max_num_queries(4):
                 response = client.get(url)
             pages[month] = response.content.decode()
             for week in response.context["cal"].weeks:

@@ -1,0 +1,130 @@
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from quotas.models import DateOverride, Pool, QuotaRule, ReleaseSchedule, Slot
+from quotas.selectors import DayState, office_availability, opening_text, warm_opening_days
+from quotas.services import generate_slots
+from tests.factories import ApplicationFactory, OfficeFactory
+
+from .helpers import INDEPENDENCE_DAY, NOW, WIB, open_now_schedule, rule, weekday_rules
+
+AUGUST = (dt.date(2027, 8, 1), dt.date(2027, 8, 31))
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def office():
+    office = OfficeFactory(timezone="Asia/Jakarta")
+    open_now_schedule(office)
+    return office
+
+
+def month(office, now=NOW):
+    return office_availability(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=now)
+
+
+def test_a_month_costs_two_queries_whatever_the_slots_and_applications(office, django_assert_num_queries):
+    weekday_rules(office, online=40)
+    generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
+    few = Slot.objects.filter(office=office, pool=Pool.ONLINE).first()
+    ApplicationFactory(slot=few, account=None)
+    with django_assert_num_queries(2):
+        small = month(office)
+
+    for start in (10, 13, 15):  # three more sessions a day, every day, and many applications
+        for weekday in range(7):
+            rule(office, weekday, start=start, end=start + 1, online=30, priority=5)
+    generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
+    DateOverride.objects.create(office=office, date=dt.date(2027, 8, 30), closed=True, reason="Renovasi")
+    for slot in Slot.objects.filter(office=office, pool=Pool.ONLINE)[:40]:
+        ApplicationFactory(slot=slot, account=None)
+    with django_assert_num_queries(2):
+        large = month(office)
+
+    assert len(small) == len(large) == 31
+    assert sum(len(d.sessions) for d in large) > 3 * sum(len(d.sessions) for d in small)
+
+
+def test_days_carry_holiday_names_closure_reasons_and_opening_times(office):
+    office.release_schedule.delete()
+    ReleaseSchedule.objects.create(office=office, kind="weekly", weekday=4, release_time=dt.time(14))
+    for weekday in range(7):
+        rule(office, weekday, online=10, priority=0)
+    DateOverride.objects.create(office=office, date=dt.date(2027, 8, 3), closed=True, reason="Pemadaman listrik")
+    generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
+    full = Slot.objects.get(office=office, date=dt.date(2027, 8, 4), pool=Pool.ONLINE)
+    Slot.objects.filter(pk=full.pk).update(taken=10)
+
+    friday_after = dt.datetime(2027, 8, 6, 15, tzinfo=WIB)  # the week of 9-15 August is open since 14:00
+    days = {d.date: d for d in month(office, now=friday_after)}
+
+    holiday = days[INDEPENDENCE_DAY]
+    assert (holiday.state, holiday.holiday_name, holiday.is_holiday) == (
+        DayState.CLOSED, "Hari Kemerdekaan Republik Indonesia", True
+    )
+    assert holiday.closed_reason == "Hari Kemerdekaan Republik Indonesia"
+    assert (days[dt.date(2027, 8, 3)].state, days[dt.date(2027, 8, 3)].closed_reason) == (
+        DayState.CLOSED, "Pemadaman listrik"
+    )
+    assert days[dt.date(2027, 8, 2)].state == DayState.PAST
+    assert days[dt.date(2027, 8, 10)].state == DayState.FREE
+    later = days[dt.date(2027, 8, 18)]
+    assert later.state == DayState.NOT_OPEN
+    assert later.opens_at == dt.datetime(2027, 8, 13, 14, tzinfo=WIB) and str(later.opens_at.tzinfo) == "Asia/Jakarta"
+    assert days[dt.date(2027, 8, 15)].holiday_name == "Maulid Nabi Muhammad"
+
+    early = {d.date: d for d in month(office, now=NOW)}
+    assert early[dt.date(2027, 8, 4)].state == DayState.FULL  # its week opened on Friday 30 July
+    assert early[dt.date(2027, 8, 10)].state == DayState.NOT_OPEN
+    assert early[dt.date(2027, 8, 10)].opens_at == dt.datetime(2027, 8, 6, 14, tzinfo=WIB)
+
+
+def test_cache_serves_a_repeat_read_and_generation_forgets_changed_days(
+    office, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 2
+    weekday_rules(office, online=10)
+    generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
+    first = month(office)
+    with django_assert_num_queries(0):
+        assert [d.available for d in month(office)] == [d.available for d in first]
+
+    QuotaRule.objects.filter(office=office).update(online_capacity=12)
+    with django_capture_on_commit_callbacks(execute=True):
+        generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
+    with CaptureQueriesContext(connection) as queries:
+        after = month(office)
+    assert len(queries) == 2
+    assert {s.capacity for d in after for s in d.sessions} == {12}
+
+
+def test_warming_caches_days_about_to_open_until_they_open(office, settings, django_assert_num_queries):
+    settings.AVAILABILITY_CACHE_SECONDS = 2
+    office.release_schedule.delete()
+    ReleaseSchedule.objects.create(office=office, kind="rolling", days_before=14, release_time=dt.time(9))
+    weekday_rules(office, online=10)
+    generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
+    release = dt.datetime(2027, 8, 10, 9, tzinfo=WIB)  # 24 August opens
+
+    assert warm_opening_days(now=release - dt.timedelta(seconds=200)) == 0
+    assert warm_opening_days(now=release - dt.timedelta(seconds=60)) == 1
+
+    with django_assert_num_queries(0):
+        day = office_availability(office=office, date_from=dt.date(2027, 8, 24), date_to=dt.date(2027, 8, 24),
+                                  now=release)[0]
+    assert day.state == DayState.FREE and day.available == 10
+
+
+def test_opening_text_names_the_day_time_and_zone_in_indonesian():
+    from django.utils import translation
+
+    wita = OfficeFactory(timezone="Asia/Makassar")
+    opens = dt.datetime(2027, 8, 13, 6, tzinfo=dt.UTC)  # 14:00 WITA, a Friday
+    with translation.override("id"):
+        assert opening_text(opens_at=opens, office=wita) == "Kuota dibuka Jumat, 13 Agu, 14:00 WITA"
+    with translation.override("en"):
+        assert opening_text(opens_at=opens, office=wita) == "Quota opens Friday, 13 Aug, 14:00 WITA"
