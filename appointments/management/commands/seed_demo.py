@@ -3,17 +3,15 @@ sessions, and four demo accounts. Idempotent: a second run adds only what is mis
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-import holidays
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
 from offices.models import Office, Region, StaffMembership
-from quotas.models import Pool, Slot
+from quotas.models import ReleaseSchedule
+from quotas.services import SessionSpec, set_up_office_quotas
 
 K = Office.Kind
 C = Office.OfficeClass
@@ -167,46 +165,36 @@ class Command(BaseCommand):
         return user
 
 
-def create_demo_slots(*, offices: dict[str, tuple[Office, dict]], days: int, stdout=None, today: dt.date | None = None) -> int:
-    """THE place where demo sessions are made: Slot rows straight from the table above, for
-    `days` days from today, skipping national holidays and cuti bersama. Existing rows are
-    left alone (their places taken included). To be replaced by rule-based generation."""
+def create_demo_slots(*, offices: dict[str, tuple[Office, dict]], days: int, stdout=None) -> int:
+    """Give each office its weekday rules (a programme for the kind-limited weekend sessions),
+    its release schedule, and generate its slots for `days` days with the quota generator.
+    Holidays close the offices as they would in production. Idempotent."""
     created = 0
     for office, sessions in offices.values():
-        tz = ZoneInfo(office.timezone)
-        start = today or timezone.now().astimezone(tz).date()
-        closed = holidays.country_holidays("ID", years=[start.year, start.year + 1], categories=("public", "government"))
-        rows = []
-        for offset in range(days):
-            day = start + dt.timedelta(days=offset)
-            if day in closed:
-                continue
-            for session in sessions.get(day.weekday(), []):
-                starts_at = dt.datetime.combine(day, dt.time.fromisoformat(session.start), tzinfo=tz)
-                rows.append(
-                    Slot(
-                        office=office,
-                        date=day,
-                        starts_at=starts_at,
-                        ends_at=dt.datetime.combine(day, dt.time.fromisoformat(session.end), tzinfo=tz),
-                        pool=Pool.ONLINE,
-                        capacity=session.capacity,
-                        opens_at=_opens_at(office, day, tz),
-                        allowed_kinds=session.kinds,
-                    )
+        week = {
+            weekday: [
+                SessionSpec(
+                    dt.time.fromisoformat(s.start),
+                    dt.time.fromisoformat(s.end),
+                    s.capacity,
+                    max(5, s.capacity // 10),  # the priority groups' own places (Layanan Ramah HAM)
+                    tuple(s.kinds),
                 )
-        before = Slot.objects.filter(office=office).count()
-        Slot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        added = Slot.objects.filter(office=office).count() - before
-        created += added
+                for s in day_sessions
+            ]
+            for weekday, day_sessions in sessions.items()
+        }
+        weekly = office.code in WEEKLY_RELEASE
+        plan = set_up_office_quotas(
+            office=office,
+            week=week,
+            release_kind=ReleaseSchedule.Kind.WEEKLY if weekly else ReleaseSchedule.Kind.ROLLING,
+            release_weekday=4,  # Friday 14:00 for the next week
+            release_time=dt.time(14) if weekly else dt.time(9),
+            days_before=ROLLING_DAYS_BEFORE,
+            horizon_days=days,
+        )
+        created += len(plan.create)
         if stdout:
-            stdout.write(f"  sessions {office.code}: +{added}")
+            stdout.write(f"  sessions {office.code}: +{len(plan.create)}")
     return created
-
-
-def _opens_at(office: Office, day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    if office.code in WEEKLY_RELEASE:
-        # Friday 14:00 of the week before the date's week.
-        monday = day - dt.timedelta(days=day.weekday())
-        return dt.datetime.combine(monday - dt.timedelta(days=3), dt.time(14), tzinfo=tz)
-    return dt.datetime.combine(day - dt.timedelta(days=ROLLING_DAYS_BEFORE), dt.time(9), tzinfo=tz)
