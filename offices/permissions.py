@@ -55,11 +55,21 @@ def _office_q(memberships, *, include_outlets: bool) -> Q:
 
 def visible_offices(user) -> QuerySet[Office]:
     """Offices whose data this user may read."""
+    return _readable_offices(user, roles=(Role.OFFICER, Role.HEAD, Role.REGIONAL))
+
+
+def report_offices(user) -> QuerySet[Office]:
+    """Offices whose reports this user reads: as `visible_offices`, but counter officers run
+    the day and read no reports."""
+    return _readable_offices(user, roles=(Role.HEAD, Role.REGIONAL))
+
+
+def _readable_offices(user, *, roles) -> QuerySet[Office]:
     if not is_staff_member(user):
         return Office.objects.none()
     if sees_all(user):
         return Office.objects.all()
-    memberships = _memberships(user)
+    memberships = [m for m in _memberships(user) if m.role in roles]
     q = Q(pk__in=[])
     for m in memberships:
         if m.role == Role.OFFICER:

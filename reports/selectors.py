@@ -12,7 +12,8 @@ from django.db.models import Avg as _Avg
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from offices.models import Office, StaffMembership
+from offices import permissions
+from offices.models import Office
 
 from .models import OfficeDay
 
@@ -100,22 +101,10 @@ CAPACITY_COLUMNS = [
 
 
 def report_offices(*, user) -> list[Office] | None:
-    """The offices a user may read reports of, or None when none (the view answers 403).
-    National staff and superusers: all; regional: their region's; office heads: their office."""
-    if not user.is_authenticated:
-        return None
-    offices = Office.objects.select_related("region").order_by("region__name", "name")
-    if user.is_superuser:
-        return list(offices)
-    memberships = list(user.memberships.values_list("role", "office_id", "region_id"))
-    roles = {role for role, _office, _region in memberships}
-    if StaffMembership.Role.NATIONAL in roles:
-        return list(offices)
-    region_ids = {region for role, _office, region in memberships if role == StaffMembership.Role.REGIONAL}
-    office_ids = {office for role, office, _region in memberships if role == StaffMembership.Role.HEAD}
-    if not region_ids and not office_ids:
-        return None
-    return list(offices.filter(Q(region_id__in=region_ids) | Q(pk__in=office_ids)))
+    """The offices a user may read reports of (offices.permissions), or None when none (the
+    view answers 403)."""
+    offices = list(permissions.report_offices(user).select_related("region").order_by("region__name", "name"))
+    return offices or None
 
 
 def month_range(month: dt.date) -> tuple[dt.date, dt.date]:

@@ -93,14 +93,18 @@ def test_an_office_outside_the_scope_is_refused_and_nothing_shown(client, region
         ("superuser", ["Kanim Denpasar", "Kanim Malang", "Kanim Surabaya"]),
         ("regional_bali", ["Kanim Denpasar"]),
         ("head", ["Kanim Surabaya"]),
+        ("head_with_outlet", ["Kanim Surabaya", "MPP Sidoarjo"]),
     ],
 )
 def test_scope_per_role(client, world, role, expected):
+    if role == "head_with_outlet":  # a Kanim head answers for its outlets too (offices.permissions)
+        OfficeFactory(code="mpp-sidoarjo", name="MPP Sidoarjo", kind="mpp", parent=world["surabaya"], region=world["jatim"])
     user = {
         "national": lambda: staff(StaffMembership.Role.NATIONAL),
         "superuser": lambda: UserFactory(is_staff=True, is_superuser=True),
         "regional_bali": lambda: staff(StaffMembership.Role.REGIONAL, region=world["bali"]),
         "head": lambda: staff(StaffMembership.Role.HEAD, office=world["surabaya"]),
+        "head_with_outlet": lambda: staff(StaffMembership.Role.HEAD, office=world["surabaya"]),
     }[role]()
     client.force_login(user)
     response = client.get(URL, MARCH)
