@@ -120,11 +120,15 @@ LOGIN_REDIRECT_URL = "appointments:my_applications"
 LOGOUT_REDIRECT_URL = "home"
 REQUIRE_VERIFIED_EMAIL = env.bool("REQUIRE_VERIFIED_EMAIL", default=True)
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+# Web-view limits: mpaspor/ratelimits.py (django-ratelimit on the default cache, fail-open).
+RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
+RATELIMIT_FAIL_OPEN = True
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out login may try again after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -207,6 +211,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
 CELERY_BEAT_SCHEDULE: dict = {}
+# The worker keeps LOGGING above (and its NIK mask) instead of installing its own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -219,10 +225,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# --- Load benchmark --------------------------------------------------------------------
+# `make bench` only: mounts /bench/claim/, the bare claim the booking path is measured against.
+BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
+
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On the handler, so it also masks records propagated from every library's logger.
+    "filters": {"mask_nik": {"()": "mpaspor.log_filters.MaskNikFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_nik"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
