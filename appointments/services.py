@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ from .models import (
     Application,
     ApplicationEvent,
     Fee,
+    PassportType,
+    Sex,
     Status,
 )
 from .nik import nik_problem
@@ -92,8 +95,52 @@ def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt
     return sum(amounts.values())
 
 
+# A name as printed on an e-KTP: letters (any script), spaces and . , ' - between them.
+NAME_RE = re.compile(r"[^\W\d_]+(?:[ .,'’-]+[^\W\d_]*)*")
+PHONE_RE = re.compile(r"\+?[0-9]{8,15}")
+NAME_MAX_LENGTH = Application._meta.get_field("full_name").max_length
+
+
+def check_applicant_fields(*, applicant: ApplicantData) -> None:
+    """Refuse malformed, oversized and wrong-type personal data before anything is stored, so
+    no caller (form, API, admin, script) can reach the database with it."""
+    if not isinstance(applicant.full_name, str) or not applicant.full_name.strip():
+        raise InvalidInput(_("Enter the full name as written on the e-KTP."), field="full_name")
+    if len(applicant.full_name) > NAME_MAX_LENGTH:
+        raise InvalidInput(
+            _("The full name may have at most %(max)s characters.") % {"max": NAME_MAX_LENGTH}, field="full_name"
+        )
+    if not NAME_RE.fullmatch(applicant.full_name.strip()):
+        raise InvalidInput(
+            _("The full name may contain only letters, spaces and . , ' -"), field="full_name"
+        )
+    birth_date = applicant.birth_date
+    if not isinstance(birth_date, dt.date) or isinstance(birth_date, dt.datetime):
+        raise InvalidInput(_("Enter a valid birth date."), field="birth_date")
+    if not dt.date(1900, 1, 1) <= birth_date <= timezone.localdate():
+        raise InvalidInput(_("The birth date must be between 1900 and today."), field="birth_date")
+    if applicant.sex not in Sex.values:
+        raise InvalidInput(_("Choose the sex as written on the e-KTP."), field="sex")
+    if not isinstance(applicant.phone, str) or (applicant.phone and not PHONE_RE.fullmatch(applicant.phone)):
+        raise InvalidInput(_("Enter a phone number of 8 to 15 digits, e.g. 081234567890."), field="phone")
+
+
+def check_booking_options(*, passport_type, validity_years, kind, express, language) -> None:
+    if passport_type not in PassportType.values:
+        raise InvalidInput(_("Choose a passport type."), field="passport_type")
+    if isinstance(validity_years, bool) or validity_years not in (5, 10):
+        raise InvalidInput(_("Validity is 5 or 10 years."), field="validity_years")
+    if not isinstance(kind, str):
+        raise InvalidInput(_("Choose the kind of application."), field="application_kind")
+    if not isinstance(express, bool):
+        raise InvalidInput(_("Choose regular or same-day service."), field="express")
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Choose a language."), field="language")
+
+
 def check_applicant(*, applicant: ApplicantData, kind: str, validity_years: int, visit_date: dt.date) -> None:
-    """Refuse what no slot could accept: bad NIK, a counter-only kind, 10 years under 17."""
+    """Refuse what no slot could accept: bad data, bad NIK, a counter-only kind, 10 years under 17."""
+    check_applicant_fields(applicant=applicant)
     problem = nik_problem(applicant.nik, birth_date=applicant.birth_date, sex=applicant.sex)
     if problem:
         raise InvalidInput(problem, field="nik")
@@ -135,6 +182,11 @@ def book_application(
 ) -> Application:
     """Claim a place and create the application awaiting payment, or raise and store nothing."""
     now = now or timezone.now()
+    if not isinstance(slot_id, int) or isinstance(slot_id, bool) or not 0 < slot_id < 2**63:
+        raise SlotNotFound()
+    check_booking_options(
+        passport_type=passport_type, validity_years=validity_years, kind=kind, express=express, language=language
+    )
     slot = Slot.objects.select_related("office").filter(pk=slot_id, pool="online").first()
     if slot is None:
         raise SlotNotFound()
