@@ -1,0 +1,101 @@
+"""Fault tolerance that fits in the suite (the burst-time faults are bench scenarios,
+see bench/REPORT.md): PostgreSQL connections dropped under a running server."""
+
+import http.cookiejar
+import os
+import socket
+import subprocess
+import sys
+import time
+import re
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def log_in(base_url, email):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    page = opener.open(f"{base_url}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": email, "password": "Rahasia-Kuat-123"})
+    request = urllib.request.Request(f"{base_url}/accounts/login/", data=data.encode(),
+                                     headers={"Referer": f"{base_url}/accounts/login/"})
+    try:
+        return opener.open(request).status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def terminate_other_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def gunicorn_server():
+    """A real gunicorn (1 sync worker, persistent connections) on the test database: the live
+    server of pytest-django opens a connection per request thread, so it cannot show this."""
+    db = connection.settings_dict
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_DEBUG="1",  # pages render without collectstatic; the database settings are production's
+        DJANGO_SECRET_KEY="test-only-secret-key-not-for-production-0123456789",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        DB_CONN_MAX_AGE="600",
+        RATE_LIMITS_ENABLED="0",
+    )
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "mpaspor.wsgi:application", "--workers", "1",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/accounts/login/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_server_recovers_from_dropped_database_connections_without_restart(gunicorn_server):
+    user = UserFactory()
+    assert log_in(gunicorn_server, user.email) == 302  # the worker now holds a persistent connection
+
+    assert terminate_other_connections() >= 1
+
+    # The next request finds its connection dead (CONN_HEALTH_CHECKS), reconnects, is served.
+    assert log_in(gunicorn_server, user.email) == 302
+    assert log_in(gunicorn_server, user.email) == 302
