@@ -201,6 +201,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BASE_DIR / ".celery" / "processed"),
         "store_processed": False,
     }
+else:
+    # With acks_late, a message whose worker died unacknowledged is given back by Redis after
+    # this long (Redis' default is an hour). Tasks are short and idempotent, so a redelivery
+    # of a task still running is harmless; a lost one is not.
+    # The scan for such messages runs every `unacked_restore_interval` s (throttle 1: each time).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

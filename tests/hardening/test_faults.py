@@ -99,3 +99,77 @@ def test_server_recovers_from_dropped_database_connections_without_restart(gunic
     # The next request finds its connection dead (CONN_HEALTH_CHECKS), reconnects, is served.
     assert log_in(gunicorn_server, user.email) == 302
     assert log_in(gunicorn_server, user.email) == 302
+
+
+# --- A Celery worker killed in the middle of a task ------------------------------------------
+
+def _start_worker(queue, env):
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
+         "--pool", "prefork", "-Q", queue, "-I", "tests.hardening.celery_fault_tasks", "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(check, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    return None
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("victim", ["child", "whole worker"])
+def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
+    import signal
+    import uuid
+
+    from appointments.models import Notification
+    from mpaspor.celery import app
+
+    db = connection.settings_dict
+    queue = f"fault-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_BROKER_URL=os.environ["REDIS_URL"],
+        # Redis gives an unacknowledged message back after this long; short here for the test.
+        CELERY_VISIBILITY_TIMEOUT="4",
+        CELERY_UNACKED_RESTORE_INTERVAL="1",
+    )
+    gateway = tmp_path / "gateway.txt"
+    gateway.touch()
+    notification = Notification.objects.create(channel="email", recipient="a@example.com", template="booked")
+
+    worker = _start_worker(queue, env)
+    try:
+        app.send_task(
+            "tests.hardening.celery_fault_tasks.deliver_slowly",
+            args=[notification.pk, str(gateway), 2.0], queue=queue,
+        )
+        started = _wait(lambda: [l for l in gateway.read_text().splitlines() if l.startswith("started")], 60)
+        assert started, "the task never started"
+        child = int(started[0].split()[2])
+        if victim == "child":
+            os.kill(child, signal.SIGKILL)  # the pool process dies mid-task (OOM killer, crash)
+        else:
+            worker.send_signal(signal.SIGKILL)  # the whole worker dies (machine, container)
+            os.kill(child, signal.SIGKILL)
+            worker.wait(10)
+            worker = _start_worker(queue, env)
+
+        notification_sent = _wait(
+            lambda: Notification.objects.filter(pk=notification.pk, state=Notification.State.SENT).exists(), 60
+        )
+        assert notification_sent, gateway.read_text()
+        lines = gateway.read_text().splitlines()
+        assert sum(1 for l in lines if l.startswith("sent")) == 1, lines  # delivered once
+        assert sum(1 for l in lines if l.startswith("started")) == 2, lines  # and it ran again
+    finally:
+        worker.kill()
+        worker.wait(10)
