@@ -29,9 +29,13 @@ run: $(VENV)/.runtime
 	@mkdir -p .celery/broker .celery/processed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
+	@# The worker runs in its own session (setsid, where there is one) so that Ctrl+C reaches
+	@# only the web server; the trap then stops the worker with one TERM and waits for it
+	@# (its embedded beat hangs when every process of the group is signalled at once).
+	@$$(command -v setsid) $(VENV)/bin/celery -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
 		--schedule=.celery/beat-schedule >.celery/worker.log 2>&1 & \
+	worker=$$!; \
+	trap 'trap - INT TERM EXIT; kill -TERM $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
 	$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

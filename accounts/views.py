@@ -1,3 +1,99 @@
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-# Create your views here.
+from mpaspor.errors import DomainError
+
+from . import services
+from .forms import EmailAuthenticationForm, SignUpForm, VerifyEmailForm
+
+
+def _next_url(request, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    return default
+
+
+def _verify_url(next_url: str) -> str:
+    return f"{reverse('accounts:verify_email')}?{urlencode({'next': next_url})}"
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("appointments:offices")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.register_user(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+                phone=form.cleaned_data["phone"],
+                language=get_language() or settings.LANGUAGE_CODE,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your account is created. We sent a 6-digit code to %(email)s.") % {"email": user.email})
+            return redirect(_verify_url(_next_url(request, reverse("appointments:offices"))))
+    return render(request, "accounts/signup.html", {"form": form, "next": _next_url(request, "")})
+
+
+@login_required
+def verify_email(request):
+    next_url = _next_url(request, reverse("appointments:offices"))
+    if request.user.email_verified:
+        return redirect(next_url)
+    form = VerifyEmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verify_email(user=request.user, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, _("Your e-mail address is verified. You can book now."))
+            return redirect(next_url)
+    return render(request, "accounts/verify_email.html", {"form": form, "next": next_url})
+
+
+@login_required
+@require_POST
+def resend_code(request):
+    next_url = _next_url(request, reverse("appointments:offices"))
+    if request.user.email_verified:
+        return redirect(next_url)
+    try:
+        services.send_verification_code(user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("A new code is on its way to %(email)s.") % {"email": request.user.email})
+    return redirect(_verify_url(next_url))
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset_body.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")

@@ -1,5 +1,107 @@
-from .models import Application
+"""Reads for the applicant's pages; availability itself comes from quotas.selectors."""
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from offices.models import Office
+from quotas.models import Pool, Slot
+from quotas.selectors import DayAvailability, DayState, office_availability
+
+from .models import ACTIVE_STATUSES, Application, Status
+
+CANCELLABLE_STATUSES = (Status.PENDING_PAYMENT, Status.BOOKED)
 
 
 def account_applications(*, account):
     return Application.objects.filter(account=account).select_related("slot__office").order_by("-created_at")
+
+
+def account_application(*, account, booking_code: str) -> Application | None:
+    return (
+        Application.objects.filter(account=account, booking_code=booking_code.upper())
+        .select_related("slot__office__region")
+        .first()
+    )
+
+
+def can_cancel(application: Application, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return application.status in CANCELLABLE_STATUSES and application.slot.starts_at > now
+
+
+def bookable_slot(*, slot_id: int) -> Slot | None:
+    return Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE).select_related("office__region").first()
+
+
+@dataclass
+class ReleaseNote:
+    opens_at: dt.datetime
+    first: dt.date
+    last: dt.date
+
+
+@dataclass
+class MonthCalendar:
+    office: Office
+    month: dt.date  # the first day of the month shown
+    weeks: list[list[DayAvailability | None]]  # Monday first; None pads days of other months
+    today: dt.date
+    previous_month: dt.date | None
+    next_month: dt.date | None
+    releases: list[ReleaseNote]
+    closures: list[DayAvailability]
+
+    @property
+    def has_free_day(self) -> bool:
+        return any(day and day.state == DayState.FREE for week in self.weeks for day in week)
+
+
+MONTHS_AHEAD = 3
+
+
+def month_calendar(*, office: Office, year: int, month: int, now: dt.datetime | None = None) -> MonthCalendar:
+    """One month of an office's days (in the office's zone), with navigation limits, the dates
+    whose quota opens later grouped by opening time, and the holidays and closures."""
+    now = now or timezone.now()
+    today = now.astimezone(office.tzinfo).date()
+    this_month = today.replace(day=1)
+    last_month = _add_months(this_month, MONTHS_AHEAD)
+    first = min(max(dt.date(year, month, 1), this_month), last_month)
+    last = _add_months(first, 1) - dt.timedelta(days=1)
+    days = {day.date: day for day in office_availability(office=office, date_from=first, date_to=last, now=now)}
+    weeks = [
+        [days.get(date) if date.month == first.month else None for date in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    ]
+    releases: dict[dt.datetime, ReleaseNote] = {}
+    for day in days.values():
+        if day.state == DayState.NOT_OPEN and day.opens_at:
+            note = releases.setdefault(day.opens_at, ReleaseNote(opens_at=day.opens_at, first=day.date, last=day.date))
+            note.last = max(note.last, day.date)
+    closures = [d for d in days.values() if d.date >= today and (d.holiday_name or d.closed_reason)]
+    return MonthCalendar(
+        office=office,
+        month=first,
+        weeks=weeks,
+        today=today,
+        previous_month=_add_months(first, -1) if first > this_month else None,
+        next_month=_add_months(first, 1) if first < last_month else None,
+        releases=sorted(releases.values(), key=lambda r: r.opens_at),
+        closures=closures,
+    )
+
+
+def office_day(*, office: Office, date: dt.date, now: dt.datetime | None = None) -> DayAvailability:
+    return office_availability(office=office, date_from=date, date_to=date, now=now)[0]
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def active_applicant_count(*, account) -> int:
+    return Application.objects.filter(account=account, status__in=ACTIVE_STATUSES).values("nik").distinct().count()

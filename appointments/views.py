@@ -1,15 +1,138 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""The applicant's pages: thin; reads through selectors, writes through services."""
 
-from .selectors import account_applications
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import verified_email_required
+from mpaspor.errors import DomainError
+from offices.selectors import active_office, offices_by_region
+from quotas.selectors import DayState
+
+from . import selectors, services
+from .forms import ApplicationForm
 
 
 def home(request):
     return render(request, "home.html")
 
 
+def offices(request):
+    return render(request, "appointments/offices.html", {"regions": offices_by_region()})
+
+
+def _office_or_404(code: str):
+    office = active_office(code=code)
+    if office is None:
+        raise Http404(_("No such office."))
+    return office
+
+
+def office_calendar(request, code: str):
+    office = _office_or_404(code)
+    today = timezone.now().astimezone(office.tzinfo).date()
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        dt.date(year, month, 1)
+    except ValueError:
+        year, month = today.year, today.month
+    month_view = selectors.month_calendar(office=office, year=year, month=month)
+    return render(request, "appointments/calendar.html", {"office": office, "cal": month_view, "DayState": DayState})
+
+
+def office_day(request, code: str, date: str):
+    office = _office_or_404(code)
+    try:
+        day_date = dt.date.fromisoformat(date)
+    except ValueError as exc:
+        raise Http404(_("No such date.")) from exc
+    day = selectors.office_day(office=office, date=day_date)
+    sessions = [s for s in day.sessions if s.available] if day.state == DayState.FREE else []
+    return render(
+        request,
+        "appointments/day.html",
+        {"office": office, "day": day, "sessions": sessions, "DayState": DayState},
+    )
+
+
+@verified_email_required
+@require_http_methods(["GET", "POST"])
+def book(request, slot_id: int):
+    slot = selectors.bookable_slot(slot_id=slot_id)
+    if slot is None or not slot.office.is_active:
+        raise Http404(_("This session does not exist."))
+    initial = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic",
+               "validity_years": 10, "application_kind": "new"}
+    form = ApplicationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.book_application(
+                account=request.user,
+                slot_id=slot.pk,
+                applicant=form.applicant(),
+                passport_type=form.cleaned_data["passport_type"],
+                validity_years=form.cleaned_data["validity_years"],
+                kind=form.cleaned_data["application_kind"],
+                express=form.cleaned_data["express"],
+                language=get_language() or "id",
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("appointments:confirmation", booking_code=application.booking_code)
+    return render(request, "appointments/book.html", {"form": form, "slot": slot, "office": slot.office})
+
+
+def _own_application(request, booking_code: str):
+    application = selectors.account_application(account=request.user, booking_code=booking_code)
+    if application is None:
+        raise Http404(_("No such application."))
+    return application
+
+
+@login_required
+def confirmation(request, booking_code: str):
+    application = _own_application(request, booking_code)
+    return render(
+        request,
+        "appointments/confirmation.html",
+        {"application": application, "office": application.slot.office, "can_cancel": selectors.can_cancel(application)},
+    )
+
+
 @login_required
 def my_applications(request):
+    applications = list(selectors.account_applications(account=request.user))
+    now = timezone.now()
+    for application in applications:
+        application.can_cancel = selectors.can_cancel(application, now=now)
+    return render(request, "appointments/my_applications.html", {"applications": applications})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request, booking_code: str):
+    application = _own_application(request, booking_code)
+    if request.method == "POST":
+        if not selectors.can_cancel(application):
+            messages.error(request, _("This application can no longer be cancelled."))
+            return redirect("appointments:my_applications")
+        try:
+            services.cancel_application(application_id=application.pk, actor=request.user, reason="cancelled by the applicant")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Application %(code)s is cancelled and its place given back.") % {"code": application.booking_code})
+        return redirect("appointments:my_applications")
     return render(
-        request, "appointments/my_applications.html", {"applications": account_applications(account=request.user)}
+        request,
+        "appointments/cancel.html",
+        {"application": application, "office": application.slot.office, "can_cancel": selectors.can_cancel(application)},
     )

@@ -2,9 +2,22 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 
 from tests.factories import OfficeFactory, SlotFactory, UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_static_storage():
+    """Pages render without `collectstatic` (the manifest storage of production needs its
+    manifest, which tests with DEBUG off do not build), and passwords hash fast."""
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    # A fast hasher: PBKDF2's million rounds cost ~0.3 s per user created or logged in.
+    with override_settings(STORAGES=storages, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -62,4 +62,5 @@ def log_in(page, *, email: str, password: str = "Rahasia-Kuat-123"):
     page.goto("/accounts/login/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
+    # "main": the header holds other forms (language switch, log out).
+    page.click("main form button[type=submit]")

@@ -1,0 +1,34 @@
+from django.utils.translation import gettext_lazy as _
+
+from mpaspor.errors import DomainError
+
+
+class AccountError(DomainError):
+    http_status = 400
+
+
+class EmailTaken(AccountError):
+    code = "email_taken"
+    default_message = _("An account with this e-mail address already exists. Log in or reset your password.")
+
+
+class InvalidCode(AccountError):
+    code = "invalid_code"
+    default_message = _("This code is not right. Check the e-mail and try again.")
+
+
+class CodeExpired(AccountError):
+    code = "code_expired"
+    default_message = _("This code has expired. Ask for a new one.")
+
+
+class TooManyAttempts(AccountError):
+    code = "too_many_attempts"
+    http_status = 429
+    default_message = _("Too many wrong codes. Ask for a new one.")
+
+
+class ResendTooSoon(AccountError):
+    code = "resend_too_soon"
+    http_status = 429
+    default_message = _("A code was sent less than a minute ago. Please wait a moment before asking again.")

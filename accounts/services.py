@@ -1,0 +1,107 @@
+"""Writes for accounts: sign-up and the e-mail verification code. Each service owns its transaction."""
+
+import datetime as dt
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from .exceptions import CodeExpired, EmailTaken, InvalidCode, ResendTooSoon, TooManyAttempts
+from .models import EmailVerificationCode, User
+
+logger = logging.getLogger(__name__)
+
+VERIFY_EMAIL = "verify_email"
+CODE_LIFETIME = dt.timedelta(minutes=15)
+CODE_MAX_ATTEMPTS = 5
+RESEND_INTERVAL = dt.timedelta(seconds=60)
+
+
+def hash_code(*, user_id: int, code: str) -> str:
+    """Keyed with SECRET_KEY and bound to the user: a leaked table does not reveal codes,
+    and a cheap hash is enough because the attempts per code are limited."""
+    return salted_hmac("accounts.EmailVerificationCode", f"{user_id}:{code}").hexdigest()
+
+
+def register_user(*, email: str, password: str, full_name: str, phone: str = "", language: str = "id") -> User:
+    """Create an applicant's account (not yet verified) and e-mail it a verification code."""
+    email = User.objects.normalize_email(email).lower()
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise EmailTaken(field="email")
+        user = User.objects.create_user(
+            email=email, password=password, full_name=full_name.strip(), phone=phone.strip(), language=language
+        )
+        send_verification_code(user=user, check_interval=False)
+    return user
+
+
+def send_verification_code(*, user: User, now: dt.datetime | None = None, check_interval: bool = True) -> None:
+    """Issue a new 6-digit code (older unused ones stop working) and e-mail it after commit."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Lock the user row so two quick resends cannot both pass the interval check.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        codes = EmailVerificationCode.objects.filter(user=user, purpose=VERIFY_EMAIL)
+        if check_interval and codes.filter(created_at__gt=now - RESEND_INTERVAL).exists():
+            raise ResendTooSoon()
+        codes.filter(used_at__isnull=True).update(expires_at=now)
+        code = f"{secrets.randbelow(10**6):06d}"
+        EmailVerificationCode.objects.create(
+            user=user,
+            purpose=VERIFY_EMAIL,
+            code_hash=hash_code(user_id=user.pk, code=code),
+            expires_at=now + CODE_LIFETIME,
+        )
+        language = user.language or settings.LANGUAGE_CODE
+        transaction.on_commit(lambda: _mail_code(email=user.email, name=user.full_name, code=code, language=language))
+
+
+def _mail_code(*, email: str, name: str, code: str, language: str) -> None:
+    # Failing to send must not undo the sign-up: the applicant can ask for a new code.
+    with translation.override(language):
+        context = {"code": code, "name": name, "minutes": int(CODE_LIFETIME.total_seconds() // 60)}
+        subject = render_to_string("accounts/email/verification_subject.txt", context).strip()
+        body = render_to_string("accounts/email/verification_body.txt", context)
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:  # noqa: BLE001 - an SMTP outage is logged, never shown as a crash
+        logger.exception("Could not send the verification code to %s", email)
+
+
+def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> User:
+    """Mark the e-mail verified when `code` is the latest unexpired one; count wrong tries."""
+    now = now or timezone.now()
+    code = (code or "").strip()
+    with transaction.atomic():
+        current = (
+            EmailVerificationCode.objects.select_for_update()
+            .filter(user=user, purpose=VERIFY_EMAIL, used_at__isnull=True)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if current is None:
+            error = InvalidCode(field="code")
+        elif current.expires_at <= now:
+            error = CodeExpired(field="code")
+        elif current.attempts >= CODE_MAX_ATTEMPTS:
+            error = TooManyAttempts(field="code")
+        elif not constant_time_compare(current.code_hash, hash_code(user_id=user.pk, code=code)):
+            # The wrong try is counted and committed before the error goes out.
+            current.attempts += 1
+            current.save(update_fields=["attempts"])
+            error = TooManyAttempts(field="code") if current.attempts >= CODE_MAX_ATTEMPTS else InvalidCode(field="code")
+        else:
+            current.used_at = now
+            current.save(update_fields=["used_at"])
+            User.objects.filter(pk=user.pk).update(email_verified=True)
+            user.email_verified = True
+            error = None
+    if error:
+        raise error
+    return user

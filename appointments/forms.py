@@ -1,0 +1,75 @@
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import clean_phone, phone_validator
+
+from .models import ONLINE_KINDS, ApplicationKind, PassportType, Sex
+from .services import ApplicantData
+
+
+class ApplicationForm(forms.Form):
+    """The applicant's data and the passport asked for. Validates the shape only; the rules
+    (NIK against birth date and sex, age and validity, quotas) are the booking service's."""
+
+    nik = forms.RegexField(
+        label=_("NIK (16 digits, from the e-KTP or family card)"),
+        regex=r"^[0-9]{16}$",
+        error_messages={"invalid": _("A NIK has exactly 16 digits.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 16, "autocomplete": "off"}),
+    )
+    full_name = forms.CharField(
+        label=_("Full name (as on the e-KTP)"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=20,
+        validators=[phone_validator],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices, widget=forms.RadioSelect)
+    validity_years = forms.TypedChoiceField(
+        label=_("Validity"),
+        coerce=int,
+        choices=[(5, _("5 years")), (10, _("10 years"))],
+        widget=forms.RadioSelect,
+        help_text=_("Applicants under 17 get a 5-year passport."),
+    )
+    application_kind = forms.ChoiceField(
+        label=_("Application"),
+        choices=[(kind.value, kind.label) for kind in ApplicationKind if kind in ONLINE_KINDS],
+        help_text=_("Lost or damaged passports and changes of personal data are handled at the office, without booking."),
+    )
+    express = forms.BooleanField(
+        label=_("Same-day service (percepatan, +Rp1.000.000)"),
+        required=False,
+        help_text=_("The passport is ready on the day of your visit."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and "phone" in self.data:
+            self.data = self.data.copy()
+            self.data["phone"] = clean_phone(self.data["phone"])
+
+    def clean_full_name(self):
+        return " ".join(self.cleaned_data["full_name"].split())
+
+    def clean_birth_date(self):
+        birth_date = self.cleaned_data["birth_date"]
+        if birth_date > dt.date.today() or birth_date.year < 1900:
+            raise forms.ValidationError(_("Enter a real birth date."), code="invalid_birth_date")
+        return birth_date
+
+    def applicant(self) -> ApplicantData:
+        data = self.cleaned_data
+        return ApplicantData(
+            nik=data["nik"], full_name=data["full_name"], birth_date=data["birth_date"], sex=data["sex"], phone=data["phone"]
+        )

@@ -1,0 +1,212 @@
+"""Demo data: the offices of Jawa Timur plus one WITA and one WIT office, 30 days of
+sessions, and four demo accounts. Idempotent: a second run adds only what is missing."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from offices.models import Office, Region, StaffMembership
+from quotas.models import Pool, Slot
+
+K = Office.Kind
+C = Office.OfficeClass
+
+# (email, password, full name, role description): printed by `manage.py demo_banner`.
+DEMO_ACCOUNTS = [
+    ("pemohon@mpaspor.example", "Demo-Pemohon-2026", "Budi Santoso", "applicant"),
+    ("petugas.kediri@mpaspor.example", "Demo-Petugas-2026", "Sri Wahyuni", "staff, Kanim Kediri (officer)"),
+    ("kanwil.jatim@mpaspor.example", "Demo-Kanwil-2026", "Agus Prasetyo", "regional division, Jawa Timur"),
+    ("admin@mpaspor.example", "Demo-Admin-2026", "Admin mpaspor", "superuser"),
+]
+
+REGIONS = [
+    # code, name, province code, time zone of its offices
+    ("JATIM", "Jawa Timur", "35", "Asia/Jakarta"),
+    ("BALI", "Bali", "51", "Asia/Makassar"),
+    ("PAPUA", "Papua", "91", "Asia/Jayapura"),
+]
+
+
+@dataclass
+class Session:
+    start: str
+    end: str
+    capacity: int
+    kinds: list = field(default_factory=list)  # empty: every online kind
+
+
+def weekdays(*sessions):
+    return {day: list(sessions) for day in range(5)}
+
+
+# Weekday sessions per office; Saturday (5) / Sunday (6) only where the office serves then.
+# Capacities follow the public figures: Surabaya ~200 online a day, Malang ~150 (+30 at its UKK).
+SATURDAY_KINDS = ["new", "replacement_expired"]  # the national Saturday service's rule (Aug 2023)
+OFFICES = [
+    # code, name, kind, class, parent, region, city, sessions
+    ("kanim-surabaya", "Kantor Imigrasi Kelas I Khusus TPI Surabaya", K.KANIM, C.KHUSUS_TPI, None, "JATIM", "Sidoarjo",
+     weekdays(Session("08:00", "10:00", 70), Session("10:00", "12:00", 70), Session("13:00", "15:00", 60))
+     | {5: [Session("08:00", "12:00", 50, SATURDAY_KINDS)]}),
+    ("kanim-tanjung-perak", "Kantor Imigrasi Kelas I TPI Tanjung Perak", K.KANIM, C.I_TPI, None, "JATIM", "Surabaya",
+     weekdays(Session("08:00", "10:00", 60), Session("10:00", "12:00", 60), Session("13:00", "15:00", 40))),
+    ("kanim-malang", "Kantor Imigrasi Kelas I TPI Malang", K.KANIM, C.I_TPI, None, "JATIM", "Malang",
+     weekdays(Session("08:00", "10:00", 55), Session("10:00", "12:00", 55), Session("13:00", "15:00", 40))),
+    ("kanim-jember", "Kantor Imigrasi Kelas I TPI Jember", K.KANIM, C.I_TPI, None, "JATIM", "Jember",
+     weekdays(Session("08:00", "10:00", 40), Session("10:00", "12:00", 40), Session("13:00", "15:00", 30))),
+    ("kanim-kediri", "Kantor Imigrasi Kelas II Non-TPI Kediri", K.KANIM, C.II_NON_TPI, None, "JATIM", "Kediri",
+     weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30), Session("13:00", "15:00", 20))
+     | {5: [Session("08:00", "10:00", 30, SATURDAY_KINDS)]}),
+    ("kanim-blitar", "Kantor Imigrasi Kelas II Non-TPI Blitar", K.KANIM, C.II_NON_TPI, None, "JATIM", "Blitar",
+     weekdays(Session("08:00", "10:00", 25), Session("10:00", "12:00", 25), Session("13:00", "15:00", 20))),
+    ("kanim-madiun", "Kantor Imigrasi Kelas II Non-TPI Madiun", K.KANIM, C.II_NON_TPI, None, "JATIM", "Madiun",
+     weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30), Session("13:00", "15:00", 20))),
+    ("kanim-ponorogo", "Kantor Imigrasi Kelas II Non-TPI Ponorogo", K.KANIM, C.II_NON_TPI, None, "JATIM", "Ponorogo",
+     weekdays(Session("08:00", "10:00", 25), Session("10:00", "12:00", 25), Session("13:00", "15:00", 15))),
+    ("kanim-pamekasan", "Kantor Imigrasi Kelas II Non-TPI Pamekasan", K.KANIM, C.II_NON_TPI, None, "JATIM", "Pamekasan",
+     weekdays(Session("08:00", "10:00", 20), Session("10:00", "12:00", 20), Session("13:00", "15:00", 15))),
+    # Outlets, each with its own daily quota.
+    ("mpp-sidoarjo", "MPP Sidoarjo (Kanim Surabaya)", K.MPP, "", "kanim-surabaya", "JATIM", "Sidoarjo",
+     weekdays(Session("08:00", "12:00", 40))),
+    ("ulp-gresik", "ULP Gresik (Kanim Tanjung Perak)", K.ULP, "", "kanim-tanjung-perak", "JATIM", "Gresik",
+     weekdays(Session("09:00", "12:00", 40)) | {5: [Session("10:00", "14:00", 40, SATURDAY_KINDS)],
+                                              6: [Session("10:00", "14:00", 40, SATURDAY_KINDS)]}),
+    ("ukk-bojonegoro", "UKK Bojonegoro (Kanim Tanjung Perak)", K.UKK, "", "kanim-tanjung-perak", "JATIM", "Bojonegoro",
+     weekdays(Session("08:00", "12:00", 25))),
+    ("ukk-pasuruan", "UKK Pasuruan (Kanim Malang)", K.UKK, "", "kanim-malang", "JATIM", "Pasuruan",
+     weekdays(Session("08:00", "12:00", 30))),
+    ("mpp-kediri", "MPP Kota Kediri (Kanim Kediri)", K.MPP, "", "kanim-kediri", "JATIM", "Kediri",
+     weekdays(Session("08:00", "12:00", 15))),
+    # One office in WITA and one in WIT: their sessions are in their own zone.
+    ("kanim-denpasar", "Kantor Imigrasi Kelas I TPI Denpasar", K.KANIM, C.I_TPI, None, "BALI", "Denpasar",
+     weekdays(Session("08:00", "10:00", 50), Session("10:00", "12:00", 50), Session("13:00", "15:00", 30))),
+    ("kanim-jayapura", "Kantor Imigrasi Kelas I TPI Jayapura", K.KANIM, C.I_TPI, None, "PAPUA", "Jayapura",
+     weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30))),
+]
+
+DAYS_AHEAD = 30
+# Kanim Surabaya releases weekly, the old national way: Friday 14:00 for the following week.
+WEEKLY_RELEASE = {"kanim-surabaya"}
+ROLLING_DAYS_BEFORE = 14  # the others: each date opens 14 days before, at 09:00 office time
+
+
+class Command(BaseCommand):
+    help = "Load demo offices, 30 days of sessions and demo accounts (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+        parser.add_argument("--days", type=int, default=DAYS_AHEAD, help="Days of sessions from today.")
+
+    def handle(self, *args, force=False, days=DAYS_AHEAD, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo adds demo accounts with known passwords; it runs only with "
+                               "DJANGO_DEBUG=1, or with --force.")
+        with transaction.atomic():
+            regions = self.seed_regions()
+            offices = self.seed_offices(regions)
+            self.seed_accounts(regions, offices)
+        created = create_demo_slots(offices=offices, days=days, stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(offices)} offices, {created} new sessions."))
+
+    def seed_regions(self) -> dict[str, Region]:
+        self.stdout.write("Regions...")
+        regions = {}
+        for code, name, province, _tz in REGIONS:
+            regions[code], _ = Region.objects.get_or_create(code=code, defaults={"name": name, "province_code": province})
+        return regions
+
+    def seed_offices(self, regions) -> dict[str, tuple[Office, dict]]:
+        self.stdout.write("Offices...")
+        tz_of = {code: tz for code, _n, _p, tz in REGIONS}
+        offices: dict[str, tuple[Office, dict]] = {}
+        for code, name, kind, office_class, parent, region, city, sessions in OFFICES:
+            office, created = Office.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "kind": kind,
+                    "office_class": office_class,
+                    "parent": offices[parent][0] if parent else None,
+                    "region": regions[region],
+                    "city": city,
+                    "timezone": tz_of[region],
+                },
+            )
+            offices[code] = (office, sessions)
+            self.stdout.write(f"  {'+' if created else '='} {office.name} ({office.timezone_label})")
+        return offices
+
+    def seed_accounts(self, regions, offices):
+        self.stdout.write("Demo accounts...")
+        applicant, staff, regional, admin = DEMO_ACCOUNTS
+        self._user(applicant, phone="081234567890")
+        officer = self._user(staff, is_staff=True)
+        StaffMembership.objects.get_or_create(
+            user=officer, role=StaffMembership.Role.OFFICER, office=offices["kanim-kediri"][0], region=None
+        )
+        kanwil = self._user(regional, is_staff=True)
+        StaffMembership.objects.get_or_create(
+            user=kanwil, role=StaffMembership.Role.REGIONAL, office=None, region=regions["JATIM"]
+        )
+        self._user(admin, is_staff=True, is_superuser=True)
+
+    def _user(self, account, **extra) -> User:
+        email, password, full_name, _role = account
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=password, full_name=full_name, email_verified=True, **extra)
+            self.stdout.write(f"  + {email}")
+        else:
+            self.stdout.write(f"  = {email}")
+        return user
+
+
+def create_demo_slots(*, offices: dict[str, tuple[Office, dict]], days: int, stdout=None, today: dt.date | None = None) -> int:
+    """THE place where demo sessions are made: Slot rows straight from the table above, for
+    `days` days from today, skipping national holidays and cuti bersama. Existing rows are
+    left alone (their places taken included). To be replaced by rule-based generation."""
+    created = 0
+    for office, sessions in offices.values():
+        tz = ZoneInfo(office.timezone)
+        start = today or timezone.now().astimezone(tz).date()
+        closed = holidays.country_holidays("ID", years=[start.year, start.year + 1], categories=("public", "government"))
+        rows = []
+        for offset in range(days):
+            day = start + dt.timedelta(days=offset)
+            if day in closed:
+                continue
+            for session in sessions.get(day.weekday(), []):
+                starts_at = dt.datetime.combine(day, dt.time.fromisoformat(session.start), tzinfo=tz)
+                rows.append(
+                    Slot(
+                        office=office,
+                        date=day,
+                        starts_at=starts_at,
+                        ends_at=dt.datetime.combine(day, dt.time.fromisoformat(session.end), tzinfo=tz),
+                        pool=Pool.ONLINE,
+                        capacity=session.capacity,
+                        opens_at=_opens_at(office, day, tz),
+                        allowed_kinds=session.kinds,
+                    )
+                )
+        before = Slot.objects.filter(office=office).count()
+        Slot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        added = Slot.objects.filter(office=office).count() - before
+        created += added
+        if stdout:
+            stdout.write(f"  sessions {office.code}: +{added}")
+    return created
+
+
+def _opens_at(office: Office, day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    if office.code in WEEKLY_RELEASE:
+        # Friday 14:00 of the week before the date's week.
+        monday = day - dt.timedelta(days=day.weekday())
+        return dt.datetime.combine(monday - dt.timedelta(days=3), dt.time(14), tzinfo=tz)
+    return dt.datetime.combine(day - dt.timedelta(days=ROLLING_DAYS_BEFORE), dt.time(9), tzinfo=tz)
