@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
 from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Slot
 from quotas.services import claim_place, return_place
@@ -95,8 +96,7 @@ def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt
     return sum(amounts.values())
 
 
-# A name as printed on an e-KTP: letters (any script), spaces and . , ' - between them.
-NAME_RE = re.compile(r"[^\W\d_]+(?:[ .,'’-]+[^\W\d_]*)*")
+NAME_RE = PERSON_NAME_RE  # accounts.validators: letters, spaces and . , ' - (as on an e-KTP)
 PHONE_RE = re.compile(r"\+?[0-9]{8,15}")
 NAME_MAX_LENGTH = Application._meta.get_field("full_name").max_length
 
@@ -111,9 +111,7 @@ def check_applicant_fields(*, applicant: ApplicantData) -> None:
             _("The full name may have at most %(max)s characters.") % {"max": NAME_MAX_LENGTH}, field="full_name"
         )
     if not NAME_RE.fullmatch(applicant.full_name.strip()):
-        raise InvalidInput(
-            _("The full name may contain only letters, spaces and . , ' -"), field="full_name"
-        )
+        raise InvalidInput(PERSON_NAME_MESSAGE, field="full_name")
     birth_date = applicant.birth_date
     if not isinstance(birth_date, dt.date) or isinstance(birth_date, dt.datetime):
         raise InvalidInput(_("Enter a valid birth date."), field="birth_date")

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from tests.factories import UserFactory
@@ -92,6 +93,9 @@ def _free_port():
 @pytest.mark.django_db(transaction=True)
 def test_server_recovers_from_dropped_database_connections_without_restart(gunicorn_server):
     user = UserFactory()
+    # The server runs production's hashers, not the tests' fast one (few rounds: speed only).
+    user.password = PBKDF2PasswordHasher().encode("Rahasia-Kuat-123", "bench-salt", iterations=1000)
+    user.save(update_fields=["password"])
     assert log_in(gunicorn_server, user.email) == 302  # the worker now holds a persistent connection
 
     assert terminate_other_connections() >= 1
