@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
-from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
+from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Slot
 from quotas.services import claim_place, return_place
 
@@ -185,14 +186,18 @@ def book_application(
     check_booking_options(
         passport_type=passport_type, validity_years=validity_years, kind=kind, express=express, language=language
     )
-    slot = Slot.objects.select_related("office").filter(pk=slot_id, pool="online").first()
-    if slot is None:
-        raise SlotNotFound()
-    if slot.starts_at <= now:
-        raise SlotInPast()
+    slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
     check_applicant(applicant=applicant, kind=kind, validity_years=validity_years, visit_date=slot.date)
     if slot.allowed_kinds and kind not in slot.allowed_kinds:
         raise KindNotAccepted()
+    if slot.opens_at > now:
+        raise NotOpenYet()
+    if slot.taken >= slot.capacity and not slot.has_overdue_holds:
+        # Sold out, read from the row in this request (never from a cache): refuse before the
+        # account, fee and claim queries. Most requests of a release burst end here. A place
+        # given back after this read is found by the next attempt; the claim below still
+        # decides every booking.
+        raise SlotFull()
     check_account_capacity(account=account, nik=applicant.nik)
     amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
 
@@ -223,6 +228,26 @@ def book_application(
         # The partial unique index on active NIKs; the claim above is rolled back with it.
         raise DuplicateApplication() from exc
     return application
+
+
+def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
+    """The online slot with its office and whether it holds overdue unpaid holds, in one query
+    (no Meta ordering: it would join the office for nothing); or SlotNotFound / SlotInPast."""
+    overdue = Application.objects.filter(
+        slot_id=OuterRef("pk"), status=Status.PENDING_PAYMENT, payment_due_at__lt=now
+    )
+    slot = (
+        Slot.objects.select_related("office")
+        .annotate(has_overdue_holds=Exists(overdue))
+        .filter(pk=slot_id, pool="online")
+        .order_by()
+        .first()
+    )
+    if slot is None:
+        raise SlotNotFound()
+    if slot.starts_at <= now:
+        raise SlotInPast()
+    return slot
 
 
 def _claim_or_release_expired(*, slot_id: int, now: dt.datetime) -> None:

@@ -235,7 +235,7 @@ def run_profile(stack, plan_path, concurrency):
     for pid in pids:
         raw = OUT / f"profile-{pid}.txt"
         raws.append(raw)
-        spies.append(subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
+        spies.append(subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
                                        "--output", str(raw), "--nonblocking"], cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=open(OUT / "py-spy.log", "ab")))
     time.sleep(1.5)
@@ -323,6 +323,7 @@ def main():
     parser.add_argument("--places", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_CONCURRENCY", "32")))
     parser.add_argument("--skip", default="", help="comma-separated scenarios to skip (profile,fault_redis,fault_pg,booking)")
+    parser.add_argument("--profile-only", action="store_true", help="only the warm-up and the profiled burst")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     OUT.mkdir(parents=True, exist_ok=True)
@@ -366,6 +367,9 @@ def main():
         log(f"stack up: gunicorn {WORKERS} sync workers, celery worker, redis :{REDIS_PORT}; API present: {api_there}")
 
         burst(plan_path, "warmup", "booking" if api_there else "baseline", concurrency=args.concurrency, limit=300)
+        if args.profile_only:
+            results["profile"] = run_profile(stack, plan_path, args.concurrency)
+            return
         results["baseline"] = burst(plan_path, "baseline", "baseline", concurrency=args.concurrency)
         if api_there and "booking" not in skip:
             results["booking"] = burst(plan_path, "booking", "booking", concurrency=args.concurrency)
@@ -380,7 +384,10 @@ def main():
                 results["fault_pg"] = fault_pg(stack, plan_path, args.concurrency)
     finally:
         stack.stop_all()
-    write_results(results, args)
+        if args.profile_only and "profile" in results:
+            (OUT / "profile-only.json").write_text(json.dumps(results["profile"], indent=2))
+    if not args.profile_only:
+        write_results(results, args)
 
 
 def machine():
