@@ -48,16 +48,33 @@ class ApplicationForm(forms.Form):
         help_text=_("Lost or damaged passports and changes of personal data are handled at the office, without booking."),
     )
     express = forms.BooleanField(
-        label=_("Same-day service (percepatan, +Rp1.000.000)"),
+        label=_("Same-day service (percepatan)"),
         required=False,
         help_text=_("The passport is ready on the day of your visit."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, fees: dict[str, int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if fees:
+            self._label_prices(fees)
         if self.is_bound and "phone" in self.data:
             self.data = self.data.copy()
             self.data["phone"] = clean_phone(self.data["phone"])
+
+    def _label_prices(self, fees: dict[str, int]) -> None:
+        """Show the fees in force next to the choices; amounts come from the fee table."""
+        from .templatetags.mpaspor import rupiah
+
+        if "express" in fees:
+            self.fields["express"].label = _("Same-day service (percepatan, +%(amount)s)") % {
+                "amount": rupiah(fees["express"])
+            }
+        labels = []
+        for value, label in self.fields["passport_type"].choices:
+            prices = [rupiah(fees[f"{value}_{years}"]) for years in (5, 10) if f"{value}_{years}" in fees]
+            labels.append((value, f"{label}: {' / '.join(prices)}" if prices else label))
+        self.fields["passport_type"].choices = labels
+        self.fields["passport_type"].help_text = _("Fee for 5 / 10 years.")
 
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())

@@ -10,7 +10,7 @@ from offices.models import Office
 from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
-from .models import ACTIVE_STATUSES, Application, Status
+from .models import ACTIVE_STATUSES, Application, Fee, Status
 
 CANCELLABLE_STATUSES = (Status.PENDING_PAYMENT, Status.BOOKED)
 
@@ -30,6 +30,16 @@ def account_application(*, account, booking_code: str) -> Application | None:
 def can_cancel(application: Application, *, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     return application.status in CANCELLABLE_STATUSES and application.slot.starts_at > now
+
+
+def slot_state(slot: Slot, *, now: dt.datetime | None = None) -> str:
+    """What the booking form can say up front; the claim decides for real."""
+    now = now or timezone.now()
+    if slot.starts_at <= now:
+        return DayState.PAST
+    if slot.opens_at > now:
+        return DayState.NOT_OPEN
+    return DayState.FREE if slot.taken < slot.capacity else DayState.FULL
 
 
 def bookable_slot(*, slot_id: int) -> Slot | None:
@@ -57,6 +67,11 @@ class MonthCalendar:
     @property
     def has_free_day(self) -> bool:
         return any(day and day.state == DayState.FREE for week in self.weeks for day in week)
+
+    @property
+    def has_bookable_day(self) -> bool:
+        """A day free now or opening later."""
+        return any(day and day.state in (DayState.FREE, DayState.NOT_OPEN) for week in self.weeks for day in week)
 
 
 MONTHS_AHEAD = 3
@@ -105,3 +120,11 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 def active_applicant_count(*, account) -> int:
     return Application.objects.filter(account=account, status__in=ACTIVE_STATUSES).values("nik").distinct().count()
+
+
+def fees_in_force(*, on: dt.date) -> dict[str, int]:
+    """Each fee item's amount in force on a date (the fee table is data, edited by staff)."""
+    fees: dict[str, int] = {}
+    for item, amount in Fee.objects.filter(effective_from__lte=on).order_by("item", "-effective_from").values_list("item", "amount"):
+        fees.setdefault(item, amount)
+    return fees

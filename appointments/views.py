@@ -18,6 +18,7 @@ from quotas.selectors import DayState
 
 from . import selectors, services
 from .forms import ApplicationForm
+from .models import ACTIVE_STATUSES
 
 
 def home(request):
@@ -44,6 +45,11 @@ def office_calendar(request, code: str):
     except ValueError:
         year, month = today.year, today.month
     month_view = selectors.month_calendar(office=office, year=year, month=month)
+    if "month" not in request.GET and not month_view.has_bookable_day and month_view.next_month:
+        # Late in a month nothing may be left: open on the next month instead of a grey page.
+        next_view = selectors.month_calendar(office=office, year=month_view.next_month.year, month=month_view.next_month.month)
+        if next_view.has_bookable_day:
+            month_view = next_view
     return render(request, "appointments/calendar.html", {"office": office, "cal": month_view, "DayState": DayState})
 
 
@@ -70,7 +76,7 @@ def book(request, slot_id: int):
         raise Http404(_("This session does not exist."))
     initial = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic",
                "validity_years": 10, "application_kind": "new"}
-    form = ApplicationForm(request.POST or None, initial=initial)
+    form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
     if request.method == "POST" and form.is_valid():
         try:
             application = services.book_application(
@@ -87,7 +93,11 @@ def book(request, slot_id: int):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             return redirect("appointments:confirmation", booking_code=application.booking_code)
-    return render(request, "appointments/book.html", {"form": form, "slot": slot, "office": slot.office})
+    return render(
+        request,
+        "appointments/book.html",
+        {"form": form, "slot": slot, "office": slot.office, "slot_state": selectors.slot_state(slot), "DayState": DayState},
+    )
 
 
 def _own_application(request, booking_code: str):
@@ -103,7 +113,13 @@ def confirmation(request, booking_code: str):
     return render(
         request,
         "appointments/confirmation.html",
-        {"application": application, "office": application.slot.office, "can_cancel": selectors.can_cancel(application)},
+        {
+            "application": application,
+            "office": application.slot.office,
+            "can_cancel": selectors.can_cancel(application),
+            # A cancelled or expired booking's QR code must not get anyone through the door.
+            "show_qr": application.status in ACTIVE_STATUSES,
+        },
     )
 
 

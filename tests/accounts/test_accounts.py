@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.exceptions import CodeExpired, InvalidCode, ResendTooSoon, TooManyAttempts
 from accounts.models import EmailVerificationCode, User
-from tests.factories import SlotFactory, UserFactory
+from tests.factories import UserFactory
 
 PASSWORD = "Rahasia-Kuat-123"
 SIGNUP = {
@@ -139,6 +139,19 @@ class TestVerification:
         assert response.status_code == 302 and response["Location"] == "/offices/"
         user.refresh_from_db()
         assert user.email_verified
+
+    def test_resend_page_sends_a_new_code_once_a_minute(self, client, user, mailoutbox, django_capture_on_commit_callbacks):
+        client.force_login(user)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("accounts:resend_code"), follow=True)
+        assert "Kode baru saja dikirim" in response.content.decode()
+        assert len(mailoutbox) == 1
+        EmailVerificationCode.objects.filter(user=user).update(created_at=timezone.now() - dt.timedelta(minutes=2))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("accounts:resend_code"), follow=True)
+        assert "Kode baru sedang dikirim" in response.content.decode()
+        assert len(mailoutbox) == 2
+        services.verify_email(user=user, code=code_from_mail(mailoutbox[1]))
 
     def test_verify_page_ignores_a_foreign_next_address(self, client, user, mailoutbox):
         client.force_login(user)

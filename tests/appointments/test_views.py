@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import Application, Status
+from appointments.models import Application, Fee, Status
 from appointments.nik import build_nik
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, OfficeFactory, RegionFactory, SlotFactory, UserFactory
@@ -94,6 +94,15 @@ class TestBrowsing:
             assert response.context["cal"].previous_month is None
         assert client.get(url, {"month": "2999-01"}).context["cal"].next_month is None
 
+    def test_calendar_opens_on_the_first_month_with_bookable_days(self, client, office):
+        today = timezone.now().astimezone(office.tzinfo).date()
+        next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        starts = dt.datetime.combine(next_month + dt.timedelta(days=9), dt.time(8), tzinfo=office.tzinfo)
+        SlotFactory(office=office, starts_at=starts, date=starts.date())
+        url = reverse("appointments:calendar", args=[office.code])
+        assert client.get(url).context["cal"].month == next_month
+        assert client.get(url, {"month": f"{today:%Y-%m}"}).context["cal"].month == today.replace(day=1)
+
     def test_unknown_office_and_bad_date_are_404(self, client, office):
         assert client.get(reverse("appointments:calendar", args=["nope"])).status_code == 404
         assert client.get(reverse("appointments:day", args=[office.code, "2026-02-31"])).status_code == 404
@@ -123,6 +132,10 @@ class TestBooking:
         assert response.context["form"].initial["full_name"] == applicant_user.full_name
         page = response.content.decode()
         assert "WIB" in page and "Penggantian: hilang" not in page  # counter-only kinds are not offered
+        # Prices come from the fee table, not from the code.
+        assert "Elektronik (e-paspor): Rp650.000 / Rp950.000" in page and "+Rp1.000.000" in page
+        Fee.objects.create(item="express", amount=1_250_000, effective_from=dt.date(2025, 1, 1))
+        assert "+Rp1.250.000" in user_client.get(reverse("appointments:book", args=[slot.pk])).content.decode()
 
     def test_post_books_and_redirects_to_the_confirmation(self, user_client, slot, applicant_user):
         response = user_client.post(reverse("appointments:book", args=[slot.pk]), form_data(express="on"))
@@ -159,6 +172,7 @@ class TestBooking:
 
     def test_full_slot_is_a_form_error_and_stores_nothing(self, user_client, office):
         slot = SlotFactory(office=office, capacity=1, taken=1)
+        assert "Sesi ini sudah penuh" in user_client.get(reverse("appointments:book", args=[slot.pk])).content.decode()
         response = user_client.post(reverse("appointments:book", args=[slot.pk]), form_data())
         assert "Sesi ini sudah penuh" in " ".join(response.context["form"].non_field_errors())
         slot.refresh_from_db()
@@ -198,6 +212,12 @@ class TestConfirmationAndList:
         due = application.payment_due_at.astimezone(application.slot.office.tzinfo)
         assert f"{due:%H:%M} WIB" in page
         assert application.nik not in page and application.masked_nik in page
+
+    def test_a_cancelled_booking_shows_no_qr_code(self, user_client, application):
+        application.status = Status.CANCELLED
+        application.save()
+        page = user_client.get(reverse("appointments:confirmation", args=[application.booking_code])).content.decode()
+        assert application.booking_code in page and "data:image/svg+xml" not in page
 
     def test_english_amount_uses_commas(self, user_client, application):
         user_client.post(reverse("set_language"), {"language": "en", "next": "/"})
