@@ -17,12 +17,13 @@ def main():
     lines = [
         "# Benchmark: the quota-release burst",
         "",
-        f"Run {r['when']} by `make bench` on {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, "
+        f"Run {r['when']} by bench/run.py (`make bench`) on {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, "
         f"PostgreSQL {m['postgresql']}; gunicorn {m['gunicorn_workers']} sync workers with production settings "
         "(DEBUG off, persistent connections, rate limits off), Redis and a Celery worker on the same machine. "
         f"Load average after the run: {', '.join(f'{x:.1f}' for x in m['load_average_after'])} "
         "(the machine is shared with other sessions: absolute figures are noisy, the ratio less so).",
         "",
+        *([f"**Source:** {r['source']}", ""] if r.get("source") else []),
         f"{r['accounts']} accounts (created in the database with their API tokens during setup, not timed), "
         f"{r['places']} places on one slot that opens at T; at T one load process (asyncio + aiohttp, "
         f"{r['concurrency']} connections) sends every account's booking, with an availability read after every 10th.",
@@ -33,18 +34,21 @@ def main():
         row("---", "---"),
     ]
     for key in ["booking_rps", "baseline_rps", "ratio", "p50_ms", "p99_ms", "baseline_p50_ms", "baseline_p99_ms",
-                "attempts", "successes", "places", "overbooked", "server_errors", "reads", "read_p99_ms"]:
+                "attempts", "successes", "places", "overbooked", "server_errors", "reads", "read_p99_ms",
+                "app_cpu_ms_per_request", "db_cpu_ms_per_request", "baseline_app_cpu_ms_per_request",
+                "baseline_db_cpu_ms_per_request", "cpu_ratio"]:
         lines.append(row(f"`{key}`", r.get(key)))
     if "targets" in r:
         lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
         lines += [row(name, "yes" if ok else "**no**") for name, ok in r["targets"].items()]
-    lines += ["", "## Scenarios", "", row("scenario", "attempts", "201", "rps", "p50 ms", "p99 ms", "5xx", "slot taken / active / capacity", "answers"),
-              row(*["---"] * 9)]
+    lines += ["", "## Scenarios", "", row("scenario", "attempts", "201", "rps", "p50 ms", "p99 ms", "5xx", "app/db CPU ms per request", "slot taken / active / capacity", "answers"),
+              row(*["---"] * 10)]
     for name, sc in s.items():
         db = sc.get("db", {})
         lines.append(row(name, sc["attempts"], sc["successes"], sc["rps"], sc["p50_ms"], sc["p99_ms"], sc["server_errors"],
+                         f"{sc.get('app_cpu_ms_per_request')} / {sc.get('db_cpu_ms_per_request')}",
                          f"{db.get('taken')} / {db.get('active_applications')} / {db.get('capacity')}",
-                         ", ".join(f"{k}: {v}" for k, v in sc["answers"].items())))
+                         ", ".join(f"{k}: {v}" for k, v in sc["answers"].items()).replace("\n", " ").replace("|", "/")))
     prof = s.get("profile", {}).get("profile")
     if prof:
         lines += ["", f"## Profile of the booking path (py-spy, {prof['samples_in_requests']} samples inside requests)", "",

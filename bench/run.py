@@ -169,9 +169,38 @@ def slot_state(slot_id):
             "notifications": notifications, "notifications_pending": pending_notifications}
 
 
+def cpu_seconds(pids):
+    """User + system CPU of these processes so far (from /proc; ticks of 1/100 s)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids():
+    """The gunicorn workers and the PostgreSQL backends serving the bench database."""
+    app = worker_pids(GUNICORN["pid"]) if GUNICORN.get("pid") else []
+    with control_connection() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name <> 'bench-control'",
+            (db_params()["dbname"],),
+        )
+        db = [row[0] for row in cur.fetchall()]
+    return app, db
+
+
+GUNICORN: dict = {}
+
+
 def burst(plan_path, scenario, mode, *, concurrency, lead=2.0, limit=None, during=None):
     """Open the scenario's slot at T = now + lead and fire the load process at T."""
     plan = json.load(open(plan_path))
+    app_pids, db_pids = server_pids()
+    cpu_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
     at = time.time() + lead
     open_slot(plan["slots"][scenario], at)
     out = OUT / f"{scenario}.json"
@@ -185,6 +214,13 @@ def burst(plan_path, scenario, mode, *, concurrency, lead=2.0, limit=None, durin
     if load.wait() != 0:
         raise RuntimeError(f"load process failed in {scenario}")
     summary = json.load(open(out))
+    # CPU spent per request by the app and the database: steadier than requests/s on a
+    # machine shared with other work (the connections are persistent, so the pids hold).
+    requests = summary["attempts"] + summary["reads"]
+    app_cpu, db_cpu = cpu_seconds(app_pids) - cpu_before[0], cpu_seconds(db_pids) - cpu_before[1]
+    # A fault that replaces processes (terminated backends) leaves no figure to compare.
+    summary["app_cpu_ms_per_request"] = round(1000 * app_cpu / requests, 2) if app_cpu >= 0 else None
+    summary["db_cpu_ms_per_request"] = round(1000 * db_cpu / requests, 2) if db_cpu >= 0 else None
     summary["db"] = slot_state(plan["slots"][scenario])
     log(f"{scenario}: {json.dumps({k: v for k, v in summary.items() if k != 'answers'})}")
     return summary
@@ -281,7 +317,10 @@ def drain_outbox(slot_id, timeout=90):
     if state["notifications"] is None:
         return {"note": "no outbox table in this build"}
     before = state["notifications_pending"]
-    sweep = os.environ.get("BENCH_OUTBOX_SWEEP", "")
+    # The outbox's periodic sweep (beat runs it every minute in production; run here at once).
+    sweep = os.environ.get(
+        "BENCH_OUTBOX_SWEEP", "from appointments.notifications import sweep_outbox; sweep_outbox(min_age_seconds=0)"
+    )
     deadline = time.time() + timeout
     while time.time() < deadline:
         if sweep:  # the outbox's periodic sweep, run as beat would
@@ -362,6 +401,7 @@ def main():
                                  "--keep-alive", "5"])
         stack.start("celery", [str(BIN / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
                                "--loglevel", "WARNING", "--without-gossip", "--without-mingle"])
+        GUNICORN["pid"] = stack.procs["gunicorn"].pid
         wait_for(lambda: http_status(f"{BASE_URL}/bench/claim/") == 405, "gunicorn")
         api_there = http_status(f"{BASE_URL}/api/v1/offices/") != 404
         log(f"stack up: gunicorn {WORKERS} sync workers, celery worker, redis :{REDIS_PORT}; API present: {api_there}")
@@ -406,7 +446,8 @@ def machine():
 def write_results(results, args):
     bases = [results[k] for k in ("baseline", "baseline_after") if k in results]
     base = {
-        key: round(sum(b[key] for b in bases) / len(bases), 1) for key in ("rps", "p50_ms", "p99_ms")
+        key: round(sum(b[key] for b in bases) / len(bases), 2)
+        for key in ("rps", "p50_ms", "p99_ms", "app_cpu_ms_per_request", "db_cpu_ms_per_request")
     } if bases else {}
     book = results.get("booking")
     figures = {
@@ -423,6 +464,13 @@ def write_results(results, args):
         "overbooked": book and book["db"]["overbooked"],
         "server_errors": book and book["server_errors"],
         "reads": book and book["reads"],
+        "app_cpu_ms_per_request": book and book["app_cpu_ms_per_request"],
+        "db_cpu_ms_per_request": book and book["db_cpu_ms_per_request"],
+        "baseline_app_cpu_ms_per_request": base.get("app_cpu_ms_per_request"),
+        "baseline_db_cpu_ms_per_request": base.get("db_cpu_ms_per_request"),
+        "cpu_ratio": book and base and round(
+            (base["app_cpu_ms_per_request"] + base["db_cpu_ms_per_request"])
+            / (book["app_cpu_ms_per_request"] + book["db_cpu_ms_per_request"]), 3),
         "read_p99_ms": book and book["read_p99_ms"],
         "concurrency": args.concurrency,
         "accounts": args.accounts,

@@ -35,6 +35,8 @@ RATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     # Verification codes: sending costs an e-mail, checking must not allow guessing 6 digits.
     "verification_send": [("user_or_ip", "3/10m", ("POST",)), ("ip", "20/h", ("POST",))],
     "verification_check": [("user_or_ip", "10/10m", ("POST",))],
+    # Password reset sends an e-mail: per address, and per e-mail asked for.
+    "password_reset": [("ip", "10/h", ("POST",)), ("post:email", "3/h", ("POST",))],
     # Booking: a person books a few applicants; a broker's script books hundreds.
     "booking": [("user_or_ip", "20/m", ("POST",)), ("ip", "60/m", ("POST",))],
     # Availability pages are cached; this caps a scraper polling at quota release.

@@ -115,7 +115,7 @@ def test_unknown_group_is_a_programming_error():
 
 
 def test_every_group_has_a_rule():
-    assert set(ratelimits.RATES) >= {"login", "signup", "verification_send", "verification_check", "booking", "availability"}
+    assert set(ratelimits.RATES) >= {"login", "signup", "verification_send", "verification_check", "password_reset", "booking", "availability"}
     assert all(ratelimits.RATES.values())
 
 
