@@ -32,3 +32,20 @@ class ResendTooSoon(AccountError):
     code = "resend_too_soon"
     http_status = 429
     default_message = _("A code was sent less than a minute ago. Please wait a moment before asking again.")
+
+
+class InvalidCredentials(AccountError):
+    code = "invalid_credentials"
+    default_message = _("The e-mail address or password is wrong.")
+
+
+class LoginLockedOut(AccountError):
+    code = "throttled"
+    http_status = 429
+    default_message = _("Too many failed logins. Try again in %(minutes)s minutes.")
+
+
+class EmailNotVerified(AccountError):
+    code = "email_not_verified"
+    http_status = 403
+    default_message = _("Confirm your e-mail address with the code we sent before booking.")

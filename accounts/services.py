@@ -1,18 +1,21 @@
-"""Writes for accounts: sign-up and the e-mail verification code. Each service owns its transaction."""
+"""Writes for accounts: sign-up, the e-mail verification code, API tokens. Each service owns its transaction."""
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .exceptions import CodeExpired, EmailTaken, InvalidCode, ResendTooSoon, TooManyAttempts
-from .models import EmailVerificationCode, User
+from .exceptions import CodeExpired, EmailNotVerified, EmailTaken, InvalidCode, ResendTooSoon, TooManyAttempts
+from .models import ApiToken, EmailVerificationCode, User
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +34,27 @@ def hash_code(*, user_id: int, code: str) -> str:
 def register_user(*, email: str, password: str, full_name: str, phone: str = "", language: str = "id") -> User:
     """Create an applicant's account (not yet verified) and e-mail it a verification code."""
     email = User.objects.normalize_email(email).lower()
-    with transaction.atomic():
-        if User.objects.filter(email__iexact=email).exists():
-            raise EmailTaken(field="email")
-        user = User.objects.create_user(
-            email=email, password=password, full_name=full_name.strip(), phone=phone.strip(), language=language
-        )
-        send_verification_code(user=user, check_interval=False)
+    try:
+        password_validation.validate_password(password, user=User(email=email, full_name=full_name))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken(field="email")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, full_name=full_name.strip(), phone=phone.strip(), language=language
+            )
+            send_verification_code(user=user, check_interval=False)
+    except IntegrityError as exc:  # two sign-ups with one address at once
+        raise EmailTaken(field="email") from exc
     return user
+
+
+def check_email_verified(*, user: User) -> None:
+    """Booking needs a confirmed address while REQUIRE_VERIFIED_EMAIL is on."""
+    if settings.REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+        raise EmailNotVerified()
 
 
 def send_verification_code(*, user: User, now: dt.datetime | None = None, check_interval: bool = True) -> None:
@@ -105,3 +121,26 @@ def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> Us
     if error:
         raise error
     return user
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def hash_token_key(key: str) -> str:
+    """Keys are 256 random bits, so one SHA-256 is enough: nothing to guess, one indexed lookup."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_token(*, user: User, now: dt.datetime | None = None) -> str:
+    """A new token for one device; returns the key, which is shown once and stored only hashed."""
+    now = now or timezone.now()
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        user=user, key_hash=hash_token_key(key), expires_at=now + dt.timedelta(days=settings.API_TOKEN_TTL_DAYS)
+    )
+    return key
+
+
+def revoke_api_token(*, token_id: int, now: dt.datetime | None = None) -> None:
+    """Revoke one token (logout). Idempotent: a revoked token keeps its first revocation time."""
+    ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=now or timezone.now())

@@ -1,5 +1,6 @@
 """The applicant's pages: thin; reads through selectors, writes through services."""
 
+import calendar
 import datetime as dt
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from accounts.decorators import verified_email_required
 from mpaspor.errors import DomainError
 from offices.selectors import active_office, offices_by_region
 from quotas.selectors import DayState
+from quotas.services import record_availability_search
 
 from . import selectors, services
 from .forms import ApplicationForm
@@ -50,6 +52,13 @@ def office_calendar(request, code: str):
         next_view = selectors.month_calendar(office=office, year=month_view.next_month.year, month=month_view.next_month.month)
         if next_view.has_bookable_day:
             month_view = next_view
+    month_end = month_view.month.replace(day=calendar.monthrange(month_view.month.year, month_view.month.month)[1])
+    record_availability_search(
+        office=office,
+        date_from=max(month_view.month, today),
+        date_to=month_end,
+        found_free=month_view.has_free_day,
+    )
     return render(request, "appointments/calendar.html", {"office": office, "cal": month_view, "DayState": DayState})
 
 

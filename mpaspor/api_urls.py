@@ -1,5 +1,62 @@
 """/api/v1/: the mobile app's contract (DESIGN.md "API contract v1")."""
 
-from django.urls import path
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
-urlpatterns: list = []
+from accounts import api as accounts_api
+from appointments import api as appointments_api
+from offices import api as offices_api
+from quotas import api as quotas_api
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI from our own static files (drf-spectacular-sidecar). The split view fetches its
+    start-up script from this URL instead of inlining it, so the page works under the CSP."""
+
+    template_name = "api/swagger_ui.html"
+
+
+@extend_schema(exclude=True)
+class ApiNotFound(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def dispatch(self, request, *args, **kwargs):
+        self.http_method_names = [request.method.lower()]
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        raise NotFound()
+
+    post = put = patch = delete = head = options = trace = get
+
+
+urlpatterns = [
+    path("auth/register/", accounts_api.RegisterApi.as_view(), name="api-register"),
+    path("auth/login/", accounts_api.LoginApi.as_view(), name="api-login"),
+    path("auth/logout/", accounts_api.LogoutApi.as_view(), name="api-logout"),
+    path("auth/verify-email/", accounts_api.VerifyEmailApi.as_view(), name="api-verify-email"),
+    path("auth/verify-email/resend/", accounts_api.ResendVerificationCodeApi.as_view(), name="api-verify-email-resend"),
+    path("offices/", offices_api.OfficeListApi.as_view(), name="api-offices"),
+    path("offices/<str:code>/availability/", quotas_api.OfficeAvailabilityApi.as_view(), name="api-availability"),
+    path("applications/", appointments_api.ApplicationCollectionApi.as_view(), name="api-applications"),
+    path("applications/<str:booking_code>/", appointments_api.ApplicationDetailApi.as_view(), name="api-application"),
+    path(
+        "applications/<str:booking_code>/cancel/",
+        appointments_api.ApplicationCancelApi.as_view(),
+        name="api-application-cancel",
+    ),
+    path(
+        "applications/<str:booking_code>/reschedule/",
+        appointments_api.ApplicationRescheduleApi.as_view(),
+        name="api-application-reschedule",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/v1/ answers 404 in the error shape, not Django's HTML page.
+    re_path(r"^.*$", ApiNotFound.as_view()),  # keep last: it matches every path
+]

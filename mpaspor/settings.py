@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY and leaves DJANGO_DEBUG off.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
     "axes",
@@ -191,6 +193,11 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 
+# --- Reports ----------------------------------------------------------------------------
+# The capacity evaluation's assumption, stated on the page: how many applications one
+# counter serves in a working day (document check, photo, fingerprints, interview).
+REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY = env.int("REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY", default=40)
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -220,19 +227,50 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A short wait on an unreachable broker: the outbox sweep sends what was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.
+    "reports-office-days-nightly": {
+        "task": "reports.tasks.refresh_recent_office_days_task",
+        "schedule": crontab(hour=17, minute=30),
+        "kwargs": {"days_back": 7},
+    },
+}
 # The worker keeps LOGGING above (and its NIK mask) instead of installing its own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST API ---------------------------------------------------------------------------
+# API tokens (`Authorization: Token <key>`) expire this many days after login or sign-up.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+# Rate limits, counted in the default cache (Redis). Per IP address for every API request,
+# per account for signed-in requests, and a stricter one per IP for sign-up, login and the
+# e-mail code. Mobile carriers put many phones behind one address (CGNAT): the IP rate is wide.
+API_THROTTLE_RATES = {
+    "ip": env("API_RATE_IP", default="600/min"),
+    "account": env("API_RATE_ACCOUNT", default="60/min"),
+    "auth": env("API_RATE_AUTH", default="20/min"),
+}
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["mpaspor.api.IpRateThrottle", "mpaspor.api.AccountRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "mpaspor.api.exception_handler",
+    # Behind N reverse proxies the client is the Nth address from the right of
+    # X-Forwarded-For; with 0 only REMOTE_ADDR counts, so a client cannot pick its own IP.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mpaspor API",
     "DESCRIPTION": "Passport appointments at Indonesia's immigration offices.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Load benchmark --------------------------------------------------------------------

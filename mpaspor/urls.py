@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("mpaspor.api_urls")),
     path("", appointment_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("appointments.urls")),
 ]
 

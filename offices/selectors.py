@@ -30,3 +30,12 @@ def offices_by_region() -> list[RegionOffices]:
 
 def active_office(*, code: str) -> Office | None:
     return Office.objects.filter(code=code, is_active=True).select_related("region", "parent").first()
+
+
+
+
+def bookable_offices(*, region_code: str | None = None):
+    offices = Office.objects.filter(is_active=True).select_related("region").order_by("region__name", "name")
+    if region_code:
+        offices = offices.filter(region__code=region_code)
+    return offices

@@ -175,3 +175,21 @@ class SlotDrift(models.Model):
         ordering = ["-detected_at"]
         verbose_name = _("slot drift")
         verbose_name_plural = _("slot drifts")
+
+
+class SearchTally(models.Model):
+    """Availability searches of one office on one day (the office's date the search was made),
+    flushed from cache counters by `quotas.services.flush_search_counts`. `found_nothing`
+    counts searches whose whole range had no free online place: unmet demand."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="search_tallies")
+    day = models.DateField(_("day"))
+    searches = models.PositiveIntegerField(_("searches"), default=0)
+    found_nothing = models.PositiveIntegerField(_("searches that found nothing free"), default=0)
+    days_asked = models.PositiveIntegerField(_("dates asked"), default=0)
+
+    class Meta:
+        ordering = ["office", "day"]
+        verbose_name = _("availability search tally")
+        verbose_name_plural = _("availability search tallies")
+        constraints = [models.UniqueConstraint(fields=["office", "day"], name="one_search_tally_per_office_day")]

@@ -1,0 +1,51 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from offices.models import Office
+
+
+class OfficeDay(models.Model):
+    """One office's figures for one date (the office's own date), rebuilt by
+    `reports.services.refresh_office_days`. The dashboard reads only this table."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="report_days")
+    date = models.DateField(_("date"))
+    is_weekend = models.BooleanField(_("weekend"), default=False)
+    # Places offered per pool, and places used: applications that kept their place up to
+    # the session (no-shows included; cancelled and expired ones gave it back).
+    online_offered = models.PositiveIntegerField(_("online places offered"), default=0)
+    priority_offered = models.PositiveIntegerField(_("priority places offered"), default=0)
+    online_taken = models.PositiveIntegerField(_("online places taken"), default=0)
+    priority_taken = models.PositiveIntegerField(_("priority places taken"), default=0)
+    # Applications on the date's sessions, by what happened to them.
+    booked = models.PositiveIntegerField(_("booked online"), default=0)
+    paid = models.PositiveIntegerField(_("paid"), default=0)
+    expired_unpaid = models.PositiveIntegerField(_("expired unpaid"), default=0)
+    cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
+    checked_in = models.PositiveIntegerField(_("checked in"), default=0)
+    no_show = models.PositiveIntegerField(_("no-show"), default=0)
+    walk_ins = models.PositiveIntegerField(_("walk-ins"), default=0)
+    # Demand signals.
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    sold_out_at = models.DateTimeField(_("sold out at"), null=True, blank=True)
+    sellout_minutes = models.PositiveIntegerField(_("minutes from release to sell-out"), null=True, blank=True)
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("days to the first free date"), null=True, blank=True,
+        help_text=_("Seen at the end of this date (or now, for today); empty when nothing was free in the horizon."),
+    )
+    nothing_free = models.BooleanField(
+        _("nothing free to book"), default=False,
+        help_text=_("At the end of this date (or now, for today) no released date in the horizon had a free place."),
+    )
+    searches = models.PositiveIntegerField(_("availability searches"), default=0)
+    searches_unmet = models.PositiveIntegerField(_("searches that found nothing free"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["office", "date"]
+        verbose_name = _("office day")
+        verbose_name_plural = _("office days")
+        constraints = [models.UniqueConstraint(fields=["office", "date"], name="one_report_row_per_office_date")]
+
+    def __str__(self):
+        return f"{self.office} {self.date}"

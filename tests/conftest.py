@@ -53,6 +53,19 @@ def slot(office):
     return SlotFactory(office=office, capacity=10)
 
 
+def pytest_configure(config):
+    """Each xdist worker gets its own Redis database for the cache, since every test starts
+    with `cache.clear()` (a FLUSHDB) that would wipe the other worker's counters mid-test."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker:
+        from django.conf import settings
+
+        cache_settings = settings.CACHES["default"]
+        if cache_settings["BACKEND"].endswith("RedisCache"):
+            base, _, db = cache_settings["LOCATION"].rpartition("/")
+            cache_settings["LOCATION"] = f"{base}/{int(db or 0) + 1 + int(worker.removeprefix('gw'))}"
+
+
 def pytest_sessionstart(session):
     """Say plainly which service is missing instead of failing a thousand tests."""
     import os

@@ -1,0 +1,265 @@
+"""API: book, list, show, cancel and reschedule an account's applications.
+
+Views parse input and call one service or selector; every rule lives in the services."""
+
+import datetime as dt
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.services import check_email_verified
+from mpaspor.api import (
+    IntegerChoiceField,
+    LocalDateTimeField,
+    RegexStringField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StringField,
+    error_responses,
+)
+
+from .exceptions import ApplicationNotFound
+from .models import ApplicationKind, PassportType, Sex, Status
+from .selectors import account_application, account_applications
+from .services import ApplicantData, book_application, cancel_application, reschedule_application
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+CONFLICTS = (
+    "`slot_full`: no place left; `not_open_yet`: booking for this date has not opened; "
+    "`slot_past`: the session has started; `kind_not_accepted`: the session does not take this kind; "
+)
+
+
+class ApplicationOutputSerializer(serializers.Serializer):
+    """An application as the account sees it; times in the office's zone."""
+
+    class SlotSerializer(serializers.Serializer):
+        class OfficeSerializer(serializers.Serializer):
+            code = serializers.CharField()
+            name = serializers.CharField()
+
+            class Meta:
+                ref_name = "ApplicationOffice"
+
+        id = serializers.IntegerField()
+        office = OfficeSerializer()
+        date = serializers.DateField()
+        start = LocalDateTimeField(source="local_start")
+        end = LocalDateTimeField(source="local_end")
+        timezone = serializers.CharField(source="office.timezone")
+        timezone_label = serializers.CharField(source="office.timezone_label")
+
+        class Meta:
+            ref_name = "ApplicationSlot"
+
+    class ApplicantSerializer(serializers.Serializer):
+        nik = serializers.CharField(source="masked_nik", help_text="Masked: region and last two digits.")
+        full_name = serializers.CharField()
+        birth_date = serializers.DateField()
+        sex = serializers.ChoiceField(choices=Sex.choices)
+        phone = serializers.CharField()
+
+        class Meta:
+            ref_name = "ApplicationApplicant"
+
+    class PaymentSerializer(serializers.Serializer):
+        billing_code = serializers.CharField(allow_null=True, help_text="SIMPONI billing code, 15 digits.")
+        amount = serializers.IntegerField(help_text="Rupiah.")
+        currency = serializers.SerializerMethodField()
+        due_at = serializers.SerializerMethodField(help_text="Pay before this time, or the place is released.")
+        paid_at = serializers.SerializerMethodField()
+
+        class Meta:
+            ref_name = "ApplicationPayment"
+
+        def get_currency(self, application) -> str:
+            return "IDR"
+
+        def _local(self, application, value):
+            return LocalDateTimeField().to_representation(value.astimezone(application.slot.office.tzinfo)) if value else None
+
+        def get_due_at(self, application) -> dt.datetime | None:
+            return self._local(application, application.payment_due_at)
+
+        def get_paid_at(self, application) -> dt.datetime | None:
+            return self._local(application, application.paid_at)
+
+    booking_code = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    passport_type = serializers.ChoiceField(choices=PassportType.choices)
+    validity_years = serializers.IntegerField()
+    application_kind = serializers.ChoiceField(source="kind", choices=ApplicationKind.choices)
+    express = serializers.BooleanField()
+    slot = SlotSerializer()
+    applicant = ApplicantSerializer(source="*")
+    payment = PaymentSerializer(source="*")
+    reschedule_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "Application"
+
+
+class ApplicationCreateApi(APIView):
+    """Book a place: the place is held awaiting payment of the billing code until `payment.due_at`."""
+
+    # A service names the NIK `nik`; here it is inside `applicant`.
+    error_field_names = {"nik": "applicant.nik"}
+
+    class InputSerializer(serializers.Serializer):
+        class ApplicantSerializer(serializers.Serializer):
+            nik = RegexStringField(r"^[0-9]{16}$", max_length=16, help_text="16 digits (e-KTP).")
+            full_name = StringField(max_length=150)
+            birth_date = serializers.DateField()
+            sex = serializers.ChoiceField(choices=Sex.choices)
+            phone = RegexStringField(r"^\+?[0-9]{8,15}$", max_length=16, required=False, default="")
+
+            class Meta:
+                ref_name = "ApplicantInput"
+
+            def validate_birth_date(self, value):
+                if not dt.date(1900, 1, 1) <= value <= timezone.localdate():
+                    raise serializers.ValidationError(_("Enter a real birth date."))
+                return value
+
+        slot = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
+        passport_type = serializers.ChoiceField(choices=PassportType.choices)
+        validity_years = IntegerChoiceField(choices=[(5, "5"), (10, "10")])
+        application_kind = serializers.ChoiceField(
+            choices=ApplicationKind.choices,
+            help_text="Online: `new`, `replacement_expired`, `replacement_full`; the others only at the office.",
+        )
+        express = StrictBooleanField(default=False, help_text="Same-day service (percepatan), extra fee.")
+        applicant = ApplicantSerializer()
+
+        class Meta:
+            ref_name = "ApplicationCreateInput"
+
+    @extend_schema(
+        operation_id="applications_create",
+        request=InputSerializer,
+        responses={
+            201: ApplicationOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                429,
+                e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`).",
+                e404="`not_found`: no such online slot.",
+                e409=CONFLICTS + "`duplicate_application`: this NIK already has an active application; "
+                "`too_many_applicants`: the account already applies for 5 people.",
+            ),
+        },
+    )
+    def post(self, request):
+        check_email_verified(user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        application = book_application(
+            account=request.user,
+            slot_id=values["slot"],
+            applicant=ApplicantData(**values["applicant"]),
+            passport_type=values["passport_type"],
+            validity_years=values["validity_years"],
+            kind=values["application_kind"],
+            express=values["express"],
+            language=translation.get_language() or "id",
+        )
+        return Response(ApplicationOutputSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationListApi(APIView):
+    """The account's own applications, newest first."""
+
+    @extend_schema(
+        operation_id="applications_list",
+        responses={200: ApplicationOutputSerializer(many=True), **error_responses(401, 429)},
+    )
+    def get(self, request):
+        return Response(ApplicationOutputSerializer(account_applications(account=request.user), many=True).data)
+
+
+class ApplicationCollectionApi(ApplicationCreateApi, ApplicationListApi):
+    """`applications/`: GET lists (ApplicationListApi), POST books (ApplicationCreateApi)."""
+
+
+class ApplicationDetailApi(APIView):
+    """One of the account's own applications; another account's answers 404."""
+
+    @extend_schema(
+        operation_id="applications_retrieve",
+        responses={200: ApplicationOutputSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, booking_code):
+        return Response(ApplicationOutputSerializer(own_application(request.user, booking_code)).data)
+
+
+class ApplicationCancelApi(APIView):
+    """Cancel an application; its place goes back to the slot."""
+
+    @extend_schema(
+        operation_id="applications_cancel",
+        request=None,
+        responses={
+            200: ApplicationOutputSerializer,
+            **error_responses(
+                401, 404, 409, 429, e409="`transition_not_allowed`: the application can no longer be cancelled."
+            ),
+        },
+    )
+    def post(self, request, booking_code):
+        application = own_application(request.user, booking_code)
+        application = cancel_application(application_id=application.pk, actor=request.user, reason="cancelled by applicant (API)")
+        return Response(ApplicationOutputSerializer(application).data)
+
+
+class ApplicationRescheduleApi(APIView):
+    """Move the application to another session at the same office: once, up to the day before."""
+
+    class InputSerializer(serializers.Serializer):
+        slot = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
+
+        class Meta:
+            ref_name = "ApplicationRescheduleInput"
+
+    @extend_schema(
+        operation_id="applications_reschedule",
+        request=InputSerializer,
+        responses={
+            200: ApplicationOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                404,
+                409,
+                429,
+                e404="`not_found`: no such application of this account, or no such online slot.",
+                e409="`reschedule_not_allowed`: already moved once, too late (H-1), wrong status, or another "
+                "office's session; " + CONFLICTS,
+            ),
+        },
+    )
+    def post(self, request, booking_code):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = own_application(request.user, booking_code)
+        application = reschedule_application(application_id=application.pk, slot_id=data.validated_data["slot"], actor=request.user)
+        return Response(ApplicationOutputSerializer(application).data)
+
+
+def own_application(account, booking_code: str):
+    """One of the account's own applications; another account's is as absent as a missing one."""
+    application = account_application(account=account, booking_code=booking_code)
+    if application is None:
+        raise ApplicationNotFound()
+    return application

@@ -1,0 +1,270 @@
+"""Cross-app glue of the REST API: the one exception handler, the error shape, the rate limits.
+
+Every error answer has the shape `{"code": ..., "detail": ..., "errors": {field: [..]}}`
+(DESIGN.md "API contract v1"); `errors` only for invalid input (400 `invalid`).
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from mpaspor.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+INVALID_DETAIL = _("The input is invalid. See the errors per field.")
+
+# DRF's own codes, renamed where the contract names them.
+DRF_CODES = {
+    exceptions.ValidationError: "invalid",
+    exceptions.ParseError: "invalid",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error tree as `{"applicant.nik": ["..."]}`: one flat map of field paths."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        for index, item in enumerate(detail):
+            if item:
+                flat.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        items = detail if isinstance(detail, list) else [detail]
+        flat[prefix or "non_field_errors"] = [str(item) for item in items]
+    return flat
+
+
+def error_response(*, code: str, detail, http_status: int, errors=None, headers=None) -> Response:
+    body = {"code": code, "detail": str(detail)}
+    if errors:
+        body["errors"] = errors
+    return Response(body, status=http_status, headers=headers)
+
+
+def exception_handler(exc, context):
+    """Map domain errors and DRF's errors to the contract's error shape; anything else is a bug
+    and stays a 500."""
+    # A service names a field in its own words; the view may map it to the API's path.
+    field_names = getattr(context.get("view"), "error_field_names", {})
+    if isinstance(exc, DomainError):
+        errors = None
+        if exc.http_status == 400:
+            errors = {field_names.get(exc.field, exc.field or "non_field_errors"): [exc.message]}
+        # The contract's codes for these two statuses; the others carry the domain's own code.
+        code = {400: "invalid", 429: "throttled"}.get(exc.http_status, exc.code)
+        return error_response(code=code, detail=exc.message, http_status=exc.http_status, errors=errors)
+    if isinstance(exc, DjangoValidationError):  # a service's validation (passwords, full_clean)
+        if hasattr(exc, "error_dict"):
+            errors = {field_names.get(k, k) if k != "__all__" else "non_field_errors": v for k, v in exc.message_dict.items()}
+        else:
+            errors = {"non_field_errors": exc.messages}
+        return error_response(code="invalid", detail=INVALID_DETAIL, http_status=400, errors=errors)
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    # APIView.handle_exception has set auth_header (or turned the answer into a 403).
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), None)
+    if isinstance(exc, exceptions.ValidationError):
+        return error_response(
+            code="invalid", detail=INVALID_DETAIL, http_status=400, errors=flatten_errors(exc.detail), headers=headers
+        )
+    if code is None:
+        code = exc.default_code
+    detail = exc.detail
+    if isinstance(detail, (list, dict)):
+        detail = exc.default_detail
+    return error_response(code=code, detail=detail, http_status=exc.status_code, headers=headers)
+
+
+# --- The error shape in the schema --------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A machine code, e.g. `slot_full`, `invalid`, `throttled`.")
+    detail = serializers.CharField(help_text="A human message in the request's language (Accept-Language).")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Only for `invalid`: messages per field path, e.g. `applicant.nik`.",
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+ERROR_DESCRIPTIONS = {
+    400: "`invalid`: the input is invalid; `errors` lists the messages per field.",
+    401: "`not_authenticated` or `authentication_failed`: no token, or an unknown, expired or revoked one.",
+    403: "`permission_denied`.",
+    404: "`not_found`.",
+    409: "A conflict with the current state.",
+    429: "`throttled`: too many requests; `Retry-After` says how many seconds to wait.",
+}
+
+
+def error_responses(*statuses: int, **descriptions: str) -> dict:
+    """`extend_schema(responses=...)` entries for error answers, in the error shape.
+
+    `descriptions` override the default text, keyed `e409="..."`."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=descriptions.get(f"e{code}", ERROR_DESCRIPTIONS[code]))
+        for code in statuses
+    }
+
+
+# --- Rate limits ------------------------------------------------------------------------------
+
+
+class FailSafeRateThrottle(SimpleRateThrottle):
+    """A fixed-window counter in the default cache (Redis): one atomic INCR per request.
+
+    Switched off only by RATE_LIMITS_ENABLED=0. When the cache is unreachable the request is
+    let through (a Redis outage must not stop bookings) and the cache is left alone for a few
+    seconds so every request does not wait for its timeout.
+    """
+
+    scope = ""
+    cache = cache
+    _unavailable_until = 0.0
+    OUTAGE_PAUSE_SECONDS = 5
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        if not settings.RATE_LIMITS_ENABLED or self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        if time.monotonic() < FailSafeRateThrottle._unavailable_until:
+            return True
+        window = int(time.time() // self.duration)
+        key = f"{self.key}:{window}"
+        try:
+            # add() is a no-op when the key exists; incr() is atomic in Redis.
+            self.cache.add(key, 0, timeout=self.duration + 1)
+            count = self.cache.incr(key)
+        except ValueError:
+            # The key expired between add() and incr(): this request opens the window.
+            count = 1
+        except Exception:  # noqa: BLE001: any cache failure means "no limit", never a 500
+            logger.warning("Rate limit cache unavailable; letting requests through", exc_info=True)
+            FailSafeRateThrottle._unavailable_until = time.monotonic() + self.OUTAGE_PAUSE_SECONDS
+            return True
+        self.window_end = (window + 1) * self.duration
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(self.window_end - time.time(), 1)
+
+
+class IpRateThrottle(FailSafeRateThrottle):
+    """Every API request, counted per client IP address."""
+
+    scope = "ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AccountRateThrottle(FailSafeRateThrottle):
+    """Signed-in requests, counted per account."""
+
+    scope = "account"
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class AuthRateThrottle(IpRateThrottle):
+    """Sign-up, login and the e-mail code: a tighter limit per IP address against guessing
+    and mass sign-ups (django-axes also locks out an account after repeated failed logins)."""
+
+    scope = "auth"
+
+
+class LocalDateTimeField(serializers.DateTimeField):
+    """An output datetime kept in the zone it carries (the office's), not the server's."""
+
+    def enforce_timezone(self, value):
+        return value
+
+
+
+# --- Strict JSON input fields --------------------------------------------------------------
+# DRF coerces (the number 5 becomes "5", "true" becomes True); the schema promises types, so
+# input of the wrong JSON type is refused as the schema says.
+
+
+class _StrictString:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StringField(_StrictString, serializers.CharField):
+    pass
+
+
+class RegexStringField(_StrictString, serializers.RegexField):
+    pass
+
+
+class EmailStringField(_StrictString, serializers.EmailField):
+    pass
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class IntegerChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)

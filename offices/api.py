@@ -1,0 +1,52 @@
+"""API: the offices an applicant can book at."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mpaspor.api import error_responses
+
+from .models import Office
+from .selectors import bookable_offices
+
+
+class OfficeListApi(APIView):
+    """Active offices, optionally of one region (Kanwil) by its code."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class FilterSerializer(serializers.Serializer):
+        region = serializers.CharField(max_length=10, required=False, allow_blank=True, help_text="A region's code, e.g. `JATIM`.")
+
+    class OutputSerializer(serializers.Serializer):
+        class RegionSerializer(serializers.Serializer):
+            code = serializers.CharField()
+            name = serializers.CharField()
+
+            class Meta:
+                ref_name = "OfficeRegion"
+
+        code = serializers.CharField()
+        name = serializers.CharField()
+        kind = serializers.ChoiceField(choices=Office.Kind.choices)
+        city = serializers.CharField()
+        region = RegionSerializer()
+        timezone = serializers.CharField(help_text="IANA zone: Asia/Jakarta, Asia/Makassar or Asia/Jayapura.")
+        timezone_label = serializers.CharField(help_text="WIB, WITA or WIT.")
+
+        class Meta:
+            ref_name = "Office"
+
+    @extend_schema(
+        operation_id="offices_list",
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer(many=True), **error_responses(400, 429)},
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        offices = bookable_offices(region_code=filters.validated_data.get("region"))
+        return Response(self.OutputSerializer(offices, many=True).data)

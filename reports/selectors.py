@@ -1,0 +1,296 @@
+"""Reads for the dashboard and its exports. They read only the OfficeDay table (plus the
+user's memberships and the offices in scope): a fixed number of queries whatever the
+number of applications."""
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Avg as _Avg
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from offices.models import Office, StaffMembership
+
+from .models import OfficeDay
+
+SUM_FIELDS = (
+    "online_offered", "priority_offered", "online_taken", "priority_taken", "booked", "paid", "expired_unpaid",
+    "cancelled", "checked_in", "no_show", "walk_ins", "searches", "searches_unmet",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "int"  # int, pct (0..1 shown as %), dec (one decimal), text
+
+
+# The columns of each table, in order: the page, the CSV and the XLSX all use these.
+SUMMARY_COLUMNS = [
+    Column("office", _("Office"), "text"),
+    Column("online_offered", _("Online places offered")),
+    Column("online_taken", _("Online places taken")),
+    Column("utilisation", _("Utilisation"), "pct"),
+    Column("priority_offered", _("Priority places offered")),
+    Column("priority_taken", _("Priority places taken")),
+    Column("booked", _("Booked online")),
+    Column("paid", _("Paid")),
+    Column("expired_unpaid", _("Expired unpaid")),
+    Column("cancelled", _("Cancelled")),
+    Column("checked_in", _("Checked in")),
+    Column("no_show", _("No-shows")),
+    Column("no_show_rate", _("No-show rate"), "pct"),
+    Column("walk_ins", _("Walk-ins")),
+    Column("weekend_share", _("Weekend share of places taken"), "pct"),
+    Column("sold_out_days", _("Days sold out")),
+    Column("avg_sellout_minutes", _("Average minutes from release to sell-out"), "dec"),
+    Column("avg_lead_time_days", _("Average days to the first free date"), "dec"),
+    Column("nothing_free_days", _("Days with nothing free to book")),
+    Column("searches", _("Availability searches")),
+    Column("searches_unmet", _("Searches that found nothing free")),
+    Column("unmet_share", _("Unmet demand"), "pct"),
+]
+
+DAILY_COLUMNS = [
+    Column("date", _("Date"), "text"),
+    Column("weekday", _("Day"), "text"),
+    Column("online_offered", _("Online places offered")),
+    Column("online_taken", _("Online places taken")),
+    Column("utilisation", _("Utilisation"), "pct"),
+    Column("priority_offered", _("Priority places offered")),
+    Column("priority_taken", _("Priority places taken")),
+    Column("booked", _("Booked online")),
+    Column("paid", _("Paid")),
+    Column("checked_in", _("Checked in")),
+    Column("no_show", _("No-shows")),
+    Column("walk_ins", _("Walk-ins")),
+    Column("sellout_minutes", _("Minutes from release to sell-out"), "dec"),
+    Column("lead_time_days", _("Days to the first free date"), "dec"),
+    Column("searches", _("Availability searches")),
+    Column("searches_unmet", _("Searches that found nothing free")),
+]
+
+WEEKPART_COLUMNS = [
+    Column("part", _("Days"), "text"),
+    Column("open_days", _("Days with sessions")),
+    Column("online_offered", _("Online places offered")),
+    Column("online_taken", _("Online places taken")),
+    Column("taken_per_open_day", _("Places taken per day with sessions"), "dec"),
+    Column("utilisation", _("Utilisation"), "pct"),
+]
+
+CAPACITY_COLUMNS = [
+    Column("office", _("Office"), "text"),
+    Column("staff", _("Staff members")),
+    Column("counters", _("Counters")),
+    Column("open_days", _("Days with sessions")),
+    Column("served_per_counter_day", _("Applications served per counter per day"), "dec"),
+    Column("offered_per_open_day", _("Places offered per day with sessions"), "dec"),
+    Column("could_carry_per_day", _("Places the counters could carry per day")),
+    Column("headroom_per_day", _("Headroom per day (could carry minus offered)"), "dec"),
+    Column("saturdays_without_sessions", _("Saturdays without sessions")),
+    Column("sundays_without_sessions", _("Sundays without sessions")),
+    Column("extra_with_saturdays", _("Extra places with Saturday sessions")),
+    Column("extra_with_weekends", _("Extra places with Saturday and Sunday sessions")),
+]
+
+
+def report_offices(*, user) -> list[Office] | None:
+    """The offices a user may read reports of, or None when none (the view answers 403).
+    National staff and superusers: all; regional: their region's; office heads: their office."""
+    if not user.is_authenticated:
+        return None
+    offices = Office.objects.select_related("region").order_by("region__name", "name")
+    if user.is_superuser:
+        return list(offices)
+    memberships = list(user.memberships.values_list("role", "office_id", "region_id"))
+    roles = {role for role, _office, _region in memberships}
+    if StaffMembership.Role.NATIONAL in roles:
+        return list(offices)
+    region_ids = {region for role, _office, region in memberships if role == StaffMembership.Role.REGIONAL}
+    office_ids = {office for role, office, _region in memberships if role == StaffMembership.Role.HEAD}
+    if not region_ids and not office_ids:
+        return None
+    return list(offices.filter(Q(region_id__in=region_ids) | Q(pk__in=office_ids)))
+
+
+def month_range(month: dt.date) -> tuple[dt.date, dt.date]:
+    last = calendar.monthrange(month.year, month.month)[1]
+    return month.replace(day=1), month.replace(day=last)
+
+
+def _ratio(part, whole):
+    return part / whole if whole else None
+
+
+@dataclass
+class Report:
+    date_from: dt.date
+    date_to: dt.date
+    offices: list[Office]
+    summary: list[dict] = field(default_factory=list)
+    totals: dict = field(default_factory=dict)
+    daily: list[dict] = field(default_factory=list)
+    weekparts: list[dict] = field(default_factory=list)
+    capacity: list[dict] = field(default_factory=list)
+    computed_at: dt.datetime | None = None
+    per_counter_assumption: int = 0
+
+    def chart_data(self) -> dict:
+        """Every day of the range on the time axis; a day without a row had no sessions: 0."""
+        by_date = {row["date"]: row for row in self.daily}
+        days = [(self.date_from + dt.timedelta(days=n)).isoformat() for n in range((self.date_to - self.date_from).days + 1)]
+        return {
+            "labels": days,
+            "offered": [by_date[day]["online_offered"] if day in by_date else 0 for day in days],
+            "taken": [by_date[day]["online_taken"] if day in by_date else 0 for day in days],
+            "weekparts": {
+                "labels": [str(row["part"]) for row in self.weekparts],
+                "offered": [row["online_offered"] for row in self.weekparts],
+                "taken": [row["online_taken"] for row in self.weekparts],
+            },
+            "text": {
+                "offered": str(_("Online places offered")),
+                "taken": str(_("Online places taken")),
+            },
+        }
+
+
+def _figures(values: dict) -> dict:
+    """Rates from summed counts; None where the denominator is zero (shown as a dash)."""
+    values["utilisation"] = _ratio(values["online_taken"], values["online_offered"])
+    values["no_show_rate"] = _ratio(values["no_show"], values["checked_in"] + values["no_show"])
+    values["unmet_share"] = _ratio(values["searches_unmet"], values["searches"])
+    return values
+
+
+def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date) -> Report:
+    """Everything the dashboard shows for these offices and dates: two grouped queries."""
+    report = Report(
+        date_from=date_from, date_to=date_to, offices=offices,
+        per_counter_assumption=settings.REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY,
+    )
+    by_id = {office.pk: office for office in offices}
+    rows = OfficeDay.objects.filter(office_id__in=list(by_id), date__gte=date_from, date__lte=date_to)
+    sums = {name: Sum(name, default=0) for name in SUM_FIELDS}
+    open_day = Q(online_offered__gt=0) | Q(priority_offered__gt=0)
+
+    per_office = {
+        row["office_id"]: row
+        # Filtered counts first: in the second annotate the field names mean the sums.
+        for row in rows.values("office_id")
+        .annotate(
+            weekend_taken=Sum(F("online_taken") + F("priority_taken"), filter=Q(is_weekend=True), default=0),
+            open_days=Count("id", filter=open_day),
+            open_saturdays=Count("id", filter=open_day & Q(date__iso_week_day=6)),
+            open_sundays=Count("id", filter=open_day & Q(date__iso_week_day=7)),
+            sold_out_days=Count("id", filter=Q(sellout_minutes__isnull=False)),
+            avg_sellout_minutes=_Avg("sellout_minutes"),
+            avg_lead_time_days=_Avg("lead_time_days"),
+            lead_days=Count("id", filter=Q(lead_time_days__isnull=False)),
+            nothing_free_days=Count("id", filter=Q(nothing_free=True)),
+            computed_at=Max("computed_at"),
+        )
+        .annotate(**sums)
+    }
+    saturdays, sundays = _weekend_dates(date_from, date_to)
+    per_counter = report.per_counter_assumption
+    total_keys = SUM_FIELDS + ("weekend_taken", "open_days", "sold_out_days", "lead_days", "nothing_free_days")
+    totals = dict.fromkeys(total_keys, 0)
+    for office in offices:
+        values = per_office.get(office.pk)
+        if values is None:
+            values = dict.fromkeys(total_keys + ("open_saturdays", "open_sundays"), 0)
+            values.update(avg_sellout_minutes=None, avg_lead_time_days=None, computed_at=None)
+        for key in total_keys:
+            totals[key] += values[key]
+        if values["computed_at"] and (report.computed_at is None or values["computed_at"] > report.computed_at):
+            report.computed_at = values["computed_at"]
+        all_taken = values["online_taken"] + values["priority_taken"]
+        summary = _figures({**values, "office": office.name, "office_code": office.code})
+        summary["weekend_share"] = _ratio(values["weekend_taken"], all_taken)
+        report.summary.append(summary)
+
+        carry = office.counter_count * per_counter
+        offered_per_day = _ratio(values["online_offered"] + values["priority_offered"], values["open_days"])
+        missing_saturdays = max(saturdays - values["open_saturdays"], 0)
+        missing_sundays = max(sundays - values["open_sundays"], 0)
+        report.capacity.append(
+            {
+                "office": office.name,
+                "staff": office.staff_count,
+                "counters": office.counter_count,
+                "open_days": values["open_days"],
+                "served_per_counter_day": _ratio(values["checked_in"], office.counter_count * values["open_days"])
+                if office.counter_count
+                else None,
+                "offered_per_open_day": offered_per_day,
+                "could_carry_per_day": carry,
+                "headroom_per_day": carry - offered_per_day if offered_per_day is not None else None,
+                "saturdays_without_sessions": missing_saturdays,
+                "sundays_without_sessions": missing_sundays,
+                "extra_with_saturdays": carry * missing_saturdays,
+                "extra_with_weekends": carry * (missing_saturdays + missing_sundays),
+            }
+        )
+    totals = _figures(totals)
+    totals["office"] = _("All offices shown")
+    totals["weekend_share"] = _ratio(totals["weekend_taken"], totals["online_taken"] + totals["priority_taken"])
+    # Averages over all office-days (weighted by each office's days), not averages of averages.
+    totals["avg_sellout_minutes"] = _weighted(report.summary, "avg_sellout_minutes", "sold_out_days")
+    totals["avg_lead_time_days"] = _weighted(report.summary, "avg_lead_time_days", "lead_days")
+    report.totals = totals
+
+    weekparts = {
+        False: {"part": _("Monday to Friday"), "open_days": 0, "online_offered": 0, "online_taken": 0},
+        True: {"part": _("Saturday and Sunday"), "open_days": 0, "online_offered": 0, "online_taken": 0},
+    }
+    for day in (
+        rows.values("date")
+        .annotate(
+            open_offices=Count("id", filter=open_day),
+            avg_sellout=_Avg("sellout_minutes"),
+            avg_lead=_Avg("lead_time_days"),
+        )
+        .annotate(**sums)
+        .order_by("date")
+    ):
+        day["sellout_minutes"], day["lead_time_days"] = day.pop("avg_sellout"), day.pop("avg_lead")
+        is_weekend = day["date"].weekday() >= 5
+        part = weekparts[is_weekend]
+        part["open_days"] += 1 if day["open_offices"] else 0
+        part["online_offered"] += day["online_offered"]
+        part["online_taken"] += day["online_taken"]
+        day["utilisation"] = _ratio(day["online_taken"], day["online_offered"])
+        day["weekday"] = date_format(day["date"], "l")
+        day["date"] = day["date"].isoformat()
+        report.daily.append(day)
+    for part in weekparts.values():
+        part["taken_per_open_day"] = _ratio(part["online_taken"], part["open_days"])
+        part["utilisation"] = _ratio(part["online_taken"], part["online_offered"])
+        report.weekparts.append(part)
+    return report
+
+
+def _weighted(rows: list[dict], average: str, weight: str):
+    pairs = [(row[average], row[weight]) for row in rows if row[average] is not None]
+    return _ratio(sum(float(a) * n for a, n in pairs), sum(n for _a, n in pairs))
+
+
+def _weekend_dates(date_from: dt.date, date_to: dt.date) -> tuple[int, int]:
+    saturdays = sundays = 0
+    day = date_from
+    while day <= date_to:
+        saturdays += day.weekday() == 5
+        sundays += day.weekday() == 6
+        day += dt.timedelta(days=1)
+    return saturdays, sundays
+
+
+def table(rows: list[dict], columns: list[Column]) -> list[list]:
+    """Rows as cell values in column order (the page, CSV and XLSX all render these)."""
+    return [[row.get(column.key) for column in columns] for row in rows]

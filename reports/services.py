@@ -1,0 +1,196 @@
+"""The daily aggregate per office and date. Set-based: a few GROUP BY queries over slots,
+applications and search tallies, then one upsert of the office-day rows (never a Python
+loop over applications)."""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, F, Min, Q, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from appointments.models import Application, Status
+from offices.models import Office
+from quotas.models import Pool, SearchTally, Slot
+from quotas.services import flush_search_counts
+
+from .models import OfficeDay
+
+logger = logging.getLogger(__name__)
+
+# How far ahead the first free date is looked for; beyond it the lead time is left empty.
+LEAD_TIME_HORIZON_DAYS = 90
+# Statuses that mean the applicant came to the counter (checked_in_at may be empty on old rows).
+# These gave the place back before the session; a no-show held it until then.
+GAVE_PLACE_BACK = (Status.CANCELLED, Status.EXPIRED)
+SEEN_AT_COUNTER = (Status.CHECKED_IN, Status.IN_PROCESS, Status.APPROVED, Status.ISSUED, Status.COLLECTED, Status.REJECTED)
+FIGURE_FIELDS = (
+    "is_weekend", "online_offered", "priority_offered", "online_taken", "priority_taken", "booked", "paid",
+    "expired_unpaid", "cancelled", "checked_in", "no_show", "walk_ins", "released_at", "sold_out_at",
+    "sellout_minutes", "lead_time_days", "nothing_free", "searches", "searches_unmet", "computed_at",
+)
+
+
+@dataclass
+class _DayState:
+    online_offered: int = 0
+    released_at: dt.datetime | None = None
+    sold_out_at: dt.datetime | None = None
+
+
+def refresh_office_days(
+    *, date_from: dt.date, date_to: dt.date, office_ids: list[int] | None = None, now: dt.datetime | None = None
+) -> int:
+    """Recompute the OfficeDay rows of [date_from, date_to] (offices' own dates) and upsert
+    them; rows left without any slot, application or search are removed. Idempotent:
+    a re-run over unchanged data writes the same figures. Returns the rows written."""
+    now = now or timezone.now()
+    if date_to < date_from:
+        return 0
+    offices = Office.objects.all() if office_ids is None else Office.objects.filter(pk__in=office_ids)
+    timezones = dict(offices.values_list("pk", "timezone"))
+    if not timezones:
+        return 0
+    ahead_to = date_to + dt.timedelta(days=LEAD_TIME_HORIZON_DAYS)
+    in_scope = {} if office_ids is None else {"office_id__in": list(timezones)}
+    slot_scope = {} if office_ids is None else {"slot__office_id__in": list(timezones)}
+    online, priority = Q(pool=Pool.ONLINE), Q(pool=Pool.PRIORITY)
+
+    # 1. Places offered per pool and the release time, for the range and the lead-time horizon.
+    slot_rows = (
+        Slot.objects.filter(date__gte=date_from, date__lte=ahead_to, **in_scope)
+        .values("office_id", "date")
+        .annotate(
+            online_offered=Sum("capacity", filter=online, default=0),
+            priority_offered=Sum("capacity", filter=priority, default=0),
+            released_at=Min("opens_at", filter=online),
+            online_sessions=Count("id", filter=online),
+        )
+    )
+    # 2. When each online session filled: the booking that took its last place, i.e. the
+    # capacity-th application (by time) among those that kept their place up to the session
+    # (no-shows included: they held it; cancelled and expired ones gave it back).
+    filled = (
+        Application.objects.filter(
+            slot__date__gte=date_from, slot__date__lte=ahead_to, slot__pool=Pool.ONLINE, **slot_scope
+        )
+        .exclude(status__in=GAVE_PLACE_BACK)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("slot_id")], order_by=[F("created_at").asc(), F("id").asc()]))
+        .filter(rank=F("slot__capacity"))
+        .values_list("slot__office_id", "slot__date", "created_at")
+    )
+    fills: dict[tuple[int, dt.date], list[dt.datetime]] = {}
+    for office_id, day, created_at in filled:
+        fills.setdefault((office_id, day), []).append(created_at)
+    # 3. What happened to the applications on each date's sessions.
+    kept_place = ~Q(status__in=GAVE_PLACE_BACK)
+    app_rows = (
+        Application.objects.filter(slot__date__gte=date_from, slot__date__lte=date_to, **slot_scope)
+        .values("slot__office_id", "slot__date")
+        .annotate(
+            online_taken=Count("id", filter=Q(slot__pool=Pool.ONLINE) & kept_place),
+            priority_taken=Count("id", filter=Q(slot__pool=Pool.PRIORITY) & kept_place),
+            booked=Count("id", filter=Q(walk_in=False)),
+            paid=Count("id", filter=Q(paid_at__isnull=False)),
+            expired_unpaid=Count("id", filter=Q(status=Status.EXPIRED)),
+            cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
+            checked_in=Count("id", filter=Q(checked_in_at__isnull=False) | Q(status__in=SEEN_AT_COUNTER)),
+            no_show=Count("id", filter=Q(status=Status.NO_SHOW)),
+            walk_ins=Count("id", filter=Q(walk_in=True)),
+        )
+    )
+    # 4. Availability searches (flushed from the cache counters by quotas).
+    search_rows = SearchTally.objects.filter(day__gte=date_from, day__lte=date_to, **in_scope).values(
+        "office_id", "day", "searches", "found_nothing"
+    )
+
+    rows: dict[tuple[int, dt.date], dict] = {}
+
+    def row(office_id, day):
+        return rows.setdefault((office_id, day), {"office_id": office_id, "date": day})
+
+    states: dict[int, dict[dt.date, _DayState]] = {}
+    for s in slot_rows:
+        key = (s["office_id"], s["date"])
+        session_fills = fills.get(key, [])
+        sold_out_at = None
+        if s["online_sessions"] and len(session_fills) == s["online_sessions"]:
+            sold_out_at = max(session_fills)
+        states.setdefault(s["office_id"], {})[s["date"]] = _DayState(
+            online_offered=s["online_offered"], released_at=s["released_at"], sold_out_at=sold_out_at
+        )
+        if s["date"] > date_to:
+            continue
+        sellout_minutes = None
+        if sold_out_at and s["released_at"]:
+            sellout_minutes = max(int((sold_out_at - s["released_at"]).total_seconds() // 60), 0)
+        row(*key).update(
+            online_offered=s["online_offered"], priority_offered=s["priority_offered"],
+            released_at=s["released_at"], sold_out_at=sold_out_at, sellout_minutes=sellout_minutes,
+        )
+    for a in app_rows:
+        values = {k: v for k, v in a.items() if not k.startswith("slot__")}
+        row(a["slot__office_id"], a["slot__date"]).update(values)
+    for t in search_rows:
+        row(t["office_id"], t["day"]).update(searches=t["searches"], searches_unmet=t["found_nothing"])
+
+    objects = []
+    for (office_id, day), values in rows.items():
+        values["is_weekend"] = day.weekday() >= 5
+        tz = ZoneInfo(timezones[office_id])
+        values["lead_time_days"] = _lead_time(day, states.get(office_id, {}), tz, now)
+        values["nothing_free"] = values["lead_time_days"] is None and day <= now.astimezone(tz).date()
+        values["computed_at"] = now
+        objects.append(OfficeDay(**values))
+
+    with transaction.atomic():
+        stale = OfficeDay.objects.filter(date__gte=date_from, date__lte=date_to, **in_scope).values_list("pk", "office_id", "date")
+        stale_ids = [pk for pk, office_id, day in stale if (office_id, day) not in rows]
+        if stale_ids:
+            OfficeDay.objects.filter(pk__in=stale_ids).delete()
+        OfficeDay.objects.bulk_create(
+            objects,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["office", "date"],
+            update_fields=list(FIGURE_FIELDS),
+        )
+    return len(objects)
+
+
+def _lead_time(day: dt.date, states: dict[dt.date, _DayState], tz: ZoneInfo, now: dt.datetime) -> int | None:
+    """Days from `day` to the first later date that, at the end of `day` (or now, for today),
+    was released and not yet sold out. None for future dates or nothing free in the horizon."""
+    today = now.astimezone(tz).date()
+    if day > today:
+        return None
+    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    seen_at = min(end_of_day, now)
+    for ahead in range(1, LEAD_TIME_HORIZON_DAYS + 1):
+        state = states.get(day + dt.timedelta(days=ahead))
+        if (
+            state
+            and state.online_offered
+            and state.released_at is not None
+            and state.released_at <= seen_at
+            and (state.sold_out_at is None or state.sold_out_at > seen_at)
+        ):
+            return ahead
+    return None
+
+
+def refresh_recent_office_days(*, days_back: int = 7, office_ids: list[int] | None = None, now=None) -> int:
+    """The nightly job and the dashboard's "refresh today": move the search counters into
+    their table, then rebuild the last `days_back` days up to today (late no-shows and
+    check-ins change recent days)."""
+    now = now or timezone.now()
+    flush_search_counts(now=now)
+    # The latest office date anywhere in Indonesia is WIT's; the earliest is WIB's.
+    latest = now.astimezone(ZoneInfo("Asia/Jayapura")).date()
+    earliest = now.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    return refresh_office_days(
+        date_from=earliest - dt.timedelta(days=days_back), date_to=latest, office_ids=office_ids, now=now
+    )

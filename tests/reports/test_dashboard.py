@@ -1,0 +1,195 @@
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from offices.models import StaffMembership
+from reports.models import OfficeDay
+from tests.factories import OfficeFactory, UserFactory
+
+from .conftest import staff
+
+pytestmark = pytest.mark.django_db
+URL = reverse("reports:dashboard")
+MARCH = {"month": "2026-03"}
+
+
+def rows_of(html: str, section: str) -> list[list[str]]:
+    """The cells of one table on the page (tbody and tfoot), as text."""
+    table = re.search(rf'<section id="{section}">(.*?)</section>', html, re.S).group(1)
+    body = table.split("</thead>")[1]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def number(text: str):
+    """A cell as the page shows it (Indonesian: decimal comma) back to a number, or None."""
+    if text == "–":
+        return None
+    plain = text.rstrip(" %").replace(".", "").replace(",", ".")  # 1.234,5 -> 1234.5
+    return round(float(plain) / 100, 3) if text.endswith("%") else float(plain)
+
+
+def office_names(response) -> list[str]:
+    return [row["office"] for row in response.context["report"].summary]
+
+
+def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(client, regional_jatim):
+    client.force_login(regional_jatim)
+    response = client.get(URL, MARCH)
+    assert response.status_code == 200
+    assert office_names(response) == ["Kanim Malang", "Kanim Surabaya"]
+    surabaya = rows_of(response.content.decode(), "table-0")[1]
+    # office, online offered/taken, utilisation, priority offered/taken, booked, paid, expired,
+    # cancelled, checked in, no-show, no-show rate, walk-ins, weekend share, days sold out,
+    # average sell-out minutes, average lead days, days with nothing free (Saturday 7 March),
+    # searches, unmet, unmet share.
+    assert surabaya == [
+        "Kanim Surabaya", "9", "7", "77,8 %", "2", "1", "9", "8", "1", "1", "6", "2", "25,0 %", "1",
+        "25,0 %", "1", "40,0", "5,0", "1", "3", "2", "66,7 %",
+    ]
+    capacity = rows_of(response.content.decode(), "table-1")[1]
+    # 2 counters x 40 = 80 a day; 6 served over 2 counters x 2 days; (9 + 2) / 2 offered a day;
+    # March 2026 has 4 Saturdays (one with sessions) and 5 Sundays.
+    assert capacity == ["Kanim Surabaya", "10", "2", "2", "1,5", "5,5", "80", "74,5", "3", "5", "240", "640"]
+    assert "40" in response.content.decode() and "REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY" in response.content.decode()
+
+
+def test_one_office_can_be_chosen_and_charts_get_their_data(client, regional_jatim):
+    client.force_login(regional_jatim)
+    response = client.get(URL, {**MARCH, "office": "kanim-surabaya"})
+    assert office_names(response) == ["Kanim Surabaya"]
+    html = response.content.decode()
+    assert 'id="report-chart-data"' in html and "<canvas" in html
+    data = response.context["chart_data"]
+    assert len(data["labels"]) == 31 and data["labels"][0] == "2026-03-01"
+    shown = {day: (offered, taken) for day, offered, taken in zip(data["labels"], data["offered"], data["taken"])
+             if offered}
+    assert shown == {"2026-03-02": (5, 5), "2026-03-07": (4, 2)}
+    assert (data["weekparts"]["offered"], data["weekparts"]["taken"]) == ([5, 4], [5, 2])
+    assert "<script>" not in html  # CSP: data only in json_script, code only in static files
+
+
+def test_an_office_outside_the_scope_is_refused_and_nothing_shown(client, regional_jatim):
+    client.force_login(regional_jatim)
+    response = client.get(URL, {**MARCH, "office": "kanim-denpasar"})
+    assert response.status_code == 400
+    assert response.context["report"] is None
+    response = client.get(URL, {"month": "Maret"})
+    assert response.status_code == 400
+    assert "Pilih bulan" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("national", ["Kanim Denpasar", "Kanim Malang", "Kanim Surabaya"]),
+        ("superuser", ["Kanim Denpasar", "Kanim Malang", "Kanim Surabaya"]),
+        ("regional_bali", ["Kanim Denpasar"]),
+        ("head", ["Kanim Surabaya"]),
+    ],
+)
+def test_scope_per_role(client, world, role, expected):
+    user = {
+        "national": lambda: staff(StaffMembership.Role.NATIONAL),
+        "superuser": lambda: UserFactory(is_staff=True, is_superuser=True),
+        "regional_bali": lambda: staff(StaffMembership.Role.REGIONAL, region=world["bali"]),
+        "head": lambda: staff(StaffMembership.Role.HEAD, office=world["surabaya"]),
+    }[role]()
+    client.force_login(user)
+    response = client.get(URL, MARCH)
+    assert response.status_code == 200
+    assert sorted(office_names(response)) == expected
+
+
+@pytest.mark.parametrize("who", ["officer", "applicant"])
+def test_others_are_refused(client, world, who):
+    user = (
+        staff(StaffMembership.Role.OFFICER, office=world["surabaya"]) if who == "officer" else UserFactory()
+    )
+    client.force_login(user)
+    assert client.get(URL, MARCH).status_code == 403
+    assert client.get(URL, {**MARCH, "format": "xlsx"}).status_code == 403
+    assert client.post(reverse("reports:refresh_today")).status_code == 403
+
+
+def test_anonymous_is_sent_to_log_in(client, world):
+    response = client.get(URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_xlsx_has_the_numbers_of_the_page(client, regional_jatim):
+    client.force_login(regional_jatim)
+    html = client.get(URL, MARCH).content.decode()
+    response = client.get(URL, {**MARCH, "format": "xlsx"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert len(workbook.sheetnames) == 4
+    for index, sheet in enumerate(workbook.worksheets):
+        values = [list(row) for row in sheet.iter_rows(values_only=True)]
+        header_at = 4 if index == 0 else 0  # the first sheet starts with the title lines
+        body = values[header_at + 1:]
+        page = rows_of(html, f"table-{index}")
+        assert len(body) == len(page), sheet.title
+        for sheet_row, page_row in zip(body, page, strict=True):
+            assert str(sheet_row[0]) == page_row[0]
+            page_numbers = [number(cell) for cell in page_row[1:]] if index != 3 else [number(c) for c in page_row[2:]]
+            sheet_numbers = sheet_row[1:] if index != 3 else sheet_row[2:]
+            assert [None if v is None else round(float(v), 3) for v in sheet_numbers] == page_numbers, sheet.title
+    summary = workbook.worksheets[0]
+    assert summary.cell(row=7, column=1).value == "Kanim Surabaya"
+    assert summary.cell(row=7, column=4).value == pytest.approx(0.778)
+
+
+def test_csv_has_the_tables_of_the_page(client, regional_jatim):
+    client.force_login(regional_jatim)
+    response = client.get(URL, {**MARCH, "office": "kanim-surabaya", "format": "csv"})
+    assert 'filename="mpaspor-report-2026-03-kanim-surabaya.csv"' in response["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ["Kanim Surabaya", "9", "7", "77.8", "2", "1", "9", "8", "1", "1", "6", "2", "25.0", "1", "25.0", "1",
+            "40.0", "5.0", "1", "3", "2", "66.7"] in lines
+
+
+def test_refresh_today_recomputes_only_the_users_offices(client, regional_jatim, world):
+    client.force_login(regional_jatim)
+    OfficeDay.objects.all().delete()
+    response = client.post(reverse("reports:refresh_today"), {"month": "2026-03"})
+    assert response.status_code == 302 and response["Location"].endswith("?month=2026-03")
+    # Today has no sessions in the fixture: nothing for today, and Bali untouched either way.
+    assert not OfficeDay.objects.filter(office=world["denpasar"]).exists()
+
+
+@pytest.mark.parametrize("offices", [3, 30])
+def test_query_count_does_not_grow_with_data(client, regional_jatim, world, offices, django_assert_max_num_queries):
+    """30 offices with a day row for every day of a year read as few queries as 3."""
+    extra = [OfficeFactory(region=world["jatim"]) for _ in range(offices)]
+    start = dt.date(2026, 1, 1)
+    OfficeDay.objects.bulk_create(
+        OfficeDay(office=office, date=start + dt.timedelta(days=n), online_offered=100, online_taken=n % 100,
+                  computed_at=dt.datetime(2026, 3, 20, tzinfo=dt.UTC))
+        for office in extra for n in range(365)
+    )
+    client.force_login(regional_jatim)
+    # session, user, memberships, offices, per-office sums, per-day sums.
+    with django_assert_max_num_queries(6):
+        response = client.get(URL, MARCH)
+    assert len(response.context["report"].summary) == offices + 2
+    with django_assert_max_num_queries(6):
+        assert client.get(URL, {**MARCH, "format": "xlsx"}).status_code == 200
+
+
+def test_exports_do_not_turn_office_names_into_formulas(client, regional_jatim, world):
+    world["malang"].name = '=HYPERLINK("http://example.com","x")'
+    world["malang"].save()
+    client.force_login(regional_jatim)
+    workbook = load_workbook(io.BytesIO(client.get(URL, {**MARCH, "format": "xlsx"}).content))
+    names = [row[0].value for row in workbook.worksheets[0].iter_rows(min_row=6, max_row=7)]
+    assert names[0].startswith("'=HYPERLINK") and workbook.worksheets[0]["A6"].data_type == "s"
+    text = client.get(URL, {**MARCH, "format": "csv"}).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
