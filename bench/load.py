@@ -50,7 +50,7 @@ async def run(args):
                     async with session.request(method, url, **kw) as response:
                         body = await response.read()
                         status = response.status
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     results.append((kind, 599, time.perf_counter() - start, type(exc).__name__))
                     return
                 code = ""

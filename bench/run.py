@@ -254,7 +254,7 @@ def top_of_profile(raw_path, top=25):
                 seen.add(name)
         leaf = frames[-1]
         own[leaf.split(" (")[0] + " (" + leaf.split(" (")[-1].split(":")[0].split("site-packages/")[-1] + ")"] += count
-    pct = lambda n: round(100 * n / total, 1) if total else 0  # noqa: E731
+    pct = lambda n: round(100 * n / total, 1) if total else 0
     return {
         "samples_in_requests": total,
         "inclusive": [(name, pct(n)) for name, n in inclusive.most_common(top * 3)
@@ -484,7 +484,7 @@ def write_results(results, args):
             "p99_ms <= 3 x baseline_p99_ms": figures["p99_ms"] <= 3 * figures["baseline_p99_ms"],
         }
     figures["machine"] = machine()
-    figures["when"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    figures["when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     figures["scenarios"] = results
     (BENCH / "results.json").write_text(json.dumps(figures, indent=2) + "\n")
     log(f"wrote bench/results.json: {json.dumps({k: v for k, v in figures.items() if k not in ('scenarios', 'machine')})}")

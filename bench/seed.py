@@ -16,13 +16,13 @@ import django
 
 django.setup()
 
-from django.db import transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import ApiToken, User  # noqa: E402
-from appointments.nik import build_nik  # noqa: E402
-from offices.models import Office, Region  # noqa: E402
-from quotas.models import Slot  # noqa: E402
+from accounts.models import ApiToken, User
+from appointments.nik import build_nik
+from offices.models import Office, Region
+from quotas.models import Slot
 
 try:  # the API's own hashing, when the API is there
     from accounts.services import hash_token_key

@@ -50,7 +50,7 @@ def _fail_open_usage(request, *, group: str, key: str, rate: str, methods) -> bo
         return is_ratelimited(
             request=request, group=group, key=key, rate=rate, method=list(methods), increment=True
         )
-    except Exception:  # noqa: BLE001 - a Redis outage (or any cache error) must not refuse
+    except Exception:
         logger.warning("rate limit %s not counted: the cache is unavailable", group, exc_info=True)
         return False
 

@@ -3,11 +3,11 @@ see bench/REPORT.md): PostgreSQL connections dropped under a running server."""
 
 import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
-import re
 import urllib.parse
 import urllib.request
 from pathlib import Path
