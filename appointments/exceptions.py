@@ -41,3 +41,19 @@ class ApplicationNotFound(BookingError):
     code = "not_found"
     http_status = 404
     default_message = _("No such application.")
+
+
+class CancelNotAllowed(BookingError):
+    code = "cancel_not_allowed"
+    default_message = _("This application cannot be cancelled.")
+
+
+class UnknownBillingCode(BookingError):
+    code = "unknown_billing_code"
+    http_status = 404
+    default_message = _("No application has this billing code.")
+
+
+class ApplicantLimitReached(BookingError):
+    code = "too_many_applicants"
+    default_message = _("An account may list at most %(limit)s people.")

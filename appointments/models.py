@@ -80,6 +80,10 @@ class Applicant(models.Model):
     def __str__(self):
         return self.full_name
 
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.nik)
+
 
 class Fee(models.Model):
     """PNBP tariffs as data (PP 45/2024 and later): staff at the national level edit them."""
@@ -192,6 +196,7 @@ class Payment(models.Model):
     paid_at = models.DateTimeField(_("paid at"))
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     late = models.BooleanField(_("arrived after the deadline"), default=False)
+    amount_mismatch = models.BooleanField(_("amount differs from the bill"), default=False)
     refund_due = models.BooleanField(_("to be refunded"), default=False)
 
     class Meta:
@@ -210,6 +215,7 @@ class Notification(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
@@ -225,7 +231,13 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a delivery failed and will be tried again (backoff); the sweep waits for it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Claimed for sending: a row in "sending" is never picked up again (at most once).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # For messages a job may queue more than once (the reminder): one row per key.
+    dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

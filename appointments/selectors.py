@@ -4,13 +4,14 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from offices.models import Office
 from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
-from .models import ACTIVE_STATUSES, Application, Fee, Status
+from .models import ACTIVE_STATUSES, Applicant, Application, Fee, Payment, Status
 
 CANCELLABLE_STATUSES = (Status.PENDING_PAYMENT, Status.BOOKED)
 
@@ -120,6 +121,40 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 def active_applicant_count(*, account) -> int:
     return Application.objects.filter(account=account, status__in=ACTIVE_STATUSES).values("nik").distinct().count()
+
+
+def payment_recorded(*, transaction_id: str) -> bool:
+    return Payment.objects.filter(transaction_id=transaction_id).exists()
+
+
+def application_events(*, application: Application) -> list:
+    return list(application.events.order_by("at", "id"))
+
+
+def reschedule_options(*, application: Application, now: dt.datetime, days: int = 60, limit: int = 60) -> list[Slot]:
+    """Open sessions at the same office with a free place that accept this kind of application."""
+    return list(
+        Slot.objects.filter(
+            office_id=application.slot.office_id,
+            pool=Pool.ONLINE,
+            starts_at__gt=now,
+            starts_at__lt=now + dt.timedelta(days=days),
+            opens_at__lte=now,
+            taken__lt=F("capacity"),
+        )
+        .filter(Q(allowed_kinds=[]) | Q(allowed_kinds__contains=[application.kind]))
+        .exclude(pk=application.slot_id)
+        .select_related("office")
+        .order_by("starts_at")[:limit]
+    )
+
+
+def account_people(*, account) -> list[Applicant]:
+    return list(
+        Applicant.objects.filter(account=account)
+        .annotate(active=Count("applications", filter=Q(applications__status__in=ACTIVE_STATUSES)))
+        .order_by("full_name")
+    )
 
 
 def fees_in_force(*, on: dt.date) -> dict[str, int]:

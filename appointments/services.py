@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -18,25 +19,32 @@ from quotas.models import Slot
 from quotas.services import claim_place, return_place
 
 from .exceptions import (
+    ApplicantLimitReached,
+    CancelNotAllowed,
     DuplicateApplication,
     InvalidInput,
     KindNotAccepted,
     RescheduleNotAllowed,
     TooManyApplicants,
     TransitionNotAllowed,
+    UnknownBillingCode,
 )
 from .models import (
     ACTIVE_STATUSES,
     ONLINE_KINDS,
     RELEASED_STATUSES,
+    Applicant,
     Application,
     ApplicationEvent,
     Fee,
     PassportType,
+    Payment,
     Sex,
     Status,
 )
 from .nik import nik_problem
+from .notifications import STATUS_MESSAGES, queue_message
+from .payments import PaymentNotice
 
 logger = logging.getLogger(__name__)
 
@@ -177,9 +185,13 @@ def book_application(
     kind: str,
     express: bool = False,
     language: str = "id",
+    person_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Application:
-    """Claim a place and create the application awaiting payment, or raise and store nothing."""
+    """Claim a place and create the application awaiting payment, or raise and store nothing.
+
+    `person_id`: the account's listed person (Applicant) this is for; linked only when it is
+    the account's and its NIK is the one booked."""
     now = now or timezone.now()
     if not isinstance(slot_id, int) or isinstance(slot_id, bool) or not 0 < slot_id < 2**63:
         raise SlotNotFound()
@@ -200,6 +212,8 @@ def book_application(
         raise SlotFull()
     check_account_capacity(account=account, nik=applicant.nik)
     amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
+    if person_id is not None and not Applicant.objects.filter(pk=person_id, account=account, nik=applicant.nik).exists():
+        person_id = None
 
     try:
         with transaction.atomic():
@@ -207,6 +221,7 @@ def book_application(
             application = Application.objects.create(
                 booking_code=new_booking_code(),
                 account=account,
+                applicant_id=person_id,
                 nik=applicant.nik,
                 full_name=applicant.full_name,
                 birth_date=applicant.birth_date,
@@ -224,6 +239,8 @@ def book_application(
                 language=language,
             )
             ApplicationEvent.objects.create(application=application, to_status=Status.PENDING_PAYMENT, actor=account)
+            # One outbox insert; rendering and sending happen in a task after commit.
+            queue_message(application=application, template="booking_made", email=getattr(account, "email", "") or "")
     except IntegrityError as exc:
         # The partial unique index on active NIKs; the claim above is rolled back with it.
         raise DuplicateApplication() from exc
@@ -261,10 +278,12 @@ def _claim_or_release_expired(*, slot_id: int, now: dt.datetime) -> None:
         claim_place(slot_id=slot_id, now=now)
 
 
-def do_transition(*, application: Application, to: str, actor=None, reason: str = "") -> Application:
+def do_transition(
+    *, application: Application, to: str, actor=None, reason: str = "", message_context: dict | None = None
+) -> Application:
     """Change one application's status, give its place back if the new status releases it,
-    and write the event. The caller must hold the application row locked
-    (`select_for_update`) inside its transaction."""
+    write the event and queue the applicant's message (outbox, sent after commit). The caller
+    must hold the application row locked (`select_for_update`) inside its transaction."""
     current = application.status
     if to not in ALLOWED_TRANSITIONS[current]:
         raise TransitionNotAllowed(current=Status(current).label, target=Status(to).label)
@@ -275,6 +294,8 @@ def do_transition(*, application: Application, to: str, actor=None, reason: str 
     ApplicationEvent.objects.create(
         application=application, from_status=current, to_status=to, actor=actor, reason=reason[:255]
     )
+    if to in STATUS_MESSAGES:
+        queue_message(application=application, template=STATUS_MESSAGES[to], context=message_context)
     return application
 
 
@@ -284,8 +305,84 @@ def change_status(*, application_id: int, to: str, actor=None, reason: str = "")
         return do_transition(application=application, to=to, actor=actor, reason=reason)
 
 
-def cancel_application(*, application_id: int, actor=None, reason: str = "") -> Application:
-    return change_status(application_id=application_id, to=Status.CANCELLED, actor=actor, reason=reason)
+def cancel_application(
+    *, application_id: int, actor=None, reason: str = "", now: dt.datetime | None = None
+) -> Application:
+    """The applicant cancels before the visit: awaiting payment or booked, and the session has
+    not started. The place is given back. (Staff use `change_status`.)"""
+    now = now or timezone.now()
+    with transaction.atomic():
+        application = Application.objects.select_for_update(of=("self",)).select_related("slot").get(pk=application_id)
+        check_cancel(application=application, now=now)
+        return do_transition(application=application, to=Status.CANCELLED, actor=actor, reason=reason)
+
+
+def check_cancel(*, application: Application, now: dt.datetime) -> None:
+    if application.status not in (Status.PENDING_PAYMENT, Status.BOOKED):
+        raise CancelNotAllowed(_("Only an application awaiting payment or booked can be cancelled."))
+    if application.slot.starts_at <= now:
+        raise CancelNotAllowed(_("The session has already started; it can no longer be cancelled."))
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    created: bool
+    result: str  # "booked", "duplicate", "late", "amount_mismatch", "not_payable"
+
+
+def record_payment(*, notice: PaymentNotice, actor=None) -> PaymentOutcome:
+    """Record a gateway's payment notice, at most once per transaction id, and book the
+    application if it was paid in full by its deadline while still awaiting payment.
+
+    A late payment (after the deadline, or after the hold expired) is recorded and flagged for
+    refund, never turned into a booking; the wrong amount is recorded and flagged likewise.
+    Locks the application row, so a notice and the expiry job cannot both decide it."""
+    try:
+        with transaction.atomic():
+            application = Application.objects.select_for_update().filter(billing_code=notice.billing_code).first()
+            if application is None:
+                raise UnknownBillingCode()
+            existing = Payment.objects.filter(transaction_id=notice.transaction_id).first()
+            if existing is not None:
+                return PaymentOutcome(payment=existing, created=False, result="duplicate")
+            late = application.status == Status.EXPIRED or (
+                application.payment_due_at is not None and notice.paid_at > application.payment_due_at
+            )
+            mismatch = notice.amount != application.amount
+            pending = application.status == Status.PENDING_PAYMENT
+            payable = pending and not late and not mismatch
+            payment = Payment.objects.create(
+                application=application,
+                transaction_id=notice.transaction_id,
+                gateway=notice.gateway,
+                amount=notice.amount,
+                paid_at=notice.paid_at,
+                late=late,
+                amount_mismatch=mismatch,
+                refund_due=not payable,
+            )
+            if payable:
+                application.paid_at = notice.paid_at
+                application.save(update_fields=["paid_at", "updated_at"])
+                do_transition(
+                    application=application, to=Status.BOOKED, actor=actor,
+                    reason=f"paid via {notice.gateway}, transaction {notice.transaction_id}",
+                )
+                return PaymentOutcome(payment=payment, created=True, result="booked")
+            if late and pending:
+                # Paid too late: the hold ends now and its place goes back; the money is refunded.
+                do_transition(application=application, to=Status.EXPIRED, actor=actor,
+                              reason="payment arrived after the deadline", message_context={"refund": True})
+            result = "late" if late else "amount_mismatch" if mismatch else "not_payable"
+            logger.warning("Payment %s for %s flagged for refund: %s", notice.transaction_id, application, result)
+            return PaymentOutcome(payment=payment, created=True, result=result)
+    except IntegrityError:
+        # The same transaction id arrived twice at once (for another billing code): the first won.
+        existing = Payment.objects.filter(transaction_id=notice.transaction_id).first()
+        if existing is None:
+            raise
+        return PaymentOutcome(payment=existing, created=False, result="duplicate")
 
 
 def release_expired_holds(*, slot_id: int | None = None, now: dt.datetime | None = None) -> int:
@@ -315,7 +412,11 @@ def reschedule_application(*, application_id: int, slot_id: int, actor=None, now
     The new place is claimed and the old one given back in one transaction, or nothing changes."""
     now = now or timezone.now()
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related("slot__office").get(pk=application_id)
+        # of=self: lock only the application; locking the joined slot and office rows as well would
+        # serialise unrelated moves on the office row and deadlock two crossing moves.
+        application = (
+            Application.objects.select_for_update(of=("self",)).select_related("slot__office").get(pk=application_id)
+        )
         check_reschedule(application=application, now=now)
         new_slot = Slot.objects.filter(pk=slot_id, pool="online").select_related("office").first()
         if new_slot is None:
@@ -344,6 +445,8 @@ def reschedule_application(*, application_id: int, slot_id: int, actor=None, now
             actor=actor,
             reason=f"rescheduled from {old_slot.local_start:%Y-%m-%d %H:%M} to {new_slot.local_start:%Y-%m-%d %H:%M}",
         )
+        queue_message(application=application, template="rescheduled",
+                      context={"previous_visit": old_slot.starts_at.isoformat()})
     return application
 
 
@@ -356,3 +459,36 @@ def check_reschedule(*, application: Application, now: dt.datetime) -> None:
     today = now.astimezone(application.slot.office.tzinfo).date()
     if application.slot.date <= today:
         raise RescheduleNotAllowed(_("The date can be changed no later than the day before the visit."))
+
+
+def add_applicant(*, account, person: ApplicantData) -> Applicant:
+    """List a person the account applies for (the holder or family), at most
+    MAX_APPLICANTS_PER_ACCOUNT of them, each with a NIK valid for their birth date and sex."""
+    problem = nik_problem(person.nik, birth_date=person.birth_date, sex=person.sex)
+    if problem:
+        raise InvalidInput(problem, field="nik")
+    limit = settings.MAX_APPLICANTS_PER_ACCOUNT
+    with transaction.atomic():
+        # Lock the account's row so two tabs cannot both add the fifth person.
+        get_user_model().objects.select_for_update().filter(pk=account.pk).first()
+        if Applicant.objects.filter(account=account).count() >= limit:
+            raise ApplicantLimitReached(limit=limit)
+        try:
+            with transaction.atomic():
+                return Applicant.objects.create(
+                    account=account, nik=person.nik, full_name=person.full_name, birth_date=person.birth_date,
+                    sex=person.sex, phone=person.phone,
+                )
+        except IntegrityError as exc:
+            raise InvalidInput(_("This person is already on your list."), field="nik") from exc
+
+
+def remove_applicant(*, account, applicant_id: int) -> None:
+    """Take a person off the account's list; their applications stay (with their own data)."""
+    with transaction.atomic():
+        person = Applicant.objects.select_for_update().filter(account=account, pk=applicant_id).first()
+        if person is None:
+            raise InvalidInput(_("No such person on your list."))
+        if person.applications.filter(status__in=ACTIVE_STATUSES).exists():
+            raise InvalidInput(_("This person has an active application; cancel or finish it first."))
+        person.delete()

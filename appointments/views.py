@@ -19,6 +19,7 @@ from quotas.selectors import DayState
 from quotas.services import record_availability_search
 
 from . import selectors, services
+from .applicant_views import life_context
 from .forms import ApplicationForm
 from .models import ACTIVE_STATUSES
 
@@ -85,6 +86,13 @@ def book(request, slot_id: int):
         raise Http404(_("This session does not exist."))
     initial = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic",
                "validity_years": 10, "application_kind": "new"}
+    # The person picker: one of the account's people fills in the applicant's data.
+    people = selectors.account_people(account=request.user)
+    person_id = (request.POST if request.method == "POST" else request.GET).get("person", "")
+    person = next((p for p in people if str(p.pk) == person_id), None)
+    if person is not None:
+        initial.update(nik=person.nik, full_name=person.full_name, birth_date=person.birth_date, sex=person.sex,
+                       phone=person.phone or request.user.phone)
     form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,6 +105,7 @@ def book(request, slot_id: int):
                 kind=form.cleaned_data["application_kind"],
                 express=form.cleaned_data["express"],
                 language=get_language() or "id",
+                person_id=person.pk if person else None,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -105,7 +114,10 @@ def book(request, slot_id: int):
     return render(
         request,
         "appointments/book.html",
-        {"form": form, "slot": slot, "office": slot.office, "slot_state": selectors.slot_state(slot), "DayState": DayState},
+        {
+            "form": form, "slot": slot, "office": slot.office, "slot_state": selectors.slot_state(slot),
+            "DayState": DayState, "people": people, "person": person,
+        },
     )
 
 
@@ -128,6 +140,7 @@ def confirmation(request, booking_code: str):
             "can_cancel": selectors.can_cancel(application),
             # A cancelled or expired booking's QR code must not get anyone through the door.
             "show_qr": application.status in ACTIVE_STATUSES,
+            **life_context(application),
         },
     )
 

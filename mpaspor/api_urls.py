@@ -55,6 +55,7 @@ urlpatterns = [
         appointments_api.ApplicationRescheduleApi.as_view(),
         name="api-application-reschedule",
     ),
+    path("payments/notify/", appointments_api.PaymentNotifyApi.as_view(), name="api-payments-notify"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/v1/ answers 404 in the error shape, not Django's HTML page.

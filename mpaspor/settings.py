@@ -193,6 +193,33 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 
+# --- Payment gateway --------------------------------------------------------------------
+# The shared secret for signed payment notices. No default outside debug: without it the
+# notify endpoint refuses every notice (503) instead of trusting an unsigned one.
+PAYMENT_GATEWAY_SECRET = env(
+    "PAYMENT_GATEWAY_SECRET", default="insecure-development-payment-secret" if DEBUG else ""
+)
+PAYMENT_NOTICE_MAX_AGE_SECONDS = env.int("PAYMENT_NOTICE_MAX_AGE_SECONDS", default=300)
+# The development gateway (a page where the applicant "pays"): debug only unless switched on.
+PAYMENT_DEV_GATEWAY = env.bool("PAYMENT_DEV_GATEWAY", default=DEBUG)
+
+# --- Notifications ----------------------------------------------------------------------
+PHONE_GATEWAY_BACKEND = env(
+    "PHONE_GATEWAY_BACKEND",
+    default="appointments.messaging.HttpPhoneGateway"
+    if env("PHONE_GATEWAY_URL", default="")
+    else "appointments.messaging.LoggingPhoneGateway",
+)
+PHONE_GATEWAY_URL = env("PHONE_GATEWAY_URL", default="")
+PHONE_GATEWAY_TOKEN = env("PHONE_GATEWAY_TOKEN", default="")
+NOTIFICATION_PHONE_CHANNEL = env("NOTIFICATION_PHONE_CHANNEL", default="sms")  # or "whatsapp"
+# Messages also sent to the phone when the account has an e-mail address.
+NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=["reminder"])
+NOTIFICATION_MAX_ATTEMPTS = 6
+NOTIFICATION_RETRY_BASE_SECONDS = 60
+# The day-before reminder goes out from this hour of the office's own zone.
+REMINDER_HOUR = env.int("REMINDER_HOUR", default=9)
+
 # --- Reports ----------------------------------------------------------------------------
 # The capacity evaluation's assumption, stated on the page: how many applications one
 # counter serves in a working day (document check, photo, fingerprints, interview).
@@ -227,7 +254,20 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A short wait on an unreachable broker: the outbox sweep sends what was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
+# Publishing (kombu's default_channel) has its own retry loop: without these it sleeps ~2 s
+# on a refused connection before giving up, on the booking's request path.
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 CELERY_BEAT_SCHEDULE: dict = {
+    # The outbox sweep: what the broker never got, and retries that are due.
+    "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 60.0},
+    # Unpaid holds past their deadline give their places back.
+    "appointments-release-expired-holds": {"task": "appointments.tasks.release_expired_holds_task", "schedule": 60.0},
+    # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
+    "appointments-queue-reminders": {
+        "task": "appointments.tasks.queue_reminders_task",
+        "schedule": crontab(minute=5),
+    },
     # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.
     "reports-office-days-nightly": {
         "task": "reports.tasks.refresh_recent_office_days_task",

@@ -1,0 +1,128 @@
+"""The applicant's pages for one application's life (detail, pay, reschedule, cancel) and the
+account's people. Thin: parse, call one service or selector, render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mpaspor.errors import DomainError
+
+from . import payments, selectors, services
+from .applicant_forms import PersonForm, RescheduleForm
+from .models import Status
+from .templatetags.mpaspor import office_time
+
+
+def _own_application(request, booking_code):
+    application = selectors.account_application(account=request.user, booking_code=booking_code)
+    if application is None:
+        raise Http404
+    return application
+
+
+def _allowed(check, **kwargs) -> bool:
+    try:
+        check(**kwargs)
+    except DomainError:
+        return False
+    return True
+
+
+def life_context(application) -> dict:
+    """What the application's page (views.confirmation) shows of its life: the status history
+    and whether the applicant may pay (development gateway) or change the date."""
+    now = timezone.now()
+    return {
+        "events": selectors.application_events(application=application),
+        "can_pay": application.status == Status.PENDING_PAYMENT and payments.dev_gateway_enabled(),
+        "can_reschedule": _allowed(services.check_reschedule, application=application, now=now),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay_application(request, booking_code):
+    """The development gateway: the applicant "pays" the billing code (DEBUG or PAYMENT_DEV_GATEWAY)."""
+    if not payments.dev_gateway_enabled():
+        raise Http404
+    application = _own_application(request, booking_code)
+    if request.method == "POST":
+        try:
+            notice = payments.dev_notice(billing_code=application.billing_code, amount=application.amount)
+            outcome = services.record_payment(notice=notice, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            if outcome.result == "booked":
+                messages.success(request, _("Payment received. Your appointment is booked."))
+            else:
+                messages.error(request, _("The payment was recorded but could not book the appointment; "
+                                          "it will be refunded."))
+        return redirect("appointments:confirmation", booking_code=booking_code)
+    return render(request, "appointments/pay.html", {"application": application, "office": application.slot.office})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reschedule_application(request, booking_code):
+    application = _own_application(request, booking_code)
+    office = application.slot.office
+    now = timezone.now()
+    try:
+        services.check_reschedule(application=application, now=now)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("appointments:confirmation", booking_code=booking_code)
+    options = selectors.reschedule_options(application=application, now=now)
+    choices = [(slot.pk, f"{office_time(slot.starts_at, office, 'l, j F Y, H:i')} · " + _("%(n)s places left") % {"n": slot.available})
+               for slot in options]
+    form = RescheduleForm(request.POST or None, options=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reschedule_application(
+                application_id=application.pk, slot_id=form.cleaned_data["slot"], actor=request.user
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("appointments:reschedule_application", booking_code=booking_code)
+        messages.success(request, _("Your appointment has been moved."))
+        return redirect("appointments:confirmation", booking_code=booking_code)
+    return render(request, "appointments/reschedule.html", {"application": application, "office": office, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def people(request):
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_applicant(account=request.user, person=services.ApplicantData(**form.cleaned_data))
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Person added."))
+            return redirect("appointments:people")
+    people_list = selectors.account_people(account=request.user)
+    return render(request, "appointments/people.html", {
+        "people": people_list, "form": form, "limit": settings.MAX_APPLICANTS_PER_ACCOUNT,
+        "full": len(people_list) >= settings.MAX_APPLICANTS_PER_ACCOUNT,
+        "booking_url": reverse("appointments:offices"),
+    })
+
+
+@login_required
+@require_POST
+def remove_person(request, person_id):
+    try:
+        services.remove_applicant(account=request.user, applicant_id=person_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Person removed."))
+    return redirect("appointments:people")

@@ -1,0 +1,383 @@
+import datetime as dt
+import threading
+import time
+from unittest import mock
+
+import pytest
+import redis
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from appointments import notifications
+from appointments.messaging import DeliveryError, PermanentDeliveryError
+from appointments.models import Notification, Status
+from appointments.notifications import deliver_notification, queue_reminders, render_message, sweep_outbox
+from appointments.services import book_application, change_status
+from appointments.tasks import deliver_notification_task
+from mpaspor.celery import app as celery_app
+from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
+
+
+def book(account, slot, **overrides):
+    values = dict(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="electronic",
+                  validity_years=10, kind="new")
+    values.update(overrides)
+    return book_application(**values)
+
+
+@pytest.fixture
+def phone_gateway():
+    """The SMS/WhatsApp gateway is the outside world: the only thing mocked."""
+    gateway = mock.Mock()
+    with mock.patch("appointments.notifications.phone_gateway", return_value=gateway):
+        yield gateway
+
+
+@pytest.mark.django_db
+class TestOutbox:
+    def test_booking_writes_one_row_and_sends_after_commit(self, applicant_user, slot, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            application = book(applicant_user, slot)
+            row = Notification.objects.get(application=application)
+            assert (row.channel, row.recipient, row.template, row.state) == (
+                "email", applicant_user.email, "booking_made", "pending")
+            assert mail.outbox == []  # nothing sent inside the request's transaction
+        assert len(callbacks) == 1
+        callbacks[0]()  # commit: the (eager) task delivers
+        row.refresh_from_db()
+        assert row.state == Notification.State.SENT and row.attempts == 1
+        assert len(mail.outbox) == 1
+        message = mail.outbox[0]
+        assert message.to == [applicant_user.email]
+        assert application.booking_code in message.subject
+        assert application.billing_code in message.body
+        assert "Rp950.000" in message.body
+        assert "WIB" in message.body
+
+    def test_booking_hot_path_adds_one_outbox_insert_and_nothing_else(self, applicant_user, slot):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            book(applicant_user, slot)
+        touching_outbox = [q["sql"] for q in queries.captured_queries if "appointments_notification" in q["sql"]]
+        assert len(touching_outbox) == 1 and touching_outbox[0].startswith("INSERT")
+        assert len(queries.captured_queries) <= 9  # slot, capacity, fee, claim, 3 inserts, savepoints
+
+    def test_delivery_task_run_twice_sends_once(self, applicant_user, slot):
+        application = book(applicant_user, slot)
+        row = Notification.objects.get(application=application)
+        deliver_notification_task.apply(args=(row.pk,))
+        deliver_notification_task.apply(args=(row.pk,))
+        assert len(mail.outbox) == 1
+        row.refresh_from_db()
+        assert row.state == Notification.State.SENT and row.attempts == 1
+
+    def test_temporary_failure_retries_with_backoff_then_sends(self, phone_gateway):
+        application = ApplicationFactory(account=None, phone="0811111111")
+        row, = notifications.queue_message(application=application, template="ready")
+        assert row.channel == "sms"
+        phone_gateway.send.side_effect = DeliveryError("gateway 503")
+        now = timezone.now()
+
+        assert deliver_notification(notification_id=row.pk, now=now) == 60
+        row.refresh_from_db()
+        assert (row.state, row.attempts, row.last_error) == ("pending", 1, "gateway 503")
+        assert row.next_attempt_at > now + dt.timedelta(seconds=55)
+        # not due yet: neither the retry nor the sweep touch it
+        assert deliver_notification(notification_id=row.pk, now=now) is None
+        assert sweep_outbox(now=now + dt.timedelta(minutes=5)) == 1  # due now; fails again
+        row.refresh_from_db()
+        assert row.attempts == 2 and row.next_attempt_at > now + dt.timedelta(seconds=115)
+
+        phone_gateway.send.side_effect = None
+        deliver_notification(notification_id=row.pk, now=row.next_attempt_at)
+        row.refresh_from_db()
+        assert (row.state, row.attempts, row.last_error) == ("sent", 3, "")
+        phone_gateway.send.assert_called_with(channel="sms", to="0811111111", text=mock.ANY)
+        assert application.booking_code in phone_gateway.send.call_args.kwargs["text"]
+
+    def test_permanent_failure_is_not_retried(self, phone_gateway):
+        application = ApplicationFactory(account=None, phone="0811111111")
+        row, = notifications.queue_message(application=application, template="ready")
+        phone_gateway.send.side_effect = PermanentDeliveryError("bad number")
+        assert deliver_notification(notification_id=row.pk) is None
+        row.refresh_from_db()
+        assert (row.state, row.attempts) == ("failed", 1)
+        assert sweep_outbox(now=timezone.now() + dt.timedelta(hours=2)) == 0
+
+    def test_gives_up_after_max_attempts(self, phone_gateway, settings):
+        settings.NOTIFICATION_MAX_ATTEMPTS = 2
+        application = ApplicationFactory(account=None, phone="0811111111")
+        row, = notifications.queue_message(application=application, template="ready")
+        phone_gateway.send.side_effect = DeliveryError("down")
+        deliver_notification(notification_id=row.pk)
+        deliver_notification(notification_id=row.pk, now=timezone.now() + dt.timedelta(hours=1))
+        row.refresh_from_db()
+        assert (row.state, row.attempts) == ("failed", 2)
+
+    def test_row_stuck_in_sending_is_never_resent(self):
+        application = ApplicationFactory()
+        row, = notifications.queue_message(application=application, template="ready")
+        Notification.objects.filter(pk=row.pk).update(state="sending", claimed_at=timezone.now() - dt.timedelta(hours=1))
+        sweep_outbox()
+        row.refresh_from_db()
+        assert row.state == "failed" and mail.outbox == []
+
+    @pytest.mark.parametrize(
+        "start, path, template",
+        [
+            (Status.PENDING_PAYMENT, [Status.BOOKED], "payment_received"),
+            (Status.PENDING_PAYMENT, [Status.EXPIRED], "expired"),
+            (Status.BOOKED, [Status.CANCELLED], "cancelled"),
+            (Status.BOOKED, [Status.NO_SHOW], "no_show"),
+            (Status.APPROVED, [Status.ISSUED], "ready"),
+        ],
+    )
+    def test_status_changes_queue_their_message(self, start, path, template):
+        application = ApplicationFactory(status=start)
+        for status in path:
+            change_status(application_id=application.pk, to=status)
+        row = Notification.objects.get(application=application)
+        assert row.template == template
+        subject, text = render_message(row)
+        assert application.booking_code in subject + text
+
+    def test_message_in_applicants_language_with_office_zone_label(self):
+        office = OfficeFactory(timezone="Asia/Jayapura")
+        slot = SlotFactory(office=office)
+        english = ApplicationFactory(slot=slot, status=Status.PENDING_PAYMENT, language="en")
+        indonesian = ApplicationFactory(slot=slot, status=Status.PENDING_PAYMENT, language="id")
+        texts = {}
+        for application in (english, indonesian):
+            row, = notifications.queue_message(application=application, template="booking_made")
+            texts[application.language] = render_message(row)
+        assert "WIT" in texts["en"][1] and "WIT" in texts["id"][1]
+        local_due = english.payment_due_at.astimezone(office.tzinfo)
+        assert f"{local_due:%H:%M} WIT" in texts["en"][1]
+        assert "Pay " in texts["en"][1] and "please pay" in texts["en"][0]
+        assert "Bayar" in texts["id"][1] and "bayar" in texts["id"][0]
+
+
+@pytest.mark.django_db
+class TestReminders:
+    def _booked_tomorrow(self, tz="Asia/Jakarta", hour_now=9):
+        office = OfficeFactory(timezone=tz)
+        now_local = timezone.now().astimezone(office.tzinfo)
+        tomorrow = now_local.date() + dt.timedelta(days=1)
+        start = dt.datetime.combine(tomorrow, dt.time(8), tzinfo=office.tzinfo)
+        slot = SlotFactory(office=office, starts_at=start, date=tomorrow)
+        application = ApplicationFactory(slot=slot, status=Status.BOOKED, phone="0812")
+        at = dt.datetime.combine(now_local.date(), dt.time(hour_now, 0), tzinfo=office.tzinfo)
+        return application, at
+
+    def test_reminder_at_the_set_hour_of_the_offices_zone_once(self):
+        application, nine = self._booked_tomorrow(tz="Asia/Makassar")
+        ApplicationFactory(slot=application.slot, status=Status.CANCELLED)  # not reminded
+
+        assert queue_reminders(now=nine - dt.timedelta(minutes=1)) == 0
+        assert queue_reminders(now=nine) == 1
+        assert queue_reminders(now=nine + dt.timedelta(hours=1)) == 0
+        rows = Notification.objects.filter(template="reminder")
+        assert sorted(rows.values_list("channel", flat=True)) == ["email", "sms"]
+        assert {r.application_id for r in rows} == {application.pk}
+
+
+def _drop_broker_connections():
+    """Forget pooled broker connections so the next publish connects to conf.broker_url."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_booking_succeeds_with_broker_down_and_sweep_delivers_later(office, caplog):
+    """A real refused connection: nothing listens on port 1."""
+    slot = SlotFactory(office=office)
+    account = UserFactory()
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.task_always_eager)
+    conf.broker_url, conf.task_always_eager = "redis://127.0.0.1:1/0", False
+    _drop_broker_connections()
+    try:
+        started = time.monotonic()
+        application = book(account, slot)  # on_commit enqueue meets a refused connection
+        elapsed = time.monotonic() - started
+    finally:
+        conf.broker_url, conf.task_always_eager = saved
+        _drop_broker_connections()
+    print(f"booking with the broker refused took {elapsed * 1000:.0f} ms")
+    assert elapsed < 1, f"booking took {elapsed:.1f}s with the broker down"
+    refused = [r for r in caplog.records if "Could not enqueue notification" in r.getMessage()]
+    assert refused and "Connection refused" in repr(refused[0].exc_info[1]) + str(refused[0].exc_info[1])
+    row = Notification.objects.get(application=application)
+    assert row.state == Notification.State.PENDING and row.attempts == 0
+    assert mail.outbox == []
+
+    # Broker back: the periodic sweep sends what is still pending, once.
+    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=1)) == 1
+    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=2)) == 0
+    row.refresh_from_db()
+    assert row.state == Notification.State.SENT
+    assert len(mail.outbox) == 1 and application.billing_code in mail.outbox[0].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_reaches_the_real_broker(settings):
+    """With the broker up (real Redis, not eager) the delivery is queued as a message."""
+    application = ApplicationFactory()
+    queue = redis.Redis.from_url(celery_app.conf.broker_url)
+    conf = celery_app.conf
+    saved = conf.task_always_eager
+    conf.task_always_eager = False
+    try:
+        row, = notifications.queue_message(application=application, template="ready")
+    finally:
+        conf.task_always_eager = saved
+    # The message carries the row's id in its arguments; take it out again so no worker runs it.
+    ours = [m for m in queue.lrange("celery", 0, -1) if f"[[{row.pk}]" in m.decode() or f"({row.pk}," in m.decode()]
+    assert len(ours) == 1, queue.lrange("celery", 0, -1)[:3]
+    queue.lrem("celery", 1, ours[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_delivering_the_same_row_send_once():
+    application = ApplicationFactory()
+    row = Notification.objects.create(application=application, channel="email", recipient="a@example.com",
+                                      template="ready")
+    start = threading.Barrier(2)
+    sent = []
+
+    def slow_send(**kwargs):
+        time.sleep(0.3)
+        sent.append(kwargs)
+
+    def worker():
+        try:
+            start.wait()
+            deliver_notification(notification_id=row.pk)
+        finally:
+            connection.close()
+
+    with mock.patch("appointments.notifications.send_email", side_effect=slow_send):
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(sent) == 1
+    row.refresh_from_db()
+    assert row.state == "sent" and row.attempts == 1
+
+
+class _Recorder:
+    """A stand-in for the SMS provider: a real HTTP server on a free local port."""
+
+    def __init__(self, status=200):
+        import http.server
+        import json as _json
+
+        recorder = self
+        self.requests = []
+        self.status = status
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                recorder.requests.append((self.headers["Authorization"], _json.loads(body)))
+                self.send_response(recorder.status)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.mark.parametrize("status, outcome", [(200, None), (503, DeliveryError), (400, PermanentDeliveryError)])
+def test_http_phone_gateway_posts_json_with_token(status, outcome):
+    from appointments.messaging import HttpPhoneGateway
+
+    server = _Recorder(status=status)
+    try:
+        gateway = HttpPhoneGateway(url=server.url, token="tok-123")
+        if outcome is None:
+            gateway.send(channel="whatsapp", to="0812", text="Halo")
+        else:
+            with pytest.raises(outcome):
+                gateway.send(channel="whatsapp", to="0812", text="Halo")
+    finally:
+        server.close()
+    assert server.requests == [("Bearer tok-123", {"channel": "whatsapp", "to": "0812", "text": "Halo"})]
+
+
+def test_http_phone_gateway_unreachable_is_temporary():
+    from appointments.messaging import HttpPhoneGateway
+
+    with pytest.raises(DeliveryError) as error:
+        HttpPhoneGateway(url="http://127.0.0.1:1/send", token="t").send(channel="sms", to="1", text="x")
+    assert not isinstance(error.value, PermanentDeliveryError)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_delivers_what_the_refused_broker_never_got(office):
+    """The whole way: booking while the broker refuses; broker back; a real Celery worker runs the
+    periodic sweep from Redis and the message goes out once."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.conf import settings as django_settings
+
+    from appointments.tasks import sweep_outbox_task
+
+    slot = SlotFactory(office=office)
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.task_always_eager)
+    conf.broker_url, conf.task_always_eager = "redis://127.0.0.1:1/0", False
+    _drop_broker_connections()
+    try:
+        application = book(UserFactory(), slot)
+    finally:
+        conf.broker_url, conf.task_always_eager = saved
+        _drop_broker_connections()
+    row = Notification.objects.get(application=application)
+    assert row.state == "pending"
+    Notification.objects.filter(pk=row.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+
+    db = django_settings.DATABASES["default"]
+    queue = f"life-it-{uuid.uuid4().hex[:8]}"  # our own queue: no other test's worker takes it
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    env.pop("DJANGO_DEBUG", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "mpaspor", "worker", "--pool=solo", "-Q", queue, "--loglevel=WARNING",
+         "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        env=env, cwd=django_settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        sweep_outbox_task.apply_async(queue=queue)
+        sweep_outbox_task.apply_async(queue=queue)  # a second sweep finds nothing left to send
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and worker.poll() is None:
+            row.refresh_from_db()
+            if row.state != "pending":
+                break
+            time.sleep(0.5)
+        time.sleep(1)  # let the second sweep run too
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+    row.refresh_from_db()
+    assert row.state == Notification.State.SENT and row.attempts == 1, output[-2000:]
