@@ -257,7 +257,10 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
 # Publishing (kombu's default_channel) has its own retry loop: without these it sleeps ~2 s
 # on a refused connection before giving up, on the booking's request path.
 if not CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
+    }
 CELERY_BEAT_SCHEDULE: dict = {
     # The outbox sweep: what the broker never got, and retries that are due.
     "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 60.0},
