@@ -66,7 +66,8 @@ def main():
                 f"- **Redis stopped during the burst** (killed 0.2 s after T, down {f.get('redis_down_s')} s, "
                 f"then started again): {f['successes']} of {f['db']['capacity']} places booked, "
                 f"{f['server_errors']} server errors, slot taken {f['db']['taken']} = active applications "
-                f"{f['db']['active_applications']}, overbooked {f['db']['overbooked']}. Outbox: {json.dumps(f.get('outbox'))}."
+                f"{f['db']['active_applications']}, overbooked {f['db']['overbooked']}. Celery worker survived the outage: "
+                f"{f.get('worker_survived_outage')}. Outbox: {json.dumps(f.get('outbox'))}."
             )
         if "fault_pg" in faults:
             f = faults["fault_pg"]

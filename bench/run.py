@@ -108,6 +108,11 @@ def start_redis(stack):
              "redis")
 
 
+def start_worker(stack):
+    stack.start("celery", [str(BIN / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
+                           "--loglevel", "WARNING", "--without-gossip", "--without-mingle"])
+
+
 def wait_for(check, what, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -306,6 +311,13 @@ def fault_redis(stack, plan_path, concurrency):
     summary = burst(plan_path, "fault_redis", "booking", concurrency=concurrency, during=during)
     summary["redis_down_s"] = round(time.time() - stopped["at"], 2)
     start_redis(stack)
+    # Did the Celery worker survive the outage? If not, start it again as a supervisor
+    # (systemd Restart=always) would, and say so in the results.
+    worker = stack.procs.get("celery")
+    summary["worker_survived_outage"] = bool(worker and worker.poll() is None)
+    if not summary["worker_survived_outage"]:
+        stack.procs.pop("celery", None)
+        start_worker(stack)
     slot = json.load(open(plan_path))["slots"]["fault_redis"]
     summary["outbox"] = drain_outbox(slot)
     return summary
@@ -379,6 +391,9 @@ def main():
         RATE_LIMITS_ENABLED="0",
         BENCH_BASELINE="1",
         DB_CONN_MAX_AGE="600",
+        # The outside world is not part of the bench: e-mail goes to memory (the phone
+        # gateway already logs only, when no PHONE_GATEWAY_URL is set).
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         DJANGO_LOG_LEVEL="WARNING",
         DATABASE_URL=DATABASE_URL,
         REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0",
@@ -399,8 +414,7 @@ def main():
         stack.start("gunicorn", [str(BIN / "gunicorn"), "mpaspor.wsgi:application", "--workers", str(WORKERS),
                                  "--bind", f"127.0.0.1:{HTTP_PORT}", "--backlog", "4096", "--log-level", "warning",
                                  "--keep-alive", "5"])
-        stack.start("celery", [str(BIN / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
-                               "--loglevel", "WARNING", "--without-gossip", "--without-mingle"])
+        start_worker(stack)
         GUNICORN["pid"] = stack.procs["gunicorn"].pid
         wait_for(lambda: http_status(f"{BASE_URL}/bench/claim/") == 405, "gunicorn")
         api_there = http_status(f"{BASE_URL}/api/v1/offices/") != 404
