@@ -54,3 +54,10 @@ messages: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) db.sqlite3* .celery staticfiles
+
+# The quota-release burst on the production stack (gunicorn, PostgreSQL, its own Redis on
+# BENCH_REDIS_PORT, a Celery worker): writes bench/results.json and bench/REPORT.md. On demand
+# only, never part of `make test`. Needs PostgreSQL at BENCH_DATABASE_URL (it drops that database).
+bench: $(VENV)/.dev
+	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/report.py

@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .validators import validate_person_name
 
 phone_validator = RegexValidator(
     r"^(\+62|62|0)8[0-9]{7,12}$",
@@ -47,6 +48,10 @@ class SignUpForm(BaseUserCreationForm):
 
     def clean_phone(self):
         return self.cleaned_data["phone"]
+
+    def clean_full_name(self):
+        validate_person_name(self.cleaned_data["full_name"])
+        return self.cleaned_data["full_name"].strip()
 
     def full_clean(self):
         # Normalise the phone before its validator sees it.

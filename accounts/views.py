@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mpaspor.errors import DomainError
+from mpaspor.ratelimits import rate_limit
 
 from . import services
 from .forms import EmailAuthenticationForm, SignUpForm, VerifyEmailForm
@@ -27,6 +29,7 @@ def _verify_url(next_url: str) -> str:
     return f"{reverse('accounts:verify_email')}?{urlencode({'next': next_url})}"
 
 
+@rate_limit("signup")
 def signup(request):
     if request.user.is_authenticated:
         return redirect("appointments:offices")
@@ -50,6 +53,7 @@ def signup(request):
 
 
 @login_required
+@rate_limit("verification_check")
 def verify_email(request):
     next_url = _next_url(request, reverse("appointments:offices"))
     if request.user.email_verified:
@@ -68,6 +72,7 @@ def verify_email(request):
 
 @login_required
 @require_POST
+@rate_limit("verification_send")
 def resend_code(request):
     next_url = _next_url(request, reverse("appointments:offices"))
     if request.user.email_verified:
@@ -81,12 +86,14 @@ def resend_code(request):
     return redirect(_verify_url(next_url))
 
 
+@method_decorator(rate_limit("login"), name="dispatch")
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
 
+@method_decorator(rate_limit("password_reset"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset_body.txt"

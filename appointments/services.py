@@ -2,17 +2,19 @@
 
 import datetime as dt
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
+from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
+from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot, SlotDrift
 from quotas.services import claim_place, return_place
 
@@ -38,9 +40,11 @@ from .models import (
     ApplicationEvent,
     ApplicationKind,
     Fee,
+    PassportType,
     Payment,
     PriorityGroup,
     QueueCounter,
+    Sex,
     Status,
 )
 from .nik import nik_problem
@@ -106,8 +110,49 @@ def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt
     return sum(amounts.values())
 
 
+NAME_RE = PERSON_NAME_RE  # accounts.validators: letters, spaces and . , ' - (as on an e-KTP)
+PHONE_RE = re.compile(r"\+?[0-9]{8,15}")
+NAME_MAX_LENGTH = Application._meta.get_field("full_name").max_length
+
+
+def check_applicant_fields(*, applicant: ApplicantData) -> None:
+    """Refuse malformed, oversized and wrong-type personal data before anything is stored, so
+    no caller (form, API, admin, script) can reach the database with it."""
+    if not isinstance(applicant.full_name, str) or not applicant.full_name.strip():
+        raise InvalidInput(_("Enter the full name as written on the e-KTP."), field="full_name")
+    if len(applicant.full_name) > NAME_MAX_LENGTH:
+        raise InvalidInput(
+            _("The full name may have at most %(max)s characters.") % {"max": NAME_MAX_LENGTH}, field="full_name"
+        )
+    if not NAME_RE.fullmatch(applicant.full_name.strip()):
+        raise InvalidInput(PERSON_NAME_MESSAGE, field="full_name")
+    birth_date = applicant.birth_date
+    if not isinstance(birth_date, dt.date) or isinstance(birth_date, dt.datetime):
+        raise InvalidInput(_("Enter a valid birth date."), field="birth_date")
+    if not dt.date(1900, 1, 1) <= birth_date <= timezone.localdate():
+        raise InvalidInput(_("The birth date must be between 1900 and today."), field="birth_date")
+    if applicant.sex not in Sex.values:
+        raise InvalidInput(_("Choose the sex as written on the e-KTP."), field="sex")
+    if not isinstance(applicant.phone, str) or (applicant.phone and not PHONE_RE.fullmatch(applicant.phone)):
+        raise InvalidInput(_("Enter a phone number of 8 to 15 digits, e.g. 081234567890."), field="phone")
+
+
+def check_booking_options(*, passport_type, validity_years, kind, express, language) -> None:
+    if passport_type not in PassportType.values:
+        raise InvalidInput(_("Choose a passport type."), field="passport_type")
+    if isinstance(validity_years, bool) or validity_years not in (5, 10):
+        raise InvalidInput(_("Validity is 5 or 10 years."), field="validity_years")
+    if not isinstance(kind, str):
+        raise InvalidInput(_("Choose the kind of application."), field="application_kind")
+    if not isinstance(express, bool):
+        raise InvalidInput(_("Choose regular or same-day service."), field="express")
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Choose a language."), field="language")
+
+
 def check_applicant(*, applicant: ApplicantData, kind: str, validity_years: int, visit_date: dt.date) -> None:
-    """Refuse what no slot could accept: bad NIK, a counter-only kind, 10 years under 17."""
+    """Refuse what no slot could accept: bad data, bad NIK, a counter-only kind, 10 years under 17."""
+    check_applicant_fields(applicant=applicant)
     problem = nik_problem(applicant.nik, birth_date=applicant.birth_date, sex=applicant.sex)
     if problem:
         raise InvalidInput(problem, field="nik")
@@ -153,14 +198,23 @@ def book_application(
     `person_id`: the account's listed person (Applicant) this is for; linked only when it is
     the account's and its NIK is the one booked."""
     now = now or timezone.now()
-    slot = Slot.objects.select_related("office").filter(pk=slot_id, pool="online").first()
-    if slot is None:
+    if not isinstance(slot_id, int) or isinstance(slot_id, bool) or not 0 < slot_id < 2**63:
         raise SlotNotFound()
-    if slot.starts_at <= now:
-        raise SlotInPast()
+    check_booking_options(
+        passport_type=passport_type, validity_years=validity_years, kind=kind, express=express, language=language
+    )
+    slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
     check_applicant(applicant=applicant, kind=kind, validity_years=validity_years, visit_date=slot.date)
     if slot.allowed_kinds and kind not in slot.allowed_kinds:
         raise KindNotAccepted()
+    if slot.opens_at > now:
+        raise NotOpenYet()
+    if slot.taken >= slot.capacity and not slot.has_overdue_holds:
+        # Sold out, read from the row in this request (never from a cache): refuse before the
+        # account, fee and claim queries. Most requests of a release burst end here. A place
+        # given back after this read is found by the next attempt; the claim below still
+        # decides every booking.
+        raise SlotFull()
     check_account_capacity(account=account, nik=applicant.nik)
     amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
     if person_id is not None and not Applicant.objects.filter(pk=person_id, account=account, nik=applicant.nik).exists():
@@ -199,6 +253,26 @@ def book_application(
         # The partial unique index on active NIKs; the claim above is rolled back with it.
         raise DuplicateApplication() from exc
     return application
+
+
+def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
+    """The online slot with its office and whether it holds overdue unpaid holds, in one query
+    (no Meta ordering: it would join the office for nothing); or SlotNotFound / SlotInPast."""
+    overdue = Application.objects.filter(
+        slot_id=OuterRef("pk"), status=Status.PENDING_PAYMENT, payment_due_at__lt=now
+    )
+    slot = (
+        Slot.objects.select_related("office")
+        .annotate(has_overdue_holds=Exists(overdue))
+        .filter(pk=slot_id, pool="online")
+        .order_by()
+        .first()
+    )
+    if slot is None:
+        raise SlotNotFound()
+    if slot.starts_at <= now:
+        raise SlotInPast()
+    return slot
 
 
 def _claim_or_release_expired(*, slot_id: int, now: dt.datetime) -> None:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import verified_email_required
 from mpaspor.errors import DomainError
+from mpaspor.ratelimits import rate_limit
 from offices.selectors import active_office, offices_by_region
 from quotas.selectors import DayState
 from quotas.services import record_availability_search
@@ -39,6 +40,7 @@ def _office_or_404(code: str):
     return office
 
 
+@rate_limit("availability")
 def office_calendar(request, code: str):
     office = _office_or_404(code)
     today = timezone.now().astimezone(office.tzinfo).date()
@@ -63,6 +65,7 @@ def office_calendar(request, code: str):
     return render(request, "appointments/calendar.html", {"office": office, "cal": month_view, "DayState": DayState})
 
 
+@rate_limit("availability")
 def office_day(request, code: str, date: str):
     office = _office_or_404(code)
     try:
@@ -80,6 +83,7 @@ def office_day(request, code: str, date: str):
 
 @verified_email_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("booking")
 def book(request, slot_id: int):
     slot = selectors.bookable_slot(slot_id=slot_id)
     if slot is None or not slot.office.is_active:

@@ -122,11 +122,15 @@ LOGIN_REDIRECT_URL = "appointments:my_applications"
 LOGOUT_REDIRECT_URL = "home"
 REQUIRE_VERIFIED_EMAIL = env.bool("REQUIRE_VERIFIED_EMAIL", default=True)
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+# Web-view limits: mpaspor/ratelimits.py (django-ratelimit on the default cache, fail-open).
+RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
+RATELIMIT_FAIL_OPEN = True
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out login may try again after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -235,6 +239,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BASE_DIR / ".celery" / "processed"),
         "store_processed": False,
     }
+else:
+    # With acks_late, a message whose worker died unacknowledged is given back by Redis after
+    # this long (Redis' default is an hour). Tasks are short and idempotent, so a redelivery
+    # of a task still running is harmless; a lost one is not.
+    # The scan for such messages runs every `unacked_restore_interval` s (throttle 1: each time).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -247,7 +261,10 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
 # Publishing (kombu's default_channel) has its own retry loop: without these it sleeps ~2 s
 # on a refused connection before giving up, on the booking's request path.
 if not CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
+    }
 # The periodic jobs. DatabaseScheduler copies these into django-celery-beat's tables at
 # start, where staff can change or pause them in the admin. Minute jobs expire rather than
 # pile up while no worker runs (the next run does the same work); `expire_seconds` is the
@@ -296,6 +313,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "kwargs": {"days_back": 7},
     },
 }
+# The worker keeps LOGGING above (and its NIK mask) instead of installing its own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST API ---------------------------------------------------------------------------
 # API tokens (`Authorization: Token <key>`) expire this many days after login or sign-up.
@@ -332,10 +351,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Load benchmark --------------------------------------------------------------------
+# `make bench` only: mounts /bench/claim/, the bare claim the booking path is measured against.
+BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
+
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On the handler, so it also masks records propagated from every library's logger.
+    "filters": {"mask_nik": {"()": "mpaspor.log_filters.MaskNikFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_nik"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }

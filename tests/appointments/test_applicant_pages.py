@@ -98,7 +98,7 @@ class TestApplicationPages:
 
 def person(n, **overrides):
     birth = dt.date(1985, 1, 1) + dt.timedelta(days=n)
-    values = {"full_name": f"Orang {n}", "nik": build_nik(birth_date=birth, sex="M", serial=n + 1),
+    values = {"full_name": f"Orang {chr(65 + n)}", "nik": build_nik(birth_date=birth, sex="M", serial=n + 1),
               "birth_date": birth.isoformat(), "sex": "M", "phone": ""}
     values.update(overrides)
     return values

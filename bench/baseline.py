@@ -1,0 +1,50 @@
+"""The baseline of `make bench`: the bare claim with nothing around it.
+
+Mounted at /bench/claim/ only when settings.BENCH_BASELINE is on (the bench's gunicorn sets
+BENCH_BASELINE=1; production never does). It does exactly what the booking service's hot path
+must do and nothing else: the conditional UPDATE of the slot and the INSERT of the application,
+in one transaction. No authentication, validation, fee lookup, event row or outbox: the
+booking endpoint is measured against this.
+"""
+
+import json
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from appointments.models import Application
+from quotas.models import Slot
+
+
+@csrf_exempt
+@require_POST
+def bare_claim(request):
+    body = json.loads(request.body)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            claimed = Slot.objects.filter(pk=body["slot"], taken__lt=F("capacity"), opens_at__lte=now).update(
+                taken=F("taken") + 1
+            )
+            if not claimed:
+                return JsonResponse({"code": "slot_full"}, status=409)
+            Application.objects.create(
+                booking_code=secrets.token_hex(5).upper(),
+                slot_id=body["slot"],
+                nik=body["nik"],
+                full_name="Bench",
+                birth_date="1990-01-01",
+                sex="M",
+                passport_type="regular",
+                validity_years=5,
+                kind="new",
+                amount=350_000,
+            )
+    except IntegrityError:
+        return JsonResponse({"code": "duplicate_application"}, status=409)
+    return JsonResponse({"status": "pending_payment"}, status=201)

@@ -1,0 +1,89 @@
+"""Write bench/REPORT.md from bench/results.json (and the hand-written bench/analysis.md)."""
+
+import json
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def row(*cells):
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def main():
+    r = json.loads((BENCH / "results.json").read_text())
+    m = r["machine"]
+    s = r["scenarios"]
+    lines = [
+        "# Benchmark: the quota-release burst",
+        "",
+        f"Run {r['when']} by bench/run.py (`make bench`) on {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, "
+        f"PostgreSQL {m['postgresql']}; gunicorn {m['gunicorn_workers']} sync workers with production settings "
+        "(DEBUG off, persistent connections, rate limits off), Redis and a Celery worker on the same machine. "
+        f"Load average after the run: {', '.join(f'{x:.1f}' for x in m['load_average_after'])} "
+        "(the machine is shared with other sessions: absolute figures are noisy, the ratio less so).",
+        "",
+        *([f"**Source:** {r['source']}", ""] if r.get("source") else []),
+        f"{r['accounts']} accounts (created in the database with their API tokens during setup, not timed), "
+        f"{r['places']} places on one slot that opens at T; at T one load process (asyncio + aiohttp, "
+        f"{r['concurrency']} connections) sends every account's booking, with an availability read after every 10th.",
+        "",
+        "## Figures",
+        "",
+        row("figure", "value"),
+        row("---", "---"),
+    ]
+    for key in ["booking_rps", "baseline_rps", "ratio", "p50_ms", "p99_ms", "baseline_p50_ms", "baseline_p99_ms",
+                "attempts", "successes", "places", "overbooked", "server_errors", "reads", "read_p99_ms",
+                "app_cpu_ms_per_request", "db_cpu_ms_per_request", "baseline_app_cpu_ms_per_request",
+                "baseline_db_cpu_ms_per_request", "cpu_ratio"]:
+        lines.append(row(f"`{key}`", r.get(key)))
+    if "targets" in r:
+        lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
+        lines += [row(name, "yes" if ok else "**no**") for name, ok in r["targets"].items()]
+    lines += ["", "## Scenarios", "", row("scenario", "attempts", "201", "rps", "p50 ms", "p99 ms", "5xx", "app/db CPU ms per request", "slot taken / active / capacity", "answers"),
+              row(*["---"] * 10)]
+    for name, sc in s.items():
+        db = sc.get("db", {})
+        lines.append(row(name, sc["attempts"], sc["successes"], sc["rps"], sc["p50_ms"], sc["p99_ms"], sc["server_errors"],
+                         f"{sc.get('app_cpu_ms_per_request')} / {sc.get('db_cpu_ms_per_request')}",
+                         f"{db.get('taken')} / {db.get('active_applications')} / {db.get('capacity')}",
+                         ", ".join(f"{k}: {v}" for k, v in sc["answers"].items()).replace("\n", " ").replace("|", "/")))
+    prof = s.get("profile", {}).get("profile")
+    if prof:
+        lines += ["", f"## Profile of the booking path (py-spy, {prof['samples_in_requests']} samples inside requests)", "",
+                  "Share of the samples taken inside a request that were in the function or below it:", "",
+                  row("function (file)", "% inclusive"), row("---", "---")]
+        lines += [row(f"`{name}`", pct) for name, pct in prof["inclusive"]]
+        lines += ["", "Where the time was spent itself (leaf frames):", "", row("function (file)", "% self"), row("---", "---")]
+        lines += [row(f"`{name}`", pct) for name, pct in prof["self"][:15]]
+    faults = {k: v for k, v in s.items() if k.startswith("fault_")}
+    if faults:
+        lines += ["", "## Faults", ""]
+        if "fault_redis" in faults:
+            f = faults["fault_redis"]
+            lines.append(
+                f"- **Redis stopped during the burst** (killed 0.2 s after T, down {f.get('redis_down_s')} s, "
+                f"then started again): {f['successes']} of {f['db']['capacity']} places booked, "
+                f"{f['server_errors']} server errors, slot taken {f['db']['taken']} = active applications "
+                f"{f['db']['active_applications']}, overbooked {f['db']['overbooked']}. Celery worker survived the outage: "
+                f"{f.get('worker_survived_outage')}. Outbox: {json.dumps(f.get('outbox'))}."
+            )
+        if "fault_pg" in faults:
+            f = faults["fault_pg"]
+            lines.append(
+                f"- **PostgreSQL connections terminated during the burst** ({f.get('connections_terminated')} backends, "
+                f"0.2 s after T): {f['successes']} of {f['db']['capacity']} places booked, {f['server_errors']} "
+                f"server errors (the requests in flight at that instant), slot taken {f['db']['taken']} = active "
+                f"applications {f['db']['active_applications']}, overbooked {f['db']['overbooked']}; "
+                f"the next request after the burst answered {f.get('after')} with no restart."
+            )
+    analysis = BENCH / "analysis.md"
+    if analysis.exists():
+        lines += ["", analysis.read_text().strip()]
+    (BENCH / "REPORT.md").write_text("\n".join(lines) + "\n")
+    print("wrote bench/REPORT.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Seed the bench database: one office, its slots, and the accounts with their API tokens.
+
+Run by bench/run.py with the bench's environment (`python -m bench.seed OUT.json`). Accounts
+are created straight in the database (unusable passwords, no sign-up, no hashing cost) with
+one API token each, exactly as the API stores them (only the SHA-256 of the key). Nothing
+here is timed.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import sys
+
+import django
+
+django.setup()
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiToken, User
+from appointments.nik import build_nik
+from offices.models import Office, Region
+from quotas.models import Slot
+
+try:  # the API's own hashing, when the API is there
+    from accounts.services import hash_token_key
+except ImportError:  # pragma: no cover - before the API landed
+
+    def hash_token_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+# One slot per scenario; each has its own NIK region, so every attempt is a distinct person.
+SCENARIOS = {
+    "baseline": {"region": "357101", "hour": 8},
+    "booking": {"region": "357102", "hour": 9},
+    "profile": {"region": "357103", "hour": 10},
+    "fault_redis": {"region": "357104", "hour": 11},
+    "fault_pg": {"region": "357105", "hour": 12},
+    "warmup": {"region": "357106", "hour": 13},
+    "baseline_after": {"region": "357107", "hour": 14},
+}
+
+
+def main(out_path: str, accounts: int, places: int) -> None:
+    now = timezone.now()
+    tz = dt.timezone(dt.timedelta(hours=7))
+    day = now.astimezone(tz).date() + dt.timedelta(days=7)
+    with transaction.atomic():
+        region, _ = Region.objects.get_or_create(code="JATIM", defaults={"name": "Jawa Timur", "province_code": "35"})
+        office = Office.objects.create(
+            code="kanim-bench", name="Kantor Imigrasi Bench", kind="kanim", region=region, city="Surabaya",
+            timezone="Asia/Jakarta",
+        )
+        slots = {}
+        for name, spec in SCENARIOS.items():
+            starts = dt.datetime.combine(day, dt.time(spec["hour"]), tzinfo=tz)
+            slots[name] = Slot.objects.create(
+                office=office, date=day, starts_at=starts, ends_at=starts + dt.timedelta(hours=1), pool="online",
+                capacity=places, taken=0,
+                # Closed until the run opens it at its burst's time T (an UPDATE of opens_at).
+                opens_at=now + dt.timedelta(days=365),
+            ).pk
+        users = User.objects.bulk_create(
+            [
+                User(email=f"bench{i}@bench.example", full_name=f"Pemohon {i}", email_verified=True, password="!")
+                for i in range(accounts)
+            ]
+        )
+        keys = [secrets.token_urlsafe(32) for _ in users]
+        ApiToken.objects.bulk_create(
+            [
+                ApiToken(user=user, key_hash=hash_token_key(key), expires_at=now + dt.timedelta(days=1))
+                for user, key in zip(users, keys)
+            ]
+        )
+    people = {}
+    for name, spec in SCENARIOS.items():
+        people[name] = []
+        for i in range(accounts):
+            birth_date = dt.date(1970, 1, 1) + dt.timedelta(days=(i * 7) % 15000)
+            sex = "F" if i % 2 else "M"
+            people[name].append(
+                {
+                    "nik": build_nik(birth_date=birth_date, sex=sex, region=spec["region"], serial=i + 1),
+                    "full_name": f"Pemohon Bench {chr(65 + i % 26)}",
+                    "birth_date": birth_date.isoformat(),
+                    "sex": sex,
+                    "phone": "081234567890",
+                }
+            )
+    with open(out_path, "w") as out:
+        json.dump(
+            {"office": office.code, "day": day.isoformat(), "slots": slots, "tokens": keys, "people": people,
+             "places": places},
+            out,
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

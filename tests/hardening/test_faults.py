@@ -1,0 +1,179 @@
+"""Fault tolerance that fits in the suite (the burst-time faults are bench scenarios,
+see bench/REPORT.md): PostgreSQL connections dropped under a running server."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def log_in(base_url, email):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    page = opener.open(f"{base_url}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": email, "password": "Rahasia-Kuat-123"})
+    request = urllib.request.Request(f"{base_url}/accounts/login/", data=data.encode(),
+                                     headers={"Referer": f"{base_url}/accounts/login/"})
+    try:
+        return opener.open(request).status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def terminate_other_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def gunicorn_server():
+    """A real gunicorn (1 sync worker, persistent connections) on the test database: the live
+    server of pytest-django opens a connection per request thread, so it cannot show this."""
+    db = connection.settings_dict
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_DEBUG="1",  # pages render without collectstatic; the database settings are production's
+        DJANGO_SECRET_KEY="test-only-secret-key-not-for-production-0123456789",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        DB_CONN_MAX_AGE="600",
+        RATE_LIMITS_ENABLED="0",
+    )
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "mpaspor.wsgi:application", "--workers", "1",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/accounts/login/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_server_recovers_from_dropped_database_connections_without_restart(gunicorn_server):
+    user = UserFactory()
+    # The server runs production's hashers, not the tests' fast one (few rounds: speed only).
+    user.password = PBKDF2PasswordHasher().encode("Rahasia-Kuat-123", "bench-salt", iterations=1000)
+    user.save(update_fields=["password"])
+    assert log_in(gunicorn_server, user.email) == 302  # the worker now holds a persistent connection
+
+    assert terminate_other_connections() >= 1
+
+    # The next request finds its connection dead (CONN_HEALTH_CHECKS), reconnects, is served.
+    assert log_in(gunicorn_server, user.email) == 302
+    assert log_in(gunicorn_server, user.email) == 302
+
+
+# --- A Celery worker killed in the middle of a task ------------------------------------------
+
+def _start_worker(queue, env):
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
+         "--pool", "prefork", "-Q", queue, "-I", "tests.hardening.celery_fault_tasks", "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(check, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    return None
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("victim", ["child", "whole worker"])
+def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
+    import signal
+    import uuid
+
+    from appointments.models import Notification
+    from mpaspor.celery import app
+
+    db = connection.settings_dict
+    queue = f"fault-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_BROKER_URL=os.environ["REDIS_URL"],
+        # Redis gives an unacknowledged message back after this long; short here for the test.
+        CELERY_VISIBILITY_TIMEOUT="4",
+        CELERY_UNACKED_RESTORE_INTERVAL="1",
+    )
+    gateway = tmp_path / "gateway.txt"
+    gateway.touch()
+    notification = Notification.objects.create(channel="email", recipient="a@example.com", template="booked")
+
+    worker = _start_worker(queue, env)
+    try:
+        app.send_task(
+            "tests.hardening.celery_fault_tasks.deliver_slowly",
+            args=[notification.pk, str(gateway), 2.0], queue=queue,
+        )
+        started = _wait(lambda: [l for l in gateway.read_text().splitlines() if l.startswith("started")], 60)
+        assert started, "the task never started"
+        child = int(started[0].split()[2])
+        if victim == "child":
+            os.kill(child, signal.SIGKILL)  # the pool process dies mid-task (OOM killer, crash)
+        else:
+            worker.send_signal(signal.SIGKILL)  # the whole worker dies (machine, container)
+            os.kill(child, signal.SIGKILL)
+            worker.wait(10)
+            worker = _start_worker(queue, env)
+
+        notification_sent = _wait(
+            lambda: Notification.objects.filter(pk=notification.pk, state=Notification.State.SENT).exists(), 60
+        )
+        assert notification_sent, gateway.read_text()
+        lines = gateway.read_text().splitlines()
+        assert sum(1 for l in lines if l.startswith("sent")) == 1, lines  # delivered once
+        assert sum(1 for l in lines if l.startswith("started")) == 2, lines  # and it ran again
+    finally:
+        worker.kill()
+        worker.wait(10)
