@@ -5,6 +5,7 @@ Every error answer has the shape `{"code": ..., "detail": ..., "errors": {field:
 """
 
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -234,6 +235,10 @@ class _StrictString:
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # The schema's maxLength counts the string as sent; DRF would trim whitespace first and
+        # so accept a longer one.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
@@ -242,7 +247,19 @@ class StringField(_StrictString, serializers.CharField):
 
 
 class RegexStringField(_StrictString, serializers.RegexField):
-    pass
+    """The whole string as sent must match, as the schema's `pattern` says: no whitespace is
+    trimmed, and `$` does not let a trailing newline through (as Python's `re.search` would)."""
+
+    def __init__(self, regex, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(regex, **kwargs)
+        self._whole = re.compile(regex) if isinstance(regex, str) else regex
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not self._whole.fullmatch(value):
+            self.fail("invalid")
+        return value
 
 
 class EmailStringField(_StrictString, serializers.EmailField):

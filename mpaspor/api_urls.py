@@ -42,16 +42,16 @@ urlpatterns = [
     path("auth/verify-email/", accounts_api.VerifyEmailApi.as_view(), name="api-verify-email"),
     path("auth/verify-email/resend/", accounts_api.ResendVerificationCodeApi.as_view(), name="api-verify-email-resend"),
     path("offices/", offices_api.OfficeListApi.as_view(), name="api-offices"),
-    path("offices/<str:code>/availability/", quotas_api.OfficeAvailabilityApi.as_view(), name="api-availability"),
+    path("offices/<slug:code>/availability/", quotas_api.OfficeAvailabilityApi.as_view(), name="api-availability"),
     path("applications/", appointments_api.ApplicationCollectionApi.as_view(), name="api-applications"),
-    path("applications/<str:booking_code>/", appointments_api.ApplicationDetailApi.as_view(), name="api-application"),
+    path("applications/<slug:booking_code>/", appointments_api.ApplicationDetailApi.as_view(), name="api-application"),
     path(
-        "applications/<str:booking_code>/cancel/",
+        "applications/<slug:booking_code>/cancel/",
         appointments_api.ApplicationCancelApi.as_view(),
         name="api-application-cancel",
     ),
     path(
-        "applications/<str:booking_code>/reschedule/",
+        "applications/<slug:booking_code>/reschedule/",
         appointments_api.ApplicationRescheduleApi.as_view(),
         name="api-application-reschedule",
     ),
@@ -59,5 +59,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/v1/ answers 404 in the error shape, not Django's HTML page.
-    re_path(r"^.*$", ApiNotFound.as_view()),  # keep last: it matches every path
+    # `[\s\S]`, not `.`: a path with a newline (%0A) in it is also answered here.
+    re_path(r"^[\s\S]*$", ApiNotFound.as_view()),  # keep last: it matches every path
 ]

@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mpaspor.api import error_responses
+from mpaspor.api import RegexStringField, error_responses
 
 from .models import Office
 from .selectors import bookable_offices
@@ -19,7 +19,12 @@ class OfficeListApi(APIView):
     authentication_classes: list = []
 
     class FilterSerializer(serializers.Serializer):
-        region = serializers.CharField(max_length=10, required=False, allow_blank=True, help_text="A region's code, e.g. `JATIM`.")
+        # A pattern, so the schema says which strings are codes (no control characters, no NUL,
+        # which PostgreSQL cannot even compare) and the API refuses the others with 400.
+        region = RegexStringField(
+            r"^[A-Za-z0-9_-]+$", max_length=10, required=False, allow_blank=True,
+            help_text="A region's code, e.g. `JATIM`.",
+        )
 
     class OutputSerializer(serializers.Serializer):
         class RegionSerializer(serializers.Serializer):

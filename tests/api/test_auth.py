@@ -56,6 +56,19 @@ class TestRegister:
         assert list(body["errors"]) == ["password"]  # Django's password validators, from the service
         assert User.objects.count() == 0
 
+    @pytest.mark.parametrize(
+        "field, value",
+        [
+            ("full_name", "S" * 150 + " "),  # longer than the schema's maxLength as sent
+            ("phone", "081234567890\n"),  # outside the schema's pattern
+            ("phone", " 081234567890"),
+        ],
+    )
+    def test_input_outside_the_schema_is_refused_as_sent(self, anon, field, value):
+        body = assert_error(register(anon, **{field: value}), 400, "invalid")
+        assert list(body["errors"]) == [field]
+        assert not User.objects.exists()
+
     def test_malformed_json_is_invalid(self, anon):
         response = anon.post(REGISTER, "{not json", content_type="application/json")
         assert_error(response, 400, "invalid")

@@ -36,6 +36,44 @@ class TestOfficeList:
         body = assert_error(anon.get("/api/v1/offices/?region=" + "X" * 11), 400, "invalid")
         assert list(body["errors"]) == ["region"]
 
+    @pytest.mark.parametrize(
+        "region",
+        [
+            "JA%00TIM",  # NUL: PostgreSQL cannot compare it
+            "JATIM%01",  # a control character
+            "JATIM%20",  # trailing space, which DRF used to trim away
+            "X" * 10 + "%1D",  # 11 characters as sent; 10 after trimming the separator
+            "JATIM%0A",  # Python's `$` matches before a trailing newline, the schema's does not
+        ],
+    )
+    def test_region_outside_the_documented_pattern_is_invalid(self, anon, region):
+        RegionFactory()
+        body = assert_error(anon.get(f"/api/v1/offices/?region={region}"), 400, "invalid")
+        assert list(body["errors"]) == ["region"]
+
+    def test_documented_region_pattern(self, anon):
+        schema = anon.get("/api/v1/schema/?format=json", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+        [region] = schema["paths"]["/api/v1/offices/"]["get"]["parameters"]
+        assert {"pattern": "^[A-Za-z0-9_-]+$", "maxLength": 10, "type": "string"} in region["schema"]["oneOf"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/offices/kanim%00kediri/availability/",
+        "/api/v1/offices/kanim%0A/availability/",
+        "/api/v1/applications/AB%00CD/",
+        "/api/v1/applications/AB%0ACD/cancel/",
+    ],
+)
+def test_path_codes_with_control_characters_are_not_found_in_the_error_shape(anon, path):
+    """Not a 500 from PostgreSQL (NUL) nor Django's HTML page (a newline the catch-all missed)."""
+    OfficeFactory(code="kanim-kediri")
+    response = anon.get(path) if "cancel" not in path else anon.post(path)
+    assert response["Content-Type"] == "application/json"
+    assert_error(response, 404, "not_found")
+
 
 @pytest.mark.django_db
 class TestAvailability:

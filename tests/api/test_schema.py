@@ -57,7 +57,9 @@ def account(wsgi_on_test_database):
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same examples on every run, so CI's verdict does not depend on the draw (run
+# with a larger max_examples and `--hypothesis-seed` when exploring).
+@hypothesis_settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, account):
     user, _ = account
     case.call_and_validate(headers={"Authorization": f"Token {create_api_token(user=user)}"})
