@@ -109,7 +109,6 @@ class SlotPreviewMixin:
             "object": obj,
             "plan": plan,
             "errors": errors,
-            "generator_available": preview.generator_available(),
             "post_items": [(k, v) for k, values in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_preview") for v in values],
             "save_url": back,
         }
