@@ -46,9 +46,6 @@ class SignUpForm(BaseUserCreationForm):
             )
         return email
 
-    def clean_phone(self):
-        return self.cleaned_data["phone"]
-
     def clean_full_name(self):
         validate_person_name(self.cleaned_data["full_name"])
         return self.cleaned_data["full_name"].strip()

@@ -102,8 +102,20 @@ class ApplicationEventInline(admin.TabularInline):
         return permissions.is_staff_member(request.user)
 
 
+class NikColumnsMixin:
+    """The NIK as a column: masked, or in full for staff who serve the applicant's office."""
+
+    @admin.display(description=_("NIK"))
+    def nik_masked(self, obj):
+        return mask_nik(obj.nik)
+
+    @admin.display(description=_("NIK"))
+    def nik_full(self, obj):
+        return obj.nik
+
+
 @admin.register(Application)
-class ApplicationAdmin(ScopedHistoryAdmin):
+class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
     office_path = "slot__office"
     change_scope = "counter"
     change_list_template = "admin/appointments/application/change_list.html"
@@ -173,14 +185,6 @@ class ApplicationAdmin(ScopedHistoryAdmin):
     ]
 
     # -- columns ------------------------------------------------------------------------
-    @admin.display(description=_("NIK"))
-    def nik_masked(self, obj):
-        return mask_nik(obj.nik)
-
-    @admin.display(description=_("NIK"))
-    def nik_full(self, obj):
-        return obj.nik
-
     @admin.display(description=_("session"), ordering="slot__starts_at")
     def session(self, obj):
         slot = obj.slot
@@ -389,7 +393,7 @@ def _csv_safe(value) -> str:
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(OfficeScopedAdmin):
+class ApplicantAdmin(NikColumnsMixin, OfficeScopedAdmin):
     """The people behind accounts, for staff of an office where they have an application."""
 
     office_path = "applications__slot__office"
@@ -397,14 +401,6 @@ class ApplicantAdmin(OfficeScopedAdmin):
     list_display = ["full_name", "nik_masked", "birth_date", "sex", "account"]
     search_fields = ["=nik", "full_name", "account__email"]
     list_select_related = ["account"]
-
-    @admin.display(description=_("NIK"))
-    def nik_masked(self, obj):
-        return mask_nik(obj.nik)
-
-    @admin.display(description=_("NIK"))
-    def nik_full(self, obj):
-        return obj.nik
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()

@@ -19,10 +19,11 @@ from .models import Status
 from .templatetags.mpaspor import office_time
 
 
-def _own_application(request, booking_code):
+def own_application(request, booking_code: str):
+    """The signed-in account's application with this code; anyone else's is a 404."""
     application = selectors.account_application(account=request.user, booking_code=booking_code)
     if application is None:
-        raise Http404
+        raise Http404(_("No such application."))
     return application
 
 
@@ -51,7 +52,7 @@ def pay_application(request, booking_code):
     """The development gateway: the applicant "pays" the billing code (DEBUG or PAYMENT_DEV_GATEWAY)."""
     if not payments.dev_gateway_enabled():
         raise Http404
-    application = _own_application(request, booking_code)
+    application = own_application(request, booking_code)
     if request.method == "POST":
         try:
             notice = payments.dev_notice(billing_code=application.billing_code, amount=application.amount)
@@ -71,7 +72,7 @@ def pay_application(request, booking_code):
 @login_required
 @require_http_methods(["GET", "POST"])
 def reschedule_application(request, booking_code):
-    application = _own_application(request, booking_code)
+    application = own_application(request, booking_code)
     office = application.slot.office
     now = timezone.now()
     try:

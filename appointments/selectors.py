@@ -119,10 +119,6 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def active_applicant_count(*, account) -> int:
-    return Application.objects.filter(account=account, status__in=ACTIVE_STATUSES).values("nik").distinct().count()
-
-
 def payment_recorded(*, transaction_id: str) -> bool:
     return Payment.objects.filter(transaction_id=transaction_id).exists()
 

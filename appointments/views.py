@@ -20,7 +20,7 @@ from quotas.selectors import DayState
 from quotas.services import record_availability_search
 
 from . import selectors, services
-from .applicant_views import life_context
+from .applicant_views import life_context, own_application
 from .forms import ApplicationForm
 from .models import ACTIVE_STATUSES
 
@@ -125,16 +125,9 @@ def book(request, slot_id: int):
     )
 
 
-def _own_application(request, booking_code: str):
-    application = selectors.account_application(account=request.user, booking_code=booking_code)
-    if application is None:
-        raise Http404(_("No such application."))
-    return application
-
-
 @login_required
 def confirmation(request, booking_code: str):
-    application = _own_application(request, booking_code)
+    application = own_application(request, booking_code)
     return render(
         request,
         "appointments/confirmation.html",
@@ -161,7 +154,7 @@ def my_applications(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel(request, booking_code: str):
-    application = _own_application(request, booking_code)
+    application = own_application(request, booking_code)
     if request.method == "POST":
         if not selectors.can_cancel(application):
             messages.error(request, _("This application can no longer be cancelled."))

@@ -116,9 +116,5 @@ def can_serve(user, office_id: int | None) -> bool:
     return office_id is not None and counter_offices(user).filter(pk=office_id).exists()
 
 
-def can_manage_quota(user, office_id: int | None) -> bool:
-    return office_id is not None and quota_offices(user).filter(pk=office_id).exists()
-
-
 def can_manage_fees(user) -> bool:
     return is_staff_member(user) and sees_all(user)

@@ -29,6 +29,14 @@ def _apply(instance, cleaned_data):
     return new
 
 
+def _refuse_conflicts(conflicts) -> None:
+    """A change that would cut below places taken becomes the form's validation error."""
+    try:
+        guards.raise_for(conflicts)
+    except guards.CapacityBelowTaken as exc:
+        raise ValidationError(exc.message, code=exc.code) from exc
+
+
 class SlotPreviewMixin:
     """A "Preview slots" button on the change form: the edit, not saved, run through the slot
     generator in preview mode (quotas.preview); the page lists what would be created, changed
@@ -109,7 +117,6 @@ class SlotPreviewMixin:
             "object": obj,
             "plan": plan,
             "errors": errors,
-            "generator_available": preview.generator_available(),
             "post_items": [(k, v) for k, values in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_preview") for v in values],
             "save_url": back,
         }
@@ -125,10 +132,7 @@ class QuotaRuleForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk and not self.errors:
             old = QuotaRule.objects.select_related("office").get(pk=self.instance.pk)
-            try:
-                guards.raise_for(guards.rule_conflicts(old=old, new=_apply(old, cleaned)))
-            except guards.CapacityBelowTaken as exc:
-                raise ValidationError(exc.message, code=exc.code) from exc
+            _refuse_conflicts(guards.rule_conflicts(old=old, new=_apply(old, cleaned)))
         return cleaned
 
 
@@ -158,10 +162,7 @@ class ProgramSessionFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        try:
-            guards.raise_for(guards.program_session_conflicts(program=program, sessions_after=sessions))
-        except guards.CapacityBelowTaken as exc:
-            raise ValidationError(exc.message, code=exc.code) from exc
+        _refuse_conflicts(guards.program_session_conflicts(program=program, sessions_after=sessions))
 
 
 class ProgramSessionInline(admin.TabularInline):
@@ -209,11 +210,7 @@ class DateOverrideForm(forms.ModelForm):
         cleaned = super().clean()
         office, day = cleaned.get("office"), cleaned.get("date")
         if office and day and not self.errors:
-            new = _apply(self.instance, cleaned)
-            try:
-                guards.raise_for(guards.override_conflicts(office=office, day=day, new=new))
-            except guards.CapacityBelowTaken as exc:
-                raise ValidationError(exc.message, code=exc.code) from exc
+            _refuse_conflicts(guards.override_conflicts(office=office, day=day, new=_apply(self.instance, cleaned)))
         return cleaned
 
 

@@ -14,16 +14,8 @@ from offices.models import Office
 from . import services
 
 
-def generator_available() -> bool:
-    """The slot generator (quotas.services.generate_horizon_slots) is part of the quotas work;
-    until it is merged the preview says it is not available instead of guessing."""
-    return hasattr(services, "generate_horizon_slots")
-
-
-def preview_change(*, office: Office, apply_change: Callable[[], object]):
+def preview_change(*, office: Office, apply_change: Callable[[], object]) -> services.SlotPlan:
     """The SlotPlan the generator would carry out after `apply_change()`; nothing is kept."""
-    if not generator_available():
-        return None
     with transaction.atomic():
         apply_change()
         plan = services.generate_horizon_slots(office_id=office.pk, preview=True)

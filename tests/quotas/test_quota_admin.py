@@ -184,8 +184,6 @@ class TestHistory:
 @pytest.mark.django_db
 class TestPreview:
     def test_preview_saves_nothing(self, client, world):
-        from quotas import preview
-
         rule = rule_for(world.kediri_slot)
         client.force_login(world.kediri_head)
         assert b'name="_preview"' in client.get(change("quotarule", rule)).content
@@ -195,8 +193,6 @@ class TestPreview:
         assert response.status_code == 200
         rule.refresh_from_db()
         assert rule.online_capacity == 10 and rule.history.count() == 1
-        if not preview.generator_available():
-            assert response.context["plan"] is None and not response.context["errors"]
         # The page carries the edit on, to be saved as it was previewed.
         assert ("online_capacity", "40") in response.context["post_items"]
 
@@ -219,10 +215,6 @@ class TestPreview:
         assert client.post(reverse("admin:quotas_quotarule_preview", args=[own.pk]), rule_form(own)).status_code == 403
 
     def test_preview_lists_the_generators_plan(self, client, world):
-        from quotas import preview
-
-        if not preview.generator_available():
-            pytest.skip("the slot generator (quotas engineer) is not merged into this branch yet")
         rule = rule_for(world.kediri_slot)
         client.force_login(world.kediri_head)
         response = client.post(
