@@ -141,6 +141,7 @@ class ReleaseSchedule(models.Model):
 
     class Meta:
         verbose_name = _("release schedule")
+        verbose_name_plural = _("release schedules")
         constraints = [
             models.CheckConstraint(
                 name="release_day_of_month_1_31", condition=models.Q(day_of_month__gte=1, day_of_month__lte=31)
@@ -149,7 +150,6 @@ class ReleaseSchedule(models.Model):
 
     def __str__(self):
         return f"{self.office}: {self.get_kind_display()}"
-        verbose_name_plural = _("release schedules")
 
 
 class Slot(models.Model):

@@ -3,12 +3,26 @@ sprayer is stopped with a 429 page, and the limits are off with RATE_LIMITS_ENAB
 
 import pytest
 
-from mpaspor.ratelimits import RATES
+from mpaspor import ratelimits
+
+
+@pytest.fixture(autouse=True)
+def _hourly_windows(monkeypatch):
+    """The same rules per hour instead of per minute: counting happens in fixed windows, and a
+    test loop that crossed a minute's boundary would start again from zero."""
+    monkeypatch.setattr(
+        ratelimits,
+        "RATES",
+        {
+            group: [(key, rate.replace("/m", "/h"), methods) for key, rate, methods in rules]
+            for group, rules in ratelimits.RATES.items()
+        },
+    )
 
 
 def _limit(group: str, key: str = "user_or_ip") -> int:
-    """How many requests a minute one visitor (one address, anonymous) gets in a group."""
-    return next(int(rate.split("/")[0]) for rule_key, rate, _methods in RATES[group] if rule_key == key)
+    """How many requests one visitor (one address, anonymous) gets in a group's window."""
+    return next(int(rate.split("/")[0]) for rule_key, rate, _methods in ratelimits.RATES[group] if rule_key == key)
 
 
 @pytest.mark.django_db
