@@ -17,11 +17,11 @@ def active_api_token(*, key_hash: str) -> ApiToken | None:
     user = next(iter(User.objects.raw(_ACTIVE_TOKEN_SQL, [key_hash, timezone.now()])), None)
     if user is None:
         return None
-    return ApiToken(
-        id=user.token_id,
-        user=user,
-        key_hash=key_hash,
-        created_at=user.token_created_at,
-        expires_at=user.token_expires_at,
-        revoked_at=None,
+    # The stored row as the ORM would have loaded it (not a new, unsaved instance).
+    token = ApiToken.from_db(
+        user._state.db,
+        ["id", "user_id", "key_hash", "created_at", "expires_at", "revoked_at"],
+        [user.token_id, user.pk, key_hash, user.token_created_at, user.token_expires_at, None],
     )
+    token.user = user
+    return token
