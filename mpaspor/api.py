@@ -74,7 +74,13 @@ def exception_handler(exc, context):
             errors = {field_names.get(exc.field, exc.field or "non_field_errors"): [exc.message]}
         # The contract's codes for these two statuses; the others carry the domain's own code.
         code = {400: "invalid", 429: "throttled"}.get(exc.http_status, exc.code)
-        return error_response(code=code, detail=exc.message, http_status=exc.http_status, errors=errors)
+        response = error_response(code=code, detail=exc.message, http_status=exc.http_status, errors=errors)
+        if exc.http_status == 409:
+            # An expected refusal (most of a release burst is `slot_full`): logged at DEBUG here
+            # instead of a WARNING line per request from django.request.
+            logger.debug("Conflict %s: %s", code, context["request"].path)
+            response._has_been_logged = True
+        return response
     if isinstance(exc, DjangoValidationError):  # a service's validation (passwords, full_clean)
         if hasattr(exc, "error_dict"):
             errors = {field_names.get(k, k) if k != "__all__" else "non_field_errors": v for k, v in exc.message_dict.items()}

@@ -65,6 +65,18 @@ class TestBook:
         with django_assert_max_num_queries(10):
             assert api.post(APPLICATIONS, booking_body(slot), format="json").status_code == 201
 
+    def test_a_sold_out_slot_is_refused_in_two_queries_without_a_warning(
+        self, api, slot, caplog, django_assert_num_queries
+    ):
+        # Most of a release burst: the token with its user, then the slot row; no WARNING line
+        # from django.request per expected 409 (it is logged at DEBUG).
+        Slot.objects.filter(pk=slot.pk).update(taken=slot.capacity)
+        with caplog.at_level("DEBUG"), django_assert_num_queries(2):
+            response = api.post(APPLICATIONS, booking_body(slot), format="json")
+        assert_error(response, 409, "slot_full")
+        assert not [r for r in caplog.records if r.levelno >= 30 and "Conflict" in r.getMessage()]
+        assert [r for r in caplog.records if r.levelname == "DEBUG" and "slot_full" in r.getMessage()]
+
     def test_invalid_fields_are_listed_and_nothing_is_booked(self, api, slot):
         body = booking_body(slot, passport_type="gold", validity_years=7, slot="x",
                             applicant={"nik": "12", "sex": "X", "birth_date": "1990-02-31"})
