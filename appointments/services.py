@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
-from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from offices.models import Office
+from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot, SlotDrift
 from quotas.services import claim_place, return_place
 

@@ -186,7 +186,7 @@ class FailSafeRateThrottle(SimpleRateThrottle):
         except ValueError:
             # The key expired between add() and incr(): this request opens the window.
             count = 1
-        except Exception:  # noqa: BLE001: any cache failure means "no limit", never a 500
+        except Exception:  # noqa: BLE001 - any cache failure means "no limit", never a 500
             logger.warning("Rate limit cache unavailable; letting requests through", exc_info=True)
             FailSafeRateThrottle._unavailable_until = time.monotonic() + self.OUTAGE_PAUSE_SECONDS
             return True
