@@ -5,7 +5,7 @@ sessions concerned (quotas.guards)."""
 import copy
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 
-from . import guards, preview
+from . import guards, preview, services
+from .exceptions import QuotaError
 from .models import DateOverride, Pool, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot, SlotDrift
 
 
@@ -62,6 +63,28 @@ class SlotPreviewMixin:
             else reverse("admin:%s_%s_preview_add" % info)
         )
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self.regenerate_slots(request, office_id=form.instance.office_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self.regenerate_slots(request, office_id=obj.office_id)
+
+    def regenerate_slots(self, request, *, office_id: int) -> None:
+        """The office's slots follow a saved change at once, not at the nightly generation."""
+        try:
+            plan = services.generate_horizon_slots(office_id=office_id)
+        except QuotaError as error:  # the form's guard refuses these first; say so if one slips by
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            gettext("Slots updated: %(created)s new, %(changed)s changed, %(removed)s removed.")
+            % {"created": len(plan.create), "changed": len(plan.update), "removed": len(plan.remove)},
+            messages.SUCCESS,
+        )
 
     def preview_view(self, request, object_id=None):
         info = self.model._meta.app_label, self.model._meta.model_name

@@ -214,6 +214,15 @@ class TestPreview:
         own = rule_for(world.kediri_slot)
         assert client.post(reverse("admin:quotas_quotarule_preview", args=[own.pk]), rule_form(own)).status_code == 403
 
+    def test_a_saved_rule_changes_the_slots_at_once(self, client, world):
+        rule = rule_for(world.kediri_slot)
+        client.force_login(world.kediri_head)
+        response = client.post(change("quotarule", rule), rule_form(rule, online_capacity=40), follow=True)
+        assert response.status_code == 200
+        assert Slot.objects.get(pk=world.kediri_slot.pk).capacity == 40
+        # The admin's "changed" message, and the generator's count of what it changed.
+        assert len([m for m in response.context["messages"] if m.tags == "success"]) == 2
+
     def test_preview_lists_the_generators_plan(self, client, world):
         rule = rule_for(world.kediri_slot)
         client.force_login(world.kediri_head)
