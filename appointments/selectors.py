@@ -192,10 +192,6 @@ class CounterSession:
     def priority_left(self) -> int:
         return max(self.priority_capacity - self.priority_taken, 0)
 
-    @property
-    def waiting(self) -> int:
-        return max(self.expected - self.checked_in - self.no_show, 0)
-
 
 def office_today(*, office, now: dt.datetime | None = None) -> dt.date:
     return (now or timezone.now()).astimezone(office.tzinfo).date()

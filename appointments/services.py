@@ -5,7 +5,7 @@ import functools
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -82,6 +82,10 @@ class ApplicantData:
     sex: str
     phone: str = ""
 
+    def as_fields(self) -> dict:
+        """The person's data as an Application's fields (kept on it as given at booking)."""
+        return asdict(self)
+
 
 def new_booking_code() -> str:
     return "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _ in range(10))
@@ -152,6 +156,14 @@ def check_booking_options(*, passport_type, validity_years, kind, express, langu
         raise InvalidInput(_("Choose a language."), field="language")
 
 
+def check_validity(*, validity_years: int, birth_date: dt.date, on: dt.date) -> None:
+    """5 or 10 years; applicants under 17 on the day get only the 5-year passport."""
+    if validity_years not in (5, 10):
+        raise InvalidInput(_("Validity is 5 or 10 years."), field="validity_years")
+    if validity_years == 10 and age_on(birth_date, on) < 17:
+        raise InvalidInput(_("Applicants under 17 can only get a 5-year passport."), field="validity_years")
+
+
 def check_applicant(*, applicant: ApplicantData, kind: str, validity_years: int, visit_date: dt.date) -> None:
     """Refuse what no slot could accept: bad data, bad NIK, a counter-only kind, 10 years under 17."""
     check_applicant_fields(applicant=applicant)
@@ -163,10 +175,7 @@ def check_applicant(*, applicant: ApplicantData, kind: str, validity_years: int,
             _("Lost, damaged and data-change applications are handled at the office, not online."),
             field="application_kind",
         )
-    if validity_years not in (5, 10):
-        raise InvalidInput(_("Validity is 5 or 10 years."), field="validity_years")
-    if validity_years == 10 and age_on(applicant.birth_date, visit_date) < 17:
-        raise InvalidInput(_("Applicants under 17 can only get a 5-year passport."), field="validity_years")
+    check_validity(validity_years=validity_years, birth_date=applicant.birth_date, on=visit_date)
 
 
 def check_account_capacity(*, account, nik: str) -> None:
@@ -229,11 +238,7 @@ def book_application(
                 booking_code=new_booking_code(),
                 account=account,
                 applicant_id=person_id,
-                nik=applicant.nik,
-                full_name=applicant.full_name,
-                birth_date=applicant.birth_date,
-                sex=applicant.sex,
-                phone=applicant.phone,
+                **applicant.as_fields(),
                 passport_type=passport_type,
                 validity_years=validity_years,
                 kind=kind,
@@ -585,10 +590,7 @@ def check_walk_in(*, applicant: ApplicantData, kind: str, priority_group: str, v
             _("Without a priority group, walk-ins are only for lost, damaged or data-change applications."),
             field="priority_group",
         )
-    if validity_years not in (5, 10):
-        raise InvalidInput(_("Validity is 5 or 10 years."), field="validity_years")
-    if validity_years == 10 and age_on(applicant.birth_date, day) < 17:
-        raise InvalidInput(_("Applicants under 17 can only get a 5-year passport."), field="validity_years")
+    check_validity(validity_years=validity_years, birth_date=applicant.birth_date, on=day)
 
 
 def register_walk_in(
@@ -624,11 +626,7 @@ def register_walk_in(
             claim_place(slot_id=slot.pk, now=now)
             application = Application(
                 booking_code=new_booking_code(),
-                nik=applicant.nik,
-                full_name=applicant.full_name,
-                birth_date=applicant.birth_date,
-                sex=applicant.sex,
-                phone=applicant.phone,
+                **applicant.as_fields(),
                 passport_type=passport_type,
                 validity_years=validity_years,
                 kind=kind,
