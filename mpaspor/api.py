@@ -154,7 +154,7 @@ def error_responses(*statuses: int, **descriptions: str) -> dict:
 
 
 class FailSafeRateThrottle(SimpleRateThrottle):
-    """A fixed-window counter in the default cache (Redis): one atomic INCR per request.
+    """A fixed-window counter in the default cache (Redis): one round trip per request.
 
     Switched off only by RATE_LIMITS_ENABLED=0. When the cache is unreachable the request is
     let through (a Redis outage must not stop bookings) and the cache is left alone for a few
@@ -180,12 +180,7 @@ class FailSafeRateThrottle(SimpleRateThrottle):
         window = int(time.time() // self.duration)
         key = f"{self.key}:{window}"
         try:
-            # add() is a no-op when the key exists; incr() is atomic in Redis.
-            self.cache.add(key, 0, timeout=self.duration + 1)
-            count = self.cache.incr(key)
-        except ValueError:
-            # The key expired between add() and incr(): this request opens the window.
-            count = 1
+            count = self.cache.count(key, 1, self.duration + 1)
         except Exception:  # noqa: BLE001 - any cache failure means "no limit", never a 500
             logger.warning("Rate limit cache unavailable; letting requests through", exc_info=True)
             FailSafeRateThrottle._unavailable_until = time.monotonic() + self.OUTAGE_PAUSE_SECONDS

@@ -96,14 +96,14 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mpaspor.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # Cache and rate limits fail safe: a Redis outage must not stop bookings.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "mpaspor.cache.LocMemCache"}}
 
 # --- Accounts and security --------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

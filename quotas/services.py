@@ -521,7 +521,7 @@ def set_up_office_quotas(
 
 
 # --- Demand signals: availability searches ------------------------------------------------
-# A search increments three cache counters (Redis in production: atomic INCR, no database
+# A search adds to up to three cache counters (Redis in production: `cache.count`, no database
 # write on the hot path). `flush_search_counts` moves them into SearchTally rows.
 SEARCH_COUNTER_TTL = 4 * 24 * 3600  # counters outlive a missed flush or two
 SEARCH_FLUSH_DAYS_BACK = 2  # the flush looks at today and the two days before (office date)
@@ -532,11 +532,6 @@ def _search_key(office_id: int, day, field: str) -> str:
     return f"quotas:search:{office_id}:{day.isoformat()}:{field}"
 
 
-def _cache_add(key: str, amount: int) -> None:
-    cache.add(key, 0, SEARCH_COUNTER_TTL)
-    cache.incr(key, amount)
-
-
 def record_availability_search(*, office: Office, date_from, date_to, found_free: bool, now=None) -> None:
     """Count one availability search (web calendar or API) of an office over
     [date_from, date_to]. Cheap and fail-safe: a cache outage loses the count, never the page."""
@@ -544,11 +539,11 @@ def record_availability_search(*, office: Office, date_from, date_to, found_free
     day = now.astimezone(office.tzinfo).date()  # the office's own date
     days_asked = max((date_to - date_from).days + 1, 0)
     try:
-        _cache_add(_search_key(office.pk, day, "searches"), 1)
+        cache.count(_search_key(office.pk, day, "searches"), 1, SEARCH_COUNTER_TTL)
         if not found_free:
-            _cache_add(_search_key(office.pk, day, "found_nothing"), 1)
+            cache.count(_search_key(office.pk, day, "found_nothing"), 1, SEARCH_COUNTER_TTL)
         if days_asked:
-            _cache_add(_search_key(office.pk, day, "days_asked"), days_asked)
+            cache.count(_search_key(office.pk, day, "days_asked"), days_asked, SEARCH_COUNTER_TTL)
     except Exception:  # noqa: BLE001 - a demand signal must never break availability
         logger.warning("availability search not counted (cache unavailable)", exc_info=True)
 

@@ -98,7 +98,7 @@ def test_rate_limit_fails_open_when_redis_is_down(settings, caplog):
     settings.RATE_LIMITS_ENABLED = True
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mpaspor.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
