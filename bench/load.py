@@ -19,6 +19,14 @@ import time
 import aiohttp
 
 
+def timeline(results, started):
+    seconds = {}
+    for kind, status, _latency, _code, done in results:
+        second = seconds.setdefault(int(done - started), {})
+        second[f"{kind} {status}"] = second.get(f"{kind} {status}", 0) + 1
+    return {str(k): v for k, v in sorted(seconds.items())}
+
+
 def percentile(values, q):
     if not values:
         return None
@@ -36,7 +44,7 @@ async def run(args):
     if args.limit:
         order = order[: args.limit]
     availability = f"{args.base_url}/api/v1/offices/{plan['office']}/availability/?from={plan['day']}&to={plan['day']}"
-    results = []  # (kind, status, latency_s, code)
+    results = []  # (kind, status, latency_s, code, answered_at)
 
     connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
@@ -51,7 +59,7 @@ async def run(args):
                         body = await response.read()
                         status = response.status
                 except (TimeoutError, aiohttp.ClientError) as exc:
-                    results.append((kind, 599, time.perf_counter() - start, type(exc).__name__))
+                    results.append((kind, 599, time.perf_counter() - start, type(exc).__name__, time.perf_counter()))
                     return
                 code = ""
                 if status >= 300:
@@ -59,7 +67,7 @@ async def run(args):
                         code = json.loads(body).get("code", "")
                     except ValueError:
                         code = "not-json"  # e.g. Django's HTML 500 page
-                results.append((kind, status, time.perf_counter() - start, code))
+                results.append((kind, status, time.perf_counter() - start, code, time.perf_counter()))
 
         def attempt(i):
             person = people[i]
@@ -113,6 +121,8 @@ async def run(args):
         "read_p50_ms": round(percentile(read_lat, 50), 1) if reads else None,
         "read_p99_ms": round(percentile(read_lat, 99), 1) if reads else None,
         "answers": dict(sorted(statuses.items())),
+        # Answers per second of the burst, by kind and status: where a burst slows down.
+        "timeline": timeline(results, started),
     }
     json.dump(summary, open(args.out, "w"), indent=2)
     print(json.dumps({k: v for k, v in summary.items() if k != "answers"}))

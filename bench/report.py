@@ -36,7 +36,7 @@ def main():
     for key in ["booking_rps", "baseline_rps", "ratio", "p50_ms", "p99_ms", "baseline_p50_ms", "baseline_p99_ms",
                 "attempts", "successes", "places", "overbooked", "server_errors", "reads", "read_p99_ms",
                 "app_cpu_ms_per_request", "db_cpu_ms_per_request", "baseline_app_cpu_ms_per_request",
-                "baseline_db_cpu_ms_per_request", "cpu_ratio"]:
+                "baseline_db_cpu_ms_per_request", "celery_cpu_ms_per_request", "cpu_ratio"]:
         lines.append(row(f"`{key}`", r.get(key)))
     if "targets" in r:
         lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
