@@ -60,17 +60,15 @@ def _recipients(*, application: Application, template: str, email: str) -> list[
     return out
 
 
-def queue_message(
+def outbox_rows(
     *, application: Application, template: str, context: dict | None = None, email: str | None = None,
     dedupe_key: str | None = None,
 ) -> list[Notification]:
-    """Write the outbox rows for one message and enqueue their delivery after commit.
-
-    No rendering and no network here: this runs on the booking's hot path. Pass `email` when
-    the caller already has the account loaded (saves a query)."""
+    """The unsaved outbox rows of one message. Pass `email` when the caller already has the
+    account loaded (saves a query)."""
     if email is None:
         email = application.account.email if application.account_id else ""
-    rows = [
+    return [
         Notification(
             application=application,
             channel=channel,
@@ -82,11 +80,25 @@ def queue_message(
         )
         for channel, recipient in _recipients(application=application, template=template, email=email)
     ]
-    if not rows:
-        return []
-    Notification.objects.bulk_create(rows)
-    transaction.on_commit(partial(enqueue_delivery, [row.pk for row in rows]))
+
+
+def queue_message(
+    *, application: Application, template: str, context: dict | None = None, email: str | None = None,
+    dedupe_key: str | None = None,
+) -> list[Notification]:
+    """Write the outbox rows for one message and enqueue their delivery after commit.
+
+    No rendering and no network here: this runs inside the caller's transaction."""
+    rows = outbox_rows(application=application, template=template, context=context, email=email, dedupe_key=dedupe_key)
+    if rows:
+        Notification.objects.bulk_create(rows)
+        enqueue_after_commit(rows)
     return rows
+
+
+def enqueue_after_commit(rows: list[Notification]) -> None:
+    """Hand the saved rows to the broker once the caller's transaction has committed."""
+    transaction.on_commit(partial(enqueue_delivery, [row.pk for row in rows]))
 
 
 def enqueue_delivery(notification_ids: list[int]) -> None:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import functools
+from functools import partial
 import logging
 import re
 import secrets
@@ -18,7 +19,7 @@ from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot, SlotDrift
-from quotas.services import claim_place, return_place
+from quotas.services import claim_place, claim_refusal, return_place
 
 from .exceptions import (
     ApplicantLimitReached,
@@ -42,6 +43,7 @@ from .models import (
     ApplicationEvent,
     ApplicationKind,
     Fee,
+    Notification,
     PassportType,
     Payment,
     PriorityGroup,
@@ -50,7 +52,7 @@ from .models import (
     Status,
 )
 from .nik import nik_problem
-from .notifications import STATUS_MESSAGES, queue_message
+from .notifications import STATUS_MESSAGES, enqueue_after_commit, outbox_rows, queue_message
 from .payments import PaymentNotice
 
 logger = logging.getLogger(__name__)
@@ -247,35 +249,114 @@ def book_application(
     if person_id is not None and not Applicant.objects.filter(pk=person_id, account=account, nik=applicant.nik).exists():
         person_id = None
 
+    application = Application(
+        booking_code=new_booking_code(),
+        account=account,
+        applicant_id=person_id,
+        **applicant.as_fields(),
+        passport_type=passport_type,
+        validity_years=validity_years,
+        kind=kind,
+        express=express,
+        slot=slot,
+        status=Status.PENDING_PAYMENT,
+        amount=amount,
+        billing_code=new_billing_code(),
+        payment_due_at=now + dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
+        language=language,
+    )
+    # The event records the creation (the hot path writes no history row); one outbox row per
+    # channel, rendered and sent by a task after commit.
+    event = ApplicationEvent(application=application, to_status=Status.PENDING_PAYMENT, actor=account)
+    outbox = outbox_rows(application=application, template="booking_made", email=getattr(account, "email", "") or "")
     try:
         with transaction.atomic():
-            _claim_or_release_expired(slot_id=slot.pk, now=now)
-            application = Application(
-                booking_code=new_booking_code(),
-                account=account,
-                applicant_id=person_id,
-                **applicant.as_fields(),
-                passport_type=passport_type,
-                validity_years=validity_years,
-                kind=kind,
-                express=express,
-                slot=slot,
-                status=Status.PENDING_PAYMENT,
-                amount=amount,
-                billing_code=new_billing_code(),
-                payment_due_at=now + dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
-                language=language,
-            )
-            # The hot path writes no history row: the event below records the creation.
-            application.skip_history_when_saving = True
-            application.save(force_insert=True)
-            ApplicationEvent.objects.create(application=application, to_status=Status.PENDING_PAYMENT, actor=account)
-            # One outbox insert; rendering and sending happen in a task after commit.
-            queue_message(application=application, template="booking_made", email=getattr(account, "email", "") or "")
+            _claim_or_release_expired(partial(_claim_and_insert, application, event, outbox, now=now),
+                                      slot_id=slot.pk, now=now)
+            if outbox:
+                enqueue_after_commit(outbox)
     except IntegrityError as exc:
-        # The partial unique index on active NIKs; the claim above is rolled back with it.
+        # The partial unique index on active NIKs; the claim is rolled back with it.
         raise DuplicateApplication() from exc
     return application
+
+
+def _claim_or_release_expired(claim, *, slot_id: int, now: dt.datetime) -> None:
+    """Run `claim`; when the slot is full, first give back holds whose payment is overdue, so
+    places return even while no worker runs (DESIGN "The hot path"), and claim once more."""
+    try:
+        claim()
+    except SlotFull:
+        if not release_expired_holds(slot_id=slot_id, now=now):
+            raise
+        claim()
+
+
+def _claim_and_insert(application: Application, event: ApplicationEvent, outbox: list, *, now: dt.datetime) -> None:
+    """Claim a place on the application's slot, then insert the application, its event and its
+    outbox rows; or raise SlotFull / NotOpenYet. Claim first, insert second (DESIGN)."""
+    if connection.vendor == "postgresql":
+        _claim_and_insert_in_one_statement(application, event, outbox, now=now)
+        return
+    # The embedded default (SQLite) has no data-modifying WITH: the same steps one by one.
+    claim_place(slot_id=application.slot_id, now=now)
+    application.skip_history_when_saving = True
+    application.save(force_insert=True)
+    event.save(force_insert=True)
+    Notification.objects.bulk_create(outbox)
+
+
+def _claim_and_insert_in_one_statement(application, event, outbox, *, now) -> None:
+    """The claim and the inserts as one statement. The slot's row stays locked from the claim to
+    the commit, so every booking of a release waits behind this one: in one statement no Python
+    runs while the lock is held (DESIGN measured ~2,200 transactions/s this way against ~1,300 for
+    UPDATE then INSERT). No model signals are sent, as on the rest of the hot path."""
+    _, app_columns, app_placeholders = _insert_columns(Application)
+    parts = [
+        f"WITH claimed AS (UPDATE {Slot._meta.db_table} SET taken = taken + 1"
+        " WHERE id = %s AND taken < capacity AND opens_at <= %s RETURNING id)",
+        f", new_application AS (INSERT INTO {Application._meta.db_table} ({app_columns})"
+        f" SELECT {app_placeholders} FROM claimed RETURNING id)",
+    ]
+    params = [application.slot_id, now, *_insert_values(application)]
+    children = [event, *outbox]
+    for n, child in enumerate(children):
+        _, columns, placeholders = _insert_columns(type(child), exclude="application")
+        parts.append(
+            f", child_{n} AS (INSERT INTO {child._meta.db_table} (application_id, {columns})"
+            f" SELECT id, {placeholders} FROM new_application RETURNING id)"
+        )
+        params += _insert_values(child, exclude="application")
+    parts.append(
+        "SELECT (SELECT id FROM new_application)" + "".join(f", (SELECT id FROM child_{n})" for n in range(len(children)))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(" ".join(parts), params)
+        application_id, *child_ids = cursor.fetchone()
+    if application_id is None:
+        raise claim_refusal(slot_id=application.slot_id, now=now)
+    for obj, pk in [(application, application_id), *zip(children, child_ids)]:
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+        if obj is not application:
+            obj.application_id = application_id
+
+
+@functools.cache
+def _insert_columns(model, exclude: str = "") -> tuple[list, str, str]:
+    """A model's fields for an INSERT (but the primary key and `exclude`), their column list
+    and their placeholders, typed: INSERT ... SELECT does not take the target columns' types."""
+    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key and f.name != exclude]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    return fields, columns, placeholders
+
+
+def _insert_values(obj, exclude: str = "") -> list:
+    """The values Django would INSERT for this unsaved instance (defaults, auto_now_add and each
+    field's preparation for the database included)."""
+    fields = _insert_columns(type(obj), exclude)[0]
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
 @functools.cache
@@ -310,17 +391,6 @@ def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
     if slot.starts_at <= now:
         raise SlotInPast()
     return slot
-
-
-def _claim_or_release_expired(*, slot_id: int, now: dt.datetime) -> None:
-    """Claim a place; when the slot is full, first give back holds whose payment is overdue,
-    so places return even while no worker runs (DESIGN "The hot path")."""
-    try:
-        claim_place(slot_id=slot_id, now=now)
-    except SlotFull:
-        if not release_expired_holds(slot_id=slot_id, now=now):
-            raise
-        claim_place(slot_id=slot_id, now=now)
 
 
 def do_transition(
@@ -475,9 +545,9 @@ def reschedule_application(*, application_id: int, slot_id: int, actor=None, now
         # Touch the two slot rows in id order, so two crossing moves cannot deadlock.
         if application.slot_id < new_slot.pk:
             return_place(slot_id=application.slot_id)
-            _claim_or_release_expired(slot_id=new_slot.pk, now=now)
+            _claim_or_release_expired(partial(claim_place, slot_id=new_slot.pk, now=now), slot_id=new_slot.pk, now=now)
         else:
-            _claim_or_release_expired(slot_id=new_slot.pk, now=now)
+            _claim_or_release_expired(partial(claim_place, slot_id=new_slot.pk, now=now), slot_id=new_slot.pk, now=now)
             return_place(slot_id=application.slot_id)
         old_slot = application.slot
         application.slot = new_slot

@@ -42,7 +42,12 @@ def claim_place(*, slot_id: int, now=None) -> None:
         taken=F("taken") + 1
     )
     if not claimed:
-        raise NotOpenYet() if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists() else SlotFull()
+        raise claim_refusal(slot_id=slot_id, now=now)
+
+
+def claim_refusal(*, slot_id: int, now) -> NotOpenYet | SlotFull:
+    """Why a claim took no place: the slot has not opened yet, or it is full."""
+    return NotOpenYet() if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists() else SlotFull()
 
 
 def return_place(*, slot_id: int) -> None:

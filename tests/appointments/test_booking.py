@@ -181,3 +181,39 @@ def test_fifty_concurrent_bookings_for_ten_places_give_exactly_ten(office):
     assert outcomes.count("booked") == 10
     assert Application.objects.filter(slot=slot).count() == 10
     assert Slot.objects.get(pk=slot.pk).taken == 10
+
+
+
+@pytest.mark.django_db
+def test_both_ways_of_claiming_store_the_same_rows(applicant_user, office, monkeypatch):
+    """On PostgreSQL the claim and the inserts are one statement; the embedded default (SQLite)
+    takes the same steps one by one. Both store the same rows, and return the stored application."""
+    from appointments.models import Notification
+
+    slot = SlotFactory(office=office, capacity=3)
+
+    def book_as(vendor):
+        monkeypatch.setattr(connection, "vendor", vendor)
+        try:
+            application = book(applicant_user, slot, express=True)
+        finally:
+            monkeypatch.undo()
+        row = Application.objects.filter(pk=application.pk).values().get()
+        assert {f: getattr(application, Application._meta.get_field(f).attname) for f in row} == row
+        assert not application._state.adding
+        return (
+            {k: v for k, v in row.items() if k not in {"id", "nik", "booking_code", "billing_code", "created_at",
+                                                        "updated_at", "payment_due_at"}},
+            list(ApplicationEvent.objects.filter(application=application).values_list("from_status", "to_status",
+                                                                                          "actor", "reason")),
+            list(Notification.objects.filter(application=application).values_list("channel", "recipient", "template",
+                                                                                     "state", "context", "attempts")),
+        )
+
+    in_one_statement, step_by_step = book_as("postgresql"), book_as("sqlite")
+    assert in_one_statement == step_by_step
+    assert in_one_statement[0]["status"] == "pending_payment" and in_one_statement[0]["amount"] == 1_950_000
+    assert in_one_statement[1] == [("", "pending_payment", applicant_user.pk, "")]
+    assert in_one_statement[2] == [("email", applicant_user.email, "booking_made", "pending", {}, 0)]
+    slot.refresh_from_db()
+    assert slot.taken == 2
