@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
+from mpaspor.db import fetch_row, select_columns
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot, SlotDrift
@@ -361,33 +362,27 @@ def _insert_values(obj, exclude: str = "") -> list:
 
 @functools.cache
 def _bookable_slot_sql() -> str:
-    office_columns = ", ".join(f"o.{f.column} AS office__{f.column}" for f in Office._meta.concrete_fields)
     return (
-        f"SELECT s.*, {office_columns},"
+        f"SELECT {select_columns(Slot, 's')}, {select_columns(Office, 'o')},"
         f" EXISTS (SELECT 1 FROM {Application._meta.db_table} a"
-        "   WHERE a.slot_id = s.id AND a.status = %s AND a.payment_due_at < %s) AS has_overdue_holds"
+        "   WHERE a.slot_id = s.id AND a.status = %s AND a.payment_due_at < %s)"
         f" FROM {Slot._meta.db_table} s JOIN {Office._meta.db_table} o ON o.id = s.office_id"
         " WHERE s.id = %s AND s.pool = %s"
     )
 
 
 def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
-    """The online slot with its office and whether it holds overdue unpaid holds, in one query;
-    or SlotNotFound / SlotInPast.
+    """The online slot with its office and whether it holds overdue unpaid holds
+    (`has_overdue_holds`), in one query; or SlotNotFound / SlotInPast.
 
     Every attempt of a release burst runs this, most of them to be refused from its row, so it
-    is written out: the ORM's building of this query (select_related, Exists) cost more CPU than
-    running it (bench/analysis.md). Same row as
-    Slot.objects.select_related("office").annotate(has_overdue_holds=Exists(<pending payment,
-    due before now>)).filter(pk=slot_id, pool="online")."""
-    params = [Status.PENDING_PAYMENT, now, slot_id, Pool.ONLINE]
-    slot = next(iter(Slot.objects.raw(_bookable_slot_sql(), params)), None)
-    if slot is None:
+    is written out (mpaspor/db.py). Same row as Slot.objects.select_related("office")
+    .annotate(has_overdue_holds=Exists(<pending payment, due before now>)).filter(pk=slot_id, pool="online")."""
+    row = fetch_row(_bookable_slot_sql(), [Status.PENDING_PAYMENT, now, slot_id, Pool.ONLINE], (Slot, Office))
+    if row is None:
         raise SlotNotFound()
-    fields = Office._meta.concrete_fields
-    slot.office = Office.from_db(
-        slot._state.db, [f.attname for f in fields], [getattr(slot, f"office__{f.column}") for f in fields]
-    )
+    slot, slot.office, has_overdue_holds = row
+    slot.has_overdue_holds = bool(has_overdue_holds)
     if slot.starts_at <= now:
         raise SlotInPast()
     return slot

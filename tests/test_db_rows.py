@@ -1,0 +1,40 @@
+"""The hot path's written-out queries (mpaspor/db.py) load what the ORM would load."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accounts.selectors import active_api_token
+from accounts.services import create_api_token, hash_token_key
+from accounts.models import ApiToken
+from appointments.services import bookable_slot_or_refusal
+from quotas.models import Slot
+from tests.factories import ApplicationFactory, SlotFactory, UserFactory
+
+
+def field_values(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_the_slot_row_is_the_orm_slot_with_its_office(office):
+    slot = SlotFactory(office=office, allowed_kinds=["new", "replacement_expired"], capacity=3)
+    ApplicationFactory(slot=slot, status="pending_payment", payment_due_at=timezone.now() - dt.timedelta(minutes=1))
+    loaded = bookable_slot_or_refusal(slot_id=slot.pk, now=timezone.now())
+    expected = Slot.objects.select_related("office").get(pk=slot.pk)
+    assert field_values(loaded) == field_values(expected)
+    assert field_values(loaded.office) == field_values(expected.office)
+    assert loaded.allowed_kinds == ["new", "replacement_expired"]  # JSON converted, not a string
+    assert loaded.has_overdue_holds is True and not loaded._state.adding
+    loaded.save(update_fields=["capacity"])  # a stored row, as the ORM's
+
+
+@pytest.mark.django_db
+def test_the_token_row_is_the_orm_token_with_its_user():
+    key = create_api_token(user=UserFactory())
+    loaded = active_api_token(key_hash=hash_token_key(key))
+    expected = ApiToken.objects.select_related("user").get(key_hash=hash_token_key(key))
+    assert field_values(loaded) == field_values(expected)
+    assert field_values(loaded.user) == field_values(expected.user)
+    assert active_api_token(key_hash=hash_token_key(key + "x")) is None
