@@ -20,7 +20,7 @@ def _active_token_sql() -> str:
 
 def active_api_token(*, key_hash: str) -> ApiToken | None:
     """The unexpired, unrevoked token with this hash and its user, in one indexed query; or None."""
-    row = fetch_row(_active_token_sql(), [key_hash, timezone.now()], (User, ApiToken))
+    row = fetch_row("active_api_token", _active_token_sql(), [key_hash, timezone.now()], (User, ApiToken))
     if row is None:
         return None
     user, token = row

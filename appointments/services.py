@@ -378,7 +378,7 @@ def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
     Every attempt of a release burst runs this, most of them to be refused from its row, so it
     is written out (mpaspor/db.py). Same row as Slot.objects.select_related("office")
     .annotate(has_overdue_holds=Exists(<pending payment, due before now>)).filter(pk=slot_id, pool="online")."""
-    row = fetch_row(_bookable_slot_sql(), [Status.PENDING_PAYMENT, now, slot_id, Pool.ONLINE], (Slot, Office))
+    row = fetch_row("bookable_slot", _bookable_slot_sql(), [Status.PENDING_PAYMENT, now, slot_id, Pool.ONLINE], (Slot, Office))
     if row is None:
         raise SlotNotFound()
     slot, slot.office, has_overdue_holds = row

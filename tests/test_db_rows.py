@@ -38,3 +38,22 @@ def test_the_token_row_is_the_orm_token_with_its_user():
     assert field_values(loaded) == field_values(expected)
     assert field_values(loaded.user) == field_values(expected.user)
     assert active_api_token(key_hash=hash_token_key(key + "x")) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_once_per_connection_and_again_after_a_reconnect():
+    from django.db import connection
+
+    key = create_api_token(user=UserFactory())
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements")
+            return [name for (name,) in cursor.fetchall()]
+
+    assert active_api_token(key_hash=hash_token_key(key)) is not None
+    assert active_api_token(key_hash=hash_token_key(key)) is not None
+    assert prepared().count("active_api_token") == 1
+    connection.close()  # as after a dropped connection: the new session has nothing prepared
+    assert active_api_token(key_hash=hash_token_key(key)) is not None
+    assert prepared() == ["active_api_token"]
