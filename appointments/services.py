@@ -2,7 +2,6 @@
 
 import datetime as dt
 import functools
-from functools import partial
 import logging
 import re
 import secrets
@@ -103,8 +102,9 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-# Every successful booking runs the next two queries; they are written out because the ORM's
-# building of them cost 5-10 times their run (bench/analysis.md). Each says what it equals.
+# Every booking that finds a place runs this query and the account-capacity count below; both
+# are written out because the ORM's building of them cost 5-10 times their run
+# (bench/analysis.md). Each says what it equals.
 @functools.cache
 def _fee_sql(items: int) -> str:
     return (
@@ -272,7 +272,7 @@ def book_application(
     outbox = outbox_rows(application=application, template="booking_made", email=getattr(account, "email", "") or "")
     try:
         with transaction.atomic():
-            _claim_or_release_expired(partial(_claim_and_insert, application, event, outbox, now=now),
+            _claim_or_release_expired(functools.partial(_claim_and_insert, application, event, outbox, now=now),
                                       slot_id=slot.pk, now=now)
             if outbox:
                 enqueue_after_commit(outbox)
@@ -328,9 +328,8 @@ def _claim_and_insert_in_one_statement(application, event, outbox, *, now) -> No
             f" SELECT id, {placeholders} FROM new_application RETURNING id)"
         )
         params += _insert_values(child, exclude="application")
-    parts.append(
-        "SELECT (SELECT id FROM new_application)" + "".join(f", (SELECT id FROM child_{n})" for n in range(len(children)))
-    )
+    ids = ["(SELECT id FROM new_application)", *(f"(SELECT id FROM child_{n})" for n in range(len(children)))]
+    parts.append("SELECT " + ", ".join(ids))
     with connection.cursor() as cursor:
         cursor.execute(" ".join(parts), params)
         application_id, *child_ids = cursor.fetchone()
@@ -378,7 +377,8 @@ def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
     Every attempt of a release burst runs this, most of them to be refused from its row, so it
     is written out (mpaspor/db.py). Same row as Slot.objects.select_related("office")
     .annotate(has_overdue_holds=Exists(<pending payment, due before now>)).filter(pk=slot_id, pool="online")."""
-    row = fetch_row("bookable_slot", _bookable_slot_sql(), [Status.PENDING_PAYMENT, now, slot_id, Pool.ONLINE], (Slot, Office))
+    params = [Status.PENDING_PAYMENT, now, slot_id, Pool.ONLINE]
+    row = fetch_row("bookable_slot", _bookable_slot_sql(), params, (Slot, Office))
     if row is None:
         raise SlotNotFound()
     slot, slot.office, has_overdue_holds = row
@@ -537,12 +537,13 @@ def reschedule_application(*, application_id: int, slot_id: int, actor=None, now
             raise SlotInPast()
         if new_slot.allowed_kinds and application.kind not in new_slot.allowed_kinds:
             raise KindNotAccepted()
+        claim_new = functools.partial(claim_place, slot_id=new_slot.pk, now=now)
         # Touch the two slot rows in id order, so two crossing moves cannot deadlock.
         if application.slot_id < new_slot.pk:
             return_place(slot_id=application.slot_id)
-            _claim_or_release_expired(partial(claim_place, slot_id=new_slot.pk, now=now), slot_id=new_slot.pk, now=now)
+            _claim_or_release_expired(claim_new, slot_id=new_slot.pk, now=now)
         else:
-            _claim_or_release_expired(partial(claim_place, slot_id=new_slot.pk, now=now), slot_id=new_slot.pk, now=now)
+            _claim_or_release_expired(claim_new, slot_id=new_slot.pk, now=now)
             return_place(slot_id=application.slot_id)
         old_slot = application.slot
         application.slot = new_slot
