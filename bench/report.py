@@ -49,6 +49,14 @@ def main():
                          f"{sc.get('app_cpu_ms_per_request')} / {sc.get('db_cpu_ms_per_request')}",
                          f"{db.get('taken')} / {db.get('active_applications')} / {db.get('capacity')}",
                          ", ".join(f"{k}: {v}" for k, v in sc["answers"].items()).replace("\n", " ").replace("|", "/")))
+    timelines = {name: sc["timeline"] for name, sc in s.items() if sc.get("timeline") and name in ("baseline", "booking")}
+    if timelines:
+        seconds = sorted({int(k) for t in timelines.values() for k in t})
+        lines += ["", "## Answers per second of the burst (201 = a place, 409 = refused, reads)", "",
+                  row("scenario", *[f"{k}-{k + 1} s" for k in seconds]), row(*["---"] * (len(seconds) + 1))]
+        for name, t in timelines.items():
+            lines.append(row(name, *[", ".join(f"{key.replace('attempt ', '').replace(' 200', '')}: {n}"
+                                               for key, n in sorted(t.get(str(k), {}).items())) for k in seconds]))
     prof = s.get("profile", {}).get("profile")
     if prof:
         lines += ["", f"## Profile of the booking path (py-spy, {prof['samples_in_requests']} samples inside requests)", "",
