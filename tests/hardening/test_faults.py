@@ -1,5 +1,6 @@
 """Fault tolerance that fits in the suite (the burst-time faults are bench scenarios,
-see bench/REPORT.md): PostgreSQL connections dropped under a running server."""
+see bench/REPORT.md): PostgreSQL connections dropped under a running server, a Celery worker
+killed mid-task, and a Celery worker whose Redis goes away and comes back."""
 
 import http.cookiejar
 import os
@@ -107,13 +108,18 @@ def test_server_recovers_from_dropped_database_connections_without_restart(gunic
 
 # --- A Celery worker killed in the middle of a task ------------------------------------------
 
-def _start_worker(queue, env):
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
-         "--pool", "prefork", "-Q", queue, "-I", "tests.hardening.celery_fault_tasks", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+def _start_worker(queue, env, log=None):
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
+    try:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
+             "--pool", "prefork", "-Q", queue, "-I", "tests.hardening.celery_fault_tasks", "--loglevel", "WARNING",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=output, stderr=output,
+        )
+    finally:
+        if log:
+            output.close()
 
 
 def _wait(check, timeout):
@@ -177,3 +183,82 @@ def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
     finally:
         worker.kill()
         worker.wait(10)
+
+
+# --- Redis (the broker) stopped under a running worker, then started again -------------------
+
+def _start_redis(port, folder):
+    """A private, empty Redis that this test may stop and start (never the machine's shared one)."""
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    if not _wait(lambda: _accepts_connections(port), 10):
+        server.kill()
+        raise RuntimeError(f"redis-server did not start on port {port}")
+    return server
+
+
+def _accepts_connections(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_worker_survives_a_redis_outage_and_consumes_what_is_enqueued_afterwards(tmp_path):
+    import uuid
+
+    from appointments.models import Notification
+    from mpaspor.celery import app
+
+    db = connection.settings_dict
+    port = _free_port()
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    queue = f"outage-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_BROKER_URL=broker_url,
+    )
+    gateway = tmp_path / "gateway.txt"
+    gateway.touch()
+    log = tmp_path / "worker.log"
+    before, after = (
+        Notification.objects.create(channel="email", recipient=f"{name}@example.com", template="booked")
+        for name in ("before", "after")
+    )
+
+    def deliver(notification):
+        with app.connection_for_write(broker_url) as conn:
+            app.send_task("tests.hardening.celery_fault_tasks.deliver_slowly",
+                          args=[notification.pk, str(gateway), 0], queue=queue, connection=conn)
+
+    def sent(notification):
+        return lambda: Notification.objects.filter(pk=notification.pk, state=Notification.State.SENT).exists()
+
+    redis = _start_redis(port, tmp_path)
+    worker = _start_worker(queue, env, log=log)
+    try:
+        deliver(before)
+        assert _wait(sent(before), 60), log.read_text()  # the worker is connected and consuming
+
+        redis.kill()  # the broker dies (crash, OOM, restart): the worker's connection breaks
+        redis.wait(10)
+        time.sleep(4)
+        assert worker.poll() is None, f"the worker exited while Redis was down:\n{log.read_text()}"
+        redis = _start_redis(port, tmp_path)  # back, empty (no persistence), as in the bench
+
+        deliver(after)
+        assert _wait(sent(after), 20), f"nothing consumed after Redis came back:\n{log.read_text()}"
+        assert worker.poll() is None, log.read_text()
+        assert "Connection to broker lost" in log.read_text()  # the outage was seen, not slept through
+    finally:
+        worker.kill()
+        worker.wait(10)
+        redis.kill()
+        redis.wait(10)
