@@ -13,17 +13,19 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from mpaspor.errors import DomainError
+from mpaspor.errors import DATABASE_UNAVAILABLE_ERRORS, RETRY_AFTER_SECONDS, DomainError
 
 logger = logging.getLogger(__name__)
 
 INVALID_DETAIL = _("The input is invalid. See the errors per field.")
+UNAVAILABLE_DETAIL = _("The service is busy; try again in a moment.")
 
 # DRF's own codes, renamed where the contract names them.
 DRF_CODES = {
@@ -64,8 +66,8 @@ def error_response(*, code: str, detail, http_status: int, errors=None, headers=
 
 
 def exception_handler(exc, context):
-    """Map domain errors and DRF's errors to the contract's error shape; anything else is a bug
-    and stays a 500."""
+    """Map domain errors and DRF's errors to the contract's error shape, and a database that
+    failed mid-request to 503 `unavailable`; anything else is a bug and stays a 500."""
     # A service names a field in its own words; the view may map it to the API's path.
     field_names = getattr(context.get("view"), "error_field_names", {})
     if isinstance(exc, DomainError):
@@ -87,6 +89,16 @@ def exception_handler(exc, context):
         else:
             errors = {"non_field_errors": exc.messages}
         return error_response(code="invalid", detail=INVALID_DETAIL, http_status=400, errors=errors)
+    if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        response = error_response(
+            code="unavailable", detail=UNAVAILABLE_DETAIL, http_status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        # An incident all the same: logged as Django logs a 500, at ERROR with the traceback (once).
+        request = context["request"]
+        log_response("%s: %s", response.reason_phrase, request.path, response=response,
+                     request=getattr(request, "_request", request), exception=exc)
+        return response
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

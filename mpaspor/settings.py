@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A page whose database failed mid-request answers 503 (the API answers its own).
+    "mpaspor.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -257,7 +259,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A short wait on an unreachable broker: the outbox sweep sends what was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
+# Read only by the worker's and beat's reconnect after a broker outage (publishing never reads
+# it): None retries for ever. 0 is not "for ever" but "give up at the first refused connection",
+# which made the worker exit when Redis went away (celery/celery#8626).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Publishing (kombu's default_channel) has its own retry loop: without these it sleeps ~2 s
 # on a refused connection before giving up, on the booking's request path.
 if not CELERY_BROKER_URL.startswith("filesystem://"):

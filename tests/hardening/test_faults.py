@@ -1,5 +1,6 @@
 """Fault tolerance that fits in the suite (the burst-time faults are bench scenarios,
-see bench/REPORT.md): PostgreSQL connections dropped under a running server."""
+see bench/REPORT.md): PostgreSQL connections dropped under a running server, a Celery worker
+killed mid-task, and a Celery worker whose Redis goes away and comes back."""
 
 import http.cookiejar
 import os
@@ -107,13 +108,18 @@ def test_server_recovers_from_dropped_database_connections_without_restart(gunic
 
 # --- A Celery worker killed in the middle of a task ------------------------------------------
 
-def _start_worker(queue, env):
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
-         "--pool", "prefork", "-Q", queue, "-I", "tests.hardening.celery_fault_tasks", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+def _start_worker(queue, env, log=None):
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
+    try:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
+             "--pool", "prefork", "-Q", queue, "-I", "tests.hardening.celery_fault_tasks", "--loglevel", "WARNING",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=output, stderr=output,
+        )
+    finally:
+        if log:
+            output.close()
 
 
 def _wait(check, timeout):
@@ -177,3 +183,228 @@ def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
     finally:
         worker.kill()
         worker.wait(10)
+
+
+# --- Redis (the broker) stopped under a running worker, then started again -------------------
+
+def _start_redis(port, folder):
+    """A private, empty Redis that this test may stop and start (never the machine's shared one)."""
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    if not _wait(lambda: _accepts_connections(port), 10):
+        server.kill()
+        raise RuntimeError(f"redis-server did not start on port {port}")
+    return server
+
+
+def _accepts_connections(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_worker_survives_a_redis_outage_and_consumes_what_is_enqueued_afterwards(tmp_path):
+    import uuid
+
+    from appointments.models import Notification
+    from mpaspor.celery import app
+
+    db = connection.settings_dict
+    port = _free_port()
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    queue = f"outage-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_BROKER_URL=broker_url,
+    )
+    gateway = tmp_path / "gateway.txt"
+    gateway.touch()
+    log = tmp_path / "worker.log"
+    before, after = (
+        Notification.objects.create(channel="email", recipient=f"{name}@example.com", template="booked")
+        for name in ("before", "after")
+    )
+
+    def deliver(notification):
+        with app.connection_for_write(broker_url) as conn:
+            app.send_task("tests.hardening.celery_fault_tasks.deliver_slowly",
+                          args=[notification.pk, str(gateway), 0], queue=queue, connection=conn)
+
+    def sent(notification):
+        return lambda: Notification.objects.filter(pk=notification.pk, state=Notification.State.SENT).exists()
+
+    redis = _start_redis(port, tmp_path)
+    worker = _start_worker(queue, env, log=log)
+    try:
+        deliver(before)
+        assert _wait(sent(before), 60), log.read_text()  # the worker is connected and consuming
+
+        redis.kill()  # the broker dies (crash, OOM, restart): the worker's connection breaks
+        redis.wait(10)
+        time.sleep(4)
+        assert worker.poll() is None, f"the worker exited while Redis was down:\n{log.read_text()}"
+        redis = _start_redis(port, tmp_path)  # back, empty (no persistence), as in the bench
+
+        deliver(after)
+        assert _wait(sent(after), 20), f"nothing consumed after Redis came back:\n{log.read_text()}"
+        assert worker.poll() is None, log.read_text()
+        assert "Connection to broker lost" in log.read_text()  # the outage was seen, not slept through
+    finally:
+        worker.kill()
+        worker.wait(10)
+        redis.kill()
+        redis.wait(10)
+
+
+# --- The database connection cut in the middle of a request ----------------------------------
+# The request waits on a row lock that the test holds; the test then terminates the request's own
+# PostgreSQL backend (as a restart, a failover or an operator's pg_terminate_backend would), so
+# the request's next step fails on a real dropped connection.
+
+def _cut_the_request_waiting_on_a_lock(timeout=20):
+    def waiting():
+        with connection.cursor() as cursor:
+            # Inside the lock's transaction, pg_stat_activity is read once and then kept.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
+    pids = _wait(waiting, timeout)
+    assert pids, "the request never waited on the lock"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s) AS pid", [pids])
+
+
+def _in_a_thread(request):
+    """The request on a connection of its own (a thread's), so the test's connection can cut it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run():
+        try:
+            return request()
+        finally:
+            connection.close()
+
+    pool = ThreadPoolExecutor(1)
+    answer = pool.submit(run)
+    pool.shutdown(wait=False)  # the request waits on the test's lock: do not wait for it here
+    return answer
+
+
+def _logged_as_an_incident(caplog):
+    from django.db import OperationalError
+
+    records = [r for r in caplog.records if r.name == "django.request" and getattr(r, "status_code", None) == 503]
+    assert len(records) == 1, records  # once, not again by Django's own 5xx line
+    assert records[0].levelname == "ERROR"
+    assert records[0].exc_info and isinstance(records[0].exc_info[1], OperationalError)  # with the traceback
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_request_whose_database_connection_is_cut_answers_503_and_stores_nothing(caplog):
+    from django.db import transaction
+
+    from appointments.models import Application
+    from quotas.models import Slot
+    from tests.api.conftest import client_for
+    from tests.api.test_applications import booking_body
+    from tests.factories import SlotFactory
+
+    slot = SlotFactory(capacity=10)
+    api = client_for(UserFactory())
+    body = booking_body(slot)
+    with transaction.atomic():
+        Slot.objects.select_for_update().get(pk=slot.pk)  # the booking's claim waits for this row
+        answer = _in_a_thread(lambda: api.post("/api/v1/applications/", body, format="json"))
+        _cut_the_request_waiting_on_a_lock()
+    response = answer.result(timeout=30)
+
+    assert response.status_code == 503, response.content
+    # The contract's error shape, in the request's language (Indonesian by default).
+    assert response.json() == {"code": "unavailable", "detail": "Layanan sedang sibuk; coba lagi sebentar lagi."}
+    assert response["Retry-After"] == "5"
+    slot.refresh_from_db()
+    assert slot.taken == 0 and not Application.objects.filter(slot=slot).exists()  # rolled back
+    _logged_as_an_incident(caplog)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_whose_database_connection_is_cut_answers_a_translated_503(caplog):
+    from django.db import transaction
+    from django.test import Client
+
+    from accounts.models import User
+
+    user = UserFactory()
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)  # signing in writes last_login on this row
+        answer = _in_a_thread(
+            lambda: Client().post("/accounts/login/", {"username": user.email, "password": "Rahasia-Kuat-123"})
+        )
+        _cut_the_request_waiting_on_a_lock()
+    response = answer.result(timeout=30)
+
+    assert response.status_code == 503, response.content
+    page = response.content.decode()
+    assert "Layanan sedang sibuk" in page and "Silakan coba lagi sebentar lagi." in page
+    assert response["Retry-After"] == "5"
+    assert "sessionid" not in response.cookies  # not signed in: the session was not saved
+    user.refresh_from_db()
+    assert user.last_login is None
+    _logged_as_an_incident(caplog)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_server_answers_503_to_the_request_cut_mid_way_and_serves_its_retry(gunicorn_server):
+    """On the production stack (gunicorn, persistent connections): the request in flight when
+    its connection is terminated answers 503, and the client's retry is served by the same
+    worker, which reconnects without a restart; nothing was stored twice."""
+    import json
+
+    from django.db import transaction
+
+    from accounts.services import create_api_token
+    from appointments.models import Application
+    from quotas.models import Slot
+    from tests.api.test_applications import booking_body
+    from tests.factories import SlotFactory
+
+    slot = SlotFactory(capacity=10)
+    token = create_api_token(user=UserFactory())
+    body = json.dumps(booking_body(slot)).encode()
+
+    def book():
+        request = urllib.request.Request(
+            f"{gunicorn_server}/api/v1/applications/", data=body,
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.headers, answer.read().decode()
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.headers, answer.read().decode()
+
+    with transaction.atomic():
+        Slot.objects.select_for_update().get(pk=slot.pk)
+        answer = _in_a_thread(book)
+        _cut_the_request_waiting_on_a_lock()
+    status, headers, content = answer.result(timeout=30)
+    assert status == 503, content[:2000]
+    assert json.loads(content)["code"] == "unavailable" and headers["Retry-After"] == "5"
+    assert not Application.objects.filter(slot=slot).exists()
+
+    status, _, content = book()  # the client retries as told
+    assert status == 201, content[:2000]
+    slot.refresh_from_db()
+    assert slot.taken == 1 == Application.objects.filter(slot=slot).count()
