@@ -15,7 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
-from mpaspor.db import fetch_row, select_columns
+from mpaspor.db import execute, fetch_row, select_columns
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot, SlotDrift
@@ -121,7 +121,7 @@ def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt
     items = (f"{passport_type}_{validity_years}",) + (("express",) if express else ())
     amounts = {}
     with connection.cursor() as cursor:
-        cursor.execute(_fee_sql(len(items)), [*items, on.isoformat()])
+        execute(cursor, f"fee_{len(items)}", _fee_sql(len(items)), [*items, on.isoformat()])
         for item, amount in cursor.fetchall():
             amounts.setdefault(item, amount)
     if len(amounts) < len(items):
@@ -204,7 +204,7 @@ def check_account_capacity(*, account, nik: str) -> None:
     .exclude(nik=nik).values("nik").distinct().count()."""
     limit = settings.MAX_APPLICANTS_PER_ACCOUNT
     with connection.cursor() as cursor:
-        cursor.execute(_OTHER_PEOPLE_SQL, [account.pk, nik, *ACTIVE_STATUSES])
+        execute(cursor, "other_people", _OTHER_PEOPLE_SQL, [account.pk, nik, *ACTIVE_STATUSES])
         others = cursor.fetchone()[0]
     if others >= limit:
         raise TooManyApplicants(limit=limit)
@@ -331,7 +331,7 @@ def _claim_and_insert_in_one_statement(application, event, outbox, *, now) -> No
     ids = ["(SELECT id FROM new_application)", *(f"(SELECT id FROM child_{n})" for n in range(len(children)))]
     parts.append("SELECT " + ", ".join(ids))
     with connection.cursor() as cursor:
-        cursor.execute(" ".join(parts), params)
+        execute(cursor, f"book_with_{len(outbox)}_messages", " ".join(parts), params)
         application_id, *child_ids = cursor.fetchone()
     if application_id is None:
         raise claim_refusal(slot_id=application.slot_id, now=now)

@@ -5,7 +5,7 @@ queries, building the SQL with the ORM (and RawQuerySet's mapping of columns to 
 more CPU than the database spends on them (bench/analysis.md), so they are written out once and
 their rows loaded here: the same model instances, with the same database converters, as a
 queryset would give. On PostgreSQL they are prepared statements: planning them cost the
-database four times what running them does.
+database four times what running them does (bench/analysis.md).
 """
 
 import functools
@@ -20,14 +20,19 @@ def _new_connection_has_nothing_prepared(sender, connection, **kwargs):
     connection.prepared_statements = set()
 
 
-def _execute(cursor, name: str, sql: str, params: list) -> None:
+def execute(cursor, name: str, sql: str, params: list) -> None:
+    """Run `sql` (with "%s" placeholders) on `cursor`; on PostgreSQL as the statement `name`,
+    prepared once per database connection."""
     if connection.vendor != "postgresql":
         cursor.execute(sql, params)
         return
     wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's connection (`connection` is a proxy)
     prepared = wrapper.__dict__.setdefault("prepared_statements", set())
-    if name not in prepared:  # once per database connection
-        cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
+    if name not in prepared:
+        # Set-up of the connection, like Django's own session settings: not logged as a query
+        # (query counts stay what the request does), errors wrapped as Django's.
+        with wrapper.wrap_database_errors:
+            cursor.cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
         prepared.add(name)
     cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
 
@@ -60,7 +65,7 @@ def fetch_row(name: str, sql: str, params: list, models: tuple) -> tuple | None:
     then any extra values; return one instance of each model (as loaded from the database)
     followed by the extra values, or None when there is no row."""
     with connection.cursor() as cursor:
-        _execute(cursor, name, sql, params)
+        execute(cursor, name, sql, params)
         row = cursor.fetchone()
     if row is None:
         return None

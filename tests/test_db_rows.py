@@ -43,6 +43,7 @@ def test_the_token_row_is_the_orm_token_with_its_user():
 @pytest.mark.django_db(transaction=True)
 def test_prepared_once_per_connection_and_again_after_a_reconnect():
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     key = create_api_token(user=UserFactory())
 
@@ -51,8 +52,12 @@ def test_prepared_once_per_connection_and_again_after_a_reconnect():
             cursor.execute("SELECT name FROM pg_prepared_statements")
             return [name for (name,) in cursor.fetchall()]
 
-    assert active_api_token(key_hash=hash_token_key(key)) is not None
-    assert active_api_token(key_hash=hash_token_key(key)) is not None
+    connection.close()  # a new session: the first lookup prepares
+    with CaptureQueriesContext(connection) as queries:
+        assert active_api_token(key_hash=hash_token_key(key)) is not None
+        assert active_api_token(key_hash=hash_token_key(key)) is not None
+    # the PREPARE is connection set-up, not one of the request's queries
+    assert [q["sql"].split(" (")[0] for q in queries.captured_queries] == ["EXECUTE active_api_token"] * 2
     assert prepared().count("active_api_token") == 1
     connection.close()  # as after a dropped connection: the new session has nothing prepared
     assert active_api_token(key_hash=hash_token_key(key)) is not None
