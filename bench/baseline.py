@@ -32,7 +32,7 @@ def bare_claim(request):
                 taken=F("taken") + 1
             )
             if not claimed:
-                return JsonResponse({"code": "slot_full"}, status=409)
+                return _refused("slot_full")
             Application.objects.create(
                 booking_code=secrets.token_hex(5).upper(),
                 slot_id=body["slot"],
@@ -46,5 +46,11 @@ def bare_claim(request):
                 amount=350_000,
             )
     except IntegrityError:
-        return JsonResponse({"code": "duplicate_application"}, status=409)
+        return _refused("duplicate_application")
     return JsonResponse({"status": "pending_payment"}, status=201)
+
+
+def _refused(code):
+    response = JsonResponse({"code": code}, status=409)
+    response._has_been_logged = True  # an expected refusal: no log line, as on the booking path
+    return response

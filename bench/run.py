@@ -424,7 +424,7 @@ def main():
         plan_path = OUT / "plan.json"
         subprocess.run([PY, "-m", "bench.seed", str(plan_path), str(args.accounts), str(args.places)],
                        cwd=ROOT, env=env, check=True)
-        stack.start("gunicorn", [str(BIN / "gunicorn"), "mpaspor.wsgi:application", "--workers", str(WORKERS),
+        stack.start("gunicorn", [str(BIN / "gunicorn"), "bench.wsgi:application", "--workers", str(WORKERS),
                                  "--bind", f"127.0.0.1:{HTTP_PORT}", "--backlog", "4096", "--log-level", "warning",
                                  "--keep-alive", "5"])
         start_worker(stack)

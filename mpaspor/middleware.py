@@ -1,5 +1,8 @@
-"""Web-page middleware of the project: cross-app glue, no business logic."""
+"""Middleware of the project: cross-app glue, no business logic."""
 
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
 from django.template import loader
 from django.utils.log import log_response
@@ -32,3 +35,35 @@ class DatabaseUnavailableMiddleware:
         log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request,
                      exception=exception)
         return response
+
+
+# --- Web pages only --------------------------------------------------------------------------
+JSON_API_PREFIX = "/api/v1/"
+API_DOCS_PREFIX = "/api/v1/docs/"  # an HTML page (Swagger UI): treated as a web page
+
+
+def is_json_api(request) -> bool:
+    return request.path_info.startswith(JSON_API_PREFIX) and not request.path_info.startswith(API_DOCS_PREFIX)
+
+
+class _WebPagesOnly:
+    """Middleware that only web pages need. The JSON API authenticates each request by its
+    token (DRF sets request.user), keeps no session, shows no messages and sets no cookie, so its
+    requests skip these; a release burst is API requests (bench/analysis.md)."""
+
+    def __call__(self, request):
+        if is_json_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class WebSessionMiddleware(_WebPagesOnly, SessionMiddleware):
+    pass
+
+
+class WebAuthenticationMiddleware(_WebPagesOnly, AuthenticationMiddleware):
+    pass
+
+
+class WebMessageMiddleware(_WebPagesOnly, MessageMiddleware):
+    pass

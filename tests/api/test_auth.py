@@ -181,3 +181,17 @@ class TestVerifyEmail:
         assert_error(client_for(user).post(VERIFY, {"code": "12ab"}, format="json"), 400, "invalid")
         assert_error(anon.post(VERIFY, {"code": "123456"}, format="json"), 401, "not_authenticated")
         assert_error(anon.post(RESEND), 401, "not_authenticated")
+
+
+@pytest.mark.django_db
+def test_the_json_api_keeps_no_session_but_pages_and_the_api_docs_do(client):
+    """Sessions, the signed-in user and messages are for web pages: an API answer sets no cookie
+    and does not vary on one, whatever cookie comes with it; the API docs page is a page."""
+    client.get("/")  # a page: the CSRF cookie
+    api = client.get("/api/v1/offices/")
+    assert api.status_code == 200
+    assert not api.cookies and "Cookie" not in api.get("Vary", "")
+    assert not hasattr(api.wsgi_request, "session") and not hasattr(api.wsgi_request, "_messages")
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200 and hasattr(docs.wsgi_request, "session")
+    assert "Content-Security-Policy" in docs

@@ -1,0 +1,25 @@
+"""The bench's gunicorn application: the portal, and the bare claim with nothing around it.
+
+`make bench` serves this instead of mpaspor.wsgi: every path goes to the portal exactly as in
+production, except the baseline's /bench/claim/, which a Django handler with no middleware at
+all serves (same process, same settings, same database connection handling). The booking path
+is measured against that: the middleware is one of its layers.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mpaspor.settings")
+
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.test import override_settings  # noqa: E402
+
+from mpaspor.wsgi import application as portal  # noqa: E402 - sets Django up
+
+with override_settings(MIDDLEWARE=[]):
+    bare = WSGIHandler()  # reads MIDDLEWARE once, here
+
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == "/bench/claim/":
+        return bare(environ, start_response)
+    return portal(environ, start_response)
