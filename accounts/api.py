@@ -13,6 +13,7 @@ from mpaspor.api import (
     AuthRateThrottle,
     EmailStringField,
     RegexStringField,
+    Serializer,
     StringField,
     error_responses,
 )
@@ -23,7 +24,7 @@ from .services import create_api_token, register_user, revoke_api_token, send_ve
 PHONE_PATTERN = r"^\+?[0-9]{8,15}$"
 
 
-class TokenOutputSerializer(serializers.Serializer):
+class TokenOutputSerializer(Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown once.")
 
     class Meta:
@@ -39,7 +40,7 @@ class RegisterApi(APIView):
     authentication_classes: list = []
     throttle_classes = [AuthRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         email = EmailStringField(max_length=254)
         password = StringField(min_length=8, max_length=128, write_only=True, trim_whitespace=False)
         full_name = StringField(max_length=150)
@@ -68,7 +69,7 @@ class LoginApi(APIView):
     authentication_classes: list = []
     throttle_classes = [AuthRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         email = EmailStringField(max_length=254)
         password = StringField(max_length=128, write_only=True, trim_whitespace=False)
 
@@ -116,7 +117,7 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EmailVerifiedOutputSerializer(serializers.Serializer):
+class EmailVerifiedOutputSerializer(Serializer):
     email_verified = serializers.BooleanField()
 
     class Meta:
@@ -128,7 +129,7 @@ class VerifyEmailApi(APIView):
 
     throttle_classes = [AuthRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         code = RegexStringField(r"^[0-9]{6}$", max_length=6)
 
         class Meta:

@@ -18,6 +18,7 @@ from mpaspor.api import (
     IntegerChoiceField,
     LocalDateTimeField,
     RegexStringField,
+    Serializer,
     StrictBooleanField,
     StrictIntegerField,
     StringField,
@@ -39,11 +40,11 @@ CONFLICTS = (
 )
 
 
-class ApplicationOutputSerializer(serializers.Serializer):
+class ApplicationOutputSerializer(Serializer):
     """An application as the account sees it; times in the office's zone."""
 
-    class SlotSerializer(serializers.Serializer):
-        class OfficeSerializer(serializers.Serializer):
+    class SlotSerializer(Serializer):
+        class OfficeSerializer(Serializer):
             code = serializers.CharField()
             name = serializers.CharField()
 
@@ -61,7 +62,7 @@ class ApplicationOutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ApplicationSlot"
 
-    class ApplicantSerializer(serializers.Serializer):
+    class ApplicantSerializer(Serializer):
         nik = serializers.CharField(source="masked_nik", help_text="Masked: region and last two digits.")
         full_name = serializers.CharField()
         birth_date = serializers.DateField()
@@ -71,7 +72,7 @@ class ApplicationOutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ApplicationApplicant"
 
-    class PaymentSerializer(serializers.Serializer):
+    class PaymentSerializer(Serializer):
         billing_code = serializers.CharField(allow_null=True, help_text="SIMPONI billing code, 15 digits.")
         amount = serializers.IntegerField(help_text="Rupiah.")
         currency = serializers.SerializerMethodField()
@@ -116,8 +117,8 @@ class ApplicationCreateApi(APIView):
     # A service names the NIK `nik`; here it is inside `applicant`.
     error_field_names = {"nik": "applicant.nik"}
 
-    class InputSerializer(serializers.Serializer):
-        class ApplicantSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
+        class ApplicantSerializer(Serializer):
             nik = RegexStringField(r"^[0-9]{16}$", max_length=16, help_text="16 digits (e-KTP).")
             full_name = StringField(max_length=150)
             birth_date = serializers.DateField()
@@ -230,7 +231,7 @@ class ApplicationCancelApi(APIView):
 class ApplicationRescheduleApi(APIView):
     """Move the application to another session at the same office: once, up to the day before."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         slot = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
 
         class Meta:

@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mpaspor.api import RegexStringField, error_responses
+from mpaspor.api import RegexStringField, Serializer, error_responses
 
 from .models import Office
 from .selectors import bookable_offices
@@ -18,7 +18,7 @@ class OfficeListApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(Serializer):
         # A pattern, so the schema says which strings are codes (no control characters, no NUL,
         # which PostgreSQL cannot even compare) and the API refuses the others with 400.
         region = RegexStringField(
@@ -26,8 +26,8 @@ class OfficeListApi(APIView):
             help_text="A region's code, e.g. `JATIM`.",
         )
 
-    class OutputSerializer(serializers.Serializer):
-        class RegionSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
+        class RegionSerializer(Serializer):
             code = serializers.CharField()
             name = serializers.CharField()
 

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mpaspor.api import LocalDateTimeField, error_responses
+from mpaspor.api import LocalDateTimeField, Serializer, error_responses
 from offices.models import Office
 
 from .selectors import DayState, office_availability
@@ -31,7 +31,7 @@ class OfficeAvailabilityApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(Serializer):
         def get_fields(self):
             # `from` is a Python keyword, so the fields are declared here.
             return {"from": serializers.DateField(required=False), "to": serializers.DateField(required=False)}
@@ -57,8 +57,8 @@ class OfficeAvailabilityApi(APIView):
                 )
             return {"date_from": date_from, "date_to": date_to}
 
-    class OutputSerializer(serializers.Serializer):
-        class OfficeSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
+        class OfficeSerializer(Serializer):
             code = serializers.CharField()
             name = serializers.CharField()
             timezone = serializers.CharField()
@@ -67,8 +67,8 @@ class OfficeAvailabilityApi(APIView):
             class Meta:
                 ref_name = "AvailabilityOffice"
 
-        class DaySerializer(serializers.Serializer):
-            class SlotSerializer(serializers.Serializer):
+        class DaySerializer(Serializer):
+            class SlotSerializer(Serializer):
                 id = serializers.IntegerField(source="slot_id")
                 start = LocalDateTimeField(source="starts_at")
                 end = LocalDateTimeField(source="ends_at")
