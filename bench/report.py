@@ -26,7 +26,9 @@ def main():
         *([f"**Source:** {r['source']}", ""] if r.get("source") else []),
         f"{r['accounts']} accounts (created in the database with their API tokens during setup, not timed), "
         f"{r['places']} places on one slot that opens at T; at T one load process (asyncio + aiohttp, "
-        f"{r['concurrency']} connections) sends every account's booking, with an availability read after every 10th.",
+        f"{r['concurrency']} connections) sends every account's booking, with an availability read after every 10th. "
+        "The baseline is the same burst on the bare claim (bench/baseline.py), served by the same gunicorn "
+        "through a Django handler with no middleware (bench/wsgi.py); the Celery worker runs at nice 10.",
         "",
         "## Figures",
         "",
