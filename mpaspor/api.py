@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
+from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -27,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 INVALID_DETAIL = _("The input is invalid. See the errors per field.")
 UNAVAILABLE_DETAIL = _("The service is busy; try again in a moment.")
+
+def _has_child(field) -> bool:
+    return hasattr(field, "child") or hasattr(field, "child_relation")  # lists, dicts, many related
+
 
 class Serializer(serializers.Serializer):
     """The project's base for API serializers: DRF's, building its fields for less CPU.
@@ -42,7 +47,7 @@ class Serializer(serializers.Serializer):
 
     def get_fields(self):
         return {
-            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) or _has_child(field)
             else copy.copy(field)
             for name, field in self._declared_fields.items()
         }
@@ -214,7 +219,7 @@ class FailSafeRateThrottle(SimpleRateThrottle):
         key = f"{self.key}:{window}"
         try:
             count = self.cache.count(key, 1, self.duration + 1)
-        except Exception:  # noqa: BLE001 - any cache failure means "no limit", never a 500
+        except (RedisError, OSError):  # Redis unreachable or timing out: "no limit", never a 500
             logger.warning("Rate limit cache unavailable; letting requests through", exc_info=True)
             FailSafeRateThrottle._unavailable_until = time.monotonic() + self.OUTAGE_PAUSE_SECONDS
             return True

@@ -1,8 +1,8 @@
 """The default cache's backends, with a one-call counter for rate limits and demand signals.
 
 `cache.count(key, delta, timeout)` adds to a counter that expires `timeout` seconds after it
-was first counted and returns the new value: on Redis one round trip (INCRBY and EXPIRE NX in
-a pipeline, Redis 7 or later) instead of Django's add() + incr(), which take three.
+was first counted and returns the new value: on Redis one round trip (SET NX EX and INCRBY in
+one MULTI) instead of Django's add() + incr(), which take three.
 """
 
 from django.core.cache.backends import locmem, redis
@@ -26,10 +26,10 @@ class _RedisClient(redis.RedisCacheClient):
         return client
 
     def count(self, key, delta, timeout):
-        with self.get_client(key, write=True).pipeline(transaction=False) as pipe:
+        with self.get_client(key, write=True).pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=timeout, nx=True)  # the first count starts the window
             pipe.incrby(key, delta)
-            pipe.expire(key, timeout, nx=True)
-            return pipe.execute()[0]
+            return pipe.execute()[1]
 
 
 class RedisCache(redis.RedisCache):

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mpaspor.db import execute
 from offices.models import Office
 
 from . import calendar
@@ -31,18 +32,22 @@ from .selectors import forget_cached_days
 logger = logging.getLogger(__name__)
 
 
-def claim_place(*, slot_id: int, now=None) -> None:
-    """Take one place on an open slot, or raise SlotFull / NotOpenYet.
+# The claim (DESIGN "The hot path"): one conditional UPDATE, which PostgreSQL serialises on the
+# slot's row; no read decides. A booking runs it at the head of its inserts (mpaspor.db.insert_after).
+CLAIM_SQL = (
+    f"UPDATE {Slot._meta.db_table} SET taken = taken + 1"
+    " WHERE id = %s AND taken < capacity AND opens_at <= %s RETURNING id"
+)
 
-    One conditional UPDATE that PostgreSQL serialises on the slot's row: no read decides.
-    Call it inside the caller's transaction so a failed insert afterwards gives it back.
-    """
+
+def claim_place(*, slot_id: int, now=None) -> None:
+    """Take one place on an open slot, or raise SlotFull / NotOpenYet. Call it inside the
+    caller's transaction so a failed insert afterwards gives it back."""
     now = now or timezone.now()
-    claimed = Slot.objects.filter(pk=slot_id, taken__lt=F("capacity"), opens_at__lte=now).update(
-        taken=F("taken") + 1
-    )
-    if not claimed:
-        raise claim_refusal(slot_id=slot_id, now=now)
+    with connection.cursor() as cursor:
+        execute(cursor, "claim_place", CLAIM_SQL, [slot_id, now])
+        if cursor.fetchone() is None:
+            raise claim_refusal(slot_id=slot_id, now=now)
 
 
 def claim_refusal(*, slot_id: int, now) -> NotOpenYet | SlotFull:

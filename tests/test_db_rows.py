@@ -62,3 +62,40 @@ def test_prepared_once_per_connection_and_again_after_a_reconnect():
     connection.close()  # as after a dropped connection: the new session has nothing prepared
     assert active_api_token(key_hash=hash_token_key(key)) is not None
     assert prepared() == ["active_api_token"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_prepared_before_a_column_changed_type_is_prepared_again():
+    """A migration that changes a column a prepared statement returns makes PostgreSQL refuse
+    the statement ("cached plan must not change result type"): it is prepared again."""
+    from django.db import connection
+
+    key = create_api_token(user=UserFactory())
+    assert active_api_token(key_hash=hash_token_key(key)) is not None  # prepared
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE accounts_user ALTER COLUMN full_name TYPE varchar(200)")
+    try:
+        assert active_api_token(key_hash=hash_token_key(key)).user.full_name
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE accounts_user ALTER COLUMN full_name TYPE varchar(150)")
+        connection.close()
+
+
+@pytest.mark.django_db
+def test_the_one_statement_refuses_a_value_too_long_as_an_insert_does(office):
+    """Its placeholders are cast to `varchar`, not `varchar(n)`, which would cut the value short."""
+    from django.db import DataError, transaction
+
+    from appointments.models import Application, ApplicationEvent
+    from mpaspor.db import insert_after
+    from quotas.services import CLAIM_SQL
+
+    slot = SlotFactory(office=office)
+    application = Application(booking_code="ABCDE12345", slot=slot, nik="3571015705900001", full_name="Budi",
+                              birth_date=dt.date(1990, 5, 17), sex="M", phone="0" * 25, passport_type="regular",
+                              validity_years=5, kind="new", amount=350_000, billing_code="123456789012345")
+    with pytest.raises(DataError), transaction.atomic():
+        insert_after("too_long", CLAIM_SQL, [slot.pk, timezone.now()], application,
+                     [ApplicationEvent(application=application, to_status="pending_payment")])
+    assert not Application.objects.exists()

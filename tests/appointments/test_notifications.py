@@ -63,11 +63,11 @@ class TestOutbox:
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
         # slot, account capacity, fee, then one statement: the claim and the inserts of the
         # application, its event and its one outbox row (a prepared statement on PostgreSQL)
-        assert len(statements) == 4 and statements[-1].startswith("EXECUTE book_with_1_messages")
+        assert len(statements) == 4 and statements[-1].startswith("EXECUTE book_applicationevent_notification")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = 'book_with_1_messages'")
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = 'book_applicationevent_notification'")
             booking = cursor.fetchone()[0]
-        assert "WITH claimed AS (UPDATE quotas_slot" in booking
+        assert booking.startswith("PREPARE book_applicationevent_notification AS WITH decided AS (UPDATE quotas_slot")
         assert booking.count("INSERT INTO appointments_notification") == 1
 
     def test_delivery_task_run_twice_sends_once(self, applicant_user, slot):
