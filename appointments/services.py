@@ -274,7 +274,8 @@ def book_application(
             _claim_or_release_expired(functools.partial(_claim_and_insert, application, event, outbox, now=now),
                                       slot_id=slot.pk, now=now)
             if outbox:
-                enqueue_after_commit(outbox)
+                # Not needed before the answer (which shows the codes): sent after the opening rush.
+                enqueue_after_commit(outbox, delay=settings.BOOKING_MESSAGE_DELAY_SECONDS)
     except IntegrityError as exc:
         # The partial unique index on active NIKs; the claim is rolled back with it.
         raise DuplicateApplication() from exc

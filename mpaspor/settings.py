@@ -221,6 +221,11 @@ PHONE_GATEWAY_TOKEN = env("PHONE_GATEWAY_TOKEN", default="")
 NOTIFICATION_PHONE_CHANNEL = env("NOTIFICATION_PHONE_CHANNEL", default="sms")  # or "whatsapp"
 # Messages also sent to the phone when the account has an e-mail address.
 NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=["reminder"])
+# The booking's confirmation (a copy of the codes the answer already shows) is sent this many
+# seconds after the booking, so that a quota's opening rush is not slowed by sending them:
+# measured in `make bench`, the deliveries during the burst cost the bookings a quarter of
+# their throughput (bench/analysis.md).
+BOOKING_MESSAGE_DELAY_SECONDS = env.int("BOOKING_MESSAGE_DELAY_SECONDS", default=60)
 NOTIFICATION_MAX_ATTEMPTS = 6
 NOTIFICATION_RETRY_BASE_SECONDS = 60
 # The day-before reminder goes out from this hour of the office's own zone.

@@ -219,9 +219,11 @@ def test_booking_succeeds_with_broker_down_and_sweep_delivers_later(office, capl
     assert row.state == Notification.State.PENDING and row.attempts == 0
     assert mail.outbox == []
 
-    # Broker back: the periodic sweep sends what is still pending, once.
-    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=1)) == 1
-    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=2)) == 0
+    # Broker back: the periodic sweep sends what is still pending, once, when its own (delayed)
+    # delivery should have run: not before.
+    assert sweep_outbox(now=timezone.now() + dt.timedelta(seconds=60)) == 0
+    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=2)) == 1
+    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=3)) == 0
     row.refresh_from_db()
     assert row.state == Notification.State.SENT
     assert len(mail.outbox) == 1 and application.billing_code in mail.outbox[0].body
@@ -243,6 +245,30 @@ def test_enqueue_reaches_the_real_broker(settings):
     ours = [m for m in queue.lrange("celery", 0, -1) if f"[[{row.pk}]" in m.decode() or f"({row.pk}," in m.decode()]
     assert len(ours) == 1, queue.lrange("celery", 0, -1)[:3]
     queue.lrem("celery", 1, ours[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_confirmation_is_queued_to_go_out_after_the_opening_rush(office, settings):
+    """The booking's answer shows its codes; the e-mail copy is sent BOOKING_MESSAGE_DELAY_SECONDS
+    later (the broker holds it with an ETA), so sending does not slow a quota's opening."""
+    import json
+
+    settings.BOOKING_MESSAGE_DELAY_SECONDS = 60
+    queue = redis.Redis.from_url(celery_app.conf.broker_url)
+    conf = celery_app.conf
+    saved = conf.task_always_eager
+    conf.task_always_eager = False
+    try:
+        application = book(UserFactory(), SlotFactory(office=office))
+    finally:
+        conf.task_always_eager = saved
+    row = Notification.objects.get(application=application)
+    ours = [m for m in queue.lrange("celery", 0, -1) if f"({row.pk},)" in m.decode()]
+    assert len(ours) == 1
+    queue.lrem("celery", 1, ours[0])
+    eta = dt.datetime.fromisoformat(json.loads(ours[0])["headers"]["eta"])
+    assert dt.timedelta(seconds=55) < eta - timezone.now() <= dt.timedelta(seconds=60)
+    assert row.state == Notification.State.PENDING and mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)
