@@ -92,24 +92,18 @@ def queue_message(
     rows = outbox_rows(application=application, template=template, context=context, email=email, dedupe_key=dedupe_key)
     if rows:
         Notification.objects.bulk_create(rows)
-        enqueue_after_commit(rows)
+        transaction.on_commit(partial(enqueue_delivery, [row.pk for row in rows]))
     return rows
 
 
-def enqueue_after_commit(rows: list[Notification], *, delay: int = 0) -> None:
-    """Hand the saved rows to the broker once the caller's transaction has committed, to be
-    sent `delay` seconds later."""
-    transaction.on_commit(partial(enqueue_delivery, [row.pk for row in rows], delay=delay))
-
-
-def enqueue_delivery(notification_ids: list[int], *, delay: int = 0) -> None:
+def enqueue_delivery(notification_ids: list[int]) -> None:
     """Hand the rows to the broker. Never raises: with the broker down the request still
     succeeds and the periodic sweep sends the rows later."""
     from .tasks import deliver_notification_task  # tasks import this module
 
     for notification_id in notification_ids:
         try:
-            deliver_notification_task.apply_async((notification_id,), countdown=delay or None, retry=False)
+            deliver_notification_task.apply_async((notification_id,), retry=False)
         except Exception:  # broker unreachable, refused, timed out: the sweep covers it
             logger.warning("Could not enqueue notification %s; the outbox sweep will send it.", notification_id,
                            exc_info=True)
@@ -209,15 +203,15 @@ def deliver_notification(*, notification_id: int, now: dt.datetime | None = None
     return None
 
 
-def sweep_outbox(*, now: dt.datetime | None = None, limit: int = 200, min_age_seconds: int | None = None) -> int:
-    """Deliver pending rows whose task never ran (broker down) or whose retry is due.
-
-    Rows younger than `min_age_seconds` (by default 30 s after a booking's delayed message is
-    due) are left to their own task. A row left in "sending" by a crashed worker may or may not
-    have gone out; it is marked failed, never resent."""
+def sweep_outbox(*, now: dt.datetime | None = None, limit: int = 500, min_age_seconds: int | None = None) -> int:
+    """Deliver pending rows older than `min_age_seconds` (BOOKING_MESSAGE_DELAY_SECONDS by
+    default): the bookings' confirmations, which no task sends, and the rows whose task never
+    ran (broker down); and the retries that are due. Younger rows are left to their own task.
+    A row left in "sending" by a crashed worker may or may not have gone out; it is marked
+    failed, never resent."""
     now = now or timezone.now()
     if min_age_seconds is None:
-        min_age_seconds = settings.BOOKING_MESSAGE_DELAY_SECONDS + 30
+        min_age_seconds = settings.BOOKING_MESSAGE_DELAY_SECONDS
     Notification.objects.filter(state=Notification.State.SENDING, claimed_at__lt=now - STALE_SENDING).update(
         state=Notification.State.FAILED, last_error="interrupted while sending; not resent to avoid a duplicate"
     )

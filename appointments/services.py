@@ -51,7 +51,7 @@ from .models import (
     Status,
 )
 from .nik import nik_problem
-from .notifications import STATUS_MESSAGES, enqueue_after_commit, outbox_rows, queue_message
+from .notifications import STATUS_MESSAGES, outbox_rows, queue_message
 from .payments import PaymentNotice
 
 logger = logging.getLogger(__name__)
@@ -265,17 +265,15 @@ def book_application(
         payment_due_at=now + dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
         language=language,
     )
-    # The event records the creation (the hot path writes no history row); one outbox row per
-    # channel, rendered and sent by a task after commit.
+    # The event records the creation (the hot path writes no history row). The outbox rows are
+    # the e-mail copy of the codes this answer shows: nothing publishes them, the outbox sweep
+    # sends them once BOOKING_MESSAGE_DELAY_SECONDS have passed, after a quota's opening rush.
     event = ApplicationEvent(application=application, to_status=Status.PENDING_PAYMENT, actor=account)
     outbox = outbox_rows(application=application, template="booking_made", email=getattr(account, "email", "") or "")
     try:
         with transaction.atomic():
             _claim_or_release_expired(functools.partial(_claim_and_insert, application, event, outbox, now=now),
                                       slot_id=slot.pk, now=now)
-            if outbox:
-                # Not needed before the answer (which shows the codes): sent after the opening rush.
-                enqueue_after_commit(outbox, delay=settings.BOOKING_MESSAGE_DELAY_SECONDS)
     except IntegrityError as exc:
         # The partial unique index on active NIKs; the claim is rolled back with it.
         raise DuplicateApplication() from exc

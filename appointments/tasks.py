@@ -26,7 +26,7 @@ def deliver_notification_task(self, notification_id: int) -> None:
 
 @shared_task(**DB_RETRY)
 def sweep_outbox_task() -> int:
-    """Periodic: send what the broker never got and retries that are due."""
+    """Periodic (every 15 s): bookings' confirmations, what the broker never got, due retries."""
     return notifications.sweep_outbox()
 
 

@@ -221,10 +221,10 @@ PHONE_GATEWAY_TOKEN = env("PHONE_GATEWAY_TOKEN", default="")
 NOTIFICATION_PHONE_CHANNEL = env("NOTIFICATION_PHONE_CHANNEL", default="sms")  # or "whatsapp"
 # Messages also sent to the phone when the account has an e-mail address.
 NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=["reminder"])
-# The booking's confirmation (a copy of the codes the answer already shows) is sent this many
-# seconds after the booking, so that a quota's opening rush is not slowed by sending them:
-# measured in `make bench`, the deliveries during the burst cost the bookings a quarter of
-# their throughput (bench/analysis.md).
+# The booking's confirmation (a copy of the codes the answer already shows) is left to the
+# outbox sweep, which sends it once it is this many seconds old, so that a quota's opening rush
+# is neither slowed by publishing nor by sending them: measured in `make bench`, deliveries
+# during the burst cost the bookings a quarter of their throughput (bench/analysis.md).
 BOOKING_MESSAGE_DELAY_SECONDS = env.int("BOOKING_MESSAGE_DELAY_SECONDS", default=60)
 NOTIFICATION_MAX_ATTEMPTS = 6
 NOTIFICATION_RETRY_BASE_SECONDS = 60
@@ -309,8 +309,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=17),
         "options": {"expire_seconds": 3000},
     },
-    # The outbox sweep: what the broker never got, and retries that are due.
-    "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 60.0},
+    # The outbox sweep: bookings' confirmations, what the broker never got, retries that are due.
+    "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 15.0},
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",
