@@ -84,7 +84,8 @@ def main():
             lines.append(
                 f"- **PostgreSQL connections terminated during the burst** ({f.get('connections_terminated')} backends, "
                 f"0.2 s after T): {f['successes']} of {f['db']['capacity']} places booked, {f['server_errors']} "
-                f"server errors (the requests in flight at that instant), slot taken {f['db']['taken']} = active "
+                f"server errors (the requests in flight at that instant: "
+                f"{', '.join(k for k in f['answers'] if ' 5' in k) or 'none'}), slot taken {f['db']['taken']} = active "
                 f"applications {f['db']['active_applications']}, overbooked {f['db']['overbooked']}; "
                 f"the next request after the burst answered {f.get('after')} with no restart."
             )
