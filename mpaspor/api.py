@@ -175,16 +175,19 @@ ERROR_DESCRIPTIONS = {
     404: "`not_found`.",
     409: "A conflict with the current state.",
     429: "`throttled`: too many requests; `Retry-After` says how many seconds to wait.",
+    503: "`unavailable`: the database failed during the request and nothing was stored; try again after "
+    "`Retry-After` seconds.",
 }
 
 
 def error_responses(*statuses: int, **descriptions: str) -> dict:
     """`extend_schema(responses=...)` entries for error answers, in the error shape.
 
-    `descriptions` override the default text, keyed `e409="..."`."""
+    `descriptions` override the default text, keyed `e409="..."`. Every operation may answer 503
+    (a database failure mid-request, exception_handler)."""
     return {
         code: OpenApiResponse(ErrorSerializer, description=descriptions.get(f"e{code}", ERROR_DESCRIPTIONS[code]))
-        for code in statuses
+        for code in (*statuses, 503)
     }
 
 

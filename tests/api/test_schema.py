@@ -93,3 +93,11 @@ def test_schema_is_valid_openapi_without_generator_warnings(tmp_path):
     # Warnings are how drf-spectacular reports guessed types and colliding component names.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/v1/applications/{booking_code}/reschedule/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_every_operation_documents_the_503_of_a_database_failure(client):
+    document = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = [op for path in document["paths"].values() for op in path.values() if isinstance(op, dict)]
+    assert operations and all("503" in op["responses"] for op in operations)
+    booking = document["paths"]["/api/v1/applications/"]["post"]["responses"]["503"]
+    assert "unavailable" in booking["description"] and "Retry-After" in booking["description"]

@@ -68,7 +68,7 @@ def gunicorn_server():
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "mpaspor.wsgi:application", "--workers", "1",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # a pipe nobody reads could fill
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
