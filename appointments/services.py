@@ -9,13 +9,13 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.validators import PERSON_NAME_MESSAGE, PERSON_NAME_RE
-from mpaspor.db import execute, fetch_row, insert_after, select_columns
+from mpaspor.db import fetch, fetch_row, insert_after, select_columns
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot, SlotDrift
@@ -119,10 +119,8 @@ def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt
     .order_by("item", "-effective_from").values_list("item", "amount")."""
     items = (f"{passport_type}_{validity_years}",) + (("express",) if express else ())
     amounts = {}
-    with connection.cursor() as cursor:
-        execute(cursor, f"fee_{len(items)}", _fee_sql(len(items)), [*items, on])
-        for item, amount in cursor.fetchall():
-            amounts.setdefault(item, amount)
+    for item, amount in fetch(f"fee_{len(items)}", _fee_sql(len(items)), [*items, on]):
+        amounts.setdefault(item, amount)
     if len(amounts) < len(items):
         raise InvalidInput(_("No fee is set for this passport type."), field="passport_type")
     return sum(amounts.values())
@@ -202,9 +200,7 @@ def check_account_capacity(*, account, nik: str) -> None:
     Counts as Application.objects.filter(account=account, status__in=ACTIVE_STATUSES)
     .exclude(nik=nik).values("nik").distinct().count()."""
     limit = settings.MAX_APPLICANTS_PER_ACCOUNT
-    with connection.cursor() as cursor:
-        execute(cursor, "other_people", _OTHER_PEOPLE_SQL, [account.pk, nik, *ACTIVE_STATUSES])
-        others = cursor.fetchone()[0]
+    (others,), = fetch("other_people", _OTHER_PEOPLE_SQL, [account.pk, nik, *ACTIVE_STATUSES])
     if others >= limit:
         raise TooManyApplicants(limit=limit)
 

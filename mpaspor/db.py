@@ -6,7 +6,7 @@ cost more CPU than the database spent on them (bench/analysis.md), so they are w
 - `fetch_row` loads the same model instances, with the same database converters, as a queryset;
 - `insert_after` inserts unsaved instances as `save()` would (defaults, auto_now_add, each
   field's preparation), after a statement that decides, such as the claim;
-- `execute` runs them, on PostgreSQL as statements prepared once per connection: planning them
+- `fetch` runs them, on PostgreSQL as statements prepared once per connection: planning them
   cost the database four times what running them does.
 Everything that differs between PostgreSQL and the embedded default (SQLite) stays in here.
 """
@@ -28,7 +28,7 @@ def _new_connection_has_nothing_prepared(sender, connection, **kwargs):
     connection.prepared_statements = set()
 
 
-def execute(cursor, name: str, sql: str, params: list) -> None:
+def _execute(cursor, name: str, sql: str, params: list) -> None:
     """Run `sql` (with "%s" placeholders) on `cursor`; on PostgreSQL as the statement `name`,
     prepared once per database connection."""
     params = [connection.ops.adapt_unknown_value(value) for value in params]
@@ -53,6 +53,13 @@ def execute(cursor, name: str, sql: str, params: list) -> None:
         _prepare(wrapper, cursor, name, sql, again=True)
         prepared.add(name)
         cursor.execute(run, params)
+
+
+def fetch(name: str, sql: str, params: list) -> list[tuple]:
+    """The rows of `sql` (prepared as `name` on PostgreSQL)."""
+    with connection.cursor() as cursor:
+        _execute(cursor, name, sql, params)
+        return cursor.fetchall()
 
 
 def _prepare(wrapper, cursor, name: str, sql: str, *, again: bool = False) -> None:
@@ -96,12 +103,10 @@ def fetch_row(name: str, sql: str, params: list, models: tuple) -> tuple | None:
     """Run `sql` (prepared as `name`), whose row is `select_columns` of each model in turn and
     then any extra values; return one instance of each model (as loaded from the database)
     followed by the extra values, or None when there is no row."""
-    with connection.cursor() as cursor:
-        execute(cursor, name, sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    rows = fetch(name, sql, params)
+    if not rows:
         return None
-    loaded, start = [], 0
+    row, loaded, start = rows[0], [], 0
     for model in models:
         attnames, converters = _loader(model)
         values = list(row[start : start + len(attnames)])
@@ -127,10 +132,8 @@ def insert_after(name: str, statement: str, params: list, parent, children: list
     ~2,200 transactions/s this way against ~1,300 for an UPDATE and then an INSERT). SQLite has no
     data-modifying WITH: there the same steps run one by one."""
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            execute(cursor, name, statement, params)
-            if cursor.fetchone() is None:
-                return False
+        if not fetch(name, statement, params):
+            return False
         for obj in (parent, *children):
             obj.save(force_insert=True)
         return True
@@ -140,8 +143,8 @@ def insert_after(name: str, statement: str, params: list, parent, children: list
     parts = [f"WITH decided AS ({statement}), new_{parent_table} AS"
              f" (INSERT INTO {parent_table} ({columns}) SELECT {placeholders} FROM decided RETURNING id)"]
     params = [*params, *values]
-    for n, child in enumerate(children):
-        link = _link(type(child), type(parent))
+    links = [_link(type(child), type(parent)) for child in children]
+    for n, (child, link) in enumerate(zip(children, links)):
         columns, placeholders, values = _insert(child, exclude=link)
         parts.append(f", child_{n} AS (INSERT INTO {child._meta.db_table} ({connection.ops.quote_name(link.column)},"
                      f" {columns}) SELECT id, {placeholders} FROM new_{parent_table} RETURNING id)")
@@ -149,16 +152,14 @@ def insert_after(name: str, statement: str, params: list, parent, children: list
     parts.append(f"SELECT (SELECT id FROM new_{parent_table})"
                  + "".join(f", (SELECT id FROM child_{n})" for n in range(len(children))))
     shape = "_".join([name, *(child._meta.model_name for child in children)])
-    with connection.cursor() as cursor:
-        execute(cursor, shape, " ".join(parts), params)
-        parent_id, *child_ids = cursor.fetchone()
+    (parent_id, *child_ids), = fetch(shape, " ".join(parts), params)
     if parent_id is None:
         return False
     for obj, pk in [(parent, parent_id), *zip(children, child_ids)]:
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
-    for child in children:
-        setattr(child, _link(type(child), type(parent)).attname, parent_id)
+    for child, link in zip(children, links):
+        setattr(child, link.attname, parent_id)
     return True
 
 

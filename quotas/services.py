@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mpaspor.db import execute
+from mpaspor.db import fetch
 from offices.models import Office
 
 from . import calendar
@@ -44,10 +44,8 @@ def claim_place(*, slot_id: int, now=None) -> None:
     """Take one place on an open slot, or raise SlotFull / NotOpenYet. Call it inside the
     caller's transaction so a failed insert afterwards gives it back."""
     now = now or timezone.now()
-    with connection.cursor() as cursor:
-        execute(cursor, "claim_place", CLAIM_SQL, [slot_id, now])
-        if cursor.fetchone() is None:
-            raise claim_refusal(slot_id=slot_id, now=now)
+    if not fetch("claim_place", CLAIM_SQL, [slot_id, now]):
+        raise claim_refusal(slot_id=slot_id, now=now)
 
 
 def claim_refusal(*, slot_id: int, now) -> NotOpenYet | SlotFull:
