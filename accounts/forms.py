@@ -1,21 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
-from .validators import validate_person_name
-
-phone_validator = RegexValidator(
-    r"^(\+62|62|0)8[0-9]{7,12}$",
-    _("Enter an Indonesian mobile number, e.g. 081234567890 or +6281234567890."),
-)
-
-
-def clean_phone(value: str) -> str:
-    """Accept the spaces and dashes people type; keep digits (and a leading +)."""
-    value = (value or "").strip()
-    return (value[:1] if value.startswith("+") else "") + "".join(c for c in value if c.isdigit())
+from .validators import normalize_phone, validate_person_name, validate_phone
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -24,7 +12,7 @@ class SignUpForm(BaseUserCreationForm):
     phone = forms.CharField(
         label=_("Mobile phone"),
         max_length=20,
-        validators=[phone_validator],
+        validators=[validate_phone],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "08xxxxxxxxxx"}),
     )
 
@@ -54,7 +42,7 @@ class SignUpForm(BaseUserCreationForm):
         # Normalise the phone before its validator sees it.
         if self.is_bound and "phone" in self.data:
             self.data = self.data.copy()
-            self.data["phone"] = clean_phone(self.data["phone"])
+            self.data["phone"] = normalize_phone(self.data["phone"])
         super().full_clean()
 
     def validate_unique(self):

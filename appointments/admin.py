@@ -22,7 +22,7 @@ from offices import permissions
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 from quotas.models import Slot
 
-from . import services
+from .services import counter, lifecycle
 from .models import Applicant, Application, ApplicationEvent, Fee, Notification, Payment, Status, mask_nik
 
 
@@ -242,7 +242,7 @@ class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
 
     def _transition(self, to):
         def service(*, application_id, actor, reason=""):
-            return services.change_status(application_id=application_id, to=to, actor=actor, reason=reason)
+            return lifecycle.change_status(application_id=application_id, to=to, actor=actor, reason=reason)
 
         return service
 
@@ -268,7 +268,7 @@ class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
     @admin.action(description=_("Check in"), permissions=["serve"])
     def check_in(self, request, queryset):
         self._run(
-            request, queryset, services.check_in_application, gettext("%(count)s application(s) checked in.")
+            request, queryset, counter.check_in_application, gettext("%(count)s application(s) checked in.")
         )
 
     @admin.action(description=_("Start processing"), permissions=["serve"])
@@ -302,7 +302,7 @@ class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
 
     @admin.action(description=_("Mark no-show"), permissions=["serve"])
     def mark_no_show(self, request, queryset):
-        self._run(request, queryset, services.mark_no_show, gettext("%(count)s application(s) marked no-show."))
+        self._run(request, queryset, counter.mark_no_show, gettext("%(count)s application(s) marked no-show."))
 
     @admin.action(description=_("Cancel, with a reason"), permissions=["serve"])
     def cancel(self, request, queryset):
@@ -311,7 +311,7 @@ class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
             queryset,
             action="cancel",
             title=gettext("Cancel applications"),
-            service=services.cancel_application,
+            service=lifecycle.cancel_application,
             done_message=gettext("%(count)s application(s) cancelled."),
         )
 

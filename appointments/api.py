@@ -26,11 +26,14 @@ from mpaspor.api import (
 )
 from mpaspor.errors import DomainError
 
-from . import payments, selectors, services
-from .exceptions import ApplicationNotFound
+from . import gateway, selectors
+from .exceptions import ApplicationNotFound, InvalidInput
 from .models import ApplicationKind, PassportType, Sex, Status
 from .selectors import account_application, account_applications
-from .services import ApplicantData, book_application, cancel_application, reschedule_application
+from .services.booking import PersonBooking, book_applications
+from .services.lifecycle import cancel_application, reschedule_application
+from .services.payments import record_payment
+from .services.people import ApplicantData, check_applicant
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 
@@ -123,15 +126,17 @@ class ApplicationCreateApi(APIView):
             full_name = StringField(max_length=150)
             birth_date = serializers.DateField()
             sex = serializers.ChoiceField(choices=Sex.choices)
-            phone = RegexStringField(r"^\+?[0-9]{8,15}$", max_length=16, required=False, default="")
+            phone = StringField(max_length=16, required=False, default="", help_text="An Indonesian mobile number.")
 
             class Meta:
                 ref_name = "ApplicantInput"
 
-            def validate_birth_date(self, value):
-                if not dt.date(1900, 1, 1) <= value <= timezone.localdate():
-                    raise serializers.ValidationError(_("Enter a real birth date."))
-                return value
+            def validate(self, data):
+                try:
+                    check_applicant(ApplicantData(**data))
+                except InvalidInput as error:
+                    raise serializers.ValidationError({error.field: [error.message]}) from error
+                return data
 
         slot = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="A slot `id` from availability.")
         passport_type = serializers.ChoiceField(choices=PassportType.choices)
@@ -170,15 +175,15 @@ class ApplicationCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        application = book_application(
-            account=request.user,
-            slot_id=values["slot"],
+        person = PersonBooking(
             applicant=ApplicantData(**values["applicant"]),
             passport_type=values["passport_type"],
             validity_years=values["validity_years"],
             kind=values["application_kind"],
             express=values["express"],
-            language=translation.get_language() or "id",
+        )
+        (application,) = book_applications(
+            account=request.user, slot_id=values["slot"], people=[person], language=translation.get_language() or "id"
         )
         return Response(ApplicationOutputSerializer(application).data, status=status.HTTP_201_CREATED)
 
@@ -306,7 +311,7 @@ class PaymentNotifyApi(APIView):
         ),
         parameters=[
             OpenApiParameter(
-                payments.SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                gateway.SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
                 description="Hex HMAC-SHA256 of the raw body with the shared secret.",
             )
         ],
@@ -316,11 +321,11 @@ class PaymentNotifyApi(APIView):
     def post(self, request):
         body = request._request.body  # the raw bytes that were signed; request.data is never read
         try:
-            payments.check_signature(body=body, signature=request.headers.get(payments.SIGNATURE_HEADER, ""))
-            notice = payments.parse_notice(body)
+            gateway.check_signature(body=body, signature=request.headers.get(gateway.SIGNATURE_HEADER, ""))
+            notice = gateway.parse_notice(body)
             if not selectors.payment_recorded(transaction_id=notice.transaction_id):
-                payments.check_fresh(notice)  # a replay of a recorded notice is harmless at any age
-            outcome = services.record_payment(notice=notice)
+                gateway.check_fresh(notice)  # a replay of a recorded notice is harmless at any age
+            outcome = record_payment(notice=notice)
         except DomainError as error:
             return Response({"code": error.code, "detail": error.message}, status=error.http_status)
         return Response({"code": outcome.result, "detail": str(RESULT_DETAILS[outcome.result])}, status=200)

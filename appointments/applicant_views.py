@@ -13,9 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mpaspor.errors import DomainError
 
-from . import payments, selectors, services
+from . import gateway, selectors
 from .applicant_forms import PersonForm, RescheduleForm
 from .models import Status
+from .services import lifecycle
+from .services.payments import record_payment
+from .services.people import ApplicantData, add_applicant, remove_applicant
 from .templatetags.mpaspor import office_time
 
 
@@ -27,7 +30,8 @@ def own_application(request, booking_code: str):
     return application
 
 
-def _allowed(check, **kwargs) -> bool:
+def allowed(check, **kwargs) -> bool:
+    """Whether a service's check (check_cancel, check_reschedule) lets the applicant go on."""
     try:
         check(**kwargs)
     except DomainError:
@@ -37,12 +41,13 @@ def _allowed(check, **kwargs) -> bool:
 
 def life_context(application) -> dict:
     """What the application's page (views.confirmation) shows of its life: the status history
-    and whether the applicant may pay (development gateway) or change the date."""
+    and whether the applicant may pay (development gateway), change the date or cancel."""
     now = timezone.now()
     return {
         "events": selectors.application_events(application=application),
-        "can_pay": application.status == Status.PENDING_PAYMENT and payments.dev_gateway_enabled(),
-        "can_reschedule": _allowed(services.check_reschedule, application=application, now=now),
+        "can_pay": application.status == Status.PENDING_PAYMENT and gateway.dev_gateway_enabled(),
+        "can_reschedule": allowed(lifecycle.check_reschedule, application=application, now=now),
+        "can_cancel": allowed(lifecycle.check_cancel, application=application, now=now),
     }
 
 
@@ -50,13 +55,13 @@ def life_context(application) -> dict:
 @require_http_methods(["GET", "POST"])
 def pay_application(request, booking_code):
     """The development gateway: the applicant "pays" the billing code (DEBUG or PAYMENT_DEV_GATEWAY)."""
-    if not payments.dev_gateway_enabled():
+    if not gateway.dev_gateway_enabled():
         raise Http404
     application = own_application(request, booking_code)
     if request.method == "POST":
         try:
-            notice = payments.dev_notice(billing_code=application.billing_code, amount=application.amount)
-            outcome = services.record_payment(notice=notice, actor=request.user)
+            notice = gateway.dev_notice(billing_code=application.billing_code, amount=application.amount)
+            outcome = record_payment(notice=notice, actor=request.user)
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -76,7 +81,7 @@ def reschedule_application(request, booking_code):
     office = application.slot.office
     now = timezone.now()
     try:
-        services.check_reschedule(application=application, now=now)
+        lifecycle.check_reschedule(application=application, now=now)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("appointments:confirmation", booking_code=booking_code)
@@ -86,7 +91,7 @@ def reschedule_application(request, booking_code):
     form = RescheduleForm(request.POST or None, options=choices)
     if request.method == "POST" and form.is_valid():
         try:
-            services.reschedule_application(
+            lifecycle.reschedule_application(
                 application_id=application.pk, slot_id=form.cleaned_data["slot"], actor=request.user
             )
         except DomainError as error:
@@ -103,7 +108,7 @@ def people(request):
     form = PersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_applicant(account=request.user, person=services.ApplicantData(**form.cleaned_data))
+            add_applicant(account=request.user, person=ApplicantData(**form.cleaned_data))
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
@@ -121,7 +126,7 @@ def people(request):
 @require_POST
 def remove_person(request, person_id):
     try:
-        services.remove_applicant(account=request.user, applicant_id=person_id)
+        remove_applicant(account=request.user, applicant_id=person_id)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -1,12 +1,13 @@
-import datetime as dt
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import clean_phone, phone_validator
+from accounts.validators import normalize_phone, validate_phone
 
 from .models import ONLINE_KINDS, ApplicationKind, PassportType, Sex
-from .services import ApplicantData
+from .exceptions import InvalidInput
+from .services.booking import PersonBooking
+from .services.people import ApplicantData, check_applicant
+from .templatetags.mpaspor import rupiah
 
 
 class ApplicationForm(forms.Form):
@@ -31,7 +32,7 @@ class ApplicationForm(forms.Form):
     phone = forms.CharField(
         label=_("Mobile phone"),
         max_length=20,
-        validators=[phone_validator],
+        validators=[validate_phone],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices, widget=forms.RadioSelect)
@@ -59,12 +60,10 @@ class ApplicationForm(forms.Form):
             self._label_prices(fees)
         if self.is_bound and "phone" in self.data:
             self.data = self.data.copy()
-            self.data["phone"] = clean_phone(self.data["phone"])
+            self.data["phone"] = normalize_phone(self.data["phone"])
 
     def _label_prices(self, fees: dict[str, int]) -> None:
         """Show the fees in force next to the choices; amounts come from the fee table."""
-        from .templatetags.mpaspor import rupiah
-
         if "express" in fees:
             self.fields["express"].label = _("Same-day service (percepatan, +%(amount)s)") % {
                 "amount": rupiah(fees["express"])
@@ -79,14 +78,33 @@ class ApplicationForm(forms.Form):
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())
 
-    def clean_birth_date(self):
-        birth_date = self.cleaned_data["birth_date"]
-        if birth_date > dt.date.today() or birth_date.year < 1900:
-            raise forms.ValidationError(_("Enter a real birth date."), code="invalid_birth_date")
-        return birth_date
+    def clean(self):
+        cleaned = super().clean()
+        if all(name in cleaned for name in ("nik", "full_name", "birth_date", "sex", "phone")):
+            check_applicant_in_form(self, self.applicant())
+        return cleaned
 
     def applicant(self) -> ApplicantData:
         data = self.cleaned_data
         return ApplicantData(
             nik=data["nik"], full_name=data["full_name"], birth_date=data["birth_date"], sex=data["sex"], phone=data["phone"]
         )
+
+    def person_booking(self, *, person_id: int | None = None) -> PersonBooking:
+        data = self.cleaned_data
+        return PersonBooking(
+            applicant=self.applicant(),
+            passport_type=data["passport_type"],
+            validity_years=data["validity_years"],
+            kind=data["application_kind"],
+            express=data["express"],
+            person_id=person_id,
+        )
+
+
+def check_applicant_in_form(form: forms.Form, applicant: ApplicantData) -> None:
+    """The service's one check of a person's data, its error shown at the form's field."""
+    try:
+        check_applicant(applicant)
+    except InvalidInput as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)

@@ -2,19 +2,22 @@
 
 import calendar
 import datetime as dt
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mpaspor.db import fetch
 
 from offices.models import Office
 from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
+from .exceptions import InvalidInput
 from .models import ACTIVE_STATUSES, Applicant, Application, Fee, Payment, Status
-
-CANCELLABLE_STATUSES = (Status.PENDING_PAYMENT, Status.BOOKED)
-
 
 def account_applications(*, account):
     return Application.objects.filter(account=account).select_related("slot__office").order_by("-created_at")
@@ -28,11 +31,6 @@ def account_application(*, account, booking_code: str) -> Application | None:
     )
 
 
-def can_cancel(application: Application, *, now: dt.datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return application.status in CANCELLABLE_STATUSES and application.slot.starts_at > now
-
-
 def slot_state(slot: Slot, *, now: dt.datetime | None = None) -> str:
     """What the booking form can say up front; the claim decides for real."""
     now = now or timezone.now()
@@ -44,7 +42,11 @@ def slot_state(slot: Slot, *, now: dt.datetime | None = None) -> str:
 
 
 def bookable_slot(*, slot_id: int) -> Slot | None:
-    return Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE).select_related("office__region").first()
+    return (
+        Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE, office__is_active=True)
+        .select_related("office__region")
+        .first()
+    )
 
 
 @dataclass
@@ -153,12 +155,33 @@ def account_people(*, account) -> list[Applicant]:
     )
 
 
-def fees_in_force(*, on: dt.date) -> dict[str, int]:
-    """Each fee item's amount in force on a date (the fee table is data, edited by staff)."""
+# Every booking that finds a place reads its fees: written out and prepared (mpaspor.db), as
+# building the query cost more than running it.
+@functools.cache
+def _fees_sql(items: int) -> str:
+    return (
+        f"SELECT item, amount FROM {Fee._meta.db_table}"
+        f" WHERE item IN ({', '.join(['%s'] * items)}) AND effective_from <= %s ORDER BY item, effective_from DESC"
+    )
+
+
+def fees_in_force(*, on: dt.date, items: Sequence[str] = Fee.Item.values) -> dict[str, int]:
+    """Each fee item's amount in force on a date: its newest row effective by then (the fee table
+    is data, edited by staff). Same rows as Fee.objects.filter(item__in=items,
+    effective_from__lte=on).order_by("item", "-effective_from")."""
     fees: dict[str, int] = {}
-    for item, amount in Fee.objects.filter(effective_from__lte=on).order_by("item", "-effective_from").values_list("item", "amount"):
+    for item, amount in fetch(f"fees_{len(items)}", _fees_sql(len(items)), [*items, on]):
         fees.setdefault(item, amount)
     return fees
+
+
+def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt.date) -> int:
+    """The PNBP amount of one application: the passport's fee plus the same-day surcharge."""
+    items = [f"{passport_type}_{validity_years}", *(["express"] if express else [])]
+    fees = fees_in_force(on=on, items=items)
+    if len(fees) < len(items):
+        raise InvalidInput(_("No fee is set for this passport type."), field="passport_type")
+    return sum(fees.values())
 
 
 # --- The office counter -----------------------------------------------------------------

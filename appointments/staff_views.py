@@ -13,8 +13,10 @@ from mpaspor.errors import DomainError
 from offices import permissions
 from offices.models import Office
 
-from . import selectors, services
+from . import selectors
 from .exceptions import ApplicationNotFound
+from .services.counter import check_in_application, register_walk_in
+from .services.people import ApplicantData
 from .staff_forms import CheckInForm, WalkInForm
 
 SESSION_KEY = "counter_office_id"
@@ -97,7 +99,7 @@ def check_in(request):
     try:
         if application is None:
             raise ApplicationNotFound(_("No booking with this code at this office."))
-        application = services.check_in_application(
+        application = check_in_application(
             application_id=application.pk, office_id=office.pk, actor=request.user
         )
     except DomainError as exc:
@@ -130,10 +132,10 @@ def walk_in(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            application = services.register_walk_in(
+            application = register_walk_in(
                 office_id=office.pk,
                 slot_id=data["slot"],
-                applicant=services.ApplicantData(
+                applicant=ApplicantData(
                     nik=data["nik"],
                     full_name=data["full_name"],
                     birth_date=data["birth_date"],

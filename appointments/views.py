@@ -19,10 +19,12 @@ from offices.selectors import active_office, offices_by_region
 from quotas.selectors import DayState
 from quotas.services import record_availability_search
 
-from . import selectors, services
-from .applicant_views import life_context, own_application
+from . import selectors
+from .applicant_views import allowed, life_context, own_application
 from .forms import ApplicationForm
 from .models import ACTIVE_STATUSES
+from .services.booking import PersonBooking, book_applications
+from .services.lifecycle import check_cancel, cancel_application
 
 
 def home(request):
@@ -86,7 +88,7 @@ def office_day(request, code: str, date: str):
 @rate_limit("booking")
 def book(request, slot_id: int):
     slot = selectors.bookable_slot(slot_id=slot_id)
-    if slot is None or not slot.office.is_active:
+    if slot is None:
         raise Http404(_("This session does not exist."))
     initial = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic",
                "validity_years": 10, "application_kind": "new"}
@@ -100,16 +102,11 @@ def book(request, slot_id: int):
     form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
     if request.method == "POST" and form.is_valid():
         try:
-            application = services.book_application(
+            (application,) = book_applications(
                 account=request.user,
                 slot_id=slot.pk,
-                applicant=form.applicant(),
-                passport_type=form.cleaned_data["passport_type"],
-                validity_years=form.cleaned_data["validity_years"],
-                kind=form.cleaned_data["application_kind"],
-                express=form.cleaned_data["express"],
+                people=[form.person_booking(person_id=person.pk if person else None)],
                 language=get_language() or "id",
-                person_id=person.pk if person else None,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -134,7 +131,6 @@ def confirmation(request, booking_code: str):
         {
             "application": application,
             "office": application.slot.office,
-            "can_cancel": selectors.can_cancel(application),
             # A cancelled or expired booking's QR code must not get anyone through the door.
             "show_qr": application.status in ACTIVE_STATUSES,
             **life_context(application),
@@ -147,7 +143,7 @@ def my_applications(request):
     applications = list(selectors.account_applications(account=request.user))
     now = timezone.now()
     for application in applications:
-        application.can_cancel = selectors.can_cancel(application, now=now)
+        application.can_cancel = allowed(check_cancel, application=application, now=now)
     return render(request, "appointments/my_applications.html", {"applications": applications})
 
 
@@ -156,11 +152,11 @@ def my_applications(request):
 def cancel(request, booking_code: str):
     application = own_application(request, booking_code)
     if request.method == "POST":
-        if not selectors.can_cancel(application):
+        if not allowed(check_cancel, application=application, now=timezone.now()):
             messages.error(request, _("This application can no longer be cancelled."))
             return redirect("appointments:my_applications")
         try:
-            services.cancel_application(application_id=application.pk, actor=request.user, reason="cancelled by the applicant")
+            cancel_application(application_id=application.pk, actor=request.user, reason="cancelled by the applicant")
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -169,5 +165,9 @@ def cancel(request, booking_code: str):
     return render(
         request,
         "appointments/cancel.html",
-        {"application": application, "office": application.slot.office, "can_cancel": selectors.can_cancel(application)},
+        {
+            "application": application,
+            "office": application.slot.office,
+            "can_cancel": allowed(check_cancel, application=application, now=timezone.now()),
+        },
     )

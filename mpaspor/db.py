@@ -2,21 +2,44 @@
 
 Every request of a release burst authenticates a token and reads its slot, and every booking
 claims a place and inserts its rows. For such one-row statements, building the SQL with the ORM
-cost more CPU than the database spent on them (bench/analysis.md), so they are written out once:
+cost more CPU than the database spent on them, so they are written out once:
 - `fetch_row` loads the same model instances, with the same database converters, as a queryset;
 - `insert_after` inserts unsaved instances as `save()` would (defaults, auto_now_add, each
   field's preparation), after a statement that decides, such as the claim;
 - `fetch` runs them, on PostgreSQL as statements prepared once per connection: planning them
   cost the database four times what running them does.
-Everything that differs between PostgreSQL and the embedded default (SQLite) stays in here.
+Everything that differs between PostgreSQL and the embedded default (SQLite) stays in here,
+and so does `in_callers_transaction`, the guard of the functions that write part of a caller's
+change. How the written-out SQL is held equal to the ORM: docs/architecture.md.
 """
 
 import functools
+import hashlib
 import re
+from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, Error, connection, connections
+from django.db.models import Model
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
+
+class TransactionRequired(RuntimeError):
+    """A function that writes part of its caller's change was called outside a transaction."""
+
+
+def in_callers_transaction(func):
+    """Refuse to run `func` outside a transaction: it writes one part of a change whose other
+    parts are its caller's (a claim and the application that holds the place), and the two must
+    commit or roll back together. The caller owns the transaction."""
+
+    @functools.wraps(func)
+    def guarded(*args, **kwargs):
+        if not connection.in_atomic_block:
+            raise TransactionRequired(f"{func.__qualname__} must run inside its caller's transaction")
+        return func(*args, **kwargs)
+
+    return guarded
+
 
 # "cached plan must not change result type" (a migration changed a column a statement returns)
 # and "prepared statement does not exist": prepare again.
@@ -121,45 +144,53 @@ def fetch_row(name: str, sql: str, params: list, models: tuple) -> tuple | None:
 # --- Writing ----------------------------------------------------------------------------------
 
 
-def insert_after(name: str, statement: str, params: list, parent, children: list) -> bool:
+def insert_after(name: str, statement: str, params: list, groups: Sequence[tuple[Model, list[Model]]]) -> bool:
     """Run `statement`, an UPDATE ... RETURNING id that decides (the claim); when it returns its
-    row, insert the unsaved `parent` and then the unsaved `children`, whose foreign key points to
-    `parent`, as `save()` would (no model signals are sent). Returns whether the statement
+    row, insert each group's unsaved parent and then its unsaved children, whose foreign key points
+    to that parent, as `save()` would (no model signals are sent). Returns whether the statement
     returned its row; call it inside the caller's transaction.
 
     On PostgreSQL all of it is one statement: the row the statement locks stays locked until the
-    commit, and in one statement no Python runs meanwhile (DESIGN "The hot path" measured
-    ~2,200 transactions/s this way against ~1,300 for an UPDATE and then an INSERT). SQLite has no
+    commit, and in one statement no Python runs meanwhile (measured: ~2,200 transactions/s this
+    way against ~1,300 for an UPDATE and then an INSERT; docs/architecture.md). SQLite has no
     data-modifying WITH: there the same steps run one by one."""
     if connection.vendor != "postgresql":
         if not fetch(name, statement, params):
             return False
-        for obj in (parent, *children):
-            obj.save(force_insert=True)
+        for parent, children in groups:
+            for obj in (parent, *children):
+                obj.save(force_insert=True)
         return True
+    if not groups:
+        return bool(fetch(name, statement, params))
 
-    parent_table = parent._meta.db_table
-    columns, placeholders, values = _insert(parent)
-    parts = [f"WITH decided AS ({statement}), new_{parent_table} AS"
-             f" (INSERT INTO {parent_table} ({columns}) SELECT {placeholders} FROM decided RETURNING id)"]
-    params = [*params, *values]
-    links = [_link(type(child), type(parent)) for child in children]
-    for n, (child, link) in enumerate(zip(children, links)):
-        columns, placeholders, values = _insert(child, exclude=link)
-        parts.append(f", child_{n} AS (INSERT INTO {child._meta.db_table} ({connection.ops.quote_name(link.column)},"
-                     f" {columns}) SELECT id, {placeholders} FROM new_{parent_table} RETURNING id)")
+    parts, params, inserted = [f"WITH decided AS ({statement})"], list(params), []
+    for g, (parent, children) in enumerate(groups):
+        columns, placeholders, values = _insert(parent)
+        parts.append(f", p{g} AS (INSERT INTO {parent._meta.db_table} ({columns})"
+                     f" SELECT {placeholders} FROM decided RETURNING id)")
         params += values
-    parts.append(f"SELECT (SELECT id FROM new_{parent_table})"
-                 + "".join(f", (SELECT id FROM child_{n})" for n in range(len(children))))
-    shape = "_".join([name, *(child._meta.model_name for child in children)])
-    (parent_id, *child_ids), = fetch(shape, " ".join(parts), params)
-    if parent_id is None:
+        inserted.append((f"p{g}", parent, None))
+        for c, child in enumerate(children):
+            link = _link(type(child), type(parent))
+            columns, placeholders, values = _insert(child, exclude=link)
+            parts.append(f", p{g}_{c} AS (INSERT INTO {child._meta.db_table}"
+                         f" ({connection.ops.quote_name(link.column)}, {columns})"
+                         f" SELECT id, {placeholders} FROM p{g} RETURNING id)")
+            params += values
+            inserted.append((f"p{g}_{c}", child, (link, parent)))
+    parts.append("SELECT " + ", ".join(f"(SELECT id FROM {cte})" for cte, _obj, _parent in inserted))
+    # One prepared statement per shape (which models, how many): a digest keeps the name short.
+    shape = ",".join(f"{cte}:{obj._meta.label}" for cte, obj, _parent in inserted)
+    ids = fetch(f"{name}_{hashlib.sha1(shape.encode()).hexdigest()[:12]}", " ".join(parts), params)[0]
+    if ids[0] is None:
         return False
-    for obj, pk in [(parent, parent_id), *zip(children, child_ids)]:
+    for (_cte, obj, parent_link), pk in zip(inserted, ids):
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
-    for child, link in zip(children, links):
-        setattr(child, link.attname, parent_id)
+        if parent_link:
+            link, parent = parent_link
+            setattr(obj, link.attname, parent.pk)
     return True
 
 

@@ -2,17 +2,19 @@
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import F, Model, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mpaspor.db import fetch
+from mpaspor.db import in_callers_transaction, insert_after
 from offices.models import Office
 
 from . import calendar
@@ -28,34 +30,48 @@ from .models import (
     Slot,
 )
 from .selectors import forget_cached_days
+from .signals import GIVE_BACK_REASONS, place_given_back
 
 logger = logging.getLogger(__name__)
 
 
-# The claim (DESIGN "The hot path"): one conditional UPDATE, which PostgreSQL serialises on the
-# slot's row; no read decides. A booking runs it at the head of its inserts (mpaspor.db.insert_after).
+# The claim: one conditional UPDATE, which PostgreSQL serialises on the slot's row; no read
+# decides. Its parameters: count, slot id, count, now.
 CLAIM_SQL = (
-    f"UPDATE {Slot._meta.db_table} SET taken = taken + 1"
-    " WHERE id = %s AND taken < capacity AND opens_at <= %s RETURNING id"
+    f"UPDATE {Slot._meta.db_table} SET taken = taken + %s"
+    " WHERE id = %s AND taken + %s <= capacity AND opens_at <= %s RETURNING id"
 )
 
 
-def claim_place(*, slot_id: int, now=None) -> None:
-    """Take one place on an open slot, or raise SlotFull / NotOpenYet. Call it inside the
-    caller's transaction so a failed insert afterwards gives it back."""
-    now = now or timezone.now()
-    if not fetch("claim_place", CLAIM_SQL, [slot_id, now]):
+@in_callers_transaction
+def claim_places(
+    *, slot_id: int, now: dt.datetime, count: int = 1, then_insert: Sequence[tuple[Model, list[Model]]] = ()
+) -> None:
+    """Take `count` places on an open slot, all or none, and insert `then_insert` (unsaved
+    parents, each with its unsaved children) in the same statement where the database allows it;
+    or raise SlotFull / NotOpenYet and insert nothing.
+
+    The one way a place is taken: booking, reschedule and walk-in all come here. It runs inside
+    the caller's transaction, so a failure of the caller afterwards (a duplicate NIK) gives the
+    places back with it. Claim first, insert second: docs/architecture.md, "The hot path"."""
+    if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, now], then_insert):
         raise claim_refusal(slot_id=slot_id, now=now)
 
 
-def claim_refusal(*, slot_id: int, now) -> NotOpenYet | SlotFull:
-    """Why a claim took no place: the slot has not opened yet, or it is full."""
+def claim_refusal(*, slot_id: int, now: dt.datetime) -> NotOpenYet | SlotFull:
+    """Why a claim took no place: the slot has not opened yet, or it has too few places left."""
     return NotOpenYet() if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists() else SlotFull()
 
 
-def return_place(*, slot_id: int) -> None:
-    """Give one place back; the caller changes the application's status in the same transaction."""
-    Slot.objects.filter(pk=slot_id, taken__gt=0).update(taken=F("taken") - 1)
+@in_callers_transaction
+def return_places(*, slot_id: int, reason: str, count: int = 1) -> None:
+    """Give places back to a slot, inside the caller's transaction that releases what held them
+    (an application's status change); `place_given_back` is sent once that commits."""
+    assert reason in GIVE_BACK_REASONS, reason
+    Slot.objects.filter(pk=slot_id, taken__gte=count).update(taken=F("taken") - count)
+    transaction.on_commit(
+        partial(place_given_back.send, sender=Slot, slot_id=slot_id, count=count, reason=reason), robust=True
+    )
 
 
 # --- Slot generation ----------------------------------------------------------------------
@@ -413,7 +429,7 @@ def give_back_priority_places(*, now: dt.datetime | None = None) -> int:
 
 
 def _move_priority_places(*, slot_id: int, office_id: int, starts_at: dt.datetime) -> int:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # Both rows locked in id order, so a walk-in claim or a booking waits, then sees the move.
         rows = list(
             Slot.objects.select_for_update(no_key=True)
@@ -431,6 +447,10 @@ def _move_priority_places(*, slot_id: int, office_id: int, starts_at: dt.datetim
             capacity=F("capacity") - free, moved_to_online=F("moved_to_online") + free
         )
         Slot.objects.filter(pk=online.pk).update(capacity=F("capacity") + free)
+        transaction.on_commit(
+            partial(place_given_back.send, sender=Slot, slot_id=online.pk, count=free, reason="priority_release"),
+            robust=True,
+        )
     logger.info("moved %s priority places to the online pool of slot %s", free, online.pk)
     return free
 

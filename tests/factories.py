@@ -9,7 +9,8 @@ from django.utils import timezone
 from accounts.models import User
 from appointments.models import RELEASED_STATUSES, Application, Status
 from appointments.nik import build_nik
-from appointments.services import ApplicantData, new_billing_code, new_booking_code
+from appointments.services.booking import PersonBooking, book_applications, new_billing_code, new_booking_code
+from appointments.services.people import ApplicantData
 from offices.models import Office, Region, StaffMembership
 from quotas.models import Slot
 
@@ -126,3 +127,12 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
         if application.status not in RELEASED_STATUSES:
             Slot.objects.filter(pk=application.slot_id).update(taken=F("taken") + 1)
         return application
+
+
+def book_one(*, account, slot_id, applicant, passport_type, validity_years, kind, express=False, language="id",
+             person_id=None, now=None) -> Application:
+    """One person's booking through the booking service (a list of one)."""
+    person = PersonBooking(applicant=applicant, passport_type=passport_type, validity_years=validity_years, kind=kind,
+                           express=express, person_id=person_id)
+    (application,) = book_applications(account=account, slot_id=slot_id, people=[person], language=language, now=now)
+    return application

@@ -12,7 +12,7 @@ from appointments.exceptions import (
     TooManyApplicants,
 )
 from appointments.models import Application, ApplicationEvent, Status
-from appointments.services import book_application
+from tests.factories import book_one
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data
@@ -28,7 +28,7 @@ def book(account, slot, **overrides):
         kind="new",
     )
     values.update(overrides)
-    return book_application(**values)
+    return book_one(**values)
 
 
 def assert_nothing_stored(slot, before=0):

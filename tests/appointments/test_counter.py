@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from appointments.exceptions import CheckInNotAllowed, DuplicateApplication, InvalidInput, TransitionNotAllowed
 from appointments.models import Application, ApplicationEvent, Status
-from appointments.services import check_in_application, register_walk_in
+from appointments.services.counter import check_in_application, register_walk_in
 from quotas.exceptions import SlotFull, SlotNotFound
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, applicant_data

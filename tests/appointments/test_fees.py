@@ -3,13 +3,13 @@ import datetime as dt
 import pytest
 
 from appointments.models import Fee
-from appointments.services import book_application
+from tests.factories import book_one
 from offices.models import StaffMembership
 from tests.factories import SlotFactory, StaffMembershipFactory, UserFactory, applicant_data
 
 
 def book(account, slot):
-    return book_application(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
+    return book_one(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
                             validity_years=5, kind="new")
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from appointments import tasks as appointment_tasks
 from appointments.models import Application, ApplicationEvent, Status
-from appointments.services import book_application
+from tests.factories import book_one
 from mpaspor.celery import app
 from quotas import tasks as quota_tasks
 from quotas.models import Pool, QuotaRule, ReleaseSchedule, Slot, SlotDrift
@@ -46,7 +46,7 @@ def test_booking_on_a_full_slot_releases_an_overdue_hold_without_the_job(office)
     slot = SlotFactory(office=office, capacity=1)
     hold = overdue_hold(slot)
 
-    application = book_application(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
+    application = book_one(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
                                    passport_type="regular", validity_years=5, kind="new")
 
     hold.refresh_from_db()

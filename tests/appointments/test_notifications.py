@@ -9,12 +9,13 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from appointments import notifications
+from appointments import outbox
 from appointments.messaging import DeliveryError, PermanentDeliveryError
 from appointments.models import Notification, Status
-from appointments.notifications import deliver_notification, queue_reminders, render_message, sweep_outbox
-from appointments.services import book_application, change_status
-from appointments.tasks import deliver_notification_task
+from appointments.outbox import deliver_notification, queue_reminders, render_message, sweep_outbox
+from tests.factories import book_one
+from appointments.services.lifecycle import change_status
+from appointments.outbox import deliver_notification_task
 from mpaspor.celery import app as celery_app
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
 
@@ -23,14 +24,14 @@ def book(account, slot, **overrides):
     values = dict(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="electronic",
                   validity_years=10, kind="new")
     values.update(overrides)
-    return book_application(**values)
+    return book_one(**values)
 
 
 @pytest.fixture
 def phone_gateway():
     """The SMS/WhatsApp gateway is the outside world: the only thing mocked."""
     gateway = mock.Mock()
-    with mock.patch("appointments.notifications.phone_gateway", return_value=gateway):
+    with mock.patch("appointments.outbox.phone_gateway", return_value=gateway):
         yield gateway
 
 
@@ -69,7 +70,7 @@ class TestOutbox:
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
         # slot, account capacity, fee, then one statement: the claim and the inserts of the
         # application, its event and its one outbox row (a prepared statement on PostgreSQL)
-        assert len(statements) == 4 and statements[-1].startswith("EXECUTE book_applicationevent_notification")
+        assert len(statements) == 4 and statements[-1].startswith("EXECUTE claim_")
         with connection.cursor() as cursor:
             cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = 'book_applicationevent_notification'")
             booking = cursor.fetchone()[0]
@@ -87,7 +88,7 @@ class TestOutbox:
 
     def test_temporary_failure_retries_with_backoff_then_sends(self, phone_gateway):
         application = ApplicationFactory(account=None, phone="0811111111")
-        row, = notifications.queue_message(application=application, template="ready")
+        row, = outbox.queue_message(application=application, template="ready")
         assert row.channel == "sms"
         phone_gateway.send.side_effect = DeliveryError("gateway 503")
         now = timezone.now()
@@ -111,7 +112,7 @@ class TestOutbox:
 
     def test_permanent_failure_is_not_retried(self, phone_gateway):
         application = ApplicationFactory(account=None, phone="0811111111")
-        row, = notifications.queue_message(application=application, template="ready")
+        row, = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = PermanentDeliveryError("bad number")
         assert deliver_notification(notification_id=row.pk) is None
         row.refresh_from_db()
@@ -121,7 +122,7 @@ class TestOutbox:
     def test_gives_up_after_max_attempts(self, phone_gateway, settings):
         settings.NOTIFICATION_MAX_ATTEMPTS = 2
         application = ApplicationFactory(account=None, phone="0811111111")
-        row, = notifications.queue_message(application=application, template="ready")
+        row, = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = DeliveryError("down")
         deliver_notification(notification_id=row.pk)
         deliver_notification(notification_id=row.pk, now=timezone.now() + dt.timedelta(hours=1))
@@ -130,7 +131,7 @@ class TestOutbox:
 
     def test_row_stuck_in_sending_is_never_resent(self):
         application = ApplicationFactory()
-        row, = notifications.queue_message(application=application, template="ready")
+        row, = outbox.queue_message(application=application, template="ready")
         Notification.objects.filter(pk=row.pk).update(state="sending", claimed_at=timezone.now() - dt.timedelta(hours=1))
         sweep_outbox()
         row.refresh_from_db()
@@ -162,7 +163,7 @@ class TestOutbox:
         indonesian = ApplicationFactory(slot=slot, status=Status.PENDING_PAYMENT, language="id")
         texts = {}
         for application in (english, indonesian):
-            row, = notifications.queue_message(application=application, template="booking_made")
+            row, = outbox.queue_message(application=application, template="booking_made")
             texts[application.language] = render_message(row)
         assert "WIT" in texts["en"][1] and "WIT" in texts["id"][1]
         local_due = english.payment_due_at.astimezone(office.tzinfo)
@@ -244,7 +245,7 @@ def test_enqueue_reaches_the_real_broker(settings):
     saved = conf.task_always_eager
     conf.task_always_eager = False
     try:
-        row, = notifications.queue_message(application=application, template="ready")
+        row, = outbox.queue_message(application=application, template="ready")
     finally:
         conf.task_always_eager = saved
     # The message carries the row's id in its arguments; take it out again so no worker runs it.
@@ -272,7 +273,7 @@ def test_two_workers_delivering_the_same_row_send_once():
         finally:
             connection.close()
 
-    with mock.patch("appointments.notifications.send_email", side_effect=slow_send):
+    with mock.patch("appointments.outbox.send_email", side_effect=slow_send):
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for t in threads:
             t.start()

@@ -5,9 +5,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Application, ApplicationEvent, Notification, Payment, Status
-from appointments.payments import sign
-from appointments.services import record_payment
-from appointments.payments import PaymentNotice
+from appointments.gateway import sign
+from appointments.services.payments import record_payment
+from appointments.gateway import PaymentNotice
 from quotas.models import Slot
 from tests.factories import ApplicationFactory
 
@@ -121,7 +121,7 @@ class TestNotifyEndpoint:
         assert slot.taken == 0
         payment = Payment.objects.get()
         assert payment.late and payment.refund_due
-        from appointments.notifications import render_message
+        from appointments.outbox import render_message
 
         message = Notification.objects.get(application=late, template="expired")
         assert "dikembalikan" in render_message(message)[1]  # the applicant is told of the refund
@@ -246,7 +246,7 @@ def test_payment_racing_the_expiry_job_never_both():
 
     from django.db import connection
 
-    from appointments.services import release_expired_holds
+    from appointments.services.lifecycle import release_expired_holds
 
     due = timezone.now() - dt.timedelta(seconds=1)
     application = ApplicationFactory(status=Status.PENDING_PAYMENT, amount=650_000, payment_due_at=due)

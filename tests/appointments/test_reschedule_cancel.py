@@ -8,12 +8,8 @@ from django.utils import timezone
 
 from appointments.exceptions import CancelNotAllowed, RescheduleNotAllowed
 from appointments.models import RELEASED_STATUSES, Application, ApplicationEvent, Notification, Status
-from appointments.services import (
-    book_application,
-    cancel_application,
-    release_expired_holds,
-    reschedule_application,
-)
+from tests.factories import book_one
+from appointments.services.lifecycle import cancel_application, release_expired_holds, reschedule_application
 from quotas.exceptions import SlotFull
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
@@ -37,7 +33,7 @@ def session(office, days_ahead, hour=8, **kwargs):
 
 
 def book(account, slot):
-    return book_application(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
+    return book_one(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
                             validity_years=5, kind="new")
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from appointments.exceptions import TransitionNotAllowed
 from appointments.models import RELEASED_STATUSES, Application, ApplicationEvent, Status
-from appointments.services import ALLOWED_TRANSITIONS, change_status
+from appointments.services.lifecycle import ALLOWED_TRANSITIONS, change_status
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, UserFactory
 

@@ -159,7 +159,7 @@ class TestBooking:
              "validity_years", "di bawah 17 tahun"),
             ({"application_kind": "lost"}, "application_kind", None),
             ({"phone": "12"}, "phone", "nomor ponsel Indonesia"),
-            ({"birth_date": "2999-01-01"}, "birth_date", "tanggal lahir yang benar"),
+            ({"birth_date": "2999-01-01"}, "birth_date", "antara tahun 1900 dan hari ini"),
             ({"sex": ""}, "sex", None),
         ],
     )

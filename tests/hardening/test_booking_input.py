@@ -18,7 +18,9 @@ from accounts.models import User
 from appointments.exceptions import InvalidInput
 from appointments.models import ACTIVE_STATUSES, ONLINE_KINDS, Application, ApplicationEvent, PassportType
 from appointments.nik import build_nik, nik_problem
-from appointments.services import NAME_RE, ApplicantData, book_application
+from accounts.validators import PERSON_NAME_RE
+from appointments.services.people import ApplicantData
+from tests.factories import book_one
 from mpaspor.errors import DomainError
 from quotas.models import Slot
 from tests.factories import OfficeFactory, SlotFactory, applicant_data
@@ -84,7 +86,7 @@ def is_valid_booking(a: ApplicantData, o: dict, slot: Slot) -> bool:
     return (
         isinstance(a.full_name, str)
         and 0 < len(a.full_name) <= 150
-        and bool(NAME_RE.fullmatch(a.full_name.strip()))
+        and bool(PERSON_NAME_RE.fullmatch(a.full_name.strip()))
         and type(a.birth_date) is dt.date
         and dt.date(1900, 1, 1) <= a.birth_date <= dt.date.today()
         and a.sex in ("M", "F")
@@ -113,7 +115,7 @@ class TestArbitraryBookings(TestCase):
         for i, (applicant, opts) in enumerate(attempts):
             before = (Application.objects.count(), ApplicationEvent.objects.count(), Slot.objects.get(pk=self.slot.pk).taken)
             try:
-                application = book_application(
+                application = book_one(
                     account=self.accounts[i], slot_id=self.slot.pk, applicant=applicant, **opts
                 )
             except DomainError as refusal:
@@ -143,7 +145,7 @@ def _book(account, slot, applicant=None, **overrides):
         passport_type="regular", validity_years=5, kind="new",
     )
     values.update(overrides)
-    return book_application(**values)
+    return book_one(**values)
 
 
 def _person(**overrides):

@@ -7,13 +7,13 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Application, Status
-from appointments.services import book_application
+from tests.factories import book_one
 from quotas.exceptions import NotOpenYet, SlotFull
 from tests.factories import ApplicationFactory, SlotFactory, applicant_data
 
 
 def book(account, slot):
-    return book_application(
+    return book_one(
         account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
         validity_years=5, kind="new",
     )

@@ -4,7 +4,7 @@ import pytest
 
 from appointments.exceptions import KindNotAccepted
 from appointments.models import Status
-from appointments.services import book_application
+from tests.factories import book_one
 from quotas.exceptions import ShrinkRefused
 from quotas.models import DateOverride, Pool, QuotaRule, Slot
 from quotas.services import SessionSpec, generate_horizon_slots, generate_slots, set_up_office_quotas
@@ -85,7 +85,7 @@ def test_programme_accepts_only_its_kinds(office):
     assert Slot.objects.filter(office=office, date=SUNDAY, pool=Pool.ONLINE).exists()
 
     def book(kind):
-        return book_application(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
+        return book_one(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
                                 passport_type="regular", validity_years=5, kind=kind, now=NOW)
 
     with pytest.raises(KindNotAccepted) as refused:
@@ -276,7 +276,7 @@ def test_generation_during_bookings_loses_no_place():
     def booker(i):
         try:
             barrier.wait()
-            book_application(account=accounts[i % 2], slot_id=slot.pk, applicant=applicant_data(),
+            book_one(account=accounts[i % 2], slot_id=slot.pk, applicant=applicant_data(),
                              passport_type="regular", validity_years=5, kind="new", now=NOW)
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)

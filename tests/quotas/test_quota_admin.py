@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from appointments.services import book_application
+from tests.factories import book_one
 from quotas.models import DateOverride, QuotaRule, ServiceProgram, Slot
 from tests.factories import ApplicationFactory, SlotFactory, applicant_data
 from tests.staff_world import world  # noqa: F401
@@ -150,7 +150,7 @@ class TestHistory:
     def test_booking_writes_no_history_and_no_extra_query(self, world):
         slot = SlotFactory(office=world.kediri, capacity=5, starts_at=world.kediri_slot.starts_at + dt.timedelta(hours=3))
         with CaptureQueriesContext(connection) as queries:
-            book_application(
+            book_one(
                 account=world.applicant, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
                 validity_years=5, kind="new",
             )
@@ -160,7 +160,7 @@ class TestHistory:
         assert len(queries.captured_queries) <= 9, [q["sql"][:80] for q in queries.captured_queries]
 
     def test_status_changes_are_in_the_application_history(self, client, world):
-        from appointments.services import cancel_application
+        from appointments.services.lifecycle import cancel_application
 
         cancel_application(application_id=world.kediri_app.pk, actor=world.kediri_officer, reason="x")
         assert world.kediri_app.history.latest().status == "cancelled"

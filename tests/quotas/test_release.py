@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appointments.models import Status
-from appointments.services import book_application
+from tests.factories import book_one
 from quotas.calendar import opens_at
 from quotas.exceptions import NotOpenYet
 from quotas.models import Pool, ReleaseSchedule, Slot
@@ -30,7 +30,7 @@ ZONES = [("Asia/Jakarta", 7), ("Asia/Makassar", 8), ("Asia/Jayapura", 9)]
 
 
 def book(slot, now):
-    return book_application(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
+    return book_one(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
                             passport_type="regular", validity_years=5, kind="new", now=now)
 
 

@@ -1,6 +1,6 @@
 """Payment gateways: what a paid billing code looks like when it reaches us.
 
-Two ways in, one service (`services.record_payment`) behind them:
+Two ways in, one service (`services.payments.record_payment`) behind them:
 - the HMAC gateway: a real gateway POSTs a JSON notice to /api/v1/payments/notify/, signed
   with HMAC-SHA256 over the raw body with a shared secret (PAYMENT_GATEWAY_SECRET);
 - the development gateway: a page where the logged-in applicant "pays" (DEBUG or

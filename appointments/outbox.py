@@ -1,24 +1,27 @@
-"""The notification outbox (DESIGN invariant 4): a message is a row first, written in the same
-transaction as the change it reports; a task delivers it after commit, and a periodic sweep
-delivers whatever the broker never got. A row is claimed (state "sending") before anything is
-sent, so no message goes out twice."""
+"""The notification outbox: a message is a row first, written in the same transaction as the
+change it reports; its delivery task (here, beside the rows it sends) runs after commit, and a
+periodic sweep delivers whatever the broker never got. A row is claimed (state "sending")
+before anything is sent, so no message goes out twice."""
 
 import datetime as dt
 import logging
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from celery import shared_task
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from offices.models import TIMEZONE_LABELS
 
 from .messaging import DeliveryError, PermanentDeliveryError, phone_gateway, send_email
 from .models import Application, Notification, Status
+from .templatetags.mpaspor import office_time, rupiah
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ STATUS_MESSAGES = {
 }
 
 STALE_SENDING = dt.timedelta(minutes=15)
+MESSAGE_TIME_FORMAT = "j F Y, H:i"
 
 
 # --- Queueing (inside the caller's transaction) ------------------------------------------
@@ -99,8 +103,6 @@ def queue_message(
 def enqueue_delivery(notification_ids: list[int]) -> None:
     """Hand the rows to the broker. Never raises: with the broker down the request still
     succeeds and the periodic sweep sends the rows later."""
-    from .tasks import deliver_notification_task  # tasks import this module
-
     for notification_id in notification_ids:
         try:
             deliver_notification_task.apply_async((notification_id,), retry=False)
@@ -113,17 +115,6 @@ def enqueue_delivery(notification_ids: list[int]) -> None:
 # --- Rendering (at delivery, in the applicant's language) --------------------------------
 
 
-def _local(value: dt.datetime | None, tz_name: str) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(ZoneInfo(tz_name))
-    return f"{formats.date_format(local, 'j F Y, H:i')} {TIMEZONE_LABELS[tz_name]}"
-
-
-def _rupiah(amount: int) -> str:
-    return "Rp" + f"{amount:,}".replace(",", ".")
-
-
 def render_message(notification: Notification) -> tuple[str, str]:
     """(subject, text) of a notification in its language, times in the office's zone."""
     application = notification.application
@@ -133,15 +124,16 @@ def render_message(notification: Notification) -> tuple[str, str]:
             "full_name": application.full_name,
             "booking_code": application.booking_code,
             "billing_code": application.billing_code,
-            "amount": _rupiah(application.amount),
-            "payment_due": _local(application.payment_due_at, office.timezone),
-            "visit": _local(application.slot.starts_at, office.timezone),
+            "amount": rupiah(application.amount),
+            "payment_due": office_time(application.payment_due_at, office, MESSAGE_TIME_FORMAT),
+            "visit": office_time(application.slot.starts_at, office, MESSAGE_TIME_FORMAT),
             "office": office.name,
             "address": office.address,
         }
         stored = dict(notification.context)
         if "previous_visit" in stored:
-            stored["previous_visit"] = _local(dt.datetime.fromisoformat(stored["previous_visit"]), office.timezone)
+            previous = dt.datetime.fromisoformat(stored["previous_visit"])
+            stored["previous_visit"] = office_time(previous, office, MESSAGE_TIME_FORMAT)
         context.update(stored)
         subject = str(SUBJECTS[notification.template]) % {"booking_code": application.booking_code}
         text = render_to_string(f"appointments/notifications/{notification.template}.txt", context).strip()
@@ -159,7 +151,7 @@ def deliver_notification(*, notification_id: int, now: dt.datetime | None = None
     """Send one pending notification at most once. Returns the seconds after which a failed
     delivery should be tried again, or None when there is nothing more to do."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=notification_id, state=Notification.State.PENDING)
@@ -201,6 +193,16 @@ def deliver_notification(*, notification_id: int, now: dt.datetime | None = None
         return delay
     claimed.update(state=Notification.State.SENT, sent_at=timezone.now(), last_error="")
     return None
+
+
+@shared_task(name="appointments.deliver_notification", bind=True, max_retries=8, acks_late=True)
+def deliver_notification_task(self, notification_id: int) -> None:
+    """Send one outbox row. A failed delivery is retried with exponential backoff; the row
+    itself records when it is due, so the sweep and this retry cannot both send it.
+    It lives beside the outbox, which enqueues it: in tasks.py it would close an import circle."""
+    retry_in = deliver_notification(notification_id=notification_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
 
 
 def sweep_outbox(*, now: dt.datetime | None = None, limit: int = 500, min_age_seconds: int | None = None) -> int:
@@ -248,7 +250,7 @@ def queue_reminders(*, now: dt.datetime | None = None) -> int:
             if Notification.objects.filter(dedupe_key__startswith=key + ":").exists():
                 continue
             try:
-                with transaction.atomic():
+                with transaction.atomic(durable=True):
                     queue_message(application=application, template="reminder", dedupe_key=key,
                                   email=application.account.email if application.account else "")
             except IntegrityError:  # another run queued it a moment ago

@@ -1,0 +1,11 @@
+"""Every write to applications, one module per concern; each service owns its transaction.
+
+- `booking`: 1 to 5 people on one online session, all or nothing.
+- `lifecycle`: the table of status changes and the services that move along it (cancel,
+  reschedule, expiry of unpaid holds, no-shows, staff steps); every place given back.
+- `counter`: check-in and queue numbers, walk-ins, no-shows marked by staff.
+- `people`: the account's listed people and the one check of a person's data.
+- `payments`: a payment notice recorded against its bill.
+- `reconciliation`: slots' `taken` held equal to the applications on them.
+The outbox (messages as rows, and their delivery) is `appointments.outbox`.
+"""

@@ -1,0 +1,242 @@
+"""Booking: 1 to 5 people on one online session, all or nothing, each awaiting payment.
+
+The way of a booking from request to SQL is in docs/architecture.md ("The hot path"): checks
+that read one row each, then the claim and every insert in one statement."""
+
+import datetime as dt
+import functools
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mpaspor.db import fetch, fetch_row, select_columns
+from offices.models import Office
+from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
+from quotas.models import Pool, Slot
+from quotas.services import claim_places
+
+from ..exceptions import DuplicateApplication, InvalidInput, KindNotAccepted, TooManyApplicants
+from ..models import ACTIVE_STATUSES, ONLINE_KINDS, Applicant, Application, ApplicationEvent, PassportType, Status
+from ..outbox import outbox_rows
+from ..selectors import fee_amount
+from .lifecycle import after_expiring_overdue_holds
+from .people import ApplicantData, check_applicant
+
+BOOKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+
+
+def new_booking_code() -> str:
+    return "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _ in range(10))
+
+
+def new_billing_code() -> str:
+    # SIMPONI billing codes are 15 digits; the first is never 0 so it survives spreadsheets.
+    return str(secrets.randbelow(9 * 10**14) + 10**14)
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+@dataclass(frozen=True)
+class PersonBooking:
+    """One person of a booking: who, and the passport asked for. `person_id` is the account's
+    listed person (Applicant) it is for, linked only when it is the account's with this NIK."""
+
+    applicant: ApplicantData
+    passport_type: str
+    validity_years: int
+    kind: str
+    express: bool = False
+    person_id: int | None = None
+
+
+def check_passport_choice(*, passport_type, validity_years, express) -> None:
+    if passport_type not in PassportType.values:
+        raise InvalidInput(_("Choose a passport type."), field="passport_type")
+    if isinstance(validity_years, bool) or validity_years not in (5, 10):
+        raise InvalidInput(_("Validity is 5 or 10 years."), field="validity_years")
+    if not isinstance(express, bool):
+        raise InvalidInput(_("Choose regular or same-day service."), field="express")
+
+
+def check_validity(*, validity_years: int, birth_date: dt.date, on: dt.date) -> None:
+    """Applicants under 17 on the day get only the 5-year passport."""
+    if validity_years == 10 and age_on(birth_date, on) < 17:
+        raise InvalidInput(_("Applicants under 17 can only get a 5-year passport."), field="validity_years")
+
+
+# Every booking that finds a place counts the account's other people: written out and prepared.
+@functools.cache
+def _other_people_sql(niks: int) -> str:
+    return (
+        f"SELECT COUNT(DISTINCT nik) FROM {Application._meta.db_table}"
+        f" WHERE account_id = %s AND nik NOT IN ({', '.join(['%s'] * niks)})"
+        f" AND status IN ({', '.join(['%s'] * len(ACTIVE_STATUSES))})"
+    )
+
+
+def check_account_capacity(*, account, niks: Sequence[str]) -> None:
+    """At most MAX_APPLICANTS_PER_ACCOUNT people with active applications per account.
+
+    Counts as Application.objects.filter(account=account, status__in=ACTIVE_STATUSES)
+    .exclude(nik__in=niks).values("nik").distinct().count()."""
+    limit = settings.MAX_APPLICANTS_PER_ACCOUNT
+    sql = _other_people_sql(len(niks))
+    ((others,),) = fetch(f"other_people_{len(niks)}", sql, [account.pk, *niks, *ACTIVE_STATUSES])
+    if others + len(niks) > limit:
+        raise TooManyApplicants(limit=limit)
+
+
+@functools.cache
+def _bookable_slot_sql() -> str:
+    # The earliest deadline of the slot's unpaid holds, compared with now: a read of one entry of
+    # the partial index pending_holds_by_slot, also in the prepared statement's generic plan
+    # (which an EXISTS with the status as a parameter did not use).
+    return (
+        f"SELECT {select_columns(Slot, 's')}, {select_columns(Office, 'o')},"
+        f" (SELECT min(a.payment_due_at) FROM {Application._meta.db_table} a"
+        f"  WHERE a.slot_id = s.id AND a.status = '{Status.PENDING_PAYMENT}') < %s"
+        f" FROM {Slot._meta.db_table} s JOIN {Office._meta.db_table} o ON o.id = s.office_id"
+        " WHERE s.id = %s AND s.pool = %s"
+    )
+
+
+def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
+    """The online slot of an active office, with its office and whether it holds overdue unpaid
+    holds (`has_overdue_holds`), in one query; or SlotNotFound / SlotInPast.
+
+    Every attempt of a release burst runs this, most of them to be refused from its row, so it
+    is written out (mpaspor/db.py). Same row as Slot.objects.select_related("office")
+    .annotate(has_overdue_holds=Exists(<pending payment, due before now>)).filter(pk=slot_id, pool="online")."""
+    if not isinstance(slot_id, int) or isinstance(slot_id, bool) or not 0 < slot_id < 2**63:
+        raise SlotNotFound()
+    row = fetch_row("bookable_slot", _bookable_slot_sql(), [now, slot_id, Pool.ONLINE], (Slot, Office))
+    if row is None:
+        raise SlotNotFound()
+    slot, slot.office, has_overdue_holds = row
+    if not slot.office.is_active:
+        raise SlotNotFound()
+    slot.has_overdue_holds = bool(has_overdue_holds)  # NULL (no holds) or 0/1 on SQLite
+    if slot.starts_at <= now:
+        raise SlotInPast()
+    return slot
+
+
+def new_application(*, slot: Slot, applicant: ApplicantData, passport_type: str, validity_years: int, kind: str,
+                    express: bool, status: str, **fields) -> Application:
+    """An unsaved application with fresh booking and billing codes and its fee."""
+    amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
+    return Application(
+        booking_code=new_booking_code(),
+        billing_code=new_billing_code(),
+        **applicant.as_fields(),
+        passport_type=passport_type,
+        validity_years=validity_years,
+        kind=kind,
+        express=express,
+        slot=slot,
+        status=status,
+        amount=amount,
+        **fields,
+    )
+
+
+def book_applications(
+    *, account, slot_id: int, people: Sequence[PersonBooking], language: str = "id", now: dt.datetime | None = None
+) -> list[Application]:
+    """Claim a place for each person and create their applications awaiting payment, all or
+    nothing; or raise and store nothing. A single booking is a list of one."""
+    now = now or timezone.now()
+    check_people(people, language=language)
+    slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
+    _check_slot_takes(slot=slot, people=people, now=now)
+    check_account_capacity(account=account, niks=[p.applicant.nik for p in people])
+    listed = _listed_people(account=account, people=people)
+    applications = [
+        new_application(
+            slot=slot, applicant=p.applicant, passport_type=p.passport_type, validity_years=p.validity_years,
+            kind=p.kind, express=p.express, status=Status.PENDING_PAYMENT, account=account,
+            applicant_id=p.person_id if p.person_id in listed else None, language=language,
+            payment_due_at=now + dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
+        )
+        for p in people
+    ]
+    # Each application's event records its creation (the hot path writes no history row). The
+    # outbox rows are the e-mail copy of the codes this answer shows: nothing publishes them, the
+    # outbox sweep sends them once BOOKING_MESSAGE_DELAY_SECONDS have passed, after the rush.
+    email = getattr(account, "email", "") or ""
+    groups = [
+        (application, [
+            ApplicationEvent(application=application, to_status=Status.PENDING_PAYMENT, actor=account),
+            *outbox_rows(application=application, template="booking_made", email=email),
+        ])
+        for application in applications
+    ]
+    for application in applications:
+        application.skip_history_when_saving = True  # the event records the creation
+    claim = functools.partial(_claim_and_insert, slot_id=slot.pk, groups=groups, now=now)
+    after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
+    return applications
+
+
+def check_people(people: Sequence[PersonBooking], *, language: str = "id") -> None:
+    """What no online slot could accept: 1 to 5 people with distinct NIKs, each with valid data,
+    passport choice and an online kind."""
+    if not 1 <= len(people) <= settings.MAX_APPLICANTS_PER_ACCOUNT:
+        raise InvalidInput(_("Book for 1 to %(max)s people at once.") % {"max": settings.MAX_APPLICANTS_PER_ACCOUNT})
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Choose a language."), field="language")
+    for person in people:
+        check_passport_choice(
+            passport_type=person.passport_type, validity_years=person.validity_years, express=person.express
+        )
+        if not isinstance(person.kind, str):
+            raise InvalidInput(_("Choose the kind of application."), field="application_kind")
+        check_applicant(person.applicant)
+        if person.kind not in ONLINE_KINDS:
+            raise InvalidInput(
+                _("Lost, damaged and data-change applications are handled at the office, not online."),
+                field="application_kind",
+            )
+    if len({p.applicant.nik for p in people}) < len(people):
+        raise InvalidInput(_("Each person of a booking needs their own NIK."), field="nik")
+
+
+def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime) -> None:
+    """What this slot refuses, cheapest first: the age rule on its date, its kinds, its opening
+    and its places left."""
+    for person in people:
+        check_validity(validity_years=person.validity_years, birth_date=person.applicant.birth_date, on=slot.date)
+        if slot.allowed_kinds and person.kind not in slot.allowed_kinds:
+            raise KindNotAccepted()
+    if slot.opens_at > now:
+        raise NotOpenYet()
+    if slot.capacity - slot.taken < len(people) and not slot.has_overdue_holds:
+        # Too few places, read from the row in this request (never from a cache): refuse before
+        # the account, fee and claim queries. Most requests of a release burst end here. A place
+        # given back after this read is found by the next attempt; the claim still decides.
+        raise SlotFull()
+
+
+def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
+    """The people's `person_id`s that are the account's listed persons with the same NIK."""
+    wanted = {p.person_id: p.applicant.nik for p in people if p.person_id is not None}
+    if not wanted:
+        return set()
+    rows = Applicant.objects.filter(pk__in=wanted, account=account).values_list("pk", "nik")
+    return {pk for pk, nik in rows if wanted[pk] == nik}
+
+
+def _claim_and_insert(*, slot_id: int, groups: list, now: dt.datetime) -> None:
+    try:
+        with transaction.atomic(durable=True):
+            claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups)
+    except IntegrityError as exc:
+        # The partial unique index on active NIKs; the claim is rolled back with it.
+        raise DuplicateApplication() from exc
