@@ -37,6 +37,20 @@ def assert_nothing_booked(slot, taken=0):
 
 @pytest.mark.django_db
 class TestBook:
+    def test_a_switched_off_office_takes_no_booking(self, api, slot):
+        """The rule is the booking service's, so the API keeps it as the web page does."""
+        slot.office.is_active = False
+        slot.office.save()
+        assert_error(api.post(APPLICATIONS, booking_body(slot), format="json"), 404, "not_found")
+        assert_nothing_booked(slot)
+
+    def test_the_applicant_check_names_the_field(self, api, slot):
+        body = assert_error(
+            api.post(APPLICATIONS, booking_body(slot, applicant={"phone": "12345"}), format="json"), 400, "invalid"
+        )
+        assert list(body["errors"]) == ["applicant.phone"]
+        assert_nothing_booked(slot)
+
     def test_books_a_place_awaiting_payment(self, api, user, slot):
         body = booking_body(slot, express=True)
         response = api.post(APPLICATIONS, body, format="json")

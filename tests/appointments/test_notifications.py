@@ -72,9 +72,10 @@ class TestOutbox:
         # application, its event and its one outbox row (a prepared statement on PostgreSQL)
         assert len(statements) == 4 and statements[-1].startswith("EXECUTE claim_")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = 'book_applicationevent_notification'")
+            name = statements[-1].split()[1]
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
             booking = cursor.fetchone()[0]
-        assert booking.startswith("PREPARE book_applicationevent_notification AS WITH decided AS (UPDATE quotas_slot")
+        assert booking.startswith(f"PREPARE {name} AS WITH decided AS (UPDATE quotas_slot")
         assert booking.count("INSERT INTO appointments_notification") == 1
 
     def test_delivery_task_run_twice_sends_once(self, applicant_user, slot):
