@@ -4,26 +4,19 @@ Every status change here is an admin action that calls a service (which writes t
 row); the status field itself is read-only.
 """
 
-import csv
 import datetime as dt
 
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.contrib import admin
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from mpaspor.errors import DomainError
 from offices import permissions
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 from quotas.models import Slot
 
-from .services import counter, lifecycle
-from .models import Applicant, Application, ApplicationEvent, Fee, Notification, Payment, Status, mask_nik
+from .admin_actions import StatusActionsMixin
+from .admin_export import CsvExportMixin
+from .models import Applicant, Application, ApplicationEvent, Fee, Notification, Payment, mask_nik
 
 
 class SessionFilter(admin.SimpleListFilter):
@@ -77,12 +70,6 @@ def _date_param(request):
         return None
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}), strip=True
-    )
-
-
 class ApplicationEventInline(admin.TabularInline):
     model = ApplicationEvent
     fields = ["at", "from_status", "to_status", "actor", "reason"]
@@ -115,7 +102,7 @@ class NikColumnsMixin:
 
 
 @admin.register(Application)
-class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
+class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, ScopedHistoryAdmin):
     office_path = "slot__office"
     change_scope = "counter"
     change_list_template = "admin/appointments/application/change_list.html"
@@ -173,17 +160,6 @@ class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = [
-        "check_in",
-        "start_processing",
-        "approve",
-        "reject",
-        "mark_issued",
-        "mark_collected",
-        "mark_no_show",
-        "cancel",
-    ]
-
     # -- columns ------------------------------------------------------------------------
     @admin.display(description=_("session"), ordering="slot__starts_at")
     def session(self, obj):
@@ -221,176 +197,6 @@ class ApplicationAdmin(NikColumnsMixin, ScopedHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("slot__office", "account")
-
-    # -- actions: each calls a service per application ----------------------------------
-    def _run(self, request, queryset, service, done_message, **kwargs):
-        serve_ids = permissions.office_ids(permissions.counter_offices(request.user))
-        done, failed = 0, []
-        for application in queryset.select_related("slot"):
-            if application.slot.office_id not in serve_ids:
-                failed.append("%s: %s" % (application.booking_code, gettext("not your office")))
-                continue
-            try:
-                service(application_id=application.pk, actor=request.user, **kwargs)
-                done += 1
-            except DomainError as exc:
-                failed.append(f"{application.booking_code}: {exc.message}")
-        if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, failure, messages.ERROR)
-
-    def _transition(self, to):
-        def service(*, application_id, actor, reason=""):
-            return lifecycle.change_status(application_id=application_id, to=to, actor=actor, reason=reason)
-
-        return service
-
-    def _with_reason(self, request, queryset, *, action, title, service, done_message):
-        if "apply" in request.POST:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                self._run(request, queryset, service, done_message, reason=form.cleaned_data["reason"])
-                return None
-        else:
-            form = ReasonForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "form": form,
-            "applications": queryset,
-            "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/appointments/application/reason_form.html", context)
-
-    @admin.action(description=_("Check in"), permissions=["serve"])
-    def check_in(self, request, queryset):
-        self._run(
-            request, queryset, counter.check_in_application, gettext("%(count)s application(s) checked in.")
-        )
-
-    @admin.action(description=_("Start processing"), permissions=["serve"])
-    def start_processing(self, request, queryset):
-        self._run(request, queryset, self._transition(Status.IN_PROCESS), gettext("%(count)s application(s) in process."))
-
-    @admin.action(description=_("Approve"), permissions=["serve"])
-    def approve(self, request, queryset):
-        self._run(request, queryset, self._transition(Status.APPROVED), gettext("%(count)s application(s) approved."))
-
-    @admin.action(description=_("Reject, with a reason"), permissions=["serve"])
-    def reject(self, request, queryset):
-        return self._with_reason(
-            request,
-            queryset,
-            action="reject",
-            title=gettext("Reject applications"),
-            service=self._transition(Status.REJECTED),
-            done_message=gettext("%(count)s application(s) rejected."),
-        )
-
-    @admin.action(description=_("Mark printed (ready to collect)"), permissions=["serve"])
-    def mark_issued(self, request, queryset):
-        self._run(request, queryset, self._transition(Status.ISSUED), gettext("%(count)s passport(s) marked printed."))
-
-    @admin.action(description=_("Mark collected"), permissions=["serve"])
-    def mark_collected(self, request, queryset):
-        self._run(
-            request, queryset, self._transition(Status.COLLECTED), gettext("%(count)s passport(s) marked collected.")
-        )
-
-    @admin.action(description=_("Mark no-show"), permissions=["serve"])
-    def mark_no_show(self, request, queryset):
-        self._run(request, queryset, counter.mark_no_show, gettext("%(count)s application(s) marked no-show."))
-
-    @admin.action(description=_("Cancel, with a reason"), permissions=["serve"])
-    def cancel(self, request, queryset):
-        return self._with_reason(
-            request,
-            queryset,
-            action="cancel",
-            title=gettext("Cancel applications"),
-            service=lifecycle.cancel_application,
-            done_message=gettext("%(count)s application(s) cancelled."),
-        )
-
-    # -- CSV export of the filtered list -------------------------------------------------
-    def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return [
-            path("export/", self.admin_site.admin_view(self.export_csv_view), name="%s_%s_export" % info),
-        ] + super().get_urls()
-
-    def export_csv_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        queryset = changelist.get_queryset(request).select_related("slot__office").order_by("slot__starts_at", "pk")
-        serve_ids = permissions.office_ids(permissions.counter_offices(request.user))
-        header = [
-            gettext("booking code"),
-            gettext("office"),
-            gettext("date"),
-            gettext("session"),
-            gettext("pool"),
-            gettext("status"),
-            gettext("application kind"),
-            gettext("NIK"),
-            gettext("full name"),
-            gettext("queue number"),
-            gettext("walk-in"),
-            gettext("priority group"),
-        ]
-
-        def rows():
-            yield header
-            for a in queryset.iterator(chunk_size=500):
-                slot = a.slot
-                yield [
-                    a.booking_code,
-                    slot.office.name,
-                    slot.date.isoformat(),
-                    f"{slot.local_start:%H:%M}-{slot.local_end:%H:%M} {slot.office.timezone_label}",
-                    slot.get_pool_display(),
-                    a.get_status_display(),
-                    a.get_kind_display(),
-                    a.nik if slot.office_id in serve_ids else mask_nik(a.nik),
-                    a.full_name,
-                    a.queue_number,
-                    gettext("yes") if a.walk_in else gettext("no"),
-                    a.get_priority_group_display(),
-                ]
-
-        writer = csv.writer(_Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow([_csv_safe(v) for v in row]) for row in rows()), content_type="text/csv; charset=utf-8"
-        )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
-        return response
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        info = self.model._meta.app_label, self.model._meta.model_name
-        query = request.GET.copy()
-        query.pop("p", None)
-        extra_context["export_url"] = reverse("admin:%s_%s_export" % info) + (
-            f"?{query.urlencode()}" if query else ""
-        )
-        return super().changelist_view(request, extra_context)
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_safe(value) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
 
 @admin.register(Applicant)
 class ApplicantAdmin(NikColumnsMixin, OfficeScopedAdmin):

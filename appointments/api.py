@@ -4,7 +4,7 @@ Views parse input and call one service or selector; every rule lives in the serv
 
 import datetime as dt
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer

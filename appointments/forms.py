@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalize_phone, validate_phone
 
-from .models import ONLINE_KINDS, ApplicationKind, PassportType, Sex
 from .exceptions import InvalidInput
+from .models import ONLINE_KINDS, ApplicationKind, PassportType, Sex
 from .services.booking import PersonBooking
 from .services.people import ApplicantData, check_applicant
 from .templatetags.mpaspor import rupiah

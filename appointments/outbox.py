@@ -9,7 +9,6 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q

@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mpaspor.db import fetch
-
 from offices.models import Office
 from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
 from .exceptions import InvalidInput
 from .models import ACTIVE_STATUSES, Applicant, Application, Fee, Payment, Status
+
 
 def account_applications(*, account):
     return Application.objects.filter(account=account).select_related("slot__office").order_by("-created_at")

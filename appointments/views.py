@@ -23,8 +23,8 @@ from . import selectors
 from .applicant_views import allowed, life_context, own_application
 from .forms import ApplicationForm
 from .models import ACTIVE_STATUSES
-from .services.booking import PersonBooking, book_applications
-from .services.lifecycle import check_cancel, cancel_application
+from .services.booking import book_applications
+from .services.lifecycle import cancel_application, check_cancel
 
 
 def home(request):

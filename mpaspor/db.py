@@ -19,9 +19,10 @@ import re
 from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, Error, connection, connections
-from django.db.models import Model
 from django.db.backends.signals import connection_created
+from django.db.models import Model
 from django.dispatch import receiver
+
 
 class TransactionRequired(RuntimeError):
     """A function that writes part of its caller's change was called outside a transaction."""

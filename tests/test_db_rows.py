@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accounts.models import ApiToken
 from accounts.selectors import active_api_token
 from accounts.services import create_api_token, hash_token_key
-from accounts.models import ApiToken
 from appointments.services.booking import bookable_slot_or_refusal
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, SlotFactory, UserFactory

@@ -12,10 +12,9 @@ from appointments.exceptions import (
     TooManyApplicants,
 )
 from appointments.models import Application, ApplicationEvent, Status
-from tests.factories import book_one
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast
 from quotas.models import Slot
-from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data
+from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 
 def book(account, slot, **overrides):

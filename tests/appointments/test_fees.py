@@ -3,9 +3,8 @@ import datetime as dt
 import pytest
 
 from appointments.models import Fee
-from tests.factories import book_one
 from offices.models import StaffMembership
-from tests.factories import SlotFactory, StaffMembershipFactory, UserFactory, applicant_data
+from tests.factories import SlotFactory, StaffMembershipFactory, UserFactory, applicant_data, book_one
 
 
 def book(account, slot):

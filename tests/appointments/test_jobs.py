@@ -10,12 +10,11 @@ from django.utils import timezone
 
 from appointments import tasks as appointment_tasks
 from appointments.models import Application, ApplicationEvent, Status
-from tests.factories import book_one
 from mpaspor.celery import app
 from quotas import tasks as quota_tasks
 from quotas.models import Pool, QuotaRule, ReleaseSchedule, Slot, SlotDrift
 from quotas.services import generate_slots, give_back_priority_places
-from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
+from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 pytestmark = pytest.mark.django_db
 

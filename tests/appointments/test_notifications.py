@@ -12,12 +12,16 @@ from django.utils import timezone
 from appointments import outbox
 from appointments.messaging import DeliveryError, PermanentDeliveryError
 from appointments.models import Notification, Status
-from appointments.outbox import deliver_notification, queue_reminders, render_message, sweep_outbox
-from tests.factories import book_one
+from appointments.outbox import (
+    deliver_notification,
+    deliver_notification_task,
+    queue_reminders,
+    render_message,
+    sweep_outbox,
+)
 from appointments.services.lifecycle import change_status
-from appointments.outbox import deliver_notification_task
 from mpaspor.celery import app as celery_app
-from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
+from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 
 def book(account, slot, **overrides):

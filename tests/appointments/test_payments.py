@@ -4,10 +4,9 @@ import json
 import pytest
 from django.utils import timezone
 
+from appointments.gateway import PaymentNotice, sign
 from appointments.models import Application, ApplicationEvent, Notification, Payment, Status
-from appointments.gateway import sign
 from appointments.services.payments import record_payment
-from appointments.gateway import PaymentNotice
 from quotas.models import Slot
 from tests.factories import ApplicationFactory
 

@@ -8,11 +8,10 @@ from django.utils import timezone
 
 from appointments.exceptions import CancelNotAllowed, RescheduleNotAllowed
 from appointments.models import RELEASED_STATUSES, Application, ApplicationEvent, Notification, Status
-from tests.factories import book_one
 from appointments.services.lifecycle import cancel_application, release_expired_holds, reschedule_application
 from quotas.exceptions import SlotFull
 from quotas.models import Slot
-from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
+from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 
 def assert_places_match_applications():

@@ -15,15 +15,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from accounts.models import User
+from accounts.validators import PERSON_NAME_RE
 from appointments.exceptions import InvalidInput
 from appointments.models import ACTIVE_STATUSES, ONLINE_KINDS, Application, ApplicationEvent, PassportType
 from appointments.nik import build_nik, nik_problem
-from accounts.validators import PERSON_NAME_RE
 from appointments.services.people import ApplicantData
-from tests.factories import book_one
 from mpaspor.errors import DomainError
 from quotas.models import Slot
-from tests.factories import OfficeFactory, SlotFactory, applicant_data
+from tests.factories import OfficeFactory, SlotFactory, applicant_data, book_one
 
 CAPACITY = 2
 

@@ -7,9 +7,8 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Application, Status
-from tests.factories import book_one
 from quotas.exceptions import NotOpenYet, SlotFull
-from tests.factories import ApplicationFactory, SlotFactory, applicant_data
+from tests.factories import ApplicationFactory, SlotFactory, applicant_data, book_one
 
 
 def book(account, slot):

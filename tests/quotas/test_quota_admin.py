@@ -8,9 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import book_one
 from quotas.models import DateOverride, QuotaRule, ServiceProgram, Slot
-from tests.factories import ApplicationFactory, SlotFactory, applicant_data
+from tests.factories import ApplicationFactory, SlotFactory, applicant_data, book_one
 from tests.staff_world import world  # noqa: F401
 
 

@@ -6,12 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appointments.models import Status
-from tests.factories import book_one
 from quotas.calendar import opens_at
 from quotas.exceptions import NotOpenYet
 from quotas.models import Pool, ReleaseSchedule, Slot
 from quotas.services import generate_slots
-from tests.factories import OfficeFactory, UserFactory, applicant_data
+from tests.factories import OfficeFactory, UserFactory, applicant_data, book_one
 
 from .helpers import rule
 

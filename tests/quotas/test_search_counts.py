@@ -5,7 +5,6 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
-
 from quotas.models import SearchTally
 from quotas.services import flush_search_counts, record_availability_search
 from tests.factories import OfficeFactory, UserFactory
