@@ -21,7 +21,7 @@ class Status(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-# A NIK may have one application in these at a time (invariant 2).
+# A NIK may have one application in these at a time (a partial unique index below).
 ACTIVE_STATUSES = (
     Status.PENDING_PAYMENT,
     Status.BOOKED,
@@ -30,7 +30,7 @@ ACTIVE_STATUSES = (
     Status.APPROVED,
     Status.ISSUED,
 )
-# These give the place back; every other status keeps it (invariant 3).
+# These give the place back; every other status keeps it (the reconciliation counts the others).
 RELEASED_STATUSES = (Status.CANCELLED, Status.EXPIRED, Status.NO_SHOW)
 
 
@@ -164,7 +164,7 @@ class Application(models.Model):
             models.Index(fields=["status", "payment_due_at"]),
             models.Index(fields=["account", "-created_at"]),
             # Every booking attempt asks whether its slot holds overdue unpaid holds: without this
-            # the question reads each of the slot's pending rows (0.8 ms at 200, bench/analysis.md).
+            # the question reads each of the slot's pending rows (0.8 ms at 200 pending; bench/analysis.md).
             models.Index(
                 fields=["slot", "payment_due_at"], condition=Q(status="pending_payment"), name="pending_holds_by_slot"
             ),
@@ -202,7 +202,7 @@ class QueueCounter(models.Model):
 
 
 class ApplicationEvent(models.Model):
-    """One row per status change (invariant 6): who, when, from, to, why."""
+    """One row per status change, written by services.lifecycle: who, when, from, to, why."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
@@ -239,7 +239,7 @@ class Payment(models.Model):
 
 
 class Notification(models.Model):
-    """The outbox: a message is a row first, delivered by a task (invariant 4)."""
+    """The outbox: a message is a row first, delivered by a task after commit (appointments.outbox)."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")

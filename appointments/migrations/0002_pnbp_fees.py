@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.db import migrations
 
-# PP 45/2024, in force from December 2024 (DOMAIN.md). Later tariffs are added as rows.
+# PP 45/2024, in force from December 2024. Later tariffs are added as rows.
 PNBP_2024 = {
     "regular_5": 350_000,
     "regular_10": 650_000,

@@ -17,7 +17,7 @@ FORBIDDEN = [(a, b) for a, b in ALL_PAIRS if b not in ALLOWED_TRANSITIONS[Status
 
 def test_the_table_covers_every_status_and_matches_the_domain():
     assert set(ALLOWED_TRANSITIONS) == set(Status)
-    # The life of DOMAIN.md: pay, come, be served, approved, printed, collected.
+    # An application's whole life: pay, come, be served, approved, printed, collected.
     for step in [("pending_payment", "booked"), ("booked", "checked_in"), ("checked_in", "in_process"),
                  ("in_process", "approved"), ("approved", "issued"), ("issued", "collected")]:
         assert step in ALLOWED
