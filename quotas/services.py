@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 
 
 # The claim: one conditional UPDATE, which PostgreSQL serialises on the slot's row; no read
-# decides. Its parameters: count, slot id, count, now.
+# decides. Its parameters: count, slot id, count, now. The same as
+# Slot.objects.filter(pk=slot_id, taken__lte=F("capacity") - count, opens_at__lte=now)
+# .update(taken=F("taken") + count), written out to run as one statement with the inserts.
 CLAIM_SQL = (
     f"UPDATE {Slot._meta.db_table} SET taken = taken + %s"
     " WHERE id = %s AND taken + %s <= capacity AND opens_at <= %s RETURNING id"
