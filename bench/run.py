@@ -402,7 +402,6 @@ def main():
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_SSL_REDIRECT="0",
         RATE_LIMITS_ENABLED="0",
-        BENCH_BASELINE="1",
         DB_CONN_MAX_AGE="600",
         # The outside world is not part of the bench: e-mail goes to memory (the phone
         # gateway already logs only, when no PHONE_GATEWAY_URL is set).

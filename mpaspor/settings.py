@@ -361,10 +361,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# --- Load benchmark --------------------------------------------------------------------
-# `make bench` only: mounts /bench/claim/, the bare claim the booking path is measured against.
-BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
-
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
