@@ -245,6 +245,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(BASE_DIR / ".celery" / "processed"),
         "store_processed": False,
+        # The exchange tables: kombu's default is "control" in the working directory.
+        "control_folder": str(BASE_DIR / ".celery" / "control"),
     }
 else:
     # With acks_late, a message whose worker died unacknowledged is given back by Redis after
