@@ -1,7 +1,7 @@
 """Cross-app glue of the REST API: the one exception handler, the error shape, the rate limits.
 
-Every error answer has the shape `{"code": ..., "detail": ..., "errors": {field: [..]}}`
-(DESIGN.md "API contract v1"); `errors` only for invalid input (400 `invalid`).
+Every error answer has the shape `{"code": ..., "detail": ..., "errors": {field: [..]}}`, which
+the mobile app relies on; `errors` only for invalid input (400 `invalid`).
 """
 
 import copy
@@ -37,10 +37,10 @@ class Serializer(serializers.Serializer):
     """The project's base for API serializers: DRF's, building its fields for less CPU.
 
     For every serializer it builds, DRF deep-copies each declared field, which runs the field's
-    __init__ again with deep-copied arguments: about 40 µs a field, a tenth of a refused booking
-    (bench/analysis.md). A plain field is copied shallowly instead. The declared field is never
-    bound itself, and binding sets the copy's own name, parent and source; what a copy shares with
-    it (choices, validators, error messages) is only read. Nested serializers and fields with a
+    __init__ again with deep-copied arguments: about 40 µs a field, a tenth of a refused booking.
+    A plain field is copied shallowly instead. The declared field is never bound itself, and
+    binding sets the copy's own name, parent and source; what a copy shares with it (choices,
+    validators, error messages) is only read. Nested serializers and fields with a
     bound child (lists, dicts) are deep-copied as DRF does. A field's `default` is shared: give a
     callable (`list`), never a mutable value (`[]`).
     """

@@ -49,7 +49,7 @@ def is_json_api(request) -> bool:
 class _WebPagesOnly:
     """Middleware that only web pages need. The JSON API authenticates each request by its
     token (DRF sets request.user), keeps no session, shows no messages and sets no cookie, so its
-    requests skip these; a release burst is API requests (bench/analysis.md)."""
+    requests skip these: a release burst is mostly API requests."""
 
     def __call__(self, request):
         if is_json_api(request):

@@ -224,7 +224,7 @@ NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=
 # The booking's confirmation (a copy of the codes the answer already shows) is left to the
 # outbox sweep, which sends it once it is this many seconds old, so that a quota's opening rush
 # is neither slowed by publishing nor by sending them: measured in `make bench`, deliveries
-# during the burst cost the bookings a quarter of their throughput (bench/analysis.md).
+# during the burst cost the bookings a quarter of their throughput.
 BOOKING_MESSAGE_DELAY_SECONDS = env.int("BOOKING_MESSAGE_DELAY_SECONDS", default=60)
 NOTIFICATION_MAX_ATTEMPTS = 6
 NOTIFICATION_RETRY_BASE_SECONDS = 60
