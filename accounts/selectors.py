@@ -6,6 +6,7 @@ from mpaspor.db import fetch_row, select_columns
 
 from .models import ApiToken, User
 
+
 # Every API request runs this; written out because building the same query with the ORM costs
 # more CPU than running it (mpaspor/db.py). Same rows as
 # ApiToken.objects.select_related("user").filter(key_hash=..., revoked_at__isnull=True, expires_at__gt=now).

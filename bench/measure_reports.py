@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Time the reports' aggregate job and dashboard on the database bench/generate_reports_data.py filled.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_reports_bench .venv/bin/python bench/measure_reports.py
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_reports_bench .venv/bin/python bench/measure_reports.py
 """
 
 import datetime as dt
@@ -44,7 +44,10 @@ def main():
     from reports.models import OfficeDay
     from reports.services import refresh_office_days, refresh_recent_office_days
 
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     applications = Application.objects.count()
     first, last = Slot.objects.order_by("date").values_list("date", flat=True)[:1][0], Slot.objects.latest("date").date
     print(f"applications: {applications:,}; sessions: {Slot.objects.count():,}; dates {first} .. {last}")
@@ -57,7 +60,9 @@ def main():
     _, nightly = timed(lambda: refresh_recent_office_days(days_back=7), repeat=3)
     print(f"nightly job (last 7 days + today): {nightly:.2f}s")
 
-    user, _ = User.objects.get_or_create(email="kanwil-bench@example.com", defaults={"full_name": "Kanwil", "is_staff": True})
+    user, _ = User.objects.get_or_create(
+        email="kanwil-bench@example.com", defaults={"full_name": "Kanwil", "is_staff": True}
+    )
     StaffMembership.objects.get_or_create(user=user, role="regional", region=Office.objects.first().region)
     client = Client()
     client.force_login(user)

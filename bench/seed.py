@@ -51,15 +51,24 @@ def main(out_path: str, accounts: int, places: int) -> None:
     with transaction.atomic():
         region, _ = Region.objects.get_or_create(code="JATIM", defaults={"name": "Jawa Timur", "province_code": "35"})
         office = Office.objects.create(
-            code="kanim-bench", name="Kantor Imigrasi Bench", kind="kanim", region=region, city="Surabaya",
+            code="kanim-bench",
+            name="Kantor Imigrasi Bench",
+            kind="kanim",
+            region=region,
+            city="Surabaya",
             timezone="Asia/Jakarta",
         )
         slots = {}
         for name, spec in SCENARIOS.items():
             starts = dt.datetime.combine(day, dt.time(spec["hour"]), tzinfo=tz)
             slots[name] = Slot.objects.create(
-                office=office, date=day, starts_at=starts, ends_at=starts + dt.timedelta(hours=1), pool="online",
-                capacity=places, taken=0,
+                office=office,
+                date=day,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=1),
+                pool="online",
+                capacity=places,
+                taken=0,
                 # Closed until the run opens it at its burst's time T (an UPDATE of opens_at).
                 opens_at=now + dt.timedelta(days=365),
             ).pk
@@ -93,8 +102,14 @@ def main(out_path: str, accounts: int, places: int) -> None:
             )
     with open(out_path, "w") as out:
         json.dump(
-            {"office": office.code, "day": day.isoformat(), "slots": slots, "tokens": keys, "people": people,
-             "places": places},
+            {
+                "office": office.code,
+                "day": day.isoformat(),
+                "slots": slots,
+                "tokens": keys,
+                "people": people,
+                "places": places,
+            },
             out,
         )
 

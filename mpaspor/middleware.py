@@ -32,8 +32,9 @@ class DatabaseUnavailableMiddleware:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         # An incident all the same: logged as Django logs a 500, at ERROR with the traceback (once).
-        log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request,
-                     exception=exception)
+        log_response(
+            "%s: %s", response.reason_phrase, request.path, response=response, request=request, exception=exception
+        )
         return response
 
 

@@ -18,8 +18,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Secrets have no default outside debug: a production start without one fails loudly.
-SECRET_KEY = env("DJANGO_SECRET_KEY") if not DEBUG else env(
-    "DJANGO_SECRET_KEY", default="insecure-development-key-only-for-debug"
+SECRET_KEY = (
+    env("DJANGO_SECRET_KEY")
+    if not DEBUG
+    else env("DJANGO_SECRET_KEY", default="insecure-development-key-only-for-debug")
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -202,9 +204,7 @@ AVAILABILITY_CACHE_SECONDS = env.float("AVAILABILITY_CACHE_SECONDS", default=2)
 # --- Payment gateway --------------------------------------------------------------------
 # The shared secret for signed payment notices. No default outside debug: without it the
 # notify endpoint refuses every notice (503) instead of trusting an unsigned one.
-PAYMENT_GATEWAY_SECRET = env(
-    "PAYMENT_GATEWAY_SECRET", default="insecure-development-payment-secret" if DEBUG else ""
-)
+PAYMENT_GATEWAY_SECRET = env("PAYMENT_GATEWAY_SECRET", default="insecure-development-payment-secret" if DEBUG else "")
 PAYMENT_NOTICE_MAX_AGE_SECONDS = env.int("PAYMENT_NOTICE_MAX_AGE_SECONDS", default=300)
 # The development gateway (a page where the applicant "pays"): debug only unless switched on.
 PAYMENT_DEV_GATEWAY = env.bool("PAYMENT_DEV_GATEWAY", default=DEBUG)
@@ -275,7 +275,10 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **CELERY_BROKER_TRANSPORT_OPTIONS,
-        "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.1,
     }
 # The periodic jobs. DatabaseScheduler copies these into django-celery-beat's tables at
 # start, where staff can change or pause them in the admin. Minute jobs expire rather than

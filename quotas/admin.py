@@ -93,11 +93,7 @@ class SlotPreviewMixin:
             obj = self.get_object(request, object_id)
             if obj is None:
                 raise Http404
-        back = (
-            reverse("admin:%s_%s_change" % info, args=[object_id])
-            if obj
-            else reverse("admin:%s_%s_add" % info)
-        )
+        back = reverse("admin:%s_%s_change" % info, args=[object_id]) if obj else reverse("admin:%s_%s_add" % info)
         if request.method != "POST":
             return HttpResponseRedirect(back)
         if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
@@ -107,13 +103,18 @@ class SlotPreviewMixin:
         new_object = self.save_form(request, form, change=obj is not None) if form_valid else form.instance
         formsets, _inlines = self._create_formsets(request, new_object, change=obj is not None)
         errors = [str(e) for e in form.non_field_errors()]
-        errors += [f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items() if name != "__all__"]
+        errors += [
+            f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items() if name != "__all__"
+        ]
         for formset in formsets:
             if not formset.is_valid():
                 errors += [str(e) for e in formset.non_form_errors()]
-                errors += [" ".join(str(e) for e in f.non_field_errors()) for f in formset.forms if f.non_field_errors()]
+                errors += [
+                    " ".join(str(e) for e in f.non_field_errors()) for f in formset.forms if f.non_field_errors()
+                ]
         plan = None
         if not errors:
+
             def apply_change():
                 new_object.save()
                 form.save_m2m()
@@ -130,8 +131,10 @@ class SlotPreviewMixin:
                 (gettext("changed"), plan.update),
                 (gettext("removed"), plan.remove),
             ):
-                rows += [{"label": label, "change": c, "pool": Pool(c.pool).label, "refused": changes is plan.conflicts}
-                         for c in changes]
+                rows += [
+                    {"label": label, "change": c, "pool": Pool(c.pool).label, "refused": changes is plan.conflicts}
+                    for c in changes
+                ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -140,7 +143,12 @@ class SlotPreviewMixin:
             "object": obj,
             "plan": plan,
             "errors": errors,
-            "post_items": [(k, v) for k, values in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_preview") for v in values],
+            "post_items": [
+                (k, v)
+                for k, values in request.POST.lists()
+                if k not in ("csrfmiddlewaretoken", "_preview")
+                for v in values
+            ],
             "save_url": back,
         }
         return TemplateResponse(request, "admin/quotas/slot_preview.html", context)
@@ -162,7 +170,16 @@ class QuotaRuleForm(forms.ModelForm):
 @admin.register(QuotaRule)
 class QuotaRuleAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
     form = QuotaRuleForm
-    list_display = ["office", "weekday", "start_time", "end_time", "online_capacity", "priority_capacity", "valid_from", "valid_to"]
+    list_display = [
+        "office",
+        "weekday",
+        "start_time",
+        "end_time",
+        "online_capacity",
+        "priority_capacity",
+        "valid_from",
+        "valid_to",
+    ]
     list_filter = ["weekday", ("office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office"]
     search_fields = ["office__name"]

@@ -124,9 +124,7 @@ class ReleaseSchedule(models.Model):
     office = models.OneToOneField(Office, on_delete=models.CASCADE, related_name="release_schedule")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ROLLING)
     days_before = models.PositiveSmallIntegerField(_("days before (rolling)"), default=14)
-    weekday = models.PositiveSmallIntegerField(
-        _("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY
-    )
+    weekday = models.PositiveSmallIntegerField(_("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY)
     day_of_month = models.PositiveSmallIntegerField(
         _("day of month (monthly)"),
         default=25,
@@ -163,9 +161,7 @@ class Slot(models.Model):
     capacity = models.PositiveIntegerField(_("capacity"))
     taken = models.PositiveIntegerField(_("places taken"), default=0)
     opens_at = models.DateTimeField(_("opens at"))
-    program = models.ForeignKey(
-        ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots"
-    )
+    program = models.ForeignKey(ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots")
     allowed_kinds = models.JSONField(_("application kinds accepted"), default=list, blank=True)
     # On a priority slot: places handed to the online pool at the office's cut-off (the online
     # slot of the same session got them). Slot generation keeps both sides of the move.
@@ -180,7 +176,9 @@ class Slot(models.Model):
         verbose_name = _("slot")
         verbose_name_plural = _("slots")
         constraints = [
-            models.CheckConstraint(name="slot_taken_within_capacity", condition=models.Q(taken__lte=models.F("capacity"))),
+            models.CheckConstraint(
+                name="slot_taken_within_capacity", condition=models.Q(taken__lte=models.F("capacity"))
+            ),
             models.UniqueConstraint(fields=["office", "starts_at", "pool"], name="one_slot_per_session_pool"),
         ]
         indexes = [models.Index(fields=["office", "date"])]

@@ -129,9 +129,11 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
     ):
         if slot["date"] in loaded:
             loaded[slot["date"]]["slots"].append(slot)
-    for day, reason in DateOverride.objects.filter(
-        office_id=office_id, date__gte=first, date__lte=last, closed=True
-    ).order_by().values_list("date", "reason"):
+    for day, reason in (
+        DateOverride.objects.filter(office_id=office_id, date__gte=first, date__lte=last, closed=True)
+        .order_by()
+        .values_list("date", "reason")
+    ):
         if day in loaded:
             loaded[day]["closed_reason"] = reason or str(_("Closed"))
     return loaded

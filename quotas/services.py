@@ -244,8 +244,7 @@ def _quota_settings(*, office: Office, date_from: dt.date, date_to: dt.date) -> 
         .prefetch_related(Prefetch("sessions", queryset=ProgramSession.objects.order_by("start_time", "pk")))
     )
     overrides = {
-        o.date: o
-        for o in DateOverride.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by()
+        o.date: o for o in DateOverride.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by()
     }
     return rules, programs, overrides
 

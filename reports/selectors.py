@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Q, Sum
 from django.db.models import Avg as _Avg
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +18,19 @@ from offices.models import Office
 from .models import OfficeDay
 
 SUM_FIELDS = (
-    "online_offered", "priority_offered", "online_taken", "priority_taken", "booked", "paid", "expired_unpaid",
-    "cancelled", "checked_in", "no_show", "walk_ins", "searches", "searches_unmet",
+    "online_offered",
+    "priority_offered",
+    "online_taken",
+    "priority_taken",
+    "booked",
+    "paid",
+    "expired_unpaid",
+    "cancelled",
+    "checked_in",
+    "no_show",
+    "walk_ins",
+    "searches",
+    "searches_unmet",
 )
 
 
@@ -132,7 +143,9 @@ class Report:
     def chart_data(self) -> dict:
         """Every day of the range on the time axis; a day without a row had no sessions: 0."""
         by_date = {row["date"]: row for row in self.daily}
-        days = [(self.date_from + dt.timedelta(days=n)).isoformat() for n in range((self.date_to - self.date_from).days + 1)]
+        days = [
+            (self.date_from + dt.timedelta(days=n)).isoformat() for n in range((self.date_to - self.date_from).days + 1)
+        ]
         return {
             "labels": days,
             "offered": [by_date[day]["online_offered"] if day in by_date else 0 for day in days],
@@ -177,7 +190,9 @@ def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date
         values = per_office.get(office.pk) or _no_office_days()
         report.summary.append(_office_summary(office, values))
         report.capacity.append(
-            _office_capacity(office, values, per_counter=report.per_counter_assumption, saturdays=saturdays, sundays=sundays)
+            _office_capacity(
+                office, values, per_counter=report.per_counter_assumption, saturdays=saturdays, sundays=sundays
+            )
         )
     report.computed_at = max((row["computed_at"] for row in report.summary if row["computed_at"]), default=None)
     report.totals = _totals(report.summary)

@@ -26,11 +26,35 @@ LEAD_TIME_HORIZON_DAYS = 90
 # Statuses that mean the applicant came to the counter (checked_in_at may be empty on old rows).
 # These gave the place back before the session; a no-show held it until then.
 GAVE_PLACE_BACK = (Status.CANCELLED, Status.EXPIRED)
-SEEN_AT_COUNTER = (Status.CHECKED_IN, Status.IN_PROCESS, Status.APPROVED, Status.ISSUED, Status.COLLECTED, Status.REJECTED)
+SEEN_AT_COUNTER = (
+    Status.CHECKED_IN,
+    Status.IN_PROCESS,
+    Status.APPROVED,
+    Status.ISSUED,
+    Status.COLLECTED,
+    Status.REJECTED,
+)
 FIGURE_FIELDS = (
-    "is_weekend", "online_offered", "priority_offered", "online_taken", "priority_taken", "booked", "paid",
-    "expired_unpaid", "cancelled", "checked_in", "no_show", "walk_ins", "released_at", "sold_out_at",
-    "sellout_minutes", "lead_time_days", "nothing_free", "searches", "searches_unmet", "computed_at",
+    "is_weekend",
+    "online_offered",
+    "priority_offered",
+    "online_taken",
+    "priority_taken",
+    "booked",
+    "paid",
+    "expired_unpaid",
+    "cancelled",
+    "checked_in",
+    "no_show",
+    "walk_ins",
+    "released_at",
+    "sold_out_at",
+    "sellout_minutes",
+    "lead_time_days",
+    "nothing_free",
+    "searches",
+    "searches_unmet",
+    "computed_at",
 )
 
 
@@ -140,7 +164,9 @@ def _session_fills(scope: _Scope) -> dict[tuple[int, dt.date], list[dt.datetime]
             **scope.of_offices("slot__office_id"),
         )
         .exclude(status__in=GAVE_PLACE_BACK)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("slot_id")], order_by=[F("created_at").asc(), F("id").asc()]))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("slot_id")], order_by=[F("created_at").asc(), F("id").asc()])
+        )
         .filter(rank=F("slot__capacity"))
         .values_list("slot__office_id", "slot__date", "created_at")
     )

@@ -8,4 +8,3 @@ from .services import refresh_recent_office_days
 def refresh_recent_office_days_task(days_back: int = 7) -> int:
     """Nightly (CELERY_BEAT_SCHEDULE "reports-office-days-nightly")."""
     return refresh_recent_office_days(days_back=days_back)
-

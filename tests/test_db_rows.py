@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accounts.models import ApiToken
 from accounts.selectors import active_api_token
 from accounts.services import create_api_token, hash_token_key
-from accounts.models import ApiToken
 from appointments.services import bookable_slot_or_refusal
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, SlotFactory, UserFactory
@@ -92,10 +92,26 @@ def test_the_one_statement_refuses_a_value_too_long_as_an_insert_does(office):
     from quotas.services import CLAIM_SQL
 
     slot = SlotFactory(office=office)
-    application = Application(booking_code="ABCDE12345", slot=slot, nik="3571015705900001", full_name="Budi",
-                              birth_date=dt.date(1990, 5, 17), sex="M", phone="0" * 25, passport_type="regular",
-                              validity_years=5, kind="new", amount=350_000, billing_code="123456789012345")
+    application = Application(
+        booking_code="ABCDE12345",
+        slot=slot,
+        nik="3571015705900001",
+        full_name="Budi",
+        birth_date=dt.date(1990, 5, 17),
+        sex="M",
+        phone="0" * 25,
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
+        amount=350_000,
+        billing_code="123456789012345",
+    )
     with pytest.raises(DataError), transaction.atomic():
-        insert_after("too_long", CLAIM_SQL, [slot.pk, timezone.now()], application,
-                     [ApplicationEvent(application=application, to_status="pending_payment")])
+        insert_after(
+            "too_long",
+            CLAIM_SQL,
+            [slot.pk, timezone.now()],
+            application,
+            [ApplicationEvent(application=application, to_status="pending_payment")],
+        )
     assert not Application.objects.exists()

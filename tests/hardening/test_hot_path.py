@@ -14,8 +14,12 @@ from tests.factories import ApplicationFactory, SlotFactory, applicant_data
 
 def book(account, slot):
     return book_application(
-        account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
-        validity_years=5, kind="new",
+        account=account,
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
     )
 
 

@@ -64,11 +64,14 @@ def test_days_carry_holiday_names_closure_reasons_and_opening_times(office):
 
     holiday = days[INDEPENDENCE_DAY]
     assert (holiday.state, holiday.holiday_name, holiday.is_holiday) == (
-        DayState.CLOSED, "Hari Kemerdekaan Republik Indonesia", True
+        DayState.CLOSED,
+        "Hari Kemerdekaan Republik Indonesia",
+        True,
     )
     assert holiday.closed_reason == "Hari Kemerdekaan Republik Indonesia"
     assert (days[dt.date(2027, 8, 3)].state, days[dt.date(2027, 8, 3)].closed_reason) == (
-        DayState.CLOSED, "Pemadaman listrik"
+        DayState.CLOSED,
+        "Pemadaman listrik",
     )
     assert days[dt.date(2027, 8, 2)].state == DayState.PAST
     assert days[dt.date(2027, 8, 10)].state == DayState.FREE
@@ -114,6 +117,7 @@ def test_warming_caches_days_about_to_open_until_they_open(office, settings, dja
     assert warm_opening_days(now=release - dt.timedelta(seconds=60)) == 1
 
     with django_assert_num_queries(0):
-        day = office_availability(office=office, date_from=dt.date(2027, 8, 24), date_to=dt.date(2027, 8, 24),
-                                  now=release)[0]
+        day = office_availability(
+            office=office, date_from=dt.date(2027, 8, 24), date_to=dt.date(2027, 8, 24), now=release
+        )[0]
     assert day.state == DayState.FREE and day.available == 10
