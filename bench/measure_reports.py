@@ -5,6 +5,7 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_reports_bench .venv/bin/pytho
 """
 
 import datetime as dt
+import functools
 import os
 import statistics
 import sys
@@ -27,6 +28,20 @@ def timed(fn, repeat=1):
         result = fn()
         times.append(time.perf_counter() - start)
     return result, statistics.median(times)
+
+
+def queries_of(page, connection) -> int:
+    """How many queries one answer of the page runs."""
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = page()
+    assert response.status_code == 200, response.status_code
+    return len(queries)
 
 
 def main():
@@ -74,18 +89,11 @@ def main():
         ("XLSX export, 12 offices", {"month": month, "format": "xlsx"}),
         ("CSV export, 12 offices", {"month": month, "format": "csv"}),
     ]:
-        client.get("/reports/", params)  # warm
-        queries = []
-
-        def count(execute, sql, params_, many, context):
-            queries.append(sql)
-            return execute(sql, params_, many, context)
-
-        with connection.execute_wrapper(count):
-            response = client.get("/reports/", params)
-        assert response.status_code == 200, response.status_code
-        _, seconds = timed(lambda: client.get("/reports/", params), repeat=5)
-        print(f"{label}: {seconds * 1000:.0f} ms median of 5, {len(queries)} queries")
+        page = functools.partial(client.get, "/reports/", params)
+        page()  # warm
+        queries = queries_of(page, connection)
+        _, seconds = timed(page, repeat=5)
+        print(f"{label}: {seconds * 1000:.0f} ms median of 5, {queries} queries")
 
 
 if __name__ == "__main__":

@@ -149,14 +149,16 @@ def main():
                 f"- **Redis stopped during the burst** (killed 0.2 s after T, down {f.get('redis_down_s')} s, "
                 f"then started again): {f['successes']} of {f['db']['capacity']} places booked, "
                 f"{f['server_errors']} server errors, slot taken {f['db']['taken']} = active applications "
-                f"{f['db']['active_applications']}, overbooked {f['db']['overbooked']}. Celery worker survived the outage: "
-                f"{f.get('worker_survived_outage')}. Outbox: {json.dumps(f.get('outbox'))}."
+                f"{f['db']['active_applications']}, overbooked {f['db']['overbooked']}. "
+                f"Celery worker survived the outage: {f.get('worker_survived_outage')}. "
+                f"Outbox: {json.dumps(f.get('outbox'))}."
             )
         if "fault_pg" in faults:
             f = faults["fault_pg"]
             lines.append(
-                f"- **PostgreSQL connections terminated during the burst** ({f.get('connections_terminated')} backends, "
-                f"0.2 s after T): {f['successes']} of {f['db']['capacity']} places booked, {f['server_errors']} "
+                "- **PostgreSQL connections terminated during the burst** "
+                f"({f.get('connections_terminated')} backends, 0.2 s after T): "
+                f"{f['successes']} of {f['db']['capacity']} places booked, {f['server_errors']} "
                 f"server errors (the requests in flight at that instant: "
                 f"{', '.join(k for k in f['answers'] if ' 5' in k) or 'none'}), slot taken {f['db']['taken']} = active "
                 f"applications {f['db']['active_applications']}, overbooked {f['db']['overbooked']}; "

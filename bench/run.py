@@ -322,7 +322,10 @@ def top_of_profile(raw_path, top=25):
                 seen.add(name)
         leaf = frames[-1]
         own[leaf.split(" (")[0] + " (" + leaf.split(" (")[-1].split(":")[0].split("site-packages/")[-1] + ")"] += count
-    pct = lambda n: round(100 * n / total, 1) if total else 0
+
+    def pct(n):
+        return round(100 * n / total, 1) if total else 0
+
     return {
         "samples_in_requests": total,
         "inclusive": [
@@ -623,9 +626,8 @@ def write_results(results, args):
     figures["when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     figures["scenarios"] = results
     (BENCH / "results.json").write_text(json.dumps(figures, indent=2) + "\n")
-    log(
-        f"wrote bench/results.json: {json.dumps({k: v for k, v in figures.items() if k not in ('scenarios', 'machine')})}"
-    )
+    headline = {k: v for k, v in figures.items() if k not in ("scenarios", "machine")}
+    log(f"wrote bench/results.json: {json.dumps(headline)}")
 
 
 if __name__ == "__main__":

@@ -46,21 +46,23 @@ class SlotPreviewMixin:
 
     change_form_template = "admin/quotas/change_form_with_preview.html"
 
+    def _url_name(self, view: str) -> str:
+        """The name of one of this model's admin URLs: "change", "add", "preview", ..."""
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{view}"
+
     def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
         view = self.admin_site.admin_view(self.preview_view)
         return [
-            path("add/preview/", view, name="%s_%s_preview_add" % info),
-            path("<path:object_id>/preview/", view, name="%s_%s_preview" % info),
+            path("add/preview/", view, name=self._url_name("preview_add")),
+            path("<path:object_id>/preview/", view, name=self._url_name("preview")),
         ] + super().get_urls()
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        info = self.model._meta.app_label, self.model._meta.model_name
         extra_context = extra_context or {}
         extra_context["preview_url"] = (
-            reverse("admin:%s_%s_preview" % info, args=[object_id])
+            reverse(f"admin:{self._url_name('preview')}", args=[object_id])
             if object_id
-            else reverse("admin:%s_%s_preview_add" % info)
+            else reverse(f"admin:{self._url_name('preview_add')}")
         )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -87,13 +89,16 @@ class SlotPreviewMixin:
         )
 
     def preview_view(self, request, object_id=None):
-        info = self.model._meta.app_label, self.model._meta.model_name
         obj = None
         if object_id is not None:
             obj = self.get_object(request, object_id)
             if obj is None:
                 raise Http404
-        back = reverse("admin:%s_%s_change" % info, args=[object_id]) if obj else reverse("admin:%s_%s_add" % info)
+        back = (
+            reverse(f"admin:{self._url_name('change')}", args=[object_id])
+            if obj
+            else reverse(f"admin:{self._url_name('add')}")
+        )
         if request.method != "POST":
             return HttpResponseRedirect(back)
         if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
@@ -157,7 +162,16 @@ class SlotPreviewMixin:
 class QuotaRuleForm(forms.ModelForm):
     class Meta:
         model = QuotaRule
-        fields = "__all__"
+        fields = [
+            "office",
+            "weekday",
+            "start_time",
+            "end_time",
+            "online_capacity",
+            "priority_capacity",
+            "valid_from",
+            "valid_to",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -244,7 +258,7 @@ class ServiceProgramAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
 class DateOverrideForm(forms.ModelForm):
     class Meta:
         model = DateOverride
-        fields = "__all__"
+        fields = ["office", "date", "closed", "reason", "online_capacity", "priority_capacity"]
 
     def clean(self):
         cleaned = super().clean()

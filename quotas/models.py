@@ -47,6 +47,9 @@ class QuotaRule(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
 
 class ServiceProgram(models.Model):
     """A dated service programme (national Saturday service, a weekend mall lounge, ...)."""
@@ -93,6 +96,9 @@ class ProgramSession(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
 
 class DateOverride(models.Model):
     """One day of one office: closed with a reason, or its capacity changed."""
@@ -111,6 +117,9 @@ class DateOverride(models.Model):
         verbose_name = _("date override")
         verbose_name_plural = _("date overrides")
         constraints = [models.UniqueConstraint(fields=["office", "date"], name="one_override_per_office_day")]
+
+    def __str__(self):
+        return self.date.isoformat()
 
 
 class ReleaseSchedule(models.Model):
@@ -213,6 +222,9 @@ class SlotDrift(models.Model):
         verbose_name = _("slot drift")
         verbose_name_plural = _("slot drifts")
 
+    def __str__(self):
+        return f"slot {self.slot_id}: {self.recorded_taken} recorded, {self.actual_taken} held"
+
 
 class SearchTally(models.Model):
     """Availability searches of one office on one day (the office's date the search was made),
@@ -230,3 +242,6 @@ class SearchTally(models.Model):
         verbose_name = _("availability search tally")
         verbose_name_plural = _("availability search tallies")
         constraints = [models.UniqueConstraint(fields=["office", "day"], name="one_search_tally_per_office_day")]
+
+    def __str__(self):
+        return f"office {self.office_id}, {self.day}"

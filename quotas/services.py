@@ -582,8 +582,8 @@ SEARCH_FLUSH_DAYS_BACK = 2  # the flush looks at today and the two days before (
 _SEARCH_FIELDS = ("searches", "found_nothing", "days_asked")
 
 
-def _search_key(office_id: int, day, field: str) -> str:
-    return f"quotas:search:{office_id}:{day.isoformat()}:{field}"
+def _search_key(office_id: int, day, counter: str) -> str:
+    return f"quotas:search:{office_id}:{day.isoformat()}:{counter}"
 
 
 def record_availability_search(*, office: Office, date_from, date_to, found_free: bool, now=None) -> None:
@@ -613,24 +613,24 @@ def flush_search_counts(*, now=None) -> int:
         today = now.astimezone(ZoneInfo(tz_name)).date()
         for back in range(SEARCH_FLUSH_DAYS_BACK + 1):
             day = today - dt.timedelta(days=back)
-            for field in _SEARCH_FIELDS:
-                keys[_search_key(office_id, day, field)] = (office_id, day, field)
+            for counter in _SEARCH_FIELDS:
+                keys[_search_key(office_id, day, counter)] = (office_id, day, counter)
     values = cache.get_many(list(keys))
     pending: dict[tuple, dict[str, int]] = {}
     for key, value in values.items():
         if value:
-            office_id, day, field = keys[key]
-            pending.setdefault((office_id, day), {})[field] = int(value)
+            office_id, day, counter = keys[key]
+            pending.setdefault((office_id, day), {})[counter] = int(value)
     moved = 0
     for (office_id, day), counts in pending.items():
         with transaction.atomic():
             tally, _created = SearchTally.objects.select_for_update().get_or_create(office_id=office_id, day=day)
             SearchTally.objects.filter(pk=tally.pk).update(
-                **{field: F(field) + counts.get(field, 0) for field in _SEARCH_FIELDS}
+                **{counter: F(counter) + counts.get(counter, 0) for counter in _SEARCH_FIELDS}
             )
-        for field, amount in counts.items():
+        for counter, amount in counts.items():
             try:
-                cache.decr(_search_key(office_id, day, field), amount)
+                cache.decr(_search_key(office_id, day, counter), amount)
             except ValueError:  # expired meanwhile: nothing left to subtract
                 pass
         moved += counts.get("searches", 0)

@@ -195,7 +195,7 @@ def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
             args=[notification.pk, str(gateway), 2.0],
             queue=queue,
         )
-        started = _wait(lambda: [l for l in gateway.read_text().splitlines() if l.startswith("started")], 60)
+        started = _wait(lambda: [line for line in gateway.read_text().splitlines() if line.startswith("started")], 60)
         assert started, "the task never started"
         child = int(started[0].split()[2])
         if victim == "child":
@@ -211,8 +211,8 @@ def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
         )
         assert notification_sent, gateway.read_text()
         lines = gateway.read_text().splitlines()
-        assert sum(1 for l in lines if l.startswith("sent")) == 1, lines  # delivered once
-        assert sum(1 for l in lines if l.startswith("started")) == 2, lines  # and it ran again
+        assert sum(1 for line in lines if line.startswith("sent")) == 1, lines  # delivered once
+        assert sum(1 for line in lines if line.startswith("started")) == 2, lines  # and it ran again
     finally:
         worker.kill()
         worker.wait(10)

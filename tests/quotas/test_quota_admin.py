@@ -11,7 +11,6 @@ from django.urls import reverse
 from appointments.services import book_application
 from quotas.models import DateOverride, QuotaRule, ServiceProgram, Slot
 from tests.factories import ApplicationFactory, SlotFactory, applicant_data
-from tests.staff_world import world  # noqa: F401
 
 
 def rule_for(slot, **overrides):

@@ -90,7 +90,9 @@ def test_one_office_can_be_chosen_and_charts_get_their_data(client, regional_jat
     data = response.context["chart_data"]
     assert len(data["labels"]) == 31 and data["labels"][0] == "2026-03-01"
     shown = {
-        day: (offered, taken) for day, offered, taken in zip(data["labels"], data["offered"], data["taken"]) if offered
+        day: (offered, taken)
+        for day, offered, taken in zip(data["labels"], data["offered"], data["taken"], strict=True)
+        if offered
     }
     assert shown == {"2026-03-02": (5, 5), "2026-03-07": (4, 2)}
     assert (data["weekparts"]["offered"], data["weekparts"]["taken"]) == ([5, 4], [5, 2])
