@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 # How far ahead the first free date is looked for; beyond it the lead time is left empty.
 LEAD_TIME_HORIZON_DAYS = 90
-# Statuses that mean the applicant came to the counter (checked_in_at may be empty on old rows).
 # These gave the place back before the session; a no-show held it until then.
 GAVE_PLACE_BACK = (Status.CANCELLED, Status.EXPIRED)
+# Statuses that mean the applicant came to the counter (checked_in_at may be empty on old rows).
 SEEN_AT_COUNTER = (
     Status.CHECKED_IN,
     Status.IN_PROCESS,
