@@ -165,4 +165,3 @@ class ResendVerificationCodeApi(APIView):
         if not request.user.email_verified:
             send_verification_code(user=request.user)
         return Response({"email_verified": request.user.email_verified})
-

@@ -70,6 +70,9 @@ class EmailVerificationCode(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
 
+    def __str__(self):
+        return f"{self.purpose} code of user {self.user_id}"
+
 
 class ApiToken(models.Model):
     """A revocable, expiring API token (`Authorization: Token <key>`); only its hash is stored."""
@@ -83,3 +86,6 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"API token of user {self.user_id}"

@@ -111,7 +111,9 @@ def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> Us
             # The wrong try is counted and committed before the error goes out.
             current.attempts += 1
             current.save(update_fields=["attempts"])
-            error = TooManyAttempts(field="code") if current.attempts >= CODE_MAX_ATTEMPTS else InvalidCode(field="code")
+            error = (
+                TooManyAttempts(field="code") if current.attempts >= CODE_MAX_ATTEMPTS else InvalidCode(field="code")
+            )
         else:
             current.used_at = now
             current.save(update_fields=["used_at"])

@@ -20,7 +20,9 @@ from .forms import EmailAuthenticationForm, SignUpForm, VerifyEmailForm
 
 def _next_url(request, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return default
 
@@ -47,7 +49,9 @@ def signup(request):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Your account is created. We sent a 6-digit code to %(email)s.") % {"email": user.email})
+            messages.success(
+                request, _("Your account is created. We sent a 6-digit code to %(email)s.") % {"email": user.email}
+            )
             return redirect(_verify_url(_next_url(request, reverse("appointments:offices"))))
     return render(request, "accounts/signup.html", {"form": form, "next": _next_url(request, "")})
 

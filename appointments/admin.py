@@ -160,6 +160,7 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
         "created_at",
         "updated_at",
     ]
+
     # -- columns ------------------------------------------------------------------------
     @admin.display(description=_("session"), ordering="slot__starts_at")
     def session(self, obj):
@@ -197,6 +198,7 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("slot__office", "account")
+
 
 @admin.register(Applicant)
 class ApplicantAdmin(NikColumnsMixin, OfficeScopedAdmin):
@@ -282,8 +284,16 @@ class FeeAdmin(NationalOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(NationalOnlyAdmin):
-    list_display = ["transaction_id", "application", "gateway", "amount", "paid_at", "late", "amount_mismatch",
-                    "refund_due"]
+    list_display = [
+        "transaction_id",
+        "application",
+        "gateway",
+        "amount",
+        "paid_at",
+        "late",
+        "amount_mismatch",
+        "refund_due",
+    ]
     list_filter = ["refund_due", "late", "amount_mismatch", "gateway"]
     search_fields = ["transaction_id", "application__booking_code", "application__billing_code"]
     list_select_related = ["application"]

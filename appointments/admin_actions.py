@@ -15,9 +15,7 @@ from .services import counter, lifecycle
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}), strip=True
-    )
+    reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}), strip=True)
 
 
 class StatusActionsMixin:
@@ -39,7 +37,7 @@ class StatusActionsMixin:
         done, failed = 0, []
         for application in queryset.select_related("slot"):
             if application.slot.office_id not in serve_ids:
-                failed.append("%s: %s" % (application.booking_code, gettext("not your office")))
+                failed.append(f"{application.booking_code}: {gettext('not your office')}")
                 continue
             try:
                 service(application_id=application.pk, actor=request.user, **kwargs)
@@ -78,13 +76,13 @@ class StatusActionsMixin:
 
     @admin.action(description=_("Check in"), permissions=["serve"])
     def check_in(self, request, queryset):
-        self._run(
-            request, queryset, counter.check_in_application, gettext("%(count)s application(s) checked in.")
-        )
+        self._run(request, queryset, counter.check_in_application, gettext("%(count)s application(s) checked in."))
 
     @admin.action(description=_("Start processing"), permissions=["serve"])
     def start_processing(self, request, queryset):
-        self._run(request, queryset, self._transition(Status.IN_PROCESS), gettext("%(count)s application(s) in process."))
+        self._run(
+            request, queryset, self._transition(Status.IN_PROCESS), gettext("%(count)s application(s) in process.")
+        )
 
     @admin.action(description=_("Approve"), permissions=["serve"])
     def approve(self, request, queryset):

@@ -18,10 +18,12 @@ class CsvExportMixin:
     """For ApplicationAdmin: an "export" link on the change list, for what the filters show."""
 
     def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
         return [
-            path("export/", self.admin_site.admin_view(self.export_csv_view), name="%s_%s_export" % info),
+            path("export/", self.admin_site.admin_view(self.export_csv_view), name=self._export_url_name()),
         ] + super().get_urls()
+
+    def _export_url_name(self) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_export"
 
     def export_csv_view(self, request):
         if not self.has_view_permission(request):
@@ -73,10 +75,9 @@ class CsvExportMixin:
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
-        info = self.model._meta.app_label, self.model._meta.model_name
         query = request.GET.copy()
         query.pop("p", None)
-        extra_context["export_url"] = reverse("admin:%s_%s_export" % info) + (
+        extra_context["export_url"] = reverse(f"admin:{self._export_url_name()}") + (
             f"?{query.urlencode()}" if query else ""
         )
         return super().changelist_view(request, extra_context)

@@ -89,7 +89,11 @@ class ApplicationOutputSerializer(Serializer):
             return "IDR"
 
         def _local(self, application, value):
-            return LocalDateTimeField().to_representation(value.astimezone(application.slot.office.tzinfo)) if value else None
+            return (
+                LocalDateTimeField().to_representation(value.astimezone(application.slot.office.tzinfo))
+                if value
+                else None
+            )
 
         def get_due_at(self, application) -> dt.datetime | None:
             return self._local(application, application.payment_due_at)
@@ -229,7 +233,9 @@ class ApplicationCancelApi(APIView):
     )
     def post(self, request, booking_code):
         application = own_application(request.user, booking_code)
-        application = cancel_application(application_id=application.pk, actor=request.user, reason="cancelled by applicant (API)")
+        application = cancel_application(
+            application_id=application.pk, actor=request.user, reason="cancelled by applicant (API)"
+        )
         return Response(ApplicationOutputSerializer(application).data)
 
 
@@ -263,7 +269,9 @@ class ApplicationRescheduleApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         application = own_application(request.user, booking_code)
-        application = reschedule_application(application_id=application.pk, slot_id=data.validated_data["slot"], actor=request.user)
+        application = reschedule_application(
+            application_id=application.pk, slot_id=data.validated_data["slot"], actor=request.user
+        )
         return Response(ApplicationOutputSerializer(application).data)
 
 
@@ -311,7 +319,10 @@ class PaymentNotifyApi(APIView):
         ),
         parameters=[
             OpenApiParameter(
-                gateway.SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                gateway.SIGNATURE_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
                 description="Hex HMAC-SHA256 of the raw body with the shared secret.",
             )
         ],

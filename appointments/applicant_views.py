@@ -68,8 +68,9 @@ def pay_application(request, booking_code):
             if outcome.result == "booked":
                 messages.success(request, _("Payment received. Your appointment is booked."))
             else:
-                messages.error(request, _("The payment was recorded but could not book the appointment; "
-                                          "it will be refunded."))
+                messages.error(
+                    request, _("The payment was recorded but could not book the appointment; it will be refunded.")
+                )
         return redirect("appointments:confirmation", booking_code=booking_code)
     return render(request, "appointments/pay.html", {"application": application, "office": application.slot.office})
 
@@ -86,8 +87,14 @@ def reschedule_application(request, booking_code):
         messages.error(request, error.message)
         return redirect("appointments:confirmation", booking_code=booking_code)
     options = selectors.reschedule_options(application=application, now=now)
-    choices = [(slot.pk, f"{office_time(slot.starts_at, office, 'l, j F Y, H:i')} · " + _("%(n)s places left") % {"n": slot.available})
-               for slot in options]
+    choices = [
+        (
+            slot.pk,
+            f"{office_time(slot.starts_at, office, 'l, j F Y, H:i')} · "
+            + _("%(n)s places left") % {"n": slot.available},
+        )
+        for slot in options
+    ]
     form = RescheduleForm(request.POST or None, options=choices)
     if request.method == "POST" and form.is_valid():
         try:
@@ -115,11 +122,17 @@ def people(request):
             messages.success(request, _("Person added."))
             return redirect("appointments:people")
     people_list = selectors.account_people(account=request.user)
-    return render(request, "appointments/people.html", {
-        "people": people_list, "form": form, "limit": settings.MAX_APPLICANTS_PER_ACCOUNT,
-        "full": len(people_list) >= settings.MAX_APPLICANTS_PER_ACCOUNT,
-        "booking_url": reverse("appointments:offices"),
-    })
+    return render(
+        request,
+        "appointments/people.html",
+        {
+            "people": people_list,
+            "form": form,
+            "limit": settings.MAX_APPLICANTS_PER_ACCOUNT,
+            "full": len(people_list) >= settings.MAX_APPLICANTS_PER_ACCOUNT,
+            "booking_url": reverse("appointments:offices"),
+        },
+    )
 
 
 @login_required

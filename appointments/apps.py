@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class AppointmentsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'appointments'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "appointments"

@@ -46,7 +46,9 @@ class ApplicationForm(forms.Form):
     application_kind = forms.ChoiceField(
         label=_("Application"),
         choices=[(kind.value, kind.label) for kind in ApplicationKind if kind in ONLINE_KINDS],
-        help_text=_("Lost or damaged passports and changes of personal data are handled at the office, without booking."),
+        help_text=_(
+            "Lost or damaged passports and changes of personal data are handled at the office, without booking."
+        ),
     )
     express = forms.BooleanField(
         label=_("Same-day service (percepatan)"),
@@ -87,7 +89,11 @@ class ApplicationForm(forms.Form):
     def applicant(self) -> ApplicantData:
         data = self.cleaned_data
         return ApplicantData(
-            nik=data["nik"], full_name=data["full_name"], birth_date=data["birth_date"], sex=data["sex"], phone=data["phone"]
+            nik=data["nik"],
+            full_name=data["full_name"],
+            birth_date=data["birth_date"],
+            sex=data["sex"],
+            phone=data["phone"],
         )
 
     def person_booking(self, *, person_id: int | None = None) -> PersonBooking:

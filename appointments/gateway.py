@@ -114,6 +114,9 @@ def dev_notice(*, billing_code: str, amount: int) -> PaymentNotice:
     if not dev_gateway_enabled():
         raise DevGatewayDisabled()
     return PaymentNotice(
-        transaction_id=f"dev-{uuid.uuid4().hex}", billing_code=billing_code, amount=amount,
-        paid_at=timezone.now(), gateway="dev",
+        transaction_id=f"dev-{uuid.uuid4().hex}",
+        billing_code=billing_code,
+        amount=amount,
+        paid_at=timezone.now(),
+        gateway="dev",
     )

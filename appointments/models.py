@@ -116,7 +116,9 @@ class Application(models.Model):
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications", null=True, blank=True
     )
-    applicant = models.ForeignKey(Applicant, on_delete=models.SET_NULL, null=True, blank=True, related_name="applications")
+    applicant = models.ForeignKey(
+        Applicant, on_delete=models.SET_NULL, null=True, blank=True, related_name="applications"
+    )
     # The applicant's data as given at booking (kept even if the account's person changes).
     nik = models.CharField(_("NIK"), max_length=16)
     full_name = models.CharField(_("full name"), max_length=150)
@@ -200,6 +202,9 @@ class QueueCounter(models.Model):
             models.UniqueConstraint(fields=["office", "date", "series"], name="one_queue_counter_per_office_day")
         ]
 
+    def __str__(self):
+        return f"{self.series}-{self.last_number:03d} ({self.date})"
+
 
 class ApplicationEvent(models.Model):
     """One row per status change, written by services.lifecycle: who, when, from, to, why."""
@@ -236,6 +241,9 @@ class Payment(models.Model):
         ordering = ["-received_at"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+
+    def __str__(self):
+        return self.transaction_id
 
 
 class Notification(models.Model):
@@ -277,3 +285,6 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["state", "created_at"])]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+
+    def __str__(self):
+        return f"{self.template} ({self.get_channel_display()})"

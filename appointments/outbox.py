@@ -64,7 +64,11 @@ def _recipients(*, application: Application, template: str, email: str) -> list[
 
 
 def outbox_rows(
-    *, application: Application, template: str, context: dict | None = None, email: str | None = None,
+    *,
+    application: Application,
+    template: str,
+    context: dict | None = None,
+    email: str | None = None,
     dedupe_key: str | None = None,
 ) -> list[Notification]:
     """The unsaved outbox rows of one message. Pass `email` when the caller already has the
@@ -86,7 +90,11 @@ def outbox_rows(
 
 
 def queue_message(
-    *, application: Application, template: str, context: dict | None = None, email: str | None = None,
+    *,
+    application: Application,
+    template: str,
+    context: dict | None = None,
+    email: str | None = None,
     dedupe_key: str | None = None,
 ) -> list[Notification]:
     """Write the outbox rows for one message and enqueue their delivery after commit.
@@ -106,8 +114,9 @@ def enqueue_delivery(notification_ids: list[int]) -> None:
         try:
             deliver_notification_task.apply_async((notification_id,), retry=False)
         except Exception:  # broker unreachable, refused, timed out: the sweep covers it
-            logger.warning("Could not enqueue notification %s; the outbox sweep will send it.", notification_id,
-                           exc_info=True)
+            logger.warning(
+                "Could not enqueue notification %s; the outbox sweep will send it.", notification_id, exc_info=True
+            )
             return
 
 
@@ -217,8 +226,9 @@ def sweep_outbox(*, now: dt.datetime | None = None, limit: int = 500, min_age_se
         state=Notification.State.FAILED, last_error="interrupted while sending; not resent to avoid a duplicate"
     )
     due = (
-        Notification.objects.filter(state=Notification.State.PENDING, created_at__lte=now - dt.timedelta(
-            seconds=min_age_seconds))
+        Notification.objects.filter(
+            state=Notification.State.PENDING, created_at__lte=now - dt.timedelta(seconds=min_age_seconds)
+        )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
@@ -240,18 +250,21 @@ def queue_reminders(*, now: dt.datetime | None = None) -> int:
         if local.hour < settings.REMINDER_HOUR:
             continue
         tomorrow = local.date() + dt.timedelta(days=1)
-        due = (
-            Application.objects.filter(status=Status.BOOKED, slot__date=tomorrow, slot__office__timezone=tz_name)
-            .select_related("account")
-        )
+        due = Application.objects.filter(
+            status=Status.BOOKED, slot__date=tomorrow, slot__office__timezone=tz_name
+        ).select_related("account")
         for application in due.iterator():
             key = f"reminder:{application.pk}:{tomorrow.isoformat()}"
             if Notification.objects.filter(dedupe_key__startswith=key + ":").exists():
                 continue
             try:
                 with transaction.atomic(durable=True):
-                    queue_message(application=application, template="reminder", dedupe_key=key,
-                                  email=application.account.email if application.account else "")
+                    queue_message(
+                        application=application,
+                        template="reminder",
+                        dedupe_key=key,
+                        email=application.account.email if application.account else "",
+                    )
             except IntegrityError:  # another run queued it a moment ago
                 continue
             queued += 1

@@ -99,9 +99,7 @@ def check_in(request):
     try:
         if application is None:
             raise ApplicationNotFound(_("No booking with this code at this office."))
-        application = check_in_application(
-            application_id=application.pk, office_id=office.pk, actor=request.user
-        )
+        application = check_in_application(application_id=application.pk, office_id=office.pk, actor=request.user)
     except DomainError as exc:
         result = {"ok": False, "message": exc.message}
         if not _htmx(request):
@@ -158,6 +156,4 @@ def walk_in(request):
                 % {"name": application.full_name, "number": application.queue_number, "code": application.booking_code},
             )
             return redirect("staff:counter")
-    return render(
-        request, "appointments/staff/counter.html", _context(request, office, walk_in_form=form), status=400
-    )
+    return render(request, "appointments/staff/counter.html", _context(request, office, walk_in_form=form), status=400)

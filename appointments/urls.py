@@ -12,8 +12,11 @@ urlpatterns = [
     path("applications/<str:booking_code>/", views.confirmation, name="confirmation"),
     path("applications/<str:booking_code>/cancel/", views.cancel, name="cancel"),
     path("applications/<str:booking_code>/pay/", applicant_views.pay_application, name="pay_application"),
-    path("applications/<str:booking_code>/reschedule/", applicant_views.reschedule_application,
-         name="reschedule_application"),
+    path(
+        "applications/<str:booking_code>/reschedule/",
+        applicant_views.reschedule_application,
+        name="reschedule_application",
+    ),
     path("people/", applicant_views.people, name="people"),
     path("people/<int:person_id>/remove/", applicant_views.remove_person, name="remove_person"),
 ]

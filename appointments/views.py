@@ -54,7 +54,9 @@ def office_calendar(request, code: str):
     month_view = selectors.month_calendar(office=office, year=year, month=month)
     if "month" not in request.GET and not month_view.has_bookable_day and month_view.next_month:
         # Late in a month nothing may be left: open on the next month instead of a grey page.
-        next_view = selectors.month_calendar(office=office, year=month_view.next_month.year, month=month_view.next_month.month)
+        next_view = selectors.month_calendar(
+            office=office, year=month_view.next_month.year, month=month_view.next_month.month
+        )
         if next_view.has_bookable_day:
             month_view = next_view
     month_end = month_view.month.replace(day=calendar.monthrange(month_view.month.year, month_view.month.month)[1])
@@ -90,15 +92,25 @@ def book(request, slot_id: int):
     slot = selectors.bookable_slot(slot_id=slot_id)
     if slot is None:
         raise Http404(_("This session does not exist."))
-    initial = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic",
-               "validity_years": 10, "application_kind": "new"}
+    initial = {
+        "full_name": request.user.full_name,
+        "phone": request.user.phone,
+        "passport_type": "electronic",
+        "validity_years": 10,
+        "application_kind": "new",
+    }
     # The person picker: one of the account's people fills in the applicant's data.
     people = selectors.account_people(account=request.user)
     person_id = (request.POST if request.method == "POST" else request.GET).get("person", "")
     person = next((p for p in people if str(p.pk) == person_id), None)
     if person is not None:
-        initial.update(nik=person.nik, full_name=person.full_name, birth_date=person.birth_date, sex=person.sex,
-                       phone=person.phone or request.user.phone)
+        initial.update(
+            nik=person.nik,
+            full_name=person.full_name,
+            birth_date=person.birth_date,
+            sex=person.sex,
+            phone=person.phone or request.user.phone,
+        )
     form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,8 +128,13 @@ def book(request, slot_id: int):
         request,
         "appointments/book.html",
         {
-            "form": form, "slot": slot, "office": slot.office, "slot_state": selectors.slot_state(slot),
-            "DayState": DayState, "people": people, "person": person,
+            "form": form,
+            "slot": slot,
+            "office": slot.office,
+            "slot_state": selectors.slot_state(slot),
+            "DayState": DayState,
+            "people": people,
+            "person": person,
         },
     )
 
@@ -160,7 +177,10 @@ def cancel(request, booking_code: str):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("Application %(code)s is cancelled and its place given back.") % {"code": application.booking_code})
+            messages.success(
+                request,
+                _("Application %(code)s is cancelled and its place given back.") % {"code": application.booking_code},
+            )
         return redirect("appointments:my_applications")
     return render(
         request,

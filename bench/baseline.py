@@ -1,11 +1,11 @@
 """The baseline of `make bench`: the bare claim with nothing around it.
 
-Mounted at /bench/claim/ only when settings.BENCH_BASELINE is on (the bench's gunicorn sets
-BENCH_BASELINE=1; production never does), and served by bench/wsgi.py through a Django handler
-with no middleware. It does exactly what the booking service's hot path must do and nothing
-else: the conditional UPDATE of the slot and the INSERT of the application, in one transaction,
-through the ORM. No middleware, authentication, validation, fee lookup, event row, outbox or
-log line: the booking endpoint is measured against this.
+Routed at /bench/claim/ by bench/urls.py, which only bench/wsgi.py's Django handler with no
+middleware resolves: the portal's URLs never import the bench. It does exactly what the booking
+service's hot path must do and nothing else: the conditional UPDATE of the slot and the INSERT
+of the application, in one transaction, through the ORM. No middleware, authentication,
+validation, fee lookup, event row, outbox or log line: the booking endpoint is measured against
+this.
 """
 
 import json

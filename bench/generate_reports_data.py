@@ -43,9 +43,30 @@ OFFICES = [
 ]
 WIB = ZoneInfo("Asia/Jakarta")
 COLUMNS = (
-    "booking_code", "nik", "full_name", "birth_date", "sex", "phone", "passport_type", "validity_years", "kind",
-    "express", "priority_group", "walk_in", "status", "amount", "billing_code", "payment_due_at", "paid_at",
-    "reschedule_count", "queue_number", "checked_in_at", "language", "created_at", "updated_at", "slot_id",
+    "booking_code",
+    "nik",
+    "full_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "passport_type",
+    "validity_years",
+    "kind",
+    "express",
+    "priority_group",
+    "walk_in",
+    "status",
+    "amount",
+    "billing_code",
+    "payment_due_at",
+    "paid_at",
+    "reschedule_count",
+    "queue_number",
+    "checked_in_at",
+    "language",
+    "created_at",
+    "updated_at",
+    "slot_id",
 )
 BLANK = '""'  # an empty string; an unquoted empty field is NULL
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -66,8 +87,9 @@ def ensure_database(url: str) -> None:
     db = environ.Env.db_url_config(url)
     if "bench" not in db["NAME"]:
         sys.exit(f"Refusing to fill {db['NAME']!r}: use a database whose name contains 'bench'.")
-    conn = psycopg2.connect(dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                            port=db["PORT"] or 5432)
+    conn = psycopg2.connect(
+        dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"] or 5432
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
@@ -107,8 +129,15 @@ def main() -> None:
         for code_, name, city, _on, _pr, counters, staff, _sat, _demand in OFFICES:
             office, _ = Office.objects.update_or_create(
                 code=code_,
-                defaults=dict(name=name, city=city, region=region, kind=code_.split("-")[0],
-                              timezone="Asia/Jakarta", counter_count=counters, staff_count=staff),
+                defaults=dict(
+                    name=name,
+                    city=city,
+                    region=region,
+                    kind=code_.split("-")[0],
+                    timezone="Asia/Jakarta",
+                    counter_count=counters,
+                    staff_count=staff,
+                ),
             )
             offices.append(office)
 
@@ -132,13 +161,25 @@ def main() -> None:
                 sessions = []
                 if day.weekday() < 5:
                     half = max(round(online * scale / 2), 1)
-                    sessions = [(8, half, "online"), (13, half, "online"), (8, max(round(priority * scale), 1), "priority")]
+                    sessions = [
+                        (8, half, "online"),
+                        (13, half, "online"),
+                        (8, max(round(priority * scale), 1), "priority"),
+                    ]
                 elif day.weekday() == 5 and saturday:
                     sessions = [(8, max(round(online * scale / 2), 1), "online")]
                 for hour, capacity, pool in sessions:
                     starts = dt.datetime.combine(day, dt.time(hour), tzinfo=WIB)
-                    slot = Slot(office=office, date=day, starts_at=starts, ends_at=starts + dt.timedelta(hours=4),
-                                pool=pool, capacity=capacity, taken=0, opens_at=release)
+                    slot = Slot(
+                        office=office,
+                        date=day,
+                        starts_at=starts,
+                        ends_at=starts + dt.timedelta(hours=4),
+                        pool=pool,
+                        capacity=capacity,
+                        taken=0,
+                        opens_at=release,
+                    )
                     # Busy offices fill up (and fast), quiet ones don't.
                     wanted = capacity * demand_of[office.pk] * plan_rng.uniform(0.75, 1.25)
                     if pool == "priority":
@@ -226,12 +267,37 @@ def main() -> None:
             if status not in ("expired", "cancelled", "no_show"):
                 taken[slot.pk] += 1
             ts = lambda value: value.isoformat() if value else ""  # noqa: E731
-            buffer.write(",".join((
-                code(serial), f"35{serial:014d}", "Pemohon Uji", "1990-05-17", "M", BLANK, "electronic", "10",
-                "new", "f", "elderly" if walk_in else BLANK, "t" if walk_in else "f", status, "950000",
-                f"{10**14 + serial}", ts(created + dt.timedelta(hours=2)), ts(paid_at), "0", BLANK, ts(checked_in_at),
-                "id", ts(created), ts(created), str(slot.pk),
-            )) + "\n")
+            buffer.write(
+                ",".join(
+                    (
+                        code(serial),
+                        f"35{serial:014d}",
+                        "Pemohon Uji",
+                        "1990-05-17",
+                        "M",
+                        BLANK,
+                        "electronic",
+                        "10",
+                        "new",
+                        "f",
+                        "elderly" if walk_in else BLANK,
+                        "t" if walk_in else "f",
+                        status,
+                        "950000",
+                        f"{10**14 + serial}",
+                        ts(created + dt.timedelta(hours=2)),
+                        ts(paid_at),
+                        "0",
+                        BLANK,
+                        ts(checked_in_at),
+                        "id",
+                        ts(created),
+                        ts(created),
+                        str(slot.pk),
+                    )
+                )
+                + "\n"
+            )
             written += 1
             if written % 200_000 == 0:
                 flush()
@@ -239,19 +305,20 @@ def main() -> None:
     flush()
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE taken_now (slot_id bigint, taken int)")
-        cur.execute(
-            "INSERT INTO taken_now VALUES " + ",".join(f"({k},{v})" for k, v in taken.items() if v)
-        )
+        cur.execute("INSERT INTO taken_now VALUES " + ",".join(f"({k},{v})" for k, v in taken.items() if v))
         cur.execute("UPDATE quotas_slot s SET taken = t.taken FROM taken_now t WHERE s.id = t.slot_id")
         cur.execute("ANALYZE")
 
     # Availability searches: many where places run out, few that find nothing elsewhere.
     SearchTally.objects.bulk_create(
         [
-            SearchTally(office=office, day=first_day + dt.timedelta(days=n),
-                        searches=(s := rng.randint(200, 2000) if o[8] >= 1.1 else rng.randint(20, 300)),
-                        found_nothing=int(s * (rng.uniform(0.3, 0.7) if o[8] >= 1.1 else rng.uniform(0, 0.05))),
-                        days_asked=s * 14)
+            SearchTally(
+                office=office,
+                day=first_day + dt.timedelta(days=n),
+                searches=(s := rng.randint(200, 2000) if o[8] >= 1.1 else rng.randint(20, 300)),
+                found_nothing=int(s * (rng.uniform(0.3, 0.7) if o[8] >= 1.1 else rng.uniform(0, 0.05))),
+                days_asked=s * 14,
+            )
             for office, o in zip(offices, OFFICES, strict=True)
             for n in range(args.days - 30)
         ],

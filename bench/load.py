@@ -72,13 +72,22 @@ async def run(args):
         def attempt(i):
             person = people[i]
             if args.mode == "baseline":
-                return call("attempt", "POST", f"{args.base_url}/bench/claim/", json={"slot": slot, "nik": person["nik"]})
+                return call(
+                    "attempt", "POST", f"{args.base_url}/bench/claim/", json={"slot": slot, "nik": person["nik"]}
+                )
             payload = {
-                "slot": slot, "passport_type": "regular", "validity_years": 5, "application_kind": "new",
-                "express": False, "applicant": person,
+                "slot": slot,
+                "passport_type": "regular",
+                "validity_years": 5,
+                "application_kind": "new",
+                "express": False,
+                "applicant": person,
             }
             return call(
-                "attempt", "POST", f"{args.base_url}/api/v1/applications/", json=payload,
+                "attempt",
+                "POST",
+                f"{args.base_url}/api/v1/applications/",
+                json=payload,
                 headers={"Authorization": f"Token {tokens[i]}", "Accept-Language": "id"},
             )
 

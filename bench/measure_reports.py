@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """Time the reports' aggregate job and dashboard on the database bench/generate_reports_data.py filled.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_reports_bench .venv/bin/python bench/measure_reports.py
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_reports_bench .venv/bin/python bench/measure_reports.py
 """
 
 import datetime as dt
+import functools
 import os
 import statistics
 import sys
@@ -29,6 +30,20 @@ def timed(fn, repeat=1):
     return result, statistics.median(times)
 
 
+def queries_of(page, connection) -> int:
+    """How many queries one answer of the page runs."""
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = page()
+    assert response.status_code == 200, response.status_code
+    return len(queries)
+
+
 def main():
     import django
 
@@ -44,7 +59,10 @@ def main():
     from reports.models import OfficeDay
     from reports.services import refresh_office_days, refresh_recent_office_days
 
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     applications = Application.objects.count()
     first, last = Slot.objects.order_by("date").values_list("date", flat=True)[:1][0], Slot.objects.latest("date").date
     print(f"applications: {applications:,}; sessions: {Slot.objects.count():,}; dates {first} .. {last}")
@@ -57,7 +75,9 @@ def main():
     _, nightly = timed(lambda: refresh_recent_office_days(days_back=7), repeat=3)
     print(f"nightly job (last 7 days + today): {nightly:.2f}s")
 
-    user, _ = User.objects.get_or_create(email="kanwil-bench@example.com", defaults={"full_name": "Kanwil", "is_staff": True})
+    user, _ = User.objects.get_or_create(
+        email="kanwil-bench@example.com", defaults={"full_name": "Kanwil", "is_staff": True}
+    )
     StaffMembership.objects.get_or_create(user=user, role="regional", region=Office.objects.first().region)
     client = Client()
     client.force_login(user)
@@ -69,18 +89,11 @@ def main():
         ("XLSX export, 12 offices", {"month": month, "format": "xlsx"}),
         ("CSV export, 12 offices", {"month": month, "format": "csv"}),
     ]:
-        client.get("/reports/", params)  # warm
-        queries = []
-
-        def count(execute, sql, params_, many, context):
-            queries.append(sql)
-            return execute(sql, params_, many, context)
-
-        with connection.execute_wrapper(count):
-            response = client.get("/reports/", params)
-        assert response.status_code == 200, response.status_code
-        _, seconds = timed(lambda: client.get("/reports/", params), repeat=5)
-        print(f"{label}: {seconds * 1000:.0f} ms median of 5, {len(queries)} queries")
+        page = functools.partial(client.get, "/reports/", params)
+        page()  # warm
+        queries = queries_of(page, connection)
+        _, seconds = timed(page, repeat=5)
+        print(f"{label}: {seconds * 1000:.0f} ms median of 5, {queries} queries")
 
 
 if __name__ == "__main__":

@@ -35,37 +35,110 @@ def main():
         row("figure", "value"),
         row("---", "---"),
     ]
-    for key in ["booking_rps", "baseline_rps", "ratio", "p50_ms", "p99_ms", "baseline_p50_ms", "baseline_p99_ms",
-                "attempts", "successes", "places", "overbooked", "server_errors", "reads", "read_p99_ms",
-                "app_cpu_ms_per_request", "db_cpu_ms_per_request", "baseline_app_cpu_ms_per_request",
-                "baseline_db_cpu_ms_per_request", "celery_cpu_ms_per_request", "cpu_ratio"]:
+    for key in [
+        "booking_rps",
+        "baseline_rps",
+        "ratio",
+        "p50_ms",
+        "p99_ms",
+        "baseline_p50_ms",
+        "baseline_p99_ms",
+        "attempts",
+        "successes",
+        "places",
+        "overbooked",
+        "server_errors",
+        "reads",
+        "read_p99_ms",
+        "app_cpu_ms_per_request",
+        "db_cpu_ms_per_request",
+        "baseline_app_cpu_ms_per_request",
+        "baseline_db_cpu_ms_per_request",
+        "celery_cpu_ms_per_request",
+        "cpu_ratio",
+    ]:
         lines.append(row(f"`{key}`", r.get(key)))
     if "targets" in r:
         lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
         lines += [row(name, "yes" if ok else "**no**") for name, ok in r["targets"].items()]
-    lines += ["", "## Scenarios", "", row("scenario", "attempts", "201", "rps", "p50 ms", "p99 ms", "5xx", "app/db CPU ms per request", "slot taken / active / capacity", "answers"),
-              row(*["---"] * 10)]
+    lines += [
+        "",
+        "## Scenarios",
+        "",
+        row(
+            "scenario",
+            "attempts",
+            "201",
+            "rps",
+            "p50 ms",
+            "p99 ms",
+            "5xx",
+            "app/db CPU ms per request",
+            "slot taken / active / capacity",
+            "answers",
+        ),
+        row(*["---"] * 10),
+    ]
     for name, sc in s.items():
         db = sc.get("db", {})
-        lines.append(row(name, sc["attempts"], sc["successes"], sc["rps"], sc["p50_ms"], sc["p99_ms"], sc["server_errors"],
-                         f"{sc.get('app_cpu_ms_per_request')} / {sc.get('db_cpu_ms_per_request')}",
-                         f"{db.get('taken')} / {db.get('active_applications')} / {db.get('capacity')}",
-                         ", ".join(f"{k}: {v}" for k, v in sc["answers"].items()).replace("\n", " ").replace("|", "/")))
-    timelines = {name: sc["timeline"] for name, sc in s.items() if sc.get("timeline") and name in ("baseline", "booking")}
+        lines.append(
+            row(
+                name,
+                sc["attempts"],
+                sc["successes"],
+                sc["rps"],
+                sc["p50_ms"],
+                sc["p99_ms"],
+                sc["server_errors"],
+                f"{sc.get('app_cpu_ms_per_request')} / {sc.get('db_cpu_ms_per_request')}",
+                f"{db.get('taken')} / {db.get('active_applications')} / {db.get('capacity')}",
+                ", ".join(f"{k}: {v}" for k, v in sc["answers"].items()).replace("\n", " ").replace("|", "/"),
+            )
+        )
+    timelines = {
+        name: sc["timeline"] for name, sc in s.items() if sc.get("timeline") and name in ("baseline", "booking")
+    }
     if timelines:
         seconds = sorted({int(k) for t in timelines.values() for k in t})
-        lines += ["", "## Answers per second of the burst (201 = a place, 409 = refused, reads)", "",
-                  row("scenario", *[f"{k}-{k + 1} s" for k in seconds]), row(*["---"] * (len(seconds) + 1))]
+        lines += [
+            "",
+            "## Answers per second of the burst (201 = a place, 409 = refused, reads)",
+            "",
+            row("scenario", *[f"{k}-{k + 1} s" for k in seconds]),
+            row(*["---"] * (len(seconds) + 1)),
+        ]
         for name, t in timelines.items():
-            lines.append(row(name, *[", ".join(f"{key.replace('attempt ', '').replace(' 200', '')}: {n}"
-                                               for key, n in sorted(t.get(str(k), {}).items())) for k in seconds]))
+            lines.append(
+                row(
+                    name,
+                    *[
+                        ", ".join(
+                            f"{key.replace('attempt ', '').replace(' 200', '')}: {n}"
+                            for key, n in sorted(t.get(str(k), {}).items())
+                        )
+                        for k in seconds
+                    ],
+                )
+            )
     prof = s.get("profile", {}).get("profile")
     if prof:
-        lines += ["", f"## Profile of the booking path (py-spy, {prof['samples_in_requests']} samples inside requests)", "",
-                  "Share of the samples taken inside a request that were in the function or below it:", "",
-                  row("function (file)", "% inclusive"), row("---", "---")]
+        lines += [
+            "",
+            f"## Profile of the booking path (py-spy, {prof['samples_in_requests']} samples inside requests)",
+            "",
+            "Share of the samples taken inside a request that were in the function or below it:",
+            "",
+            row("function (file)", "% inclusive"),
+            row("---", "---"),
+        ]
         lines += [row(f"`{name}`", pct) for name, pct in prof["inclusive"]]
-        lines += ["", "Where the time was spent itself (leaf frames):", "", row("function (file)", "% self"), row("---", "---")]
+        lines += [
+            "",
+            "Where the time was spent itself (leaf frames):",
+            "",
+            row("function (file)", "% self"),
+            row("---", "---"),
+        ]
         lines += [row(f"`{name}`", pct) for name, pct in prof["self"][:15]]
     faults = {k: v for k, v in s.items() if k.startswith("fault_")}
     if faults:
@@ -76,14 +149,16 @@ def main():
                 f"- **Redis stopped during the burst** (killed 0.2 s after T, down {f.get('redis_down_s')} s, "
                 f"then started again): {f['successes']} of {f['db']['capacity']} places booked, "
                 f"{f['server_errors']} server errors, slot taken {f['db']['taken']} = active applications "
-                f"{f['db']['active_applications']}, overbooked {f['db']['overbooked']}. Celery worker survived the outage: "
-                f"{f.get('worker_survived_outage')}. Outbox: {json.dumps(f.get('outbox'))}."
+                f"{f['db']['active_applications']}, overbooked {f['db']['overbooked']}. "
+                f"Celery worker survived the outage: {f.get('worker_survived_outage')}. "
+                f"Outbox: {json.dumps(f.get('outbox'))}."
             )
         if "fault_pg" in faults:
             f = faults["fault_pg"]
             lines.append(
-                f"- **PostgreSQL connections terminated during the burst** ({f.get('connections_terminated')} backends, "
-                f"0.2 s after T): {f['successes']} of {f['db']['capacity']} places booked, {f['server_errors']} "
+                "- **PostgreSQL connections terminated during the burst** "
+                f"({f.get('connections_terminated')} backends, 0.2 s after T): "
+                f"{f['successes']} of {f['db']['capacity']} places booked, {f['server_errors']} "
                 f"server errors (the requests in flight at that instant: "
                 f"{', '.join(k for k in f['answers'] if ' 5' in k) or 'none'}), slot taken {f['db']['taken']} = active "
                 f"applications {f['db']['active_applications']}, overbooked {f['db']['overbooked']}; "

@@ -57,8 +57,13 @@ def db_params(url=DATABASE_URL):
     from urllib.parse import urlparse
 
     u = urlparse(url)
-    return {"host": u.hostname, "port": u.port or 5432, "user": u.username, "password": u.password,
-            "dbname": u.path.lstrip("/")}
+    return {
+        "host": u.hostname,
+        "port": u.port or 5432,
+        "user": u.username,
+        "password": u.password,
+        "dbname": u.path.lstrip("/"),
+    }
 
 
 @contextlib.contextmanager
@@ -83,7 +88,9 @@ class Stack:
 
     def start(self, name, argv, **kw):
         logfile = open(OUT / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=logfile, stderr=subprocess.STDOUT, **kw)
+        self.procs[name] = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=logfile, stderr=subprocess.STDOUT, **kw
+        )
         return self.procs[name]
 
     def stop(self, name, sig=signal.SIGTERM, timeout=15):
@@ -102,17 +109,38 @@ class Stack:
 
 
 def start_redis(stack):
-    stack.start("redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no"])
-    wait_for(lambda: subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True).stdout.strip() == b"PONG",
-             "redis")
+    stack.start(
+        "redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    )
+    wait_for(
+        lambda: (
+            subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True).stdout.strip() == b"PONG"
+        ),
+        "redis",
+    )
 
 
 def start_worker(stack):
     # As in production (README, "Running in production"): the worker yields the CPU to the web
     # workers, so sending the outbox waits for idle time instead of slowing the answers.
-    stack.start("celery", ["nice", "-n", "10", str(BIN / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
-                           "--loglevel", "WARNING", "--without-gossip", "--without-mingle"])
+    stack.start(
+        "celery",
+        [
+            "nice",
+            "-n",
+            "10",
+            str(BIN / "celery"),
+            "-A",
+            "mpaspor",
+            "worker",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+    )
     CELERY["pid"] = stack.procs["celery"].pid
 
 
@@ -172,9 +200,15 @@ def slot_state(slot_id):
             pending_notifications, notifications = cur.fetchone()
         else:
             notifications = None
-    return {"capacity": capacity, "taken": taken, "active_applications": active,
-            "overbooked": max(0, active - capacity, taken - capacity), "consistent": taken == active,
-            "notifications": notifications, "notifications_pending": pending_notifications}
+    return {
+        "capacity": capacity,
+        "taken": taken,
+        "active_applications": active,
+        "overbooked": max(0, active - capacity, taken - capacity),
+        "consistent": taken == active,
+        "notifications": notifications,
+        "notifications_pending": pending_notifications,
+    }
 
 
 def cpu_seconds(pids):
@@ -219,8 +253,18 @@ def burst(plan_path, scenario, mode, *, concurrency, lead=2.0, limit=None, durin
     at = time.time() + lead
     open_slot(plan["slots"][scenario], at)
     out = OUT / f"{scenario}.json"
-    argv = [PY, str(BENCH / "load.py"), str(plan_path), scenario, mode, BASE_URL, str(at), str(out),
-            "--concurrency", str(concurrency)]
+    argv = [
+        PY,
+        str(BENCH / "load.py"),
+        str(plan_path),
+        scenario,
+        mode,
+        BASE_URL,
+        str(at),
+        str(out),
+        "--concurrency",
+        str(concurrency),
+    ]
     if limit:
         argv += ["--limit", str(limit)]
     load = subprocess.Popen(argv, cwd=ROOT)
@@ -246,6 +290,7 @@ def burst(plan_path, scenario, mode, *, concurrency, lead=2.0, limit=None, durin
 
 # --- profile -------------------------------------------------------------------------------
 
+
 def worker_pids(master_pid):
     out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -266,17 +311,28 @@ def top_of_profile(raw_path, top=25):
         total += count
         seen = set()
         for frame in frames:
-            name = frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].replace(str(ROOT) + "/", "").split("site-packages/")[-1] + ")"
+            name = (
+                frame.split(" (")[0]
+                + " ("
+                + frame.split(" (")[-1].split(":")[0].replace(str(ROOT) + "/", "").split("site-packages/")[-1]
+                + ")"
+            )
             if name not in seen:
                 inclusive[name] += count
                 seen.add(name)
         leaf = frames[-1]
         own[leaf.split(" (")[0] + " (" + leaf.split(" (")[-1].split(":")[0].split("site-packages/")[-1] + ")"] += count
-    pct = lambda n: round(100 * n / total, 1) if total else 0
+
+    def pct(n):
+        return round(100 * n / total, 1) if total else 0
+
     return {
         "samples_in_requests": total,
-        "inclusive": [(name, pct(n)) for name, n in inclusive.most_common(top * 3)
-                      if "gunicorn" not in name and "<module>" not in name][:top],
+        "inclusive": [
+            (name, pct(n))
+            for name, n in inclusive.most_common(top * 3)
+            if "gunicorn" not in name and "<module>" not in name
+        ][:top],
         "self": [(name, pct(n)) for name, n in own.most_common(top)],
     }
 
@@ -289,9 +345,26 @@ def run_profile(stack, plan_path, concurrency):
     for pid in pids:
         raw = OUT / f"profile-{pid}.txt"
         raws.append(raw)
-        spies.append(subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
-                                       "--output", str(raw), "--nonblocking"], cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=open(OUT / "py-spy.log", "ab")))
+        spies.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(raw),
+                    "--nonblocking",
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=open(OUT / "py-spy.log", "ab"),
+            )
+        )
     time.sleep(1.5)
     summary = burst(plan_path, "profile", "booking", concurrency=concurrency)
     for spy in spies:
@@ -311,6 +384,7 @@ def run_profile(stack, plan_path, concurrency):
 
 
 # --- faults --------------------------------------------------------------------------------
+
 
 def fault_redis(stack, plan_path, concurrency):
     """Redis (cache, throttles, broker) stopped 0.2 s into the burst, started again after it."""
@@ -354,8 +428,12 @@ def drain_outbox(slot_id, timeout=90):
         if not state["notifications_pending"]:
             break
         time.sleep(2)
-    return {"pending_when_redis_came_back": before, "pending_after": state["notifications_pending"],
-            "notifications": state["notifications"], "applications": state["active_applications"]}
+    return {
+        "pending_when_redis_came_back": before,
+        "pending_after": state["notifications_pending"],
+        "notifications": state["notifications"],
+        "applications": state["active_applications"],
+    }
 
 
 def fault_pg(stack, plan_path, concurrency):
@@ -386,7 +464,9 @@ def main():
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--places", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_CONCURRENCY", "32")))
-    parser.add_argument("--skip", default="", help="comma-separated scenarios to skip (profile,fault_redis,fault_pg,booking)")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated scenarios to skip (profile,fault_redis,fault_pg,booking)"
+    )
     parser.add_argument("--profile-only", action="store_true", help="only the warm-up and the profiled burst")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -402,7 +482,6 @@ def main():
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_SSL_REDIRECT="0",
         RATE_LIMITS_ENABLED="0",
-        BENCH_BASELINE="1",
         DB_CONN_MAX_AGE="600",
         # The outside world is not part of the bench: e-mail goes to memory (the phone
         # gateway already logs only, when no PHONE_GATEWAY_URL is set).
@@ -422,11 +501,29 @@ def main():
         recreate_database()
         manage(env, "migrate", "--noinput")
         plan_path = OUT / "plan.json"
-        subprocess.run([PY, "-m", "bench.seed", str(plan_path), str(args.accounts), str(args.places)],
-                       cwd=ROOT, env=env, check=True)
-        stack.start("gunicorn", [str(BIN / "gunicorn"), "bench.wsgi:application", "--workers", str(WORKERS),
-                                 "--bind", f"127.0.0.1:{HTTP_PORT}", "--backlog", "4096", "--log-level", "warning",
-                                 "--keep-alive", "5"])
+        subprocess.run(
+            [PY, "-m", "bench.seed", str(plan_path), str(args.accounts), str(args.places)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        stack.start(
+            "gunicorn",
+            [
+                str(BIN / "gunicorn"),
+                "bench.wsgi:application",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                f"127.0.0.1:{HTTP_PORT}",
+                "--backlog",
+                "4096",
+                "--log-level",
+                "warning",
+                "--keep-alive",
+                "5",
+            ],
+        )
         start_worker(stack)
         GUNICORN["pid"] = stack.procs["gunicorn"].pid
         wait_for(lambda: http_status(f"{BASE_URL}/bench/claim/") == 405, "gunicorn")
@@ -466,16 +563,26 @@ def machine():
     with control_connection("postgres") as conn, conn.cursor() as cur:
         cur.execute("SHOW server_version")
         pg = cur.fetchone()[0]
-    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "postgresql": pg,
-            "load_average_after": os.getloadavg(), "gunicorn_workers": WORKERS}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "load_average_after": os.getloadavg(),
+        "gunicorn_workers": WORKERS,
+    }
 
 
 def write_results(results, args):
     bases = [results[k] for k in ("baseline", "baseline_after") if k in results]
-    base = {
-        key: round(sum(b[key] for b in bases) / len(bases), 2)
-        for key in ("rps", "p50_ms", "p99_ms", "app_cpu_ms_per_request", "db_cpu_ms_per_request")
-    } if bases else {}
+    base = (
+        {
+            key: round(sum(b[key] for b in bases) / len(bases), 2)
+            for key in ("rps", "p50_ms", "p99_ms", "app_cpu_ms_per_request", "db_cpu_ms_per_request")
+        }
+        if bases
+        else {}
+    )
     book = results.get("booking")
     figures = {
         "booking_rps": book and book["rps"],
@@ -496,9 +603,13 @@ def write_results(results, args):
         "baseline_app_cpu_ms_per_request": base.get("app_cpu_ms_per_request"),
         "baseline_db_cpu_ms_per_request": base.get("db_cpu_ms_per_request"),
         "celery_cpu_ms_per_request": book and book["celery_cpu_ms_per_request"],
-        "cpu_ratio": book and base and round(
+        "cpu_ratio": book
+        and base
+        and round(
             (base["app_cpu_ms_per_request"] + base["db_cpu_ms_per_request"])
-            / (book["app_cpu_ms_per_request"] + book["db_cpu_ms_per_request"]), 3),
+            / (book["app_cpu_ms_per_request"] + book["db_cpu_ms_per_request"]),
+            3,
+        ),
         "read_p99_ms": book and book["read_p99_ms"],
         "concurrency": args.concurrency,
         "accounts": args.accounts,
@@ -515,7 +626,8 @@ def write_results(results, args):
     figures["when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     figures["scenarios"] = results
     (BENCH / "results.json").write_text(json.dumps(figures, indent=2) + "\n")
-    log(f"wrote bench/results.json: {json.dumps({k: v for k, v in figures.items() if k not in ('scenarios', 'machine')})}")
+    headline = {k: v for k, v in figures.items() if k not in ("scenarios", "machine")}
+    log(f"wrote bench/results.json: {json.dumps(headline)}")
 
 
 if __name__ == "__main__":

@@ -7,30 +7,22 @@ here is timed.
 """
 
 import datetime as dt
-import hashlib
 import json
 import secrets
 import sys
 
 import django
 
-django.setup()
+django.setup()  # before the models are imported
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
-from accounts.models import ApiToken, User
-from appointments.nik import build_nik
-from offices.models import Office, Region
-from quotas.models import Slot
-
-try:  # the API's own hashing, when the API is there
-    from accounts.services import hash_token_key
-except ImportError:  # pragma: no cover - before the API landed
-
-    def hash_token_key(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()
-
+from accounts.models import ApiToken, User  # noqa: E402
+from accounts.services import hash_token_key  # noqa: E402
+from appointments.nik import build_nik  # noqa: E402
+from offices.models import Office, Region  # noqa: E402
+from quotas.models import Slot  # noqa: E402
 
 # One slot per scenario; each has its own NIK region, so every attempt is a distinct person.
 SCENARIOS = {
@@ -51,15 +43,24 @@ def main(out_path: str, accounts: int, places: int) -> None:
     with transaction.atomic():
         region, _ = Region.objects.get_or_create(code="JATIM", defaults={"name": "Jawa Timur", "province_code": "35"})
         office = Office.objects.create(
-            code="kanim-bench", name="Kantor Imigrasi Bench", kind="kanim", region=region, city="Surabaya",
+            code="kanim-bench",
+            name="Kantor Imigrasi Bench",
+            kind="kanim",
+            region=region,
+            city="Surabaya",
             timezone="Asia/Jakarta",
         )
         slots = {}
         for name, spec in SCENARIOS.items():
             starts = dt.datetime.combine(day, dt.time(spec["hour"]), tzinfo=tz)
             slots[name] = Slot.objects.create(
-                office=office, date=day, starts_at=starts, ends_at=starts + dt.timedelta(hours=1), pool="online",
-                capacity=places, taken=0,
+                office=office,
+                date=day,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=1),
+                pool="online",
+                capacity=places,
+                taken=0,
                 # Closed until the run opens it at its burst's time T (an UPDATE of opens_at).
                 opens_at=now + dt.timedelta(days=365),
             ).pk
@@ -73,7 +74,7 @@ def main(out_path: str, accounts: int, places: int) -> None:
         ApiToken.objects.bulk_create(
             [
                 ApiToken(user=user, key_hash=hash_token_key(key), expires_at=now + dt.timedelta(days=1))
-                for user, key in zip(users, keys)
+                for user, key in zip(users, keys, strict=True)
             ]
         )
     people = {}
@@ -93,8 +94,14 @@ def main(out_path: str, accounts: int, places: int) -> None:
             )
     with open(out_path, "w") as out:
         json.dump(
-            {"office": office.code, "day": day.isoformat(), "slots": slots, "tokens": keys, "people": people,
-             "places": places},
+            {
+                "office": office.code,
+                "day": day.isoformat(),
+                "slots": slots,
+                "tokens": keys,
+                "people": people,
+                "places": places,
+            },
             out,
         )
 

@@ -10,13 +10,21 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mpaspor.settings")
 
-from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from mpaspor.wsgi import application as portal  # noqa: E402 - sets Django up
 
+
+class BaselineRequest(WSGIRequest):
+    # Django resolves a request's own urlconf instead of ROOT_URLCONF, so the baseline's route
+    # stays out of the portal's URLs.
+    urlconf = "bench.urls"
+
+
 with override_settings(MIDDLEWARE=[]):
     bare = WSGIHandler()  # reads MIDDLEWARE once, here
+bare.request_class = BaselineRequest
 
 
 def application(environ, start_response):

@@ -1,7 +1,7 @@
 """Cross-app glue of the REST API: the one exception handler, the error shape, the rate limits.
 
-Every error answer has the shape `{"code": ..., "detail": ..., "errors": {field: [..]}}`
-(DESIGN.md "API contract v1"); `errors` only for invalid input (400 `invalid`).
+Every error answer has the shape `{"code": ..., "detail": ..., "errors": {field: [..]}}`, which
+the mobile app relies on; `errors` only for invalid input (400 `invalid`).
 """
 
 import copy
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 INVALID_DETAIL = _("The input is invalid. See the errors per field.")
 UNAVAILABLE_DETAIL = _("The service is busy; try again in a moment.")
 
+
 def _has_child(field) -> bool:
     return hasattr(field, "child") or hasattr(field, "child_relation")  # lists, dicts, many related
 
@@ -37,17 +38,18 @@ class Serializer(serializers.Serializer):
     """The project's base for API serializers: DRF's, building its fields for less CPU.
 
     For every serializer it builds, DRF deep-copies each declared field, which runs the field's
-    __init__ again with deep-copied arguments: about 40 µs a field, a tenth of a refused booking
-    (bench/analysis.md). A plain field is copied shallowly instead. The declared field is never
-    bound itself, and binding sets the copy's own name, parent and source; what a copy shares with
-    it (choices, validators, error messages) is only read. Nested serializers and fields with a
+    __init__ again with deep-copied arguments: about 40 µs a field, a tenth of a refused booking.
+    A plain field is copied shallowly instead. The declared field is never bound itself, and
+    binding sets the copy's own name, parent and source; what a copy shares with it (choices,
+    validators, error messages) is only read. Nested serializers and fields with a
     bound child (lists, dicts) are deep-copied as DRF does. A field's `default` is shared: give a
     callable (`list`), never a mutable value (`[]`).
     """
 
     def get_fields(self):
         return {
-            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) or _has_child(field)
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer) or _has_child(field)
             else copy.copy(field)
             for name, field in self._declared_fields.items()
         }
@@ -111,19 +113,29 @@ def exception_handler(exc, context):
         return response
     if isinstance(exc, DjangoValidationError):  # a service's validation (passwords, full_clean)
         if hasattr(exc, "error_dict"):
-            errors = {field_names.get(k, k) if k != "__all__" else "non_field_errors": v for k, v in exc.message_dict.items()}
+            errors = {
+                field_names.get(k, k) if k != "__all__" else "non_field_errors": v for k, v in exc.message_dict.items()
+            }
         else:
             errors = {"non_field_errors": exc.messages}
         return error_response(code="invalid", detail=INVALID_DETAIL, http_status=400, errors=errors)
     if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
         response = error_response(
-            code="unavailable", detail=UNAVAILABLE_DETAIL, http_status=503,
+            code="unavailable",
+            detail=UNAVAILABLE_DETAIL,
+            http_status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
         # An incident all the same: logged as Django logs a 500, at ERROR with the traceback (once).
         request = context["request"]
-        log_response("%s: %s", response.reason_phrase, request.path, response=response,
-                     request=getattr(request, "_request", request), exception=exc)
+        log_response(
+            "%s: %s",
+            response.reason_phrase,
+            request.path,
+            response=response,
+            request=getattr(request, "_request", request),
+            exception=exc,
+        )
         return response
 
     if isinstance(exc, Http404):
@@ -265,7 +277,6 @@ class LocalDateTimeField(serializers.DateTimeField):
 
     def enforce_timezone(self, value):
         return value
-
 
 
 # --- Strict JSON input fields --------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""/api/v1/: the mobile app's contract (DESIGN.md "API contract v1")."""
+"""/api/v1/: the mobile app's contract; change it only in ways the app already understands."""
 
 from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema

@@ -11,8 +11,8 @@ from django.core.cache.backends import locmem, redis
 class _RedisClient(redis.RedisCacheClient):
     """Keeps one redis client per connection pool. Django builds a new `redis.Redis` for every
     cache call, and building one (redis-py sets up its response callbacks) costs more CPU than
-    the round trip itself (bench/analysis.md). A client is thread-safe: it takes a connection
-    from the pool for each command."""
+    the round trip itself. A client is thread-safe: it takes a connection from the pool for each
+    command."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -168,16 +168,20 @@ def insert_after(name: str, statement: str, params: list, groups: Sequence[tuple
     parts, params, inserted = [f"WITH decided AS ({statement})"], list(params), []
     for g, (parent, children) in enumerate(groups):
         columns, placeholders, values = _insert(parent)
-        parts.append(f", p{g} AS (INSERT INTO {parent._meta.db_table} ({columns})"
-                     f" SELECT {placeholders} FROM decided RETURNING id)")
+        parts.append(
+            f", p{g} AS (INSERT INTO {parent._meta.db_table} ({columns})"
+            f" SELECT {placeholders} FROM decided RETURNING id)"
+        )
         params += values
         inserted.append((f"p{g}", parent, None))
         for c, child in enumerate(children):
             link = _link(type(child), type(parent))
             columns, placeholders, values = _insert(child, exclude=link)
-            parts.append(f", p{g}_{c} AS (INSERT INTO {child._meta.db_table}"
-                         f" ({connection.ops.quote_name(link.column)}, {columns})"
-                         f" SELECT id, {placeholders} FROM p{g} RETURNING id)")
+            parts.append(
+                f", p{g}_{c} AS (INSERT INTO {child._meta.db_table}"
+                f" ({connection.ops.quote_name(link.column)}, {columns})"
+                f" SELECT id, {placeholders} FROM p{g} RETURNING id)"
+            )
             params += values
             inserted.append((f"p{g}_{c}", child, (link, parent)))
     parts.append("SELECT " + ", ".join(f"(SELECT id FROM {cte})" for cte, _obj, _parent in inserted))
@@ -186,7 +190,7 @@ def insert_after(name: str, statement: str, params: list, groups: Sequence[tuple
     ids = fetch(f"{name}_{hashlib.sha1(shape.encode()).hexdigest()[:12]}", " ".join(parts), params)[0]
     if ids[0] is None:
         return False
-    for (_cte, obj, parent_link), pk in zip(inserted, ids):
+    for (_cte, obj, parent_link), pk in zip(inserted, ids, strict=True):
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
         if parent_link:

@@ -32,8 +32,9 @@ class DatabaseUnavailableMiddleware:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         # An incident all the same: logged as Django logs a 500, at ERROR with the traceback (once).
-        log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request,
-                     exception=exception)
+        log_response(
+            "%s: %s", response.reason_phrase, request.path, response=response, request=request, exception=exception
+        )
         return response
 
 
@@ -49,7 +50,7 @@ def is_json_api(request) -> bool:
 class _WebPagesOnly:
     """Middleware that only web pages need. The JSON API authenticates each request by its
     token (DRF sets request.user), keeps no session, shows no messages and sets no cookie, so its
-    requests skip these; a release burst is API requests (bench/analysis.md)."""
+    requests skip these: a release burst is mostly API requests."""
 
     def __call__(self, request):
         if is_json_api(request):

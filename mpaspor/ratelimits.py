@@ -47,9 +47,7 @@ RATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
 def _fail_open_usage(request, *, group: str, key: str, rate: str, methods) -> bool:
     """Count one request; True when it is over the rate. Any cache failure lets it through."""
     try:
-        return is_ratelimited(
-            request=request, group=group, key=key, rate=rate, method=list(methods), increment=True
-        )
+        return is_ratelimited(request=request, group=group, key=key, rate=rate, method=list(methods), increment=True)
     except Exception:
         logger.warning("rate limit %s not counted: the cache is unavailable", group, exc_info=True)
         return False

@@ -18,8 +18,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Secrets have no default outside debug: a production start without one fails loudly.
-SECRET_KEY = env("DJANGO_SECRET_KEY") if not DEBUG else env(
-    "DJANGO_SECRET_KEY", default="insecure-development-key-only-for-debug"
+SECRET_KEY = (
+    env("DJANGO_SECRET_KEY")
+    if not DEBUG
+    else env("DJANGO_SECRET_KEY", default="insecure-development-key-only-for-debug")
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -202,9 +204,7 @@ AVAILABILITY_CACHE_SECONDS = env.float("AVAILABILITY_CACHE_SECONDS", default=2)
 # --- Payment gateway --------------------------------------------------------------------
 # The shared secret for signed payment notices. No default outside debug: without it the
 # notify endpoint refuses every notice (503) instead of trusting an unsigned one.
-PAYMENT_GATEWAY_SECRET = env(
-    "PAYMENT_GATEWAY_SECRET", default="insecure-development-payment-secret" if DEBUG else ""
-)
+PAYMENT_GATEWAY_SECRET = env("PAYMENT_GATEWAY_SECRET", default="insecure-development-payment-secret" if DEBUG else "")
 PAYMENT_NOTICE_MAX_AGE_SECONDS = env.int("PAYMENT_NOTICE_MAX_AGE_SECONDS", default=300)
 # The development gateway (a page where the applicant "pays"): debug only unless switched on.
 PAYMENT_DEV_GATEWAY = env.bool("PAYMENT_DEV_GATEWAY", default=DEBUG)
@@ -224,7 +224,7 @@ NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=
 # The booking's confirmation (a copy of the codes the answer already shows) is left to the
 # outbox sweep, which sends it once it is this many seconds old, so that a quota's opening rush
 # is neither slowed by publishing nor by sending them: measured in `make bench`, deliveries
-# during the burst cost the bookings a quarter of their throughput (bench/analysis.md).
+# during the burst cost the bookings a quarter of their throughput.
 BOOKING_MESSAGE_DELAY_SECONDS = env.int("BOOKING_MESSAGE_DELAY_SECONDS", default=60)
 NOTIFICATION_MAX_ATTEMPTS = 6
 NOTIFICATION_RETRY_BASE_SECONDS = 60
@@ -245,6 +245,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(BASE_DIR / ".celery" / "processed"),
         "store_processed": False,
+        # The exchange tables: kombu's default is "control" in the working directory.
+        "control_folder": str(BASE_DIR / ".celery" / "control"),
     }
 else:
     # With acks_late, a message whose worker died unacknowledged is given back by Redis after
@@ -273,7 +275,10 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **CELERY_BROKER_TRANSPORT_OPTIONS,
-        "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.1,
     }
 # The periodic jobs. DatabaseScheduler copies these into django-celery-beat's tables at
 # start, where staff can change or pause them in the admin. Minute jobs expire rather than
@@ -360,10 +365,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
-
-# --- Load benchmark --------------------------------------------------------------------
-# `make bench` only: mounts /bench/claim/, the bare claim the booking path is measured against.
-BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,8 +13,3 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("appointments.urls")),
 ]
-
-if settings.BENCH_BASELINE:  # `make bench` only: the bare claim the booking path is measured against
-    from bench.baseline import bare_claim
-
-    urlpatterns.insert(0, path("bench/claim/", bare_claim, name="bench_claim"))

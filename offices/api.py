@@ -22,7 +22,10 @@ class OfficeListApi(APIView):
         # A pattern, so the schema says which strings are codes (no control characters, no NUL,
         # which PostgreSQL cannot even compare) and the API refuses the others with 400.
         region = RegexStringField(
-            r"^[A-Za-z0-9_-]+$", max_length=10, required=False, allow_blank=True,
+            r"^[A-Za-z0-9_-]+$",
+            max_length=10,
+            required=False,
+            allow_blank=True,
             help_text="A region's code, e.g. `JATIM`.",
         )
 

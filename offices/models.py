@@ -46,9 +46,7 @@ class Office(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=150)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    office_class = models.CharField(
-        _("class"), max_length=20, choices=OfficeClass.choices, blank=True
-    )
+    office_class = models.CharField(_("class"), max_length=20, choices=OfficeClass.choices, blank=True)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent office"),
@@ -58,9 +56,7 @@ class Office(models.Model):
         related_name="outlets",
         help_text=_("The Kanim an outlet (ULP, UKK, MPP) belongs to."),
     )
-    region = models.ForeignKey(
-        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="offices"
-    )
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="offices")
     city = models.CharField(_("city"), max_length=100)
     address = models.CharField(_("address"), max_length=255, blank=True)
     timezone = models.CharField(
@@ -97,16 +93,10 @@ class StaffMembership(models.Model):
         REGIONAL = "regional", _("Regional division")
         NATIONAL = "national", _("National (DJI)")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
-    office = models.ForeignKey(
-        Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
-    )
-    region = models.ForeignKey(
-        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
-    )
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
 
     class Meta:
         verbose_name = _("staff membership")
@@ -120,9 +110,7 @@ class StaffMembership(models.Model):
                     | models.Q(role="national", office__isnull=True, region__isnull=True)
                 ),
             ),
-            models.UniqueConstraint(
-                fields=["user", "role", "office", "region"], name="unique_membership"
-            ),
+            models.UniqueConstraint(fields=["user", "role", "office", "region"], name="unique_membership"),
         ]
 
     def __str__(self):

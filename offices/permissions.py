@@ -11,9 +11,9 @@ One place answers it for the admin, the counter and the exports, from `StaffMemb
 | superuser| every office                            | everything                                       |
 
 A Kanim head's outlets (ULP, UKK, MPP booths with `parent` = the Kanim) are included: the
-head of a Kantor Imigrasi answers for its outlets' quotas (DOMAIN: "Its outlets ... each has
-its own daily quota"), so they set those quotas. An officer is posted to one counter, so an
-officer of the Kanim does not see its outlets; an outlet's officers get their own membership.
+head of a Kantor Imigrasi answers for its outlets' quotas (each outlet has its own daily
+quota), so they set those quotas. An officer is posted to one counter, so an officer of the
+Kanim does not see its outlets; an outlet's officers get their own membership.
 National staff change quota data (they set the national Saturday service) but leave an
 individual applicant's file to the office that serves them.
 """

@@ -14,7 +14,9 @@ KIND_ORDER = {Office.Kind.KANIM: 0, Office.Kind.ULP: 1, Office.Kind.UKK: 2, Offi
 
 def offices_by_region() -> list[RegionOffices]:
     """Active offices grouped by region (by name), each Kanim followed by its outlets. Two queries."""
-    offices = list(Office.objects.filter(is_active=True).select_related("region", "parent").order_by("region__name", "name"))
+    offices = list(
+        Office.objects.filter(is_active=True).select_related("region", "parent").order_by("region__name", "name")
+    )
     groups: dict[int, RegionOffices] = {}
     for office in offices:
         groups.setdefault(office.region_id, RegionOffices(region=office.region, offices=[])).offices.append(office)
@@ -30,8 +32,6 @@ def offices_by_region() -> list[RegionOffices]:
 
 def active_office(*, code: str) -> Office | None:
     return Office.objects.filter(code=code, is_active=True).select_related("region", "parent").first()
-
-
 
 
 def bookable_offices(*, region_code: str | None = None):

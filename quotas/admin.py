@@ -46,21 +46,23 @@ class SlotPreviewMixin:
 
     change_form_template = "admin/quotas/change_form_with_preview.html"
 
+    def _url_name(self, view: str) -> str:
+        """The name of one of this model's admin URLs: "change", "add", "preview", ..."""
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{view}"
+
     def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
         view = self.admin_site.admin_view(self.preview_view)
         return [
-            path("add/preview/", view, name="%s_%s_preview_add" % info),
-            path("<path:object_id>/preview/", view, name="%s_%s_preview" % info),
+            path("add/preview/", view, name=self._url_name("preview_add")),
+            path("<path:object_id>/preview/", view, name=self._url_name("preview")),
         ] + super().get_urls()
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        info = self.model._meta.app_label, self.model._meta.model_name
         extra_context = extra_context or {}
         extra_context["preview_url"] = (
-            reverse("admin:%s_%s_preview" % info, args=[object_id])
+            reverse(f"admin:{self._url_name('preview')}", args=[object_id])
             if object_id
-            else reverse("admin:%s_%s_preview_add" % info)
+            else reverse(f"admin:{self._url_name('preview_add')}")
         )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -87,16 +89,15 @@ class SlotPreviewMixin:
         )
 
     def preview_view(self, request, object_id=None):
-        info = self.model._meta.app_label, self.model._meta.model_name
         obj = None
         if object_id is not None:
             obj = self.get_object(request, object_id)
             if obj is None:
                 raise Http404
         back = (
-            reverse("admin:%s_%s_change" % info, args=[object_id])
+            reverse(f"admin:{self._url_name('change')}", args=[object_id])
             if obj
-            else reverse("admin:%s_%s_add" % info)
+            else reverse(f"admin:{self._url_name('add')}")
         )
         if request.method != "POST":
             return HttpResponseRedirect(back)
@@ -107,13 +108,18 @@ class SlotPreviewMixin:
         new_object = self.save_form(request, form, change=obj is not None) if form_valid else form.instance
         formsets, _inlines = self._create_formsets(request, new_object, change=obj is not None)
         errors = [str(e) for e in form.non_field_errors()]
-        errors += [f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items() if name != "__all__"]
+        errors += [
+            f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items() if name != "__all__"
+        ]
         for formset in formsets:
             if not formset.is_valid():
                 errors += [str(e) for e in formset.non_form_errors()]
-                errors += [" ".join(str(e) for e in f.non_field_errors()) for f in formset.forms if f.non_field_errors()]
+                errors += [
+                    " ".join(str(e) for e in f.non_field_errors()) for f in formset.forms if f.non_field_errors()
+                ]
         plan = None
         if not errors:
+
             def apply_change():
                 new_object.save()
                 form.save_m2m()
@@ -130,8 +136,10 @@ class SlotPreviewMixin:
                 (gettext("changed"), plan.update),
                 (gettext("removed"), plan.remove),
             ):
-                rows += [{"label": label, "change": c, "pool": Pool(c.pool).label, "refused": changes is plan.conflicts}
-                         for c in changes]
+                rows += [
+                    {"label": label, "change": c, "pool": Pool(c.pool).label, "refused": changes is plan.conflicts}
+                    for c in changes
+                ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -140,7 +148,12 @@ class SlotPreviewMixin:
             "object": obj,
             "plan": plan,
             "errors": errors,
-            "post_items": [(k, v) for k, values in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_preview") for v in values],
+            "post_items": [
+                (k, v)
+                for k, values in request.POST.lists()
+                if k not in ("csrfmiddlewaretoken", "_preview")
+                for v in values
+            ],
             "save_url": back,
         }
         return TemplateResponse(request, "admin/quotas/slot_preview.html", context)
@@ -149,7 +162,16 @@ class SlotPreviewMixin:
 class QuotaRuleForm(forms.ModelForm):
     class Meta:
         model = QuotaRule
-        fields = "__all__"
+        fields = [
+            "office",
+            "weekday",
+            "start_time",
+            "end_time",
+            "online_capacity",
+            "priority_capacity",
+            "valid_from",
+            "valid_to",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -162,7 +184,16 @@ class QuotaRuleForm(forms.ModelForm):
 @admin.register(QuotaRule)
 class QuotaRuleAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
     form = QuotaRuleForm
-    list_display = ["office", "weekday", "start_time", "end_time", "online_capacity", "priority_capacity", "valid_from", "valid_to"]
+    list_display = [
+        "office",
+        "weekday",
+        "start_time",
+        "end_time",
+        "online_capacity",
+        "priority_capacity",
+        "valid_from",
+        "valid_to",
+    ]
     list_filter = ["weekday", ("office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office"]
     search_fields = ["office__name"]
@@ -227,7 +258,7 @@ class ServiceProgramAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
 class DateOverrideForm(forms.ModelForm):
     class Meta:
         model = DateOverride
-        fields = "__all__"
+        fields = ["office", "date", "closed", "reason", "online_capacity", "priority_capacity"]
 
     def clean(self):
         cleaned = super().clean()

@@ -99,8 +99,10 @@ def program_session_conflicts(*, program, sessions_after: list | None) -> list[C
     conflicts = []
     for slot in _future_slots(program.office, program=program):
         capacity = 0
-        if sessions_after is not None and program.date_from <= slot.date <= program.date_to and (
-            not program.weekdays or slot.date.weekday() in program.weekdays
+        if (
+            sessions_after is not None
+            and program.date_from <= slot.date <= program.date_to
+            and (not program.weekdays or slot.date.weekday() in program.weekdays)
         ):
             for session in sessions_after:
                 if session.start_time == slot.local_start.time():

@@ -47,6 +47,9 @@ class QuotaRule(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
 
 class ServiceProgram(models.Model):
     """A dated service programme (national Saturday service, a weekend mall lounge, ...)."""
@@ -93,6 +96,9 @@ class ProgramSession(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
 
 class DateOverride(models.Model):
     """One day of one office: closed with a reason, or its capacity changed."""
@@ -112,6 +118,9 @@ class DateOverride(models.Model):
         verbose_name_plural = _("date overrides")
         constraints = [models.UniqueConstraint(fields=["office", "date"], name="one_override_per_office_day")]
 
+    def __str__(self):
+        return self.date.isoformat()
+
 
 class ReleaseSchedule(models.Model):
     """When an office's dates open for booking ("kuota dibuka"), in the office's time."""
@@ -124,9 +133,7 @@ class ReleaseSchedule(models.Model):
     office = models.OneToOneField(Office, on_delete=models.CASCADE, related_name="release_schedule")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ROLLING)
     days_before = models.PositiveSmallIntegerField(_("days before (rolling)"), default=14)
-    weekday = models.PositiveSmallIntegerField(
-        _("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY
-    )
+    weekday = models.PositiveSmallIntegerField(_("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY)
     day_of_month = models.PositiveSmallIntegerField(
         _("day of month (monthly)"),
         default=25,
@@ -163,9 +170,7 @@ class Slot(models.Model):
     capacity = models.PositiveIntegerField(_("capacity"))
     taken = models.PositiveIntegerField(_("places taken"), default=0)
     opens_at = models.DateTimeField(_("opens at"))
-    program = models.ForeignKey(
-        ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots"
-    )
+    program = models.ForeignKey(ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots")
     allowed_kinds = models.JSONField(_("application kinds accepted"), default=list, blank=True)
     # On a priority slot: places handed to the online pool at the office's cut-off (the online
     # slot of the same session got them). Slot generation keeps both sides of the move.
@@ -180,7 +185,9 @@ class Slot(models.Model):
         verbose_name = _("slot")
         verbose_name_plural = _("slots")
         constraints = [
-            models.CheckConstraint(name="slot_taken_within_capacity", condition=models.Q(taken__lte=models.F("capacity"))),
+            models.CheckConstraint(
+                name="slot_taken_within_capacity", condition=models.Q(taken__lte=models.F("capacity"))
+            ),
             models.UniqueConstraint(fields=["office", "starts_at", "pool"], name="one_slot_per_session_pool"),
         ]
         indexes = [models.Index(fields=["office", "date"])]
@@ -215,6 +222,9 @@ class SlotDrift(models.Model):
         verbose_name = _("slot drift")
         verbose_name_plural = _("slot drifts")
 
+    def __str__(self):
+        return f"slot {self.slot_id}: {self.recorded_taken} recorded, {self.actual_taken} held"
+
 
 class SearchTally(models.Model):
     """Availability searches of one office on one day (the office's date the search was made),
@@ -232,3 +242,6 @@ class SearchTally(models.Model):
         verbose_name = _("availability search tally")
         verbose_name_plural = _("availability search tallies")
         constraints = [models.UniqueConstraint(fields=["office", "day"], name="one_search_tally_per_office_day")]
+
+    def __str__(self):
+        return f"office {self.office_id}, {self.day}"

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from offices.models import Office
@@ -110,17 +109,6 @@ def _day(day: dt.date, sessions: list[SessionAvailability], *, had_sessions: boo
     return result
 
 
-def opening_text(*, opens_at: dt.datetime, office: Office) -> str:
-    """What applicants read on a date that has not opened: "Kuota dibuka Jumat, 13 Agu, 14:00 WIB"."""
-    local = opens_at.astimezone(office.tzinfo)
-    return str(_("Quota opens %(weekday)s, %(date)s, %(time)s %(zone)s")) % {
-        "weekday": date_format(local, "l"),
-        "date": date_format(local, "j M"),
-        "time": local.strftime("%H:%M"),
-        "zone": office.timezone_label,
-    }
-
-
 # --- The short availability cache ---------------------------------------------------------
 
 
@@ -141,9 +129,11 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
     ):
         if slot["date"] in loaded:
             loaded[slot["date"]]["slots"].append(slot)
-    for day, reason in DateOverride.objects.filter(
-        office_id=office_id, date__gte=first, date__lte=last, closed=True
-    ).order_by().values_list("date", "reason"):
+    for day, reason in (
+        DateOverride.objects.filter(office_id=office_id, date__gte=first, date__lte=last, closed=True)
+        .order_by()
+        .values_list("date", "reason")
+    ):
         if day in loaded:
             loaded[day]["closed_reason"] = reason or str(_("Closed"))
     return loaded

@@ -214,21 +214,7 @@ def _desired(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[d
     """The slots the rules ask for, keyed by (starts_at, pool), and the closed days with reasons."""
     tz = office.tzinfo
     schedule = release_schedule_of(office)
-    # Explicit orderings: the models' default ones join the office and its region.
-    rules = list(
-        QuotaRule.objects.filter(office=office, valid_from__lte=date_to)
-        .exclude(valid_to__lt=date_from)
-        .order_by("weekday", "start_time", "pk")
-    )
-    programs = list(
-        ServiceProgram.objects.filter(office=office, date_from__lte=date_to, date_to__gte=date_from)
-        .order_by("date_from", "pk")
-        .prefetch_related(Prefetch("sessions", queryset=ProgramSession.objects.order_by("start_time", "pk")))
-    )
-    overrides = {
-        o.date: o
-        for o in DateOverride.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by()
-    }
+    rules, programs, overrides = _quota_settings(office=office, date_from=date_from, date_to=date_to)
     holidays = calendar.holidays_between(date_from, date_to)
 
     desired: dict[tuple, PlannedSlot] = {}
@@ -244,54 +230,90 @@ def _desired(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[d
             for r in rules
             if r.weekday == day.weekday() and r.valid_from <= day and (r.valid_to is None or day <= r.valid_to)
         ]
-        if override and override.closed:
-            closed[day] = override.reason or _("Closed")
-            day += dt.timedelta(days=1)
-            continue
         if day in holidays:
             # A holiday closes the office unless a programme opens it; then only its sessions run.
             day_programs = [p for p in day_programs if p.opens_on_holidays]
             day_rules = []
-            if not day_programs:
-                closed[day] = holidays[day]
-                day += dt.timedelta(days=1)
-                continue
+        if override and override.closed:
+            closed[day] = override.reason or _("Closed")
+        elif day in holidays and not day_programs:
+            closed[day] = holidays[day]
+        else:
+            sessions = _sessions(day_rules, day_programs)
+            opens = calendar.opens_at(schedule, day, tz)
+            for slot in _day_slots(day, sessions, override=override, opens_at=opens, tz=tz):
+                desired[(slot.starts_at, slot.pool)] = slot
+        day += dt.timedelta(days=1)
+    return desired, closed
 
-        sessions: dict[dt.time, tuple] = {}
-        for rule in day_rules:
-            sessions[rule.start_time] = (rule.end_time, rule.online_capacity, rule.priority_capacity, None)
-        for program in day_programs:  # a programme's session replaces a rule's at the same start
-            for session in program.sessions.all():
-                sessions[session.start_time] = (
-                    session.end_time,
-                    session.online_capacity,
-                    session.priority_capacity,
-                    program,
-                )
-        opens = calendar.opens_at(schedule, day, tz)
-        for start, (end, online, priority, program) in sessions.items():
-            if override is not None:
-                online = override.online_capacity if override.online_capacity is not None else online
-                priority = override.priority_capacity if override.priority_capacity is not None else priority
-            starts_at = dt.datetime.combine(day, start, tzinfo=tz)
-            ends_at = dt.datetime.combine(day, end, tzinfo=tz)
-            for pool, capacity in ((Pool.ONLINE, online), (Pool.PRIORITY, priority)):
-                if capacity > 0:
-                    desired[(starts_at, pool)] = PlannedSlot(
+
+def _quota_settings(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[list, list, dict]:
+    """The office's weekday rules and programmes in force between the dates, and its date
+    overrides by date."""
+    # Explicit orderings: the models' default ones join the office and its region.
+    rules = list(
+        QuotaRule.objects.filter(office=office, valid_from__lte=date_to)
+        .exclude(valid_to__lt=date_from)
+        .order_by("weekday", "start_time", "pk")
+    )
+    programs = list(
+        ServiceProgram.objects.filter(office=office, date_from__lte=date_to, date_to__gte=date_from)
+        .order_by("date_from", "pk")
+        .prefetch_related(Prefetch("sessions", queryset=ProgramSession.objects.order_by("start_time", "pk")))
+    )
+    overrides = {
+        o.date: o for o in DateOverride.objects.filter(office=office, date__gte=date_from, date__lte=date_to).order_by()
+    }
+    return rules, programs, overrides
+
+
+def _sessions(rules: list[QuotaRule], programs: list[ServiceProgram]) -> dict[dt.time, tuple]:
+    """A day's sessions by start time: (end, online places, priority places, programme or None)."""
+    sessions: dict[dt.time, tuple] = {}
+    for rule in rules:
+        sessions[rule.start_time] = (rule.end_time, rule.online_capacity, rule.priority_capacity, None)
+    for program in programs:  # a programme's session replaces a rule's at the same start
+        for session in program.sessions.all():
+            sessions[session.start_time] = (
+                session.end_time,
+                session.online_capacity,
+                session.priority_capacity,
+                program,
+            )
+    return sessions
+
+
+def _day_slots(
+    day: dt.date, sessions: dict[dt.time, tuple], *, override: DateOverride | None, opens_at: dt.datetime, tz
+) -> list[PlannedSlot]:
+    """One slot per session and pool with places, after the date's override of the capacities."""
+    slots = []
+    for start, (end, online, priority, program) in sessions.items():
+        if override is not None:
+            online = override.online_capacity if override.online_capacity is not None else online
+            priority = override.priority_capacity if override.priority_capacity is not None else priority
+        starts_at = dt.datetime.combine(day, start, tzinfo=tz)
+        ends_at = dt.datetime.combine(day, end, tzinfo=tz)
+        for pool, capacity in ((Pool.ONLINE, online), (Pool.PRIORITY, priority)):
+            if capacity > 0:
+                slots.append(
+                    PlannedSlot(
                         date=day,
                         starts_at=starts_at,
                         ends_at=ends_at,
                         pool=pool,
                         capacity=capacity,
-                        opens_at=opens,
+                        opens_at=opens_at,
                         program_id=program.pk if program else None,
                         allowed_kinds=tuple(program.allowed_kinds) if program else (),
                     )
-        day += dt.timedelta(days=1)
-    return desired, closed
+                )
+    return slots
 
 
 def _plan(*, office: Office, date_from: dt.date, date_to: dt.date, existing: list[Slot], now: dt.datetime) -> SlotPlan:
+    """What to create, update and remove so that the existing slots match the rules, and the
+    changes that would leave a slot fewer places than are taken. Started sessions stay as they are."""
     tz = office.tzinfo
     desired, closed = _desired(office=office, date_from=date_from, date_to=date_to)
     plan = SlotPlan(office=office, date_from=date_from, date_to=date_to, closed_days=closed)
@@ -303,64 +325,76 @@ def _plan(*, office: Office, date_from: dt.date, date_to: dt.date, existing: lis
         if want.starts_at <= now:
             continue
         slot = current.get(key)
-        capacity = want.capacity
-        if slot is not None:
-            shift = moved.get(want.starts_at, 0)
-            capacity = capacity - shift if want.pool == Pool.PRIORITY else capacity + shift
-            capacity = max(capacity, 0)
-        change = SlotChange(
-            date=want.date,
-            starts_at=want.starts_at.astimezone(tz),
-            ends_at=want.ends_at.astimezone(tz),
-            pool=want.pool,
-            capacity_before=None if slot is None else slot.capacity,
-            capacity_after=capacity,
-            taken=0 if slot is None else slot.taken,
-            opens_at=want.opens_at.astimezone(tz),
-            slot_id=None if slot is None else slot.pk,
-            program_id=want.program_id,
-            allowed_kinds=want.allowed_kinds,
-        )
         if slot is None:
-            plan.create.append(change)
+            plan.create.append(_change(want, None, capacity=want.capacity, tz=tz))
             continue
-        changed = []
-        if slot.capacity != capacity:
-            changed.append("capacity")
-        if slot.ends_at != want.ends_at:
-            changed.append("ends_at")
-        # A date already open stays open: moving its opening later would take back what people see.
-        if slot.opens_at != want.opens_at and slot.opens_at > now:
-            changed.append("opens_at")
-        else:
-            change.opens_at = slot.opens_at.astimezone(tz)
-        if slot.program_id != want.program_id:
-            changed.append("program")
-        if list(slot.allowed_kinds) != list(want.allowed_kinds):
-            changed.append("allowed_kinds")
-        if changed:
-            change.changed = tuple(changed)
-            (plan.conflicts if capacity < slot.taken else plan.update).append(change)
+        change = _update(slot, want, moved_to_online=moved.get(want.starts_at, 0), now=now, tz=tz)
+        if change.changed:
+            (plan.conflicts if change.capacity_after < slot.taken else plan.update).append(change)
 
     for key, slot in sorted(current.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         if key in desired or slot.starts_at <= now or slot.capacity == 0:
             continue
-        change = SlotChange(
-            date=slot.date,
-            starts_at=slot.starts_at.astimezone(tz),
-            ends_at=slot.ends_at.astimezone(tz),
-            pool=slot.pool,
-            capacity_before=slot.capacity,
-            capacity_after=0,
-            taken=slot.taken,
-            opens_at=slot.opens_at.astimezone(tz),
-            slot_id=slot.pk,
-            program_id=slot.program_id,
-            allowed_kinds=tuple(slot.allowed_kinds),
-            changed=("capacity",),
-        )
-        (plan.conflicts if slot.taken > 0 else plan.remove).append(change)
+        (plan.conflicts if slot.taken > 0 else plan.remove).append(_removal(slot, tz=tz))
     return plan
+
+
+def _change(want: PlannedSlot, slot: Slot | None, *, capacity: int, tz) -> SlotChange:
+    """The plan's line that makes `slot` (None: a new one) what the rules want, with `capacity`."""
+    return SlotChange(
+        date=want.date,
+        starts_at=want.starts_at.astimezone(tz),
+        ends_at=want.ends_at.astimezone(tz),
+        pool=want.pool,
+        capacity_before=None if slot is None else slot.capacity,
+        capacity_after=capacity,
+        taken=0 if slot is None else slot.taken,
+        opens_at=want.opens_at.astimezone(tz),
+        slot_id=None if slot is None else slot.pk,
+        program_id=want.program_id,
+        allowed_kinds=want.allowed_kinds,
+    )
+
+
+def _update(slot: Slot, want: PlannedSlot, *, moved_to_online: int, now: dt.datetime, tz) -> SlotChange:
+    """What an existing slot would become; its `changed` stays empty when nothing changes."""
+    capacity = want.capacity - moved_to_online if want.pool == Pool.PRIORITY else want.capacity + moved_to_online
+    capacity = max(capacity, 0)
+    change = _change(want, slot, capacity=capacity, tz=tz)
+    changed = []
+    if slot.capacity != capacity:
+        changed.append("capacity")
+    if slot.ends_at != want.ends_at:
+        changed.append("ends_at")
+    # A date already open stays open: moving its opening later would take back what people see.
+    if slot.opens_at != want.opens_at and slot.opens_at > now:
+        changed.append("opens_at")
+    else:
+        change.opens_at = slot.opens_at.astimezone(tz)
+    if slot.program_id != want.program_id:
+        changed.append("program")
+    if list(slot.allowed_kinds) != list(want.allowed_kinds):
+        changed.append("allowed_kinds")
+    change.changed = tuple(changed)
+    return change
+
+
+def _removal(slot: Slot, *, tz) -> SlotChange:
+    """The plan's line for a session the rules no longer ask for: no places left."""
+    return SlotChange(
+        date=slot.date,
+        starts_at=slot.starts_at.astimezone(tz),
+        ends_at=slot.ends_at.astimezone(tz),
+        pool=slot.pool,
+        capacity_before=slot.capacity,
+        capacity_after=0,
+        taken=slot.taken,
+        opens_at=slot.opens_at.astimezone(tz),
+        slot_id=slot.pk,
+        program_id=slot.program_id,
+        allowed_kinds=tuple(slot.allowed_kinds),
+        changed=("capacity",),
+    )
 
 
 def _apply(*, plan: SlotPlan, office: Office, existing: dict[int, Slot]) -> None:
@@ -494,48 +528,8 @@ def set_up_office_quotas(
     valid_from = valid_from or now.astimezone(office.tzinfo).date() - dt.timedelta(days=1)
     with transaction.atomic():
         if not QuotaRule.objects.filter(office=office).exists():
-            QuotaRule.objects.bulk_create(
-                QuotaRule(
-                    office=office,
-                    weekday=weekday,
-                    start_time=spec.start,
-                    end_time=spec.end,
-                    online_capacity=spec.online,
-                    priority_capacity=spec.priority,
-                    valid_from=valid_from,
-                )
-                for weekday, specs in sorted(week.items())
-                for spec in specs
-                if not spec.kinds
-            )
-        # Weekdays with the same limited sessions share one programme.
-        limited: dict[tuple, list[int]] = {}
-        for weekday, specs in sorted(week.items()):
-            group = tuple(sorted(spec for spec in specs if spec.kinds))
-            if group:
-                limited.setdefault(group, []).append(weekday)
-        for number, (group, weekdays) in enumerate(limited.items(), start=1):
-            name = programme_name if len(limited) == 1 else f"{programme_name} {number}"
-            if ServiceProgram.objects.filter(office=office, name=name).exists():
-                continue
-            program = ServiceProgram.objects.create(
-                office=office,
-                name=name,
-                date_from=valid_from,
-                date_to=valid_from + dt.timedelta(days=366),
-                weekdays=weekdays,
-                allowed_kinds=sorted({kind for spec in group for kind in spec.kinds}),
-            )
-            ProgramSession.objects.bulk_create(
-                ProgramSession(
-                    program=program,
-                    start_time=spec.start,
-                    end_time=spec.end,
-                    online_capacity=spec.online,
-                    priority_capacity=spec.priority,
-                )
-                for spec in group
-            )
+            _create_weekday_rules(office=office, week=week, valid_from=valid_from)
+        _create_limited_programmes(office=office, week=week, valid_from=valid_from, name=programme_name)
         ReleaseSchedule.objects.get_or_create(
             office=office,
             defaults={
@@ -550,6 +544,58 @@ def set_up_office_quotas(
     return generate_horizon_slots(office_id=office.pk, now=now)
 
 
+def _create_weekday_rules(*, office: Office, week: dict[int, list[SessionSpec]], valid_from: dt.date) -> None:
+    """A quota rule for each session open to every kind."""
+    QuotaRule.objects.bulk_create(
+        QuotaRule(
+            office=office,
+            weekday=weekday,
+            start_time=spec.start,
+            end_time=spec.end,
+            online_capacity=spec.online,
+            priority_capacity=spec.priority,
+            valid_from=valid_from,
+        )
+        for weekday, specs in sorted(week.items())
+        for spec in specs
+        if not spec.kinds
+    )
+
+
+def _create_limited_programmes(
+    *, office: Office, week: dict[int, list[SessionSpec]], valid_from: dt.date, name: str
+) -> None:
+    """A service programme for the sessions limited to some kinds, for a year from valid_from;
+    weekdays with the same limited sessions share one. A programme already there is kept."""
+    limited: dict[tuple, list[int]] = {}
+    for weekday, specs in sorted(week.items()):
+        group = tuple(sorted(spec for spec in specs if spec.kinds))
+        if group:
+            limited.setdefault(group, []).append(weekday)
+    for number, (group, weekdays) in enumerate(limited.items(), start=1):
+        programme_name = name if len(limited) == 1 else f"{name} {number}"
+        if ServiceProgram.objects.filter(office=office, name=programme_name).exists():
+            continue
+        program = ServiceProgram.objects.create(
+            office=office,
+            name=programme_name,
+            date_from=valid_from,
+            date_to=valid_from + dt.timedelta(days=366),
+            weekdays=weekdays,
+            allowed_kinds=sorted({kind for spec in group for kind in spec.kinds}),
+        )
+        ProgramSession.objects.bulk_create(
+            ProgramSession(
+                program=program,
+                start_time=spec.start,
+                end_time=spec.end,
+                online_capacity=spec.online,
+                priority_capacity=spec.priority,
+            )
+            for spec in group
+        )
+
+
 # --- Demand signals: availability searches ------------------------------------------------
 # A search adds to up to three cache counters (Redis in production: `cache.count`, no database
 # write on the hot path). `flush_search_counts` moves them into SearchTally rows.
@@ -558,8 +604,8 @@ SEARCH_FLUSH_DAYS_BACK = 2  # the flush looks at today and the two days before (
 _SEARCH_FIELDS = ("searches", "found_nothing", "days_asked")
 
 
-def _search_key(office_id: int, day, field: str) -> str:
-    return f"quotas:search:{office_id}:{day.isoformat()}:{field}"
+def _search_key(office_id: int, day, counter: str) -> str:
+    return f"quotas:search:{office_id}:{day.isoformat()}:{counter}"
 
 
 def record_availability_search(*, office: Office, date_from, date_to, found_free: bool, now=None) -> None:
@@ -589,24 +635,24 @@ def flush_search_counts(*, now=None) -> int:
         today = now.astimezone(ZoneInfo(tz_name)).date()
         for back in range(SEARCH_FLUSH_DAYS_BACK + 1):
             day = today - dt.timedelta(days=back)
-            for field in _SEARCH_FIELDS:
-                keys[_search_key(office_id, day, field)] = (office_id, day, field)
+            for counter in _SEARCH_FIELDS:
+                keys[_search_key(office_id, day, counter)] = (office_id, day, counter)
     values = cache.get_many(list(keys))
     pending: dict[tuple, dict[str, int]] = {}
     for key, value in values.items():
         if value:
-            office_id, day, field = keys[key]
-            pending.setdefault((office_id, day), {})[field] = int(value)
+            office_id, day, counter = keys[key]
+            pending.setdefault((office_id, day), {})[counter] = int(value)
     moved = 0
     for (office_id, day), counts in pending.items():
         with transaction.atomic():
             tally, _created = SearchTally.objects.select_for_update().get_or_create(office_id=office_id, day=day)
             SearchTally.objects.filter(pk=tally.pk).update(
-                **{field: F(field) + counts.get(field, 0) for field in _SEARCH_FIELDS}
+                **{counter: F(counter) + counts.get(counter, 0) for counter in _SEARCH_FIELDS}
             )
-        for field, amount in counts.items():
+        for counter, amount in counts.items():
             try:
-                cache.decr(_search_key(office_id, day, field), amount)
+                cache.decr(_search_key(office_id, day, counter), amount)
             except ValueError:  # expired meanwhile: nothing left to subtract
                 pass
         moved += counts.get("searches", 0)

@@ -93,7 +93,7 @@ def xlsx_response(report: Report, filename: str) -> HttpResponse:
                     cell.number_format = "0.0%"
                 elif column.kind == "dec":
                     cell.number_format = "0.0"
-        for index, column in enumerate(columns):
+        for index in range(len(columns)):
             sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = 14 if index else 28
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -30,11 +30,14 @@ class OfficeDay(models.Model):
     sold_out_at = models.DateTimeField(_("sold out at"), null=True, blank=True)
     sellout_minutes = models.PositiveIntegerField(_("minutes from release to sell-out"), null=True, blank=True)
     lead_time_days = models.PositiveSmallIntegerField(
-        _("days to the first free date"), null=True, blank=True,
+        _("days to the first free date"),
+        null=True,
+        blank=True,
         help_text=_("Seen at the end of this date (or now, for today); empty when nothing was free in the horizon."),
     )
     nothing_free = models.BooleanField(
-        _("nothing free to book"), default=False,
+        _("nothing free to book"),
+        default=False,
         help_text=_("At the end of this date (or now, for today) no released date in the horizon had a free place."),
     )
     searches = models.PositiveIntegerField(_("availability searches"), default=0)

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Q, Sum
 from django.db.models import Avg as _Avg
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +18,19 @@ from offices.models import Office
 from .models import OfficeDay
 
 SUM_FIELDS = (
-    "online_offered", "priority_offered", "online_taken", "priority_taken", "booked", "paid", "expired_unpaid",
-    "cancelled", "checked_in", "no_show", "walk_ins", "searches", "searches_unmet",
+    "online_offered",
+    "priority_offered",
+    "online_taken",
+    "priority_taken",
+    "booked",
+    "paid",
+    "expired_unpaid",
+    "cancelled",
+    "checked_in",
+    "no_show",
+    "walk_ins",
+    "searches",
+    "searches_unmet",
 )
 
 
@@ -132,7 +143,9 @@ class Report:
     def chart_data(self) -> dict:
         """Every day of the range on the time axis; a day without a row had no sessions: 0."""
         by_date = {row["date"]: row for row in self.daily}
-        days = [(self.date_from + dt.timedelta(days=n)).isoformat() for n in range((self.date_to - self.date_from).days + 1)]
+        days = [
+            (self.date_from + dt.timedelta(days=n)).isoformat() for n in range((self.date_to - self.date_from).days + 1)
+        ]
         return {
             "labels": days,
             "offered": [by_date[day]["online_offered"] if day in by_date else 0 for day in days],
@@ -157,26 +170,51 @@ def _figures(values: dict) -> dict:
     return values
 
 
+# Summed and counted per office and per date; the totals add up the per-office figures.
+TOTAL_FIELDS = SUM_FIELDS + ("weekend_taken", "open_days", "sold_out_days", "lead_days", "nothing_free_days")
+OPEN_DAY = Q(online_offered__gt=0) | Q(priority_offered__gt=0)
+
+
 def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date) -> Report:
     """Everything the dashboard shows for these offices and dates: two grouped queries."""
     report = Report(
-        date_from=date_from, date_to=date_to, offices=offices,
+        date_from=date_from,
+        date_to=date_to,
+        offices=offices,
         per_counter_assumption=settings.REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY,
     )
-    by_id = {office.pk: office for office in offices}
-    rows = OfficeDay.objects.filter(office_id__in=list(by_id), date__gte=date_from, date__lte=date_to)
-    sums = {name: Sum(name, default=0) for name in SUM_FIELDS}
-    open_day = Q(online_offered__gt=0) | Q(priority_offered__gt=0)
+    rows = OfficeDay.objects.filter(office_id__in=[o.pk for o in offices], date__gte=date_from, date__lte=date_to)
+    per_office = _per_office(rows)
+    saturdays, sundays = _weekend_dates(date_from, date_to)
+    for office in offices:
+        values = per_office.get(office.pk) or _no_office_days()
+        report.summary.append(_office_summary(office, values))
+        report.capacity.append(
+            _office_capacity(
+                office, values, per_counter=report.per_counter_assumption, saturdays=saturdays, sundays=sundays
+            )
+        )
+    report.computed_at = max((row["computed_at"] for row in report.summary if row["computed_at"]), default=None)
+    report.totals = _totals(report.summary)
+    report.daily, report.weekparts = _daily_and_weekparts(rows)
+    return report
 
-    per_office = {
+
+def _sums() -> dict:
+    return {name: Sum(name, default=0) for name in SUM_FIELDS}
+
+
+def _per_office(rows) -> dict[int, dict]:
+    """Each office's summed figures and day counts over the rows, by office id."""
+    return {
         row["office_id"]: row
         # Filtered counts first: in the second annotate the field names mean the sums.
         for row in rows.values("office_id")
         .annotate(
             weekend_taken=Sum(F("online_taken") + F("priority_taken"), filter=Q(is_weekend=True), default=0),
-            open_days=Count("id", filter=open_day),
-            open_saturdays=Count("id", filter=open_day & Q(date__iso_week_day=6)),
-            open_sundays=Count("id", filter=open_day & Q(date__iso_week_day=7)),
+            open_days=Count("id", filter=OPEN_DAY),
+            open_saturdays=Count("id", filter=OPEN_DAY & Q(date__iso_week_day=6)),
+            open_sundays=Count("id", filter=OPEN_DAY & Q(date__iso_week_day=7)),
             sold_out_days=Count("id", filter=Q(sellout_minutes__isnull=False)),
             avg_sellout_minutes=_Avg("sellout_minutes"),
             avg_lead_time_days=_Avg("lead_time_days"),
@@ -184,85 +222,88 @@ def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date
             nothing_free_days=Count("id", filter=Q(nothing_free=True)),
             computed_at=Max("computed_at"),
         )
-        .annotate(**sums)
+        .annotate(**_sums())
     }
-    saturdays, sundays = _weekend_dates(date_from, date_to)
-    per_counter = report.per_counter_assumption
-    total_keys = SUM_FIELDS + ("weekend_taken", "open_days", "sold_out_days", "lead_days", "nothing_free_days")
-    totals = dict.fromkeys(total_keys, 0)
-    for office in offices:
-        values = per_office.get(office.pk)
-        if values is None:
-            values = dict.fromkeys(total_keys + ("open_saturdays", "open_sundays"), 0)
-            values.update(avg_sellout_minutes=None, avg_lead_time_days=None, computed_at=None)
-        for key in total_keys:
-            totals[key] += values[key]
-        if values["computed_at"] and (report.computed_at is None or values["computed_at"] > report.computed_at):
-            report.computed_at = values["computed_at"]
-        all_taken = values["online_taken"] + values["priority_taken"]
-        summary = _figures({**values, "office": office.name, "office_code": office.code})
-        summary["weekend_share"] = _ratio(values["weekend_taken"], all_taken)
-        report.summary.append(summary)
 
-        carry = office.counter_count * per_counter
-        offered_per_day = _ratio(values["online_offered"] + values["priority_offered"], values["open_days"])
-        missing_saturdays = max(saturdays - values["open_saturdays"], 0)
-        missing_sundays = max(sundays - values["open_sundays"], 0)
-        report.capacity.append(
-            {
-                "office": office.name,
-                "staff": office.staff_count,
-                "counters": office.counter_count,
-                "open_days": values["open_days"],
-                "served_per_counter_day": _ratio(values["checked_in"], office.counter_count * values["open_days"])
-                if office.counter_count
-                else None,
-                "offered_per_open_day": offered_per_day,
-                "could_carry_per_day": carry,
-                "headroom_per_day": carry - offered_per_day if offered_per_day is not None else None,
-                "saturdays_without_sessions": missing_saturdays,
-                "sundays_without_sessions": missing_sundays,
-                "extra_with_saturdays": carry * missing_saturdays,
-                "extra_with_weekends": carry * (missing_saturdays + missing_sundays),
-            }
-        )
-    totals = _figures(totals)
+
+def _no_office_days() -> dict:
+    """The figures of an office without a row in the range."""
+    values = dict.fromkeys(TOTAL_FIELDS + ("open_saturdays", "open_sundays"), 0)
+    values.update(avg_sellout_minutes=None, avg_lead_time_days=None, computed_at=None)
+    return values
+
+
+def _office_summary(office: Office, values: dict) -> dict:
+    summary = _figures({**values, "office": office.name, "office_code": office.code})
+    summary["weekend_share"] = _ratio(values["weekend_taken"], values["online_taken"] + values["priority_taken"])
+    return summary
+
+
+def _office_capacity(office: Office, values: dict, *, per_counter: int, saturdays: int, sundays: int) -> dict:
+    """What the office's counters could carry against what it offered, and what sessions on the
+    weekends it left closed would add."""
+    carry = office.counter_count * per_counter
+    offered_per_day = _ratio(values["online_offered"] + values["priority_offered"], values["open_days"])
+    missing_saturdays = max(saturdays - values["open_saturdays"], 0)
+    missing_sundays = max(sundays - values["open_sundays"], 0)
+    return {
+        "office": office.name,
+        "staff": office.staff_count,
+        "counters": office.counter_count,
+        "open_days": values["open_days"],
+        "served_per_counter_day": _ratio(values["checked_in"], office.counter_count * values["open_days"])
+        if office.counter_count
+        else None,
+        "offered_per_open_day": offered_per_day,
+        "could_carry_per_day": carry,
+        "headroom_per_day": carry - offered_per_day if offered_per_day is not None else None,
+        "saturdays_without_sessions": missing_saturdays,
+        "sundays_without_sessions": missing_sundays,
+        "extra_with_saturdays": carry * missing_saturdays,
+        "extra_with_weekends": carry * (missing_saturdays + missing_sundays),
+    }
+
+
+def _totals(summary: list[dict]) -> dict:
+    totals = _figures({key: sum(row[key] for row in summary) for key in TOTAL_FIELDS})
     totals["office"] = _("All offices shown")
     totals["weekend_share"] = _ratio(totals["weekend_taken"], totals["online_taken"] + totals["priority_taken"])
     # Averages over all office-days (weighted by each office's days), not averages of averages.
-    totals["avg_sellout_minutes"] = _weighted(report.summary, "avg_sellout_minutes", "sold_out_days")
-    totals["avg_lead_time_days"] = _weighted(report.summary, "avg_lead_time_days", "lead_days")
-    report.totals = totals
+    totals["avg_sellout_minutes"] = _weighted(summary, "avg_sellout_minutes", "sold_out_days")
+    totals["avg_lead_time_days"] = _weighted(summary, "avg_lead_time_days", "lead_days")
+    return totals
 
+
+def _daily_and_weekparts(rows) -> tuple[list[dict], list[dict]]:
+    """The figures of each date over the offices, and of weekdays against weekend days."""
     weekparts = {
         False: {"part": _("Monday to Friday"), "open_days": 0, "online_offered": 0, "online_taken": 0},
         True: {"part": _("Saturday and Sunday"), "open_days": 0, "online_offered": 0, "online_taken": 0},
     }
+    daily = []
     for day in (
         rows.values("date")
         .annotate(
-            open_offices=Count("id", filter=open_day),
+            open_offices=Count("id", filter=OPEN_DAY),
             avg_sellout=_Avg("sellout_minutes"),
             avg_lead=_Avg("lead_time_days"),
         )
-        .annotate(**sums)
+        .annotate(**_sums())
         .order_by("date")
     ):
         day["sellout_minutes"], day["lead_time_days"] = day.pop("avg_sellout"), day.pop("avg_lead")
-        is_weekend = day["date"].weekday() >= 5
-        part = weekparts[is_weekend]
+        part = weekparts[day["date"].weekday() >= 5]
         part["open_days"] += 1 if day["open_offices"] else 0
         part["online_offered"] += day["online_offered"]
         part["online_taken"] += day["online_taken"]
         day["utilisation"] = _ratio(day["online_taken"], day["online_offered"])
         day["weekday"] = date_format(day["date"], "l")
         day["date"] = day["date"].isoformat()
-        report.daily.append(day)
+        daily.append(day)
     for part in weekparts.values():
         part["taken_per_open_day"] = _ratio(part["online_taken"], part["open_days"])
         part["utilisation"] = _ratio(part["online_taken"], part["online_offered"])
-        report.weekparts.append(part)
-    return report
+    return daily, list(weekparts.values())
 
 
 def _weighted(rows: list[dict], average: str, weight: str):

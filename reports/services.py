@@ -23,14 +23,38 @@ logger = logging.getLogger(__name__)
 
 # How far ahead the first free date is looked for; beyond it the lead time is left empty.
 LEAD_TIME_HORIZON_DAYS = 90
-# Statuses that mean the applicant came to the counter (checked_in_at may be empty on old rows).
 # These gave the place back before the session; a no-show held it until then.
 GAVE_PLACE_BACK = (Status.CANCELLED, Status.EXPIRED)
-SEEN_AT_COUNTER = (Status.CHECKED_IN, Status.IN_PROCESS, Status.APPROVED, Status.ISSUED, Status.COLLECTED, Status.REJECTED)
+# Statuses that mean the applicant came to the counter (checked_in_at may be empty on old rows).
+SEEN_AT_COUNTER = (
+    Status.CHECKED_IN,
+    Status.IN_PROCESS,
+    Status.APPROVED,
+    Status.ISSUED,
+    Status.COLLECTED,
+    Status.REJECTED,
+)
 FIGURE_FIELDS = (
-    "is_weekend", "online_offered", "priority_offered", "online_taken", "priority_taken", "booked", "paid",
-    "expired_unpaid", "cancelled", "checked_in", "no_show", "walk_ins", "released_at", "sold_out_at",
-    "sellout_minutes", "lead_time_days", "nothing_free", "searches", "searches_unmet", "computed_at",
+    "is_weekend",
+    "online_offered",
+    "priority_offered",
+    "online_taken",
+    "priority_taken",
+    "booked",
+    "paid",
+    "expired_unpaid",
+    "cancelled",
+    "checked_in",
+    "no_show",
+    "walk_ins",
+    "released_at",
+    "sold_out_at",
+    "sellout_minutes",
+    "lead_time_days",
+    "nothing_free",
+    "searches",
+    "searches_unmet",
+    "computed_at",
 )
 
 
@@ -39,6 +63,24 @@ class _DayState:
     online_offered: int = 0
     released_at: dt.datetime | None = None
     sold_out_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The office dates one refresh covers, on every office (office_ids None) or on some."""
+
+    date_from: dt.date
+    date_to: dt.date
+    office_ids: list[int] | None
+
+    @property
+    def horizon_end(self) -> dt.date:
+        """The last date the lead time of the range's days may look at."""
+        return self.date_to + dt.timedelta(days=LEAD_TIME_HORIZON_DAYS)
+
+    def of_offices(self, field: str = "office_id") -> dict:
+        """The filter on the offices in scope, through `field`."""
+        return {} if self.office_ids is None else {f"{field}__in": self.office_ids}
 
 
 def refresh_office_days(
@@ -54,14 +96,27 @@ def refresh_office_days(
     timezones = dict(offices.values_list("pk", "timezone"))
     if not timezones:
         return 0
-    ahead_to = date_to + dt.timedelta(days=LEAD_TIME_HORIZON_DAYS)
-    in_scope = {} if office_ids is None else {"office_id__in": list(timezones)}
-    slot_scope = {} if office_ids is None else {"slot__office_id__in": list(timezones)}
-    online, priority = Q(pool=Pool.ONLINE), Q(pool=Pool.PRIORITY)
+    scope = _Scope(date_from, date_to, office_ids=None if office_ids is None else list(timezones))
 
-    # 1. Places offered per pool and the release time, for the range and the lead-time horizon.
+    slot_figures, states = _slot_figures(scope)
+    rows: dict[tuple[int, dt.date], dict] = {}
+    for figures in (slot_figures, _application_figures(scope), _search_figures(scope)):
+        for (office_id, day), values in figures.items():
+            rows.setdefault((office_id, day), {"office_id": office_id, "date": day}).update(values)
+    objects = [
+        _office_day(values, states=states.get(office_id, {}), tz=ZoneInfo(timezones[office_id]), now=now)
+        for (office_id, _day), values in rows.items()
+    ]
+    _replace_office_days(scope, objects, kept=rows.keys())
+    return len(objects)
+
+
+def _slot_figures(scope: _Scope) -> tuple[dict[tuple[int, dt.date], dict], dict[int, dict[dt.date, _DayState]]]:
+    """Places offered per pool, release and sell-out times of the range's days, and each
+    office's day states up to the lead-time horizon."""
+    online, priority = Q(pool=Pool.ONLINE), Q(pool=Pool.PRIORITY)
     slot_rows = (
-        Slot.objects.filter(date__gte=date_from, date__lte=ahead_to, **in_scope)
+        Slot.objects.filter(date__gte=scope.date_from, date__lte=scope.horizon_end, **scope.of_offices())
         .values("office_id", "date")
         .annotate(
             online_offered=Sum("capacity", filter=online, default=0),
@@ -70,25 +125,64 @@ def refresh_office_days(
             online_sessions=Count("id", filter=online),
         )
     )
-    # 2. When each online session filled: the booking that took its last place, i.e. the
-    # capacity-th application (by time) among those that kept their place up to the session
-    # (no-shows included: they held it; cancelled and expired ones gave it back).
+    fills = _session_fills(scope)
+    figures: dict[tuple[int, dt.date], dict] = {}
+    states: dict[int, dict[dt.date, _DayState]] = {}
+    for s in slot_rows:
+        key = (s["office_id"], s["date"])
+        session_fills = fills.get(key, [])
+        sold_out_at = None
+        if s["online_sessions"] and len(session_fills) == s["online_sessions"]:
+            sold_out_at = max(session_fills)
+        states.setdefault(s["office_id"], {})[s["date"]] = _DayState(
+            online_offered=s["online_offered"], released_at=s["released_at"], sold_out_at=sold_out_at
+        )
+        if s["date"] > scope.date_to:
+            continue
+        sellout_minutes = None
+        if sold_out_at and s["released_at"]:
+            sellout_minutes = max(int((sold_out_at - s["released_at"]).total_seconds() // 60), 0)
+        figures[key] = {
+            "online_offered": s["online_offered"],
+            "priority_offered": s["priority_offered"],
+            "released_at": s["released_at"],
+            "sold_out_at": sold_out_at,
+            "sellout_minutes": sellout_minutes,
+        }
+    return figures, states
+
+
+def _session_fills(scope: _Scope) -> dict[tuple[int, dt.date], list[dt.datetime]]:
+    """When each online session filled, per office and date: the booking that took its last
+    place, i.e. the capacity-th application (by time) among those that kept their place up to
+    the session (no-shows included: they held it; cancelled and expired ones gave it back)."""
     filled = (
         Application.objects.filter(
-            slot__date__gte=date_from, slot__date__lte=ahead_to, slot__pool=Pool.ONLINE, **slot_scope
+            slot__date__gte=scope.date_from,
+            slot__date__lte=scope.horizon_end,
+            slot__pool=Pool.ONLINE,
+            **scope.of_offices("slot__office_id"),
         )
         .exclude(status__in=GAVE_PLACE_BACK)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("slot_id")], order_by=[F("created_at").asc(), F("id").asc()]))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("slot_id")], order_by=[F("created_at").asc(), F("id").asc()])
+        )
         .filter(rank=F("slot__capacity"))
         .values_list("slot__office_id", "slot__date", "created_at")
     )
     fills: dict[tuple[int, dt.date], list[dt.datetime]] = {}
     for office_id, day, created_at in filled:
         fills.setdefault((office_id, day), []).append(created_at)
-    # 3. What happened to the applications on each date's sessions.
+    return fills
+
+
+def _application_figures(scope: _Scope) -> dict[tuple[int, dt.date], dict]:
+    """What happened to the applications on each date's sessions."""
     kept_place = ~Q(status__in=GAVE_PLACE_BACK)
     app_rows = (
-        Application.objects.filter(slot__date__gte=date_from, slot__date__lte=date_to, **slot_scope)
+        Application.objects.filter(
+            slot__date__gte=scope.date_from, slot__date__lte=scope.date_to, **scope.of_offices("slot__office_id")
+        )
         .values("slot__office_id", "slot__date")
         .annotate(
             online_taken=Count("id", filter=Q(slot__pool=Pool.ONLINE) & kept_place),
@@ -102,53 +196,43 @@ def refresh_office_days(
             walk_ins=Count("id", filter=Q(walk_in=True)),
         )
     )
-    # 4. Availability searches (flushed from the cache counters by quotas).
-    search_rows = SearchTally.objects.filter(day__gte=date_from, day__lte=date_to, **in_scope).values(
-        "office_id", "day", "searches", "found_nothing"
+    return {
+        (a["slot__office_id"], a["slot__date"]): {k: v for k, v in a.items() if not k.startswith("slot__")}
+        for a in app_rows
+    }
+
+
+def _search_figures(scope: _Scope) -> dict[tuple[int, dt.date], dict]:
+    """Availability searches (flushed from the cache counters by quotas)."""
+    search_rows = SearchTally.objects.filter(
+        day__gte=scope.date_from, day__lte=scope.date_to, **scope.of_offices()
+    ).values("office_id", "day", "searches", "found_nothing")
+    return {
+        (t["office_id"], t["day"]): {"searches": t["searches"], "searches_unmet": t["found_nothing"]}
+        for t in search_rows
+    }
+
+
+def _office_day(values: dict, *, states: dict[dt.date, _DayState], tz: ZoneInfo, now: dt.datetime) -> OfficeDay:
+    """One office-day row from its summed figures and the figures derived from its date."""
+    day = values["date"]
+    lead_time_days = _lead_time(day, states, tz, now)
+    return OfficeDay(
+        **values,
+        is_weekend=day.weekday() >= 5,
+        lead_time_days=lead_time_days,
+        nothing_free=lead_time_days is None and day <= now.astimezone(tz).date(),
+        computed_at=now,
     )
 
-    rows: dict[tuple[int, dt.date], dict] = {}
 
-    def row(office_id, day):
-        return rows.setdefault((office_id, day), {"office_id": office_id, "date": day})
-
-    states: dict[int, dict[dt.date, _DayState]] = {}
-    for s in slot_rows:
-        key = (s["office_id"], s["date"])
-        session_fills = fills.get(key, [])
-        sold_out_at = None
-        if s["online_sessions"] and len(session_fills) == s["online_sessions"]:
-            sold_out_at = max(session_fills)
-        states.setdefault(s["office_id"], {})[s["date"]] = _DayState(
-            online_offered=s["online_offered"], released_at=s["released_at"], sold_out_at=sold_out_at
-        )
-        if s["date"] > date_to:
-            continue
-        sellout_minutes = None
-        if sold_out_at and s["released_at"]:
-            sellout_minutes = max(int((sold_out_at - s["released_at"]).total_seconds() // 60), 0)
-        row(*key).update(
-            online_offered=s["online_offered"], priority_offered=s["priority_offered"],
-            released_at=s["released_at"], sold_out_at=sold_out_at, sellout_minutes=sellout_minutes,
-        )
-    for a in app_rows:
-        values = {k: v for k, v in a.items() if not k.startswith("slot__")}
-        row(a["slot__office_id"], a["slot__date"]).update(values)
-    for t in search_rows:
-        row(t["office_id"], t["day"]).update(searches=t["searches"], searches_unmet=t["found_nothing"])
-
-    objects = []
-    for (office_id, day), values in rows.items():
-        values["is_weekend"] = day.weekday() >= 5
-        tz = ZoneInfo(timezones[office_id])
-        values["lead_time_days"] = _lead_time(day, states.get(office_id, {}), tz, now)
-        values["nothing_free"] = values["lead_time_days"] is None and day <= now.astimezone(tz).date()
-        values["computed_at"] = now
-        objects.append(OfficeDay(**values))
-
+def _replace_office_days(scope: _Scope, objects: list[OfficeDay], *, kept) -> None:
+    """Upsert the rows and remove the scope's rows whose (office, date) is not in `kept`."""
     with transaction.atomic():
-        stale = OfficeDay.objects.filter(date__gte=date_from, date__lte=date_to, **in_scope).values_list("pk", "office_id", "date")
-        stale_ids = [pk for pk, office_id, day in stale if (office_id, day) not in rows]
+        stale = OfficeDay.objects.filter(
+            date__gte=scope.date_from, date__lte=scope.date_to, **scope.of_offices()
+        ).values_list("pk", "office_id", "date")
+        stale_ids = [pk for pk, office_id, day in stale if (office_id, day) not in kept]
         if stale_ids:
             OfficeDay.objects.filter(pk__in=stale_ids).delete()
         OfficeDay.objects.bulk_create(
@@ -158,7 +242,6 @@ def refresh_office_days(
             unique_fields=["office", "date"],
             update_fields=list(FIGURE_FIELDS),
         )
-    return len(objects)
 
 
 def _lead_time(day: dt.date, states: dict[dt.date, _DayState], tz: ZoneInfo, now: dt.datetime) -> int | None:

@@ -14,7 +14,10 @@ def _plain_static_storage():
     manifest, which tests with DEBUG off do not build), and passwords hash fast."""
     from django.test import override_settings
 
-    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     # A fast hasher: PBKDF2's million rounds cost ~0.3 s per user created or logged in.
     with override_settings(STORAGES=storages, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
@@ -84,7 +87,11 @@ def pytest_sessionstart(session):
     problems = []
     try:
         psycopg2.connect(
-            dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"] or 5432,
+            dbname="postgres",
+            user=db["USER"],
+            password=db["PASSWORD"],
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
             connect_timeout=3,
         ).close()
     except psycopg2.Error as exc:
@@ -95,6 +102,7 @@ def pytest_sessionstart(session):
         problems.append(f"Redis is not reachable at {os.environ['REDIS_URL']} ({exc}).")
     if problems:
         raise pytest.UsageError(
-            "The tests need PostgreSQL and Redis:\n  " + "\n  ".join(problems)
+            "The tests need PostgreSQL and Redis:\n  "
+            + "\n  ".join(problems)
             + "\nStart them, or point DATABASE_URL / REDIS_URL at running ones."
         )

@@ -129,10 +129,27 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
         return application
 
 
-def book_one(*, account, slot_id, applicant, passport_type, validity_years, kind, express=False, language="id",
-             person_id=None, now=None) -> Application:
+def book_one(
+    *,
+    account,
+    slot_id,
+    applicant,
+    passport_type,
+    validity_years,
+    kind,
+    express=False,
+    language="id",
+    person_id=None,
+    now=None,
+) -> Application:
     """One person's booking through the booking service (a list of one)."""
-    person = PersonBooking(applicant=applicant, passport_type=passport_type, validity_years=validity_years, kind=kind,
-                           express=express, person_id=person_id)
+    person = PersonBooking(
+        applicant=applicant,
+        passport_type=passport_type,
+        validity_years=validity_years,
+        kind=kind,
+        express=express,
+        person_id=person_id,
+    )
     (application,) = book_applications(account=account, slot_id=slot_id, people=[person], language=language, now=now)
     return application

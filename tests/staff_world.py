@@ -32,7 +32,11 @@ def today_start(office) -> dt.datetime:
 def today_slot(office, *, pool="online", capacity=10, hours=2, start=None):
     start = start or today_start(office)
     return SlotFactory(
-        office=office, pool=pool, capacity=capacity, starts_at=start, ends_at=start + dt.timedelta(hours=hours),
+        office=office,
+        pool=pool,
+        capacity=capacity,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=hours),
         date=start.date(),
     )
 
@@ -75,19 +79,24 @@ def world(db):
     kediri = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kediri", region=jatim)
     malang = OfficeFactory(code="kanim-malang", name="Kantor Imigrasi Malang", region=jatim, city="Malang")
     malang_ulp = OfficeFactory(
-        code="ulp-malang", name="ULP Malang Town Square", kind=Office.Kind.ULP, office_class="", parent=malang,
-        region=jatim, city="Malang",
+        code="ulp-malang",
+        name="ULP Malang Town Square",
+        kind=Office.Kind.ULP,
+        office_class="",
+        parent=malang,
+        region=jatim,
+        city="Malang",
     )
     denpasar = OfficeFactory(
-        code="kanim-denpasar", name="Kantor Imigrasi Denpasar", region=bali, city="Denpasar",
+        code="kanim-denpasar",
+        name="Kantor Imigrasi Denpasar",
+        region=bali,
+        city="Denpasar",
         timezone="Asia/Makassar",
     )
     superuser = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
     slots = {o.code: SlotFactory(office=o, capacity=10) for o in (kediri, malang, malang_ulp, denpasar)}
-    apps = {
-        code: ApplicationFactory(slot=slot, full_name=f"Pemohon {code}")
-        for code, slot in slots.items()
-    }
+    apps = {code: ApplicationFactory(slot=slot, full_name=f"Pemohon {code}") for code, slot in slots.items()}
     return World(
         kediri=kediri,
         malang=malang,

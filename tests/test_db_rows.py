@@ -91,10 +91,24 @@ def test_the_one_statement_refuses_a_value_too_long_as_an_insert_does(office):
     from quotas.services import claim_places
 
     slot = SlotFactory(office=office)
-    application = Application(booking_code="ABCDE12345", slot=slot, nik="3571015705900001", full_name="Budi",
-                              birth_date=dt.date(1990, 5, 17), sex="M", phone="0" * 25, passport_type="regular",
-                              validity_years=5, kind="new", amount=350_000, billing_code="123456789012345")
+    application = Application(
+        booking_code="ABCDE12345",
+        slot=slot,
+        nik="3571015705900001",
+        full_name="Budi",
+        birth_date=dt.date(1990, 5, 17),
+        sex="M",
+        phone="0" * 25,
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
+        amount=350_000,
+        billing_code="123456789012345",
+    )
     with pytest.raises(DataError), transaction.atomic():
-        claim_places(slot_id=slot.pk, now=timezone.now(),
-                     then_insert=[(application, [ApplicationEvent(application=application, to_status="pending_payment")])])
+        claim_places(
+            slot_id=slot.pk,
+            now=timezone.now(),
+            then_insert=[(application, [ApplicationEvent(application=application, to_status="pending_payment")])],
+        )
     assert not Application.objects.exists()

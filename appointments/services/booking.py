@@ -128,8 +128,17 @@ def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
     return slot
 
 
-def new_application(*, slot: Slot, applicant: ApplicantData, passport_type: str, validity_years: int, kind: str,
-                    express: bool, status: str, **fields) -> Application:
+def new_application(
+    *,
+    slot: Slot,
+    applicant: ApplicantData,
+    passport_type: str,
+    validity_years: int,
+    kind: str,
+    express: bool,
+    status: str,
+    **fields,
+) -> Application:
     """An unsaved application with fresh booking and billing codes and its fee."""
     amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
     return Application(
@@ -160,9 +169,16 @@ def book_applications(
     listed = _listed_people(account=account, people=people)
     applications = [
         new_application(
-            slot=slot, applicant=p.applicant, passport_type=p.passport_type, validity_years=p.validity_years,
-            kind=p.kind, express=p.express, status=Status.PENDING_PAYMENT, account=account,
-            applicant_id=p.person_id if p.person_id in listed else None, language=language,
+            slot=slot,
+            applicant=p.applicant,
+            passport_type=p.passport_type,
+            validity_years=p.validity_years,
+            kind=p.kind,
+            express=p.express,
+            status=Status.PENDING_PAYMENT,
+            account=account,
+            applicant_id=p.person_id if p.person_id in listed else None,
+            language=language,
             payment_due_at=now + dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
         )
         for p in people
@@ -172,10 +188,13 @@ def book_applications(
     # outbox sweep sends them once BOOKING_MESSAGE_DELAY_SECONDS have passed, after the rush.
     email = getattr(account, "email", "") or ""
     groups = [
-        (application, [
-            ApplicationEvent(application=application, to_status=Status.PENDING_PAYMENT, actor=account),
-            *outbox_rows(application=application, template="booking_made", email=email),
-        ])
+        (
+            application,
+            [
+                ApplicationEvent(application=application, to_status=Status.PENDING_PAYMENT, actor=account),
+                *outbox_rows(application=application, template="booking_made", email=email),
+            ],
+        )
         for application in applications
     ]
     for application in applications:

@@ -34,9 +34,7 @@ def next_queue_number(*, office_id: int, day: dt.date, series: str) -> str:
     """The next number of an office's queue on a day ("A-007"). The counter row stays locked
     until the caller's transaction commits, so two desks at the same instant get different numbers."""
     QueueCounter.objects.get_or_create(office_id=office_id, date=day, series=series)
-    QueueCounter.objects.filter(office_id=office_id, date=day, series=series).update(
-        last_number=F("last_number") + 1
-    )
+    QueueCounter.objects.filter(office_id=office_id, date=day, series=series).update(last_number=F("last_number") + 1)
     number = QueueCounter.objects.values_list("last_number", flat=True).get(
         office_id=office_id, date=day, series=series
     )
@@ -75,7 +73,9 @@ def check_in_application(
     return application
 
 
-def check_walk_in(*, applicant: ApplicantData, kind: str, priority_group: str, validity_years: int, day: dt.date) -> None:
+def check_walk_in(
+    *, applicant: ApplicantData, kind: str, priority_group: str, validity_years: int, day: dt.date
+) -> None:
     """A walk-in is someone of a priority group (any kind), or a counter-only kind."""
     check_applicant(applicant)
     if kind not in ApplicationKind.values:
@@ -119,8 +119,16 @@ def register_walk_in(
         applicant=applicant, kind=kind, priority_group=priority_group, validity_years=validity_years, day=today
     )
     application = new_application(
-        slot=slot, applicant=applicant, passport_type=passport_type, validity_years=validity_years, kind=kind,
-        express=express, status=Status.CHECKED_IN, priority_group=priority_group, walk_in=True, checked_in_at=now,
+        slot=slot,
+        applicant=applicant,
+        passport_type=passport_type,
+        validity_years=validity_years,
+        kind=kind,
+        express=express,
+        status=Status.CHECKED_IN,
+        priority_group=priority_group,
+        walk_in=True,
+        checked_in_at=now,
     )
     application._history_user = actor
     try:

@@ -100,7 +100,9 @@ def check_reschedule(*, application: Application, now: dt.datetime) -> None:
         raise RescheduleNotAllowed(_("The date can be changed no later than the day before the visit."))
 
 
-def reschedule_application(*, application_id: int, slot_id: int, actor=None, now: dt.datetime | None = None) -> Application:
+def reschedule_application(
+    *, application_id: int, slot_id: int, actor=None, now: dt.datetime | None = None
+) -> Application:
     """Move an application to another open session of its office (check_reschedule). The new
     place is claimed and the old one given back in one transaction, or nothing changes."""
     now = now or timezone.now()

@@ -65,14 +65,21 @@ def _record(*, application: Application, notice: PaymentNotice, actor) -> Paymen
         application.paid_at = notice.paid_at
         application.save(update_fields=["paid_at", "updated_at"])
         do_transition(
-            application=application, to=Status.BOOKED, actor=actor,
+            application=application,
+            to=Status.BOOKED,
+            actor=actor,
             reason=f"paid via {notice.gateway}, transaction {notice.transaction_id}",
         )
         return PaymentOutcome(payment=payment, created=True, result="booked")
     if late and pending:
         # Paid too late: the hold ends now and its place goes back; the money is refunded.
-        do_transition(application=application, to=Status.EXPIRED, actor=actor,
-                      reason="payment arrived after the deadline", message_context={"refund": True})
+        do_transition(
+            application=application,
+            to=Status.EXPIRED,
+            actor=actor,
+            reason="payment arrived after the deadline",
+            message_context={"refund": True},
+        )
     result = "late" if late else "amount_mismatch" if mismatch else "not_payable"
     logger.warning("Payment %s for %s flagged for refund: %s", notice.transaction_id, application, result)
     return PaymentOutcome(payment=payment, created=True, result=result)

@@ -41,7 +41,9 @@ def _reconcile(*, slot_id: int) -> bool:
         actual = slot.applications.exclude(status__in=RELEASED_STATUSES).count()
         if actual == slot.taken:
             return False
-        if SlotDrift.objects.filter(slot=slot, corrected=False, recorded_taken=slot.taken, actual_taken=actual).exists():
+        if SlotDrift.objects.filter(
+            slot=slot, corrected=False, recorded_taken=slot.taken, actual_taken=actual
+        ).exists():
             return False  # already reported; more places held than the slot has needs a person
         corrected = actual <= slot.capacity
         SlotDrift.objects.create(slot=slot, recorded_taken=slot.taken, actual_taken=actual, corrected=corrected)

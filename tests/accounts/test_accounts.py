@@ -27,7 +27,9 @@ def code_from_mail(message) -> str:
 
 @pytest.mark.django_db
 class TestSignUp:
-    def test_creates_an_unverified_account_logs_in_and_mails_a_hashed_code(self, client, django_capture_on_commit_callbacks):
+    def test_creates_an_unverified_account_logs_in_and_mails_a_hashed_code(
+        self, client, django_capture_on_commit_callbacks
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("accounts:signup"), SIGNUP)
 
@@ -40,7 +42,9 @@ class TestSignUp:
         code = code_from_mail(mail.outbox[0])
         stored = EmailVerificationCode.objects.get(user=user)
         assert code not in stored.code_hash
-        assert stored.expires_at - stored.created_at == pytest.approx(dt.timedelta(minutes=15), abs=dt.timedelta(seconds=5))
+        assert stored.expires_at - stored.created_at == pytest.approx(
+            dt.timedelta(minutes=15), abs=dt.timedelta(seconds=5)
+        )
         assert client.get(reverse("appointments:my_applications")).status_code == 200  # logged in
         assert "Kode mpaspor Anda" in mail.outbox[0].subject  # the mail speaks Indonesian
 
@@ -54,7 +58,9 @@ class TestSignUp:
             ({"full_name": ""}, "full_name"),
         ],
     )
-    def test_bad_input_shows_an_error_and_stores_nothing(self, client, change, field, django_capture_on_commit_callbacks):
+    def test_bad_input_shows_an_error_and_stores_nothing(
+        self, client, change, field, django_capture_on_commit_callbacks
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("accounts:signup"), SIGNUP | change)
 
@@ -74,7 +80,9 @@ class TestVerification:
     @pytest.fixture
     def user(self, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.register_user(email="budi@example.com", password=PASSWORD, full_name="Budi", phone="081234567890")
+            return services.register_user(
+                email="budi@example.com", password=PASSWORD, full_name="Budi", phone="081234567890"
+            )
 
     def test_the_right_code_verifies_once(self, user, mailoutbox):
         code = code_from_mail(mailoutbox[0])
@@ -113,7 +121,9 @@ class TestVerification:
         user.refresh_from_db()
         assert not user.email_verified
 
-    def test_resend_waits_a_minute_and_the_new_code_replaces_the_old(self, user, mailoutbox, django_capture_on_commit_callbacks):
+    def test_resend_waits_a_minute_and_the_new_code_replaces_the_old(
+        self, user, mailoutbox, django_capture_on_commit_callbacks
+    ):
         old = code_from_mail(mailoutbox[0])
         with pytest.raises(ResendTooSoon):
             services.send_verification_code(user=user)
@@ -140,7 +150,9 @@ class TestVerification:
         user.refresh_from_db()
         assert user.email_verified
 
-    def test_resend_page_sends_a_new_code_once_a_minute(self, client, user, mailoutbox, django_capture_on_commit_callbacks):
+    def test_resend_page_sends_a_new_code_once_a_minute(
+        self, client, user, mailoutbox, django_capture_on_commit_callbacks
+    ):
         client.force_login(user)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("accounts:resend_code"), follow=True)

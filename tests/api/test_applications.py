@@ -20,8 +20,13 @@ def booking_body(target, **overrides):
         "validity_years": 10,
         "application_kind": "new",
         "express": False,
-        "applicant": {"nik": person.nik, "full_name": "Budi Santoso", "birth_date": person.birth_date.isoformat(),
-                      "sex": "M", "phone": "081234567890"},
+        "applicant": {
+            "nik": person.nik,
+            "full_name": "Budi Santoso",
+            "birth_date": person.birth_date.isoformat(),
+            "sex": "M",
+            "phone": "081234567890",
+        },
     }
     applicant = overrides.pop("applicant", {})
     body.update(overrides)
@@ -92,12 +97,24 @@ class TestBook:
         assert [r for r in caplog.records if r.levelname == "DEBUG" and "slot_full" in r.getMessage()]
 
     def test_invalid_fields_are_listed_and_nothing_is_booked(self, api, slot):
-        body = booking_body(slot, passport_type="gold", validity_years=7, slot="x",
-                            applicant={"nik": "12", "sex": "X", "birth_date": "1990-02-31"})
+        body = booking_body(
+            slot,
+            passport_type="gold",
+            validity_years=7,
+            slot="x",
+            applicant={"nik": "12", "sex": "X", "birth_date": "1990-02-31"},
+        )
         del body["application_kind"]
         errors = assert_error(api.post(APPLICATIONS, body, format="json"), 400, "invalid")["errors"]
-        assert set(errors) == {"slot", "passport_type", "validity_years", "application_kind",
-                               "applicant.nik", "applicant.sex", "applicant.birth_date"}
+        assert set(errors) == {
+            "slot",
+            "passport_type",
+            "validity_years",
+            "application_kind",
+            "applicant.nik",
+            "applicant.sex",
+            "applicant.birth_date",
+        }
         assert_nothing_booked(slot)
 
     def test_nik_not_matching_birth_date_is_invalid_on_the_nik(self, api, slot):
@@ -107,8 +124,9 @@ class TestBook:
         assert_nothing_booked(slot)
 
     def test_counter_only_kind_and_ten_years_for_a_child_are_invalid(self, api, slot):
-        errors = assert_error(api.post(APPLICATIONS, booking_body(slot, application_kind="lost"), format="json"),
-                              400, "invalid")["errors"]
+        errors = assert_error(
+            api.post(APPLICATIONS, booking_body(slot, application_kind="lost"), format="json"), 400, "invalid"
+        )["errors"]
         assert list(errors) == ["application_kind"]
         child = applicant_data(birth_date=dt.date.today() - dt.timedelta(days=365 * 10))
         body = booking_body(slot, applicant={"nik": child.nik, "birth_date": child.birth_date.isoformat()})
@@ -224,33 +242,56 @@ class TestReschedule:
         response = api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": other.pk}, format="json")
         assert response.status_code == 200 and response.json()["slot"]["id"] == other.pk
         assert (Slot.objects.get(pk=slot.pk).taken, Slot.objects.get(pk=other.pk).taken) == (0, 1)
-        body = assert_error(api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
-                            409, "reschedule_not_allowed")
-        assert "once" in api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": slot.pk}, format="json",
-                                  HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+        body = assert_error(
+            api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
+            409,
+            "reschedule_not_allowed",
+        )
+        assert (
+            "once"
+            in api.post(
+                f"{APPLICATIONS}{mine.booking_code}/reschedule/",
+                {"slot": slot.pk},
+                format="json",
+                HTTP_ACCEPT_LANGUAGE="en",
+            ).json()["detail"]
+        )
         assert body["detail"]
 
     def test_full_target_is_a_conflict_and_nothing_moves(self, api, user, office, slot):
         mine = ApplicationFactory(account=user, slot=slot)
         full = SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(days=1), capacity=1)
         ApplicationFactory(slot=full)
-        assert_error(api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": full.pk}, format="json"),
-                     409, "slot_full")
+        assert_error(
+            api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": full.pk}, format="json"),
+            409,
+            "slot_full",
+        )
         mine.refresh_from_db()
         assert mine.slot_id == slot.pk
 
     def test_bad_input_unknown_slot_and_others_application(self, api, user, slot):
         mine = ApplicationFactory(account=user, slot=slot)
-        body = assert_error(api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": "soon"}, format="json"),
-                            400, "invalid")
+        body = assert_error(
+            api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": "soon"}, format="json"), 400, "invalid"
+        )
         assert list(body["errors"]) == ["slot"]
-        assert_error(api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": 10**12}, format="json"),
-                     404, "not_found")
+        assert_error(
+            api.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": 10**12}, format="json"),
+            404,
+            "not_found",
+        )
         other = ApplicationFactory(slot=slot)
-        assert_error(api.post(f"{APPLICATIONS}{other.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
-                     404, "not_found")
+        assert_error(
+            api.post(f"{APPLICATIONS}{other.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
+            404,
+            "not_found",
+        )
 
     def test_needs_a_token(self, anon, user, slot):
         mine = ApplicationFactory(account=user, slot=slot)
-        assert_error(anon.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
-                     401, "not_authenticated")
+        assert_error(
+            anon.post(f"{APPLICATIONS}{mine.booking_code}/reschedule/", {"slot": slot.pk}, format="json"),
+            401,
+            "not_authenticated",
+        )

@@ -20,7 +20,12 @@ PASSWORD = "Rahasia-Kuat-123"
 
 
 def register(anon, **overrides):
-    body = {"email": "Sari@Example.com", "password": "Paspor-Baru-2025", "full_name": "Sari Dewi", "phone": "081234567890"}
+    body = {
+        "email": "Sari@Example.com",
+        "password": "Paspor-Baru-2025",
+        "full_name": "Sari Dewi",
+        "phone": "081234567890",
+    }
     body.update(overrides)
     return anon.post(REGISTER, body, format="json")
 
@@ -84,13 +89,19 @@ class TestLogin:
         assert ApiToken.objects.filter(user=user).count() == 2
 
     def test_wrong_password_or_unknown_email(self, anon, user):
-        assert_error(anon.post(LOGIN, {"email": "budi@example.com", "password": "salah"}, format="json"), 400, "invalid")
-        assert_error(anon.post(LOGIN, {"email": "nobody@example.com", "password": PASSWORD}, format="json"), 400, "invalid")
+        assert_error(
+            anon.post(LOGIN, {"email": "budi@example.com", "password": "salah"}, format="json"), 400, "invalid"
+        )
+        assert_error(
+            anon.post(LOGIN, {"email": "nobody@example.com", "password": PASSWORD}, format="json"), 400, "invalid"
+        )
         assert not ApiToken.objects.exists()
 
     def test_inactive_account_cannot_log_in(self, anon):
         UserFactory(email="off@example.com", is_active=False)
-        assert_error(anon.post(LOGIN, {"email": "off@example.com", "password": PASSWORD}, format="json"), 400, "invalid")
+        assert_error(
+            anon.post(LOGIN, {"email": "off@example.com", "password": PASSWORD}, format="json"), 400, "invalid"
+        )
 
     def test_missing_fields(self, anon):
         body = assert_error(anon.post(LOGIN, {}, format="json"), 400, "invalid")
@@ -99,10 +110,16 @@ class TestLogin:
     @override_settings(AXES_FAILURE_LIMIT=3)
     def test_axes_locks_out_after_repeated_failures_even_with_the_right_password(self, anon, user):
         for _ in range(2):
-            assert_error(anon.post(LOGIN, {"email": "budi@example.com", "password": "salah"}, format="json"), 400, "invalid")
-        body = assert_error(anon.post(LOGIN, {"email": "budi@example.com", "password": "salah"}, format="json"), 429, "throttled")
+            assert_error(
+                anon.post(LOGIN, {"email": "budi@example.com", "password": "salah"}, format="json"), 400, "invalid"
+            )
+        body = assert_error(
+            anon.post(LOGIN, {"email": "budi@example.com", "password": "salah"}, format="json"), 429, "throttled"
+        )
         assert "15" in body["detail"]
-        assert_error(anon.post(LOGIN, {"email": "budi@example.com", "password": PASSWORD}, format="json"), 429, "throttled")
+        assert_error(
+            anon.post(LOGIN, {"email": "budi@example.com", "password": PASSWORD}, format="json"), 429, "throttled"
+        )
         assert not ApiToken.objects.exists()
 
 
@@ -126,7 +143,9 @@ class TestTokens:
     def test_token_lifetime_follows_the_setting(self, user):
         create_api_token(user=user)
         token = ApiToken.objects.get(user=user)
-        assert dt.timedelta(days=2) - dt.timedelta(minutes=1) < token.expires_at - timezone.now() <= dt.timedelta(days=2)
+        assert (
+            dt.timedelta(days=2) - dt.timedelta(minutes=1) < token.expires_at - timezone.now() <= dt.timedelta(days=2)
+        )
 
     def test_logout_revokes_only_this_token(self, user):
         phone, tablet = client_for(user), client_for(user)
@@ -149,7 +168,11 @@ def _issue_code(user, django_capture_on_commit_callbacks):
     client = client_for(user)
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(RESEND).status_code == 200
-    code = next(word.strip(".") for word in mail.outbox[-1].body.split() if word.strip(".").isdigit() and len(word.strip(".")) == 6)
+    code = next(
+        word.strip(".")
+        for word in mail.outbox[-1].body.split()
+        if word.strip(".").isdigit() and len(word.strip(".")) == 6
+    )
     return client, code
 
 

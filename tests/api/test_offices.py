@@ -13,17 +13,36 @@ class TestOfficeList:
         jatim = RegionFactory()
         bali = RegionFactory(code="BALI", name="Bali", province_code="51")
         OfficeFactory(code="kanim-malang", name="Kantor Imigrasi Malang", city="Malang", region=jatim)
-        OfficeFactory(code="kanim-denpasar", name="Kantor Imigrasi Denpasar", city="Denpasar", region=bali,
-                      timezone="Asia/Makassar")
+        OfficeFactory(
+            code="kanim-denpasar",
+            name="Kantor Imigrasi Denpasar",
+            city="Denpasar",
+            region=bali,
+            timezone="Asia/Makassar",
+        )
         OfficeFactory(code="closed", region=jatim, is_active=False)
         with django_assert_num_queries(1):
             response = anon.get("/api/v1/offices/")
         assert response.status_code == 200
         assert response.json() == [
-            {"code": "kanim-denpasar", "name": "Kantor Imigrasi Denpasar", "kind": "kanim", "city": "Denpasar",
-             "region": {"code": "BALI", "name": "Bali"}, "timezone": "Asia/Makassar", "timezone_label": "WITA"},
-            {"code": "kanim-malang", "name": "Kantor Imigrasi Malang", "kind": "kanim", "city": "Malang",
-             "region": {"code": "JATIM", "name": "Jawa Timur"}, "timezone": "Asia/Jakarta", "timezone_label": "WIB"},
+            {
+                "code": "kanim-denpasar",
+                "name": "Kantor Imigrasi Denpasar",
+                "kind": "kanim",
+                "city": "Denpasar",
+                "region": {"code": "BALI", "name": "Bali"},
+                "timezone": "Asia/Makassar",
+                "timezone_label": "WITA",
+            },
+            {
+                "code": "kanim-malang",
+                "name": "Kantor Imigrasi Malang",
+                "kind": "kanim",
+                "city": "Malang",
+                "region": {"code": "JATIM", "name": "Jawa Timur"},
+                "timezone": "Asia/Jakarta",
+                "timezone_label": "WIB",
+            },
         ]
 
     def test_filters_by_region(self, anon):
@@ -85,21 +104,34 @@ class TestAvailability:
         office = OfficeFactory(code="kanim-denpasar", timezone="Asia/Makassar")
         slot = SlotFactory(office=office, capacity=4)
         ApplicationFactory(slot=slot)
-        later = SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(days=1), capacity=2,
-                            opens_at=timezone.now() + dt.timedelta(days=1))
+        later = SlotFactory(
+            office=office,
+            starts_at=slot.starts_at + dt.timedelta(days=1),
+            capacity=2,
+            opens_at=timezone.now() + dt.timedelta(days=1),
+        )
         with django_assert_num_queries(3):  # the office, the slots, the closed days
             response = anon.get(self.url(office, **{"from": slot.date, "to": later.date}))
         assert response.status_code == 200
         body = response.json()
-        assert body["office"] == {"code": "kanim-denpasar", "name": office.name, "timezone": "Asia/Makassar",
-                                  "timezone_label": "WITA"}
+        assert body["office"] == {
+            "code": "kanim-denpasar",
+            "name": office.name,
+            "timezone": "Asia/Makassar",
+            "timezone_label": "WITA",
+        }
         first, second = body["days"]
         assert first["date"] == slot.date.isoformat() and first["state"] == "free"
-        assert first["slots"] == [{
-            "id": slot.pk, "start": slot.starts_at.astimezone(office.tzinfo).isoformat(),
-            "end": slot.ends_at.astimezone(office.tzinfo).isoformat(), "available": 3, "capacity": 4,
-            "opens_at": slot.opens_at.astimezone(office.tzinfo).isoformat(),
-        }]
+        assert first["slots"] == [
+            {
+                "id": slot.pk,
+                "start": slot.starts_at.astimezone(office.tzinfo).isoformat(),
+                "end": slot.ends_at.astimezone(office.tzinfo).isoformat(),
+                "available": 3,
+                "capacity": 4,
+                "opens_at": slot.opens_at.astimezone(office.tzinfo).isoformat(),
+            }
+        ]
         assert first["slots"][0]["start"].endswith("+08:00")
         assert second["state"] == "not_open" and second["slots"][0]["available"] == 2
         assert {"is_weekend", "is_holiday"} <= set(first)
@@ -122,7 +154,9 @@ class TestAvailability:
     )
     def test_bad_dates_are_invalid(self, anon, office, params, field):
         today = timezone.now().astimezone(office.tzinfo).date()
-        params = {k: (today + dt.timedelta(days=int(v))).isoformat() if v.startswith("+") else v for k, v in params.items()}
+        params = {
+            k: (today + dt.timedelta(days=int(v))).isoformat() if v.startswith("+") else v for k, v in params.items()
+        }
         body = assert_error(anon.get(self.url(office, **params)), 400, "invalid")
         assert list(body["errors"]) == [field]
 

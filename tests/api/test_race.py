@@ -32,7 +32,7 @@ def test_booking_race_through_the_api(settings):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=book, args=pair) for pair in zip(clients, bodies)]
+    threads = [threading.Thread(target=book, args=pair) for pair in zip(clients, bodies, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -12,9 +12,20 @@ Input = ApplicationCreateApi.InputSerializer
 
 
 def body(**overrides):
-    values = {"slot": 1, "passport_type": "regular", "validity_years": 5, "application_kind": "new",
-              "express": False, "applicant": {"nik": "3571015705900001", "full_name": "Budi", "birth_date": "1990-05-17",
-                                              "sex": "F", "phone": "081234567890"}}
+    values = {
+        "slot": 1,
+        "passport_type": "regular",
+        "validity_years": 5,
+        "application_kind": "new",
+        "express": False,
+        "applicant": {
+            "nik": "3571015705900001",
+            "full_name": "Budi",
+            "birth_date": "1990-05-17",
+            "sex": "F",
+            "phone": "081234567890",
+        },
+    }
     values.update(overrides)
     return values
 

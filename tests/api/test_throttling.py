@@ -54,8 +54,13 @@ class TestThrottling:
     def test_login_and_sign_up_are_limited_per_ip(self, anon, user):
         for _ in range(2):
             anon.post("/api/v1/auth/login/", {"email": "budi@example.com", "password": "salah"}, format="json")
-        assert_error(anon.post("/api/v1/auth/login/", {"email": "budi@example.com", "password": "Rahasia-Kuat-123"},
-                               format="json"), 429, "throttled")
+        assert_error(
+            anon.post(
+                "/api/v1/auth/login/", {"email": "budi@example.com", "password": "Rahasia-Kuat-123"}, format="json"
+            ),
+            429,
+            "throttled",
+        )
         assert_error(anon.post("/api/v1/auth/register/", {}, format="json"), 429, "throttled")
 
     def test_switched_off_by_rate_limits_enabled(self, api):

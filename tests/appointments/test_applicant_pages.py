@@ -17,8 +17,9 @@ def logged_in(client, applicant_user):
 
 
 def later_session(office, days):
-    start = dt.datetime.combine(timezone.now().astimezone(office.tzinfo).date() + dt.timedelta(days=days),
-                                dt.time(10), tzinfo=office.tzinfo)
+    start = dt.datetime.combine(
+        timezone.now().astimezone(office.tzinfo).date() + dt.timedelta(days=days), dt.time(10), tzinfo=office.tzinfo
+    )
     return SlotFactory(office=office, starts_at=start, date=start.date())
 
 
@@ -28,7 +29,7 @@ class TestApplicationPages:
         application = ApplicationFactory(account=applicant_user, slot=slot, status=Status.PENDING_PAYMENT)
         application.events.create(to_status=Status.PENDING_PAYMENT, actor=applicant_user)
         page = logged_in.get(f"/applications/{application.booking_code}/").content.decode()
-        grouped = " ".join(application.billing_code[i:i + 5] for i in range(0, 15, 5))
+        grouped = " ".join(application.billing_code[i : i + 5] for i in range(0, 15, 5))
         assert application.booking_code in page and grouped in page
         assert "WIB" in page and "Rp350.000" in page
         assert application.nik not in page and application.masked_nik in page
@@ -98,8 +99,13 @@ class TestApplicationPages:
 
 def person(n, **overrides):
     birth = dt.date(1985, 1, 1) + dt.timedelta(days=n)
-    values = {"full_name": f"Orang {chr(65 + n)}", "nik": build_nik(birth_date=birth, sex="M", serial=n + 1),
-              "birth_date": birth.isoformat(), "sex": "M", "phone": ""}
+    values = {
+        "full_name": f"Orang {chr(65 + n)}",
+        "nik": build_nik(birth_date=birth, sex="M", serial=n + 1),
+        "birth_date": birth.isoformat(),
+        "sex": "M",
+        "phone": "",
+    }
     values.update(overrides)
     return values
 
@@ -139,9 +145,17 @@ class TestPeople:
 @pytest.mark.django_db
 class TestPersonPicker:
     def _form(self, p, **overrides):
-        values = {"nik": p.nik, "full_name": p.full_name, "birth_date": p.birth_date.isoformat(), "sex": p.sex,
-                  "phone": "081234567890", "passport_type": "regular", "validity_years": "5",
-                  "application_kind": "new", "person": p.pk}
+        values = {
+            "nik": p.nik,
+            "full_name": p.full_name,
+            "birth_date": p.birth_date.isoformat(),
+            "sex": p.sex,
+            "phone": "081234567890",
+            "passport_type": "regular",
+            "validity_years": "5",
+            "application_kind": "new",
+            "person": p.pk,
+        }
         values.update(overrides)
         return values
 

@@ -182,7 +182,6 @@ def test_fifty_concurrent_bookings_for_ten_places_give_exactly_ten(office):
     assert Slot.objects.get(pk=slot.pk).taken == 10
 
 
-
 @pytest.mark.django_db
 def test_both_ways_of_claiming_store_the_same_rows(applicant_user, office, monkeypatch):
     """On PostgreSQL the claim and the inserts are one statement; the embedded default (SQLite)
@@ -201,12 +200,21 @@ def test_both_ways_of_claiming_store_the_same_rows(applicant_user, office, monke
         assert {f: getattr(application, Application._meta.get_field(f).attname) for f in row} == row
         assert not application._state.adding
         return (
-            {k: v for k, v in row.items() if k not in {"id", "nik", "booking_code", "billing_code", "created_at",
-                                                        "updated_at", "payment_due_at"}},
-            list(ApplicationEvent.objects.filter(application=application).values_list("from_status", "to_status",
-                                                                                          "actor", "reason")),
-            list(Notification.objects.filter(application=application).values_list("channel", "recipient", "template",
-                                                                                     "state", "context", "attempts")),
+            {
+                k: v
+                for k, v in row.items()
+                if k not in {"id", "nik", "booking_code", "billing_code", "created_at", "updated_at", "payment_due_at"}
+            },
+            list(
+                ApplicationEvent.objects.filter(application=application).values_list(
+                    "from_status", "to_status", "actor", "reason"
+                )
+            ),
+            list(
+                Notification.objects.filter(application=application).values_list(
+                    "channel", "recipient", "template", "state", "context", "attempts"
+                )
+            ),
         )
 
     in_one_statement, step_by_step = book_as("postgresql"), book_as("sqlite")

@@ -13,7 +13,7 @@ from appointments.services.counter import check_in_application, register_walk_in
 from quotas.exceptions import SlotFull, SlotNotFound
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, applicant_data
-from tests.staff_world import today_slot, world  # noqa: F401
+from tests.staff_world import today_slot
 
 
 def walk_in(world, slot, **overrides):
@@ -117,8 +117,9 @@ class TestWalkIn:
 
     def test_counter_only_kinds_without_a_priority_group(self, world):
         priority = today_slot(world.kediri, pool="priority", capacity=3)
-        lost = walk_in(world, priority, priority_group="", kind="lost",
-                       applicant=applicant_data(full_name="Paspor Hilang"))
+        lost = walk_in(
+            world, priority, priority_group="", kind="lost", applicant=applicant_data(full_name="Paspor Hilang")
+        )
         assert lost.kind == "lost" and lost.priority_group == ""
         with pytest.raises(InvalidInput) as excinfo:
             walk_in(world, priority, priority_group="", kind="new")
@@ -134,11 +135,18 @@ class TestWalkIn:
         with pytest.raises(SlotNotFound):  # another office's session
             walk_in(world, today_slot(world.malang, pool="priority"))
         with pytest.raises(InvalidInput):  # not today
-            walk_in(world, Slot.objects.create(
-                office=world.kediri, pool="priority", capacity=3, date=world.kediri_slot.date,
-                starts_at=world.kediri_slot.starts_at, ends_at=world.kediri_slot.ends_at,
-                opens_at=world.kediri_slot.opens_at,
-            ))
+            walk_in(
+                world,
+                Slot.objects.create(
+                    office=world.kediri,
+                    pool="priority",
+                    capacity=3,
+                    date=world.kediri_slot.date,
+                    starts_at=world.kediri_slot.starts_at,
+                    ends_at=world.kediri_slot.ends_at,
+                    opens_at=world.kediri_slot.opens_at,
+                ),
+            )
         walk_in(world, priority, applicant=person)
         with pytest.raises(DuplicateApplication):
             walk_in(world, priority, applicant=person)
@@ -188,8 +196,15 @@ class TestCounterPage:
         person = applicant_data(birth_date=dt.date(2023, 1, 5), sex="F", full_name="Bayi Ayu")
         client.force_login(world.kediri_officer)
         form = {
-            "slot": priority.pk, "priority_group": "child", "kind": "new", "full_name": person.full_name,
-            "nik": person.nik, "birth_date": "2023-01-05", "sex": "F", "phone": "", "passport_type": "regular",
+            "slot": priority.pk,
+            "priority_group": "child",
+            "kind": "new",
+            "full_name": person.full_name,
+            "nik": person.nik,
+            "birth_date": "2023-01-05",
+            "sex": "F",
+            "phone": "",
+            "passport_type": "regular",
             "validity_years": "5",
         }
         response = client.post(reverse("staff:walk_in"), form)

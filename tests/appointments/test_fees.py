@@ -8,8 +8,14 @@ from tests.factories import SlotFactory, StaffMembershipFactory, UserFactory, ap
 
 
 def book(account, slot):
-    return book_one(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
-                            validity_years=5, kind="new")
+    return book_one(
+        account=account,
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
+    )
 
 
 @pytest.mark.django_db
@@ -37,16 +43,20 @@ def national(db):
 class TestFeeAdmin:
     def test_national_admin_adds_a_tariff(self, client, national):
         client.force_login(national)
-        answer = client.post("/admin/appointments/fee/add/", {
-            "item": "electronic_10", "amount": "1000000", "effective_from": "2030-01-01"})
+        answer = client.post(
+            "/admin/appointments/fee/add/",
+            {"item": "electronic_10", "amount": "1000000", "effective_from": "2030-01-01"},
+        )
         assert answer.status_code == 302, answer.content[:500]
         assert Fee.objects.get(item="electronic_10", effective_from=dt.date(2030, 1, 1)).amount == 1_000_000
 
     def test_tariff_in_force_cannot_be_edited_or_deleted(self, client, national):
         client.force_login(national)
         fee = Fee.objects.get(item="regular_5", effective_from=dt.date(2024, 12, 1))
-        client.post(f"/admin/appointments/fee/{fee.pk}/change/", {
-            "item": "regular_5", "amount": "1", "effective_from": "2024-12-01"})
+        client.post(
+            f"/admin/appointments/fee/{fee.pk}/change/",
+            {"item": "regular_5", "amount": "1", "effective_from": "2024-12-01"},
+        )
         assert client.post(f"/admin/appointments/fee/{fee.pk}/delete/", {"post": "yes"}).status_code == 403
         fee.refresh_from_db()
         assert fee.amount == 350_000
@@ -62,8 +72,9 @@ class TestFeeAdmin:
         client.force_login(user)
         # Office staff tell applicants the fees, so they read them; a staff flag alone is not enough.
         assert client.get("/admin/appointments/fee/").status_code == (403 if role == "plain_staff" else 200)
-        answer = client.post("/admin/appointments/fee/add/", {
-            "item": "electronic_10", "amount": "1", "effective_from": "2030-01-01"})
+        answer = client.post(
+            "/admin/appointments/fee/add/", {"item": "electronic_10", "amount": "1", "effective_from": "2030-01-01"}
+        )
         assert answer.status_code == 403
         assert not Fee.objects.filter(amount=1).exists()
 

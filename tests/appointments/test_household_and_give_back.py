@@ -174,7 +174,8 @@ class TestPlaceGivenBack:
 
     def test_expiry(self, office, given_back):
         application = ApplicationFactory(
-            slot=SlotFactory(office=office), status=Status.PENDING_PAYMENT,
+            slot=SlotFactory(office=office),
+            status=Status.PENDING_PAYMENT,
             payment_due_at=timezone.now() - dt.timedelta(minutes=1),
         )
         assert release_expired_holds() == 1
@@ -182,7 +183,9 @@ class TestPlaceGivenBack:
 
     def test_no_show(self, office, given_back):
         slot = SlotFactory(
-            office=office, starts_at=timezone.now() - dt.timedelta(hours=5), ends_at=timezone.now() - dt.timedelta(hours=4)
+            office=office,
+            starts_at=timezone.now() - dt.timedelta(hours=5),
+            ends_at=timezone.now() - dt.timedelta(hours=4),
         )
         application = ApplicationFactory(slot=slot, status=Status.BOOKED)
         assert mark_no_shows() == 1

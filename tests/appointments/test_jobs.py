@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 def overdue_hold(slot):
     return ApplicationFactory(
-        slot=slot, account=None, status=Status.PENDING_PAYMENT,
+        slot=slot,
+        account=None,
+        status=Status.PENDING_PAYMENT,
         payment_due_at=timezone.now() - dt.timedelta(minutes=1),
     )
 
@@ -45,8 +47,14 @@ def test_booking_on_a_full_slot_releases_an_overdue_hold_without_the_job(office)
     slot = SlotFactory(office=office, capacity=1)
     hold = overdue_hold(slot)
 
-    application = book_one(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
-                                   passport_type="regular", validity_years=5, kind="new")
+    application = book_one(
+        account=UserFactory(),
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
+    )
 
     hold.refresh_from_db()
     slot.refresh_from_db()
@@ -57,9 +65,15 @@ def test_booking_on_a_full_slot_releases_an_overdue_hold_without_the_job(office)
 def test_no_show_after_session_end_and_grace(office):
     now = timezone.now()
     grace = dt.timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
-    ended = SlotFactory(office=office, starts_at=now - grace - dt.timedelta(hours=3),
-                        ends_at=now - grace - dt.timedelta(minutes=1), capacity=5)
-    in_grace = SlotFactory(office=office, starts_at=now - dt.timedelta(hours=2), ends_at=now - grace + dt.timedelta(minutes=5))
+    ended = SlotFactory(
+        office=office,
+        starts_at=now - grace - dt.timedelta(hours=3),
+        ends_at=now - grace - dt.timedelta(minutes=1),
+        capacity=5,
+    )
+    in_grace = SlotFactory(
+        office=office, starts_at=now - dt.timedelta(hours=2), ends_at=now - grace + dt.timedelta(minutes=5)
+    )
     absent = ApplicationFactory(slot=ended, account=None, status=Status.BOOKED)
     came = ApplicationFactory(slot=ended, account=None, status=Status.CHECKED_IN)
     maybe_late = ApplicationFactory(slot=in_grace, account=None, status=Status.BOOKED)
@@ -76,8 +90,9 @@ def test_no_show_after_session_end_and_grace(office):
 def session_pair(office, starts_in, online=10, priority=5, priority_taken=2):
     starts_at = timezone.now() + starts_in
     online_slot = SlotFactory(office=office, starts_at=starts_at, capacity=online)
-    priority_slot = SlotFactory(office=office, starts_at=starts_at, pool=Pool.PRIORITY, capacity=priority,
-                                taken=priority_taken)
+    priority_slot = SlotFactory(
+        office=office, starts_at=starts_at, pool=Pool.PRIORITY, capacity=priority, taken=priority_taken
+    )
     return online_slot, priority_slot
 
 
@@ -110,13 +125,22 @@ def test_slot_generation_keeps_places_moved_by_the_give_back():
     wit = ZoneInfo("Asia/Jayapura")
     start = dt.datetime(2027, 8, 24, 10, tzinfo=wit)
     ReleaseSchedule.objects.create(office=office, kind="rolling", days_before=30, priority_cutoff_minutes=60)
-    QuotaRule.objects.create(office=office, weekday=start.weekday(), start_time=dt.time(10), end_time=dt.time(11),
-                             online_capacity=10, priority_capacity=4, valid_from=start.date())
+    QuotaRule.objects.create(
+        office=office,
+        weekday=start.weekday(),
+        start_time=dt.time(10),
+        end_time=dt.time(11),
+        online_capacity=10,
+        priority_capacity=4,
+        valid_from=start.date(),
+    )
     generate_slots(office=office, date_from=start.date(), date_to=start.date(), now=start - dt.timedelta(days=1))
     assert give_back_priority_places(now=start - dt.timedelta(minutes=61)) == 0
     assert give_back_priority_places(now=start - dt.timedelta(minutes=59)) == 4
 
-    plan = generate_slots(office=office, date_from=start.date(), date_to=start.date(), now=start - dt.timedelta(minutes=30))
+    plan = generate_slots(
+        office=office, date_from=start.date(), date_to=start.date(), now=start - dt.timedelta(minutes=30)
+    )
     assert not plan.has_changes
     assert dict(Slot.objects.filter(office=office).values_list("pool", "capacity")) == {"online": 14, "priority": 0}
 
@@ -147,8 +171,14 @@ def test_horizon_job_generates_each_active_office(office):
     today = timezone.now().astimezone(office.tzinfo).date()
     ReleaseSchedule.objects.create(office=office, horizon_days=6)
     for weekday in range(7):
-        QuotaRule.objects.create(office=office, weekday=weekday, start_time=dt.time(23), end_time=dt.time(23, 30),
-                                 online_capacity=3, valid_from=today)
+        QuotaRule.objects.create(
+            office=office,
+            weekday=weekday,
+            start_time=dt.time(23),
+            end_time=dt.time(23, 30),
+            online_capacity=3,
+            valid_from=today,
+        )
     OfficeFactory(is_active=False)
 
     assert quota_tasks.generate_slots_for_horizon.delay().get() == 1

@@ -60,7 +60,9 @@ def worker_app():
 def test_release_job_on_a_real_worker_expires_the_hold_once(worker_app):
     slot = SlotFactory(capacity=1)
     hold = ApplicationFactory(
-        slot=slot, account=None, status=Status.PENDING_PAYMENT,
+        slot=slot,
+        account=None,
+        status=Status.PENDING_PAYMENT,
         payment_due_at=timezone.now() - dt.timedelta(minutes=5),
     )
     assert Slot.objects.get(pk=slot.pk).taken == 1

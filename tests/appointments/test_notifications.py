@@ -25,8 +25,14 @@ from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, User
 
 
 def book(account, slot, **overrides):
-    values = dict(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="electronic",
-                  validity_years=10, kind="new")
+    values = dict(
+        account=account,
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="electronic",
+        validity_years=10,
+        kind="new",
+    )
     values.update(overrides)
     return book_one(**values)
 
@@ -52,7 +58,11 @@ class TestOutbox:
         assert callbacks == []  # nothing for the broker
         row = Notification.objects.get(application=application)
         assert (row.channel, row.recipient, row.template, row.state) == (
-            "email", applicant_user.email, "booking_made", "pending")
+            "email",
+            applicant_user.email,
+            "booking_made",
+            "pending",
+        )
         assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=59)) == 0 and mail.outbox == []
         assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=61)) == 1
         assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=76)) == 0  # the next sweep
@@ -93,7 +103,7 @@ class TestOutbox:
 
     def test_temporary_failure_retries_with_backoff_then_sends(self, phone_gateway):
         application = ApplicationFactory(account=None, phone="0811111111")
-        row, = outbox.queue_message(application=application, template="ready")
+        (row,) = outbox.queue_message(application=application, template="ready")
         assert row.channel == "sms"
         phone_gateway.send.side_effect = DeliveryError("gateway 503")
         now = timezone.now()
@@ -117,7 +127,7 @@ class TestOutbox:
 
     def test_permanent_failure_is_not_retried(self, phone_gateway):
         application = ApplicationFactory(account=None, phone="0811111111")
-        row, = outbox.queue_message(application=application, template="ready")
+        (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = PermanentDeliveryError("bad number")
         assert deliver_notification(notification_id=row.pk) is None
         row.refresh_from_db()
@@ -127,7 +137,7 @@ class TestOutbox:
     def test_gives_up_after_max_attempts(self, phone_gateway, settings):
         settings.NOTIFICATION_MAX_ATTEMPTS = 2
         application = ApplicationFactory(account=None, phone="0811111111")
-        row, = outbox.queue_message(application=application, template="ready")
+        (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = DeliveryError("down")
         deliver_notification(notification_id=row.pk)
         deliver_notification(notification_id=row.pk, now=timezone.now() + dt.timedelta(hours=1))
@@ -136,8 +146,10 @@ class TestOutbox:
 
     def test_row_stuck_in_sending_is_never_resent(self):
         application = ApplicationFactory()
-        row, = outbox.queue_message(application=application, template="ready")
-        Notification.objects.filter(pk=row.pk).update(state="sending", claimed_at=timezone.now() - dt.timedelta(hours=1))
+        (row,) = outbox.queue_message(application=application, template="ready")
+        Notification.objects.filter(pk=row.pk).update(
+            state="sending", claimed_at=timezone.now() - dt.timedelta(hours=1)
+        )
         sweep_outbox()
         row.refresh_from_db()
         assert row.state == "failed" and mail.outbox == []
@@ -168,7 +180,7 @@ class TestOutbox:
         indonesian = ApplicationFactory(slot=slot, status=Status.PENDING_PAYMENT, language="id")
         texts = {}
         for application in (english, indonesian):
-            row, = outbox.queue_message(application=application, template="booking_made")
+            (row,) = outbox.queue_message(application=application, template="booking_made")
             texts[application.language] = render_message(row)
         assert "WIT" in texts["en"][1] and "WIT" in texts["id"][1]
         local_due = english.payment_due_at.astimezone(office.tzinfo)
@@ -231,7 +243,10 @@ def test_a_message_with_the_broker_down_is_sent_by_the_sweep_later(office, caplo
     assert len(refused) == 1  # the cancellation's message, not the booking's
     assert "Connection refused" in repr(refused[0].exc_info[1]) + str(refused[0].exc_info[1])
     rows = Notification.objects.filter(application=application).order_by("pk")
-    assert [(r.template, r.state, r.attempts) for r in rows] == [("booking_made", "pending", 0), ("cancelled", "pending", 0)]
+    assert [(r.template, r.state, r.attempts) for r in rows] == [
+        ("booking_made", "pending", 0),
+        ("cancelled", "pending", 0),
+    ]
     assert mail.outbox == [] and cancelled.status == Status.CANCELLED
 
     # Broker back: the periodic sweep sends what is still pending, once.
@@ -250,7 +265,7 @@ def test_enqueue_reaches_the_real_broker(settings):
     saved = conf.task_always_eager
     conf.task_always_eager = False
     try:
-        row, = outbox.queue_message(application=application, template="ready")
+        (row,) = outbox.queue_message(application=application, template="ready")
     finally:
         conf.task_always_eager = saved
     # The message carries the row's id in its arguments; take it out again so no worker runs it.
@@ -262,8 +277,9 @@ def test_enqueue_reaches_the_real_broker(settings):
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_delivering_the_same_row_send_once():
     application = ApplicationFactory()
-    row = Notification.objects.create(application=application, channel="email", recipient="a@example.com",
-                                      template="ready")
+    row = Notification.objects.create(
+        application=application, channel="email", recipient="a@example.com", template="ready"
+    )
     start = threading.Barrier(2)
     sent = []
 
@@ -376,15 +392,33 @@ def test_real_worker_delivers_what_the_refused_broker_never_got(office):
     queue = f"life-it-{uuid.uuid4().hex[:8]}"  # our own queue: no other test's worker takes it
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     env.pop("DJANGO_DEBUG", None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "mpaspor", "worker", "--pool=solo", "-Q", queue, "--loglevel=WARNING",
-         "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        env=env, cwd=django_settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "mpaspor",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         sweep_outbox_task.apply_async(queue=queue)

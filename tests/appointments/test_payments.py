@@ -28,8 +28,12 @@ def notice_body(application, *, transaction_id="TX-1", amount=None, paid_at=None
 
 
 def post(client, body: bytes, signature=None):
-    return client.post(URL, data=body, content_type="application/json",
-                       headers={"X-Signature": sign(body) if signature is None else signature})
+    return client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        headers={"X-Signature": sign(body) if signature is None else signature},
+    )
 
 
 @pytest.fixture
@@ -40,8 +44,13 @@ def pending(db):
 def snapshot(application):
     application.refresh_from_db()
     slot = Slot.objects.get(pk=application.slot_id)
-    return (application.status, application.paid_at, slot.taken, Payment.objects.count(),
-            ApplicationEvent.objects.filter(application=application).count())
+    return (
+        application.status,
+        application.paid_at,
+        slot.taken,
+        Payment.objects.count(),
+        ApplicationEvent.objects.filter(application=application).count(),
+    )
 
 
 @pytest.mark.django_db
@@ -191,7 +200,9 @@ def test_settings_secret_has_no_default_outside_debug():
     import subprocess
     import sys
 
-    code = "import django,os;django.setup();from django.conf import settings;print(repr(settings.PAYMENT_GATEWAY_SECRET))"
+    code = (
+        "import django,os;django.setup();from django.conf import settings;print(repr(settings.PAYMENT_GATEWAY_SECRET))"
+    )
     env = {k: v for k, v in __import__("os").environ.items() if k not in ("PAYMENT_GATEWAY_SECRET", "DJANGO_DEBUG")}
     env["DJANGO_SETTINGS_MODULE"] = "mpaspor.settings"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -200,8 +211,9 @@ def test_settings_secret_has_no_default_outside_debug():
 
 @pytest.mark.django_db
 def test_record_payment_service_locks_and_is_idempotent(pending):
-    notice = PaymentNotice(transaction_id="T", billing_code=pending.billing_code, amount=650_000,
-                           paid_at=timezone.now(), gateway="x")
+    notice = PaymentNotice(
+        transaction_id="T", billing_code=pending.billing_code, amount=650_000, paid_at=timezone.now(), gateway="x"
+    )
     assert record_payment(notice=notice).result == "booked"
     assert record_payment(notice=notice).result == "duplicate"
     assert Application.objects.get(pk=pending.pk).status == Status.BOOKED
@@ -214,8 +226,13 @@ def test_the_same_notice_twice_at_once_books_once():
     from django.db import connection
 
     application = ApplicationFactory(status=Status.PENDING_PAYMENT, amount=650_000)
-    notice = PaymentNotice(transaction_id="T-race", billing_code=application.billing_code, amount=650_000,
-                           paid_at=timezone.now(), gateway="x")
+    notice = PaymentNotice(
+        transaction_id="T-race",
+        billing_code=application.billing_code,
+        amount=650_000,
+        paid_at=timezone.now(),
+        gateway="x",
+    )
     start = threading.Barrier(2)
     results = []
 
@@ -249,8 +266,13 @@ def test_payment_racing_the_expiry_job_never_both():
 
     due = timezone.now() - dt.timedelta(seconds=1)
     application = ApplicationFactory(status=Status.PENDING_PAYMENT, amount=650_000, payment_due_at=due)
-    notice = PaymentNotice(transaction_id="T-exp", billing_code=application.billing_code, amount=650_000,
-                           paid_at=due - dt.timedelta(seconds=30), gateway="x")
+    notice = PaymentNotice(
+        transaction_id="T-exp",
+        billing_code=application.billing_code,
+        amount=650_000,
+        paid_at=due - dt.timedelta(seconds=30),
+        gateway="x",
+    )
     start = threading.Barrier(2)
 
     def run(fn):
@@ -260,8 +282,10 @@ def test_payment_racing_the_expiry_job_never_both():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(lambda: record_payment(notice=notice),)),
-               threading.Thread(target=run, args=(release_expired_holds,))]
+    threads = [
+        threading.Thread(target=run, args=(lambda: record_payment(notice=notice),)),
+        threading.Thread(target=run, args=(release_expired_holds,)),
+    ]
     for t in threads:
         t.start()
     for t in threads:

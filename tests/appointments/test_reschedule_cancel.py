@@ -25,15 +25,22 @@ def assert_places_match_applications():
 
 def session(office, days_ahead, hour=8, **kwargs):
     start = dt.datetime.combine(
-        timezone.now().astimezone(office.tzinfo).date() + dt.timedelta(days=days_ahead), dt.time(hour),
+        timezone.now().astimezone(office.tzinfo).date() + dt.timedelta(days=days_ahead),
+        dt.time(hour),
         tzinfo=office.tzinfo,
     )
     return SlotFactory(office=office, starts_at=start, date=start.date(), **kwargs)
 
 
 def book(account, slot):
-    return book_one(account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
-                            validity_years=5, kind="new")
+    return book_one(
+        account=account,
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
+    )
 
 
 @pytest.mark.django_db

@@ -15,7 +15,12 @@ def test_seed_demo_is_idempotent_and_complete(settings):
     call_command("seed_demo", "--days", "14", stdout=out)
     counts = (Office.objects.count(), Slot.objects.count(), User.objects.count(), StaffMembership.objects.count())
     call_command("seed_demo", "--days", "14", stdout=io.StringIO())
-    assert (Office.objects.count(), Slot.objects.count(), User.objects.count(), StaffMembership.objects.count()) == counts
+    assert (
+        Office.objects.count(),
+        Slot.objects.count(),
+        User.objects.count(),
+        StaffMembership.objects.count(),
+    ) == counts
 
     assert "Regions..." in out.getvalue() and "sessions kanim-surabaya" in out.getvalue()
     jatim_kanim = Office.objects.filter(region__code="JATIM", kind="kanim")

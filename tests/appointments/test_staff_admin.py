@@ -9,7 +9,7 @@ from django.urls import reverse
 from appointments.models import ApplicationEvent, Status, mask_nik
 from quotas.models import Slot
 from tests.factories import ApplicationFactory
-from tests.staff_world import today_slot, world  # noqa: F401
+from tests.staff_world import today_slot
 
 LIST = reverse("admin:appointments_application_changelist")
 EXPORT = reverse("admin:appointments_application_export")
@@ -121,7 +121,8 @@ class TestListAndDetail:
         # A forged session id from another office filters to nothing.
         assert listed_codes(client.get(LIST, {"session": str(world.kediri_slot.pk)})) == set()
         assert listed_codes(client.get(LIST, {"session": str(world.malang_slot.pk)})) == {
-            world.malang_app.booking_code, other.booking_code
+            world.malang_app.booking_code,
+            other.booking_code,
         }
 
     def test_regional_export_masks_nik(self, client, world):
@@ -136,8 +137,13 @@ class TestChange:
         client.force_login(world.kediri_officer)
         response = client.post(
             change_url(world.kediri_app),
-            {"full_name": "Siti Aminah Baru", "phone": "08111", "status": "collected",
-             "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"},
+            {
+                "full_name": "Siti Aminah Baru",
+                "phone": "08111",
+                "status": "collected",
+                "events-TOTAL_FORMS": "0",
+                "events-INITIAL_FORMS": "0",
+            },
         )
         assert response.status_code == 302, response.content[:2000]
         world.kediri_app.refresh_from_db()
@@ -181,8 +187,9 @@ class TestActions:
             assert app.status == status, action
         assert app.queue_number == "A-001" and app.checked_in_at
         events = list(ApplicationEvent.objects.filter(application=app).values_list("to_status", "actor"))
-        assert events == [(s, world.kediri_officer.pk) for s in
-                          ["checked_in", "in_process", "approved", "issued", "collected"]]
+        assert events == [
+            (s, world.kediri_officer.pk) for s in ["checked_in", "in_process", "approved", "issued", "collected"]
+        ]
 
     def test_reject_asks_for_a_reason_first(self, client, world):
         app = ApplicationFactory(slot=today_slot(world.kediri), status=Status.CHECKED_IN)
@@ -201,7 +208,11 @@ class TestActions:
         app.refresh_from_db()
         assert app.status == Status.REJECTED
         event = app.events.last()
-        assert (event.to_status, event.reason, event.actor) == ("rejected", "Dokumen KK tidak sesuai", world.kediri_head)
+        assert (event.to_status, event.reason, event.actor) == (
+            "rejected",
+            "Dokumen KK tidak sesuai",
+            world.kediri_head,
+        )
 
     def test_cancel_with_reason_gives_the_place_back(self, client, world):
         client.force_login(world.kediri_officer)
@@ -224,7 +235,11 @@ class TestActions:
 
     def test_a_refused_transition_changes_nothing_and_says_why(self, client, world):
         client.force_login(world.kediri_officer)
-        response = act(client, "approve", [world.kediri_app], )
+        response = act(
+            client,
+            "approve",
+            [world.kediri_app],
+        )
         assert response.status_code == 302
         world.kediri_app.refresh_from_db()
         assert world.kediri_app.status == Status.BOOKED
@@ -253,14 +268,20 @@ def test_applicants_admin_is_scoped_and_masks_nik(client, world):
     from appointments.models import Applicant
 
     kediri_person = Applicant.objects.create(
-        account=world.kediri_app.account, nik=world.kediri_app.nik, full_name="Orang Kediri",
-        birth_date=world.kediri_app.birth_date, sex="M",
+        account=world.kediri_app.account,
+        nik=world.kediri_app.nik,
+        full_name="Orang Kediri",
+        birth_date=world.kediri_app.birth_date,
+        sex="M",
     )
     world.kediri_app.applicant = kediri_person
     world.kediri_app.save()
     malang_person = Applicant.objects.create(
-        account=world.malang_app.account, nik=world.malang_app.nik, full_name="Orang Malang",
-        birth_date=world.malang_app.birth_date, sex="M",
+        account=world.malang_app.account,
+        nik=world.malang_app.nik,
+        full_name="Orang Malang",
+        birth_date=world.malang_app.birth_date,
+        sex="M",
     )
     world.malang_app.applicant = malang_person
     world.malang_app.save()
@@ -278,17 +299,28 @@ def test_applicants_admin_is_scoped_and_masks_nik(client, world):
 def test_every_staff_screen_opens_and_kediri_never_sees_malang(client, world, user):
     from quotas.models import DateOverride, QuotaRule, ReleaseSchedule, ServiceProgram
 
-    QuotaRule.objects.create(office=world.malang, weekday=0, start_time="08:00", end_time="10:00",
-                             valid_from="2026-01-01", online_capacity=5)
-    ServiceProgram.objects.create(office=world.malang, name="Program Malang", date_from="2026-01-01",
-                                  date_to="2026-01-31")
+    QuotaRule.objects.create(
+        office=world.malang, weekday=0, start_time="08:00", end_time="10:00", valid_from="2026-01-01", online_capacity=5
+    )
+    ServiceProgram.objects.create(
+        office=world.malang, name="Program Malang", date_from="2026-01-01", date_to="2026-01-31"
+    )
     DateOverride.objects.create(office=world.malang, date="2026-12-25", closed=True, reason="Banjir Malang")
     ReleaseSchedule.objects.create(office=world.malang)
     client.force_login(getattr(world, user))
     assert client.get(reverse("admin:index")).status_code == 200
-    for name in ["offices_office", "offices_region", "quotas_quotarule", "quotas_serviceprogram",
-                 "quotas_dateoverride", "quotas_releaseschedule", "quotas_slot", "appointments_application",
-                 "appointments_applicant", "appointments_fee"]:
+    for name in [
+        "offices_office",
+        "offices_region",
+        "quotas_quotarule",
+        "quotas_serviceprogram",
+        "quotas_dateoverride",
+        "quotas_releaseschedule",
+        "quotas_slot",
+        "appointments_application",
+        "appointments_applicant",
+        "appointments_fee",
+    ]:
         response = client.get(reverse(f"admin:{name}_changelist"))
         assert response.status_code == 200, name
         if user.startswith("kediri"):

@@ -18,8 +18,14 @@ FORBIDDEN = [(a, b) for a, b in ALL_PAIRS if b not in ALLOWED_TRANSITIONS[Status
 def test_the_table_covers_every_status_and_matches_the_domain():
     assert set(ALLOWED_TRANSITIONS) == set(Status)
     # An application's whole life: pay, come, be served, approved, printed, collected.
-    for step in [("pending_payment", "booked"), ("booked", "checked_in"), ("checked_in", "in_process"),
-                 ("in_process", "approved"), ("approved", "issued"), ("issued", "collected")]:
+    for step in [
+        ("pending_payment", "booked"),
+        ("booked", "checked_in"),
+        ("checked_in", "in_process"),
+        ("in_process", "approved"),
+        ("approved", "issued"),
+        ("issued", "collected"),
+    ]:
         assert step in ALLOWED
     # Final statuses go nowhere.
     for final in ("collected", "cancelled", "expired", "no_show", "rejected"):

@@ -56,8 +56,12 @@ class TestBrowsing:
         jatim = RegionFactory()
         kediri = OfficeFactory(name="Kantor Imigrasi Kediri", city="Kediri", region=jatim)
         OfficeFactory(name="MPP Kota Kediri", kind="mpp", parent=kediri, office_class="", region=jatim)
-        OfficeFactory(name="Kantor Imigrasi Denpasar", city="Denpasar", timezone="Asia/Makassar",
-                      region=RegionFactory(code="BALI", name="Bali", province_code="51"))
+        OfficeFactory(
+            name="Kantor Imigrasi Denpasar",
+            city="Denpasar",
+            timezone="Asia/Makassar",
+            region=RegionFactory(code="BALI", name="Bali", province_code="51"),
+        )
         OfficeFactory(name="Tutup", is_active=False, region=jatim)
         with django_assert_num_queries(1):
             page = client.get(reverse("appointments:offices")).content.decode()
@@ -69,8 +73,11 @@ class TestBrowsing:
     def test_calendar_shows_free_full_not_open_and_closed_days(self, client, office, django_assert_max_num_queries):
         free = SlotFactory(office=office)
         full = SlotFactory(office=office, starts_at=free.starts_at + dt.timedelta(days=1), capacity=1, taken=1)
-        later = SlotFactory(office=office, starts_at=free.starts_at + dt.timedelta(days=2),
-                            opens_at=timezone.now() + dt.timedelta(days=1))
+        later = SlotFactory(
+            office=office,
+            starts_at=free.starts_at + dt.timedelta(days=2),
+            opens_at=timezone.now() + dt.timedelta(days=1),
+        )
         closed_day = free.date + dt.timedelta(days=5)
         states, pages = {}, {}
         for month in {f"{d:%Y-%m}" for d in (free.date, full.date, later.date, closed_day)}:
@@ -155,8 +162,11 @@ class TestBooking:
             ({"nik": "12345"}, "nik", "NIK terdiri dari tepat 16 digit."),
             ({"nik": build_nik(birth_date=BIRTH, sex="F", serial=1)}, "nik", "NIK tidak sesuai"),
             ({"nik": "99" + build_nik(birth_date=BIRTH, sex="M")[2:]}, "nik", "bukan kode provinsi"),
-            ({"birth_date": "2015-03-08", "nik": build_nik(birth_date=dt.date(2015, 3, 8), sex="M")},
-             "validity_years", "di bawah 17 tahun"),
+            (
+                {"birth_date": "2015-03-08", "nik": build_nik(birth_date=dt.date(2015, 3, 8), sex="M")},
+                "validity_years",
+                "di bawah 17 tahun",
+            ),
             ({"application_kind": "lost"}, "application_kind", None),
             ({"phone": "12"}, "phone", "nomor ponsel Indonesia"),
             ({"birth_date": "2999-01-01"}, "birth_date", "antara tahun 1900 dan hari ini"),
@@ -187,7 +197,9 @@ class TestBooking:
         assert_nothing_booked(slot)
 
     def test_duplicate_nik_is_a_form_error(self, user_client, slot, office):
-        ApplicationFactory(nik=form_data()["nik"], slot=SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(days=1)))
+        ApplicationFactory(
+            nik=form_data()["nik"], slot=SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(days=1))
+        )
         response = user_client.post(reverse("appointments:book", args=[slot.pk]), form_data())
         assert "sudah memiliki permohonan aktif" in " ".join(response.context["form"].non_field_errors())
         slot.refresh_from_db()
@@ -201,8 +213,13 @@ class TestBooking:
 class TestConfirmationAndList:
     @pytest.fixture
     def application(self, applicant_user, slot):
-        return ApplicationFactory(account=applicant_user, slot=slot, status=Status.PENDING_PAYMENT, amount=1_950_000,
-                                  nik=build_nik(birth_date=BIRTH, sex="M", serial=77))
+        return ApplicationFactory(
+            account=applicant_user,
+            slot=slot,
+            status=Status.PENDING_PAYMENT,
+            amount=1_950_000,
+            nik=build_nik(birth_date=BIRTH, sex="M", serial=77),
+        )
 
     def test_confirmation_has_code_qr_amount_billing_code_and_deadline_in_office_zone(self, user_client, application):
         page = user_client.get(reverse("appointments:confirmation", args=[application.booking_code])).content.decode()
@@ -233,7 +250,9 @@ class TestConfirmationAndList:
         application.refresh_from_db()
         assert application.status == Status.PENDING_PAYMENT
 
-    def test_my_applications_lists_only_mine_with_masked_nik(self, user_client, application, django_assert_max_num_queries):
+    def test_my_applications_lists_only_mine_with_masked_nik(
+        self, user_client, application, django_assert_max_num_queries
+    ):
         other = ApplicationFactory()
         with django_assert_max_num_queries(4):
             page = user_client.get(reverse("appointments:my_applications")).content.decode()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.reports.conftest import regional_jatim, world  # noqa: F401 - the reports dashboard's known world
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}  # a common phone, portrait

@@ -7,11 +7,19 @@ def test_swagger_ui_renders_under_the_csp(settings, page, screenshot):
     """/api/v1/docs/ loads Swagger UI from our own static files, with no CSP violation."""
     # No collectstatic in tests: resolve static URLs without the manifest (live_server serves
     # them from the finders).
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     violations = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
     response = page.goto("/api/v1/docs/")
     assert response.status == 200
     assert "script-src 'self'" in response.headers["content-security-policy"]

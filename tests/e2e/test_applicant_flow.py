@@ -17,14 +17,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutbox):
     region = RegionFactory()
-    office = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kelas II Non-TPI Kediri", city="Kediri", region=region)
-    OfficeFactory(code="kanim-denpasar", name="Kantor Imigrasi Kelas I TPI Denpasar", city="Denpasar",
-                  timezone="Asia/Makassar", region=RegionFactory(code="BALI", name="Bali", province_code="51"))
+    office = OfficeFactory(
+        code="kanim-kediri", name="Kantor Imigrasi Kelas II Non-TPI Kediri", city="Kediri", region=region
+    )
+    OfficeFactory(
+        code="kanim-denpasar",
+        name="Kantor Imigrasi Kelas I TPI Denpasar",
+        city="Denpasar",
+        timezone="Asia/Makassar",
+        region=RegionFactory(code="BALI", name="Bali", province_code="51"),
+    )
     slot = SlotFactory(office=office, capacity=30)
     SlotFactory(office=office, capacity=30, starts_at=slot.starts_at + dt.timedelta(hours=2))
     # A date further away whose quota is not open yet.
-    later = SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(days=1),
-                        opens_at=timezone.now() + dt.timedelta(days=2))
+    later = SlotFactory(
+        office=office, starts_at=slot.starts_at + dt.timedelta(days=1), opens_at=timezone.now() + dt.timedelta(days=2)
+    )
 
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "id"

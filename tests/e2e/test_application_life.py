@@ -19,8 +19,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def session(office, days):
-    start = dt.datetime.combine(timezone.now().astimezone(office.tzinfo).date() + dt.timedelta(days=days),
-                                dt.time(9), tzinfo=office.tzinfo)
+    start = dt.datetime.combine(
+        timezone.now().astimezone(office.tzinfo).date() + dt.timedelta(days=days), dt.time(9), tzinfo=office.tzinfo
+    )
     return SlotFactory(office=office, starts_at=start, date=start.date(), capacity=5)
 
 
@@ -88,4 +89,8 @@ def test_person_books_pays_reschedules_once_and_cancels(page, screenshot):
     assert Payment.objects.get(application=application).gateway == "dev"
     assert [Slot.objects.get(pk=s.pk).taken for s in (first, second, third)] == [0, 0, 0]
     assert list(application.events.values_list("to_status", flat=True)) == [
-        "pending_payment", "booked", "booked", "cancelled"]
+        "pending_payment",
+        "booked",
+        "booked",
+        "cancelled",
+    ]

@@ -21,8 +21,9 @@ def calendar_url(office, day: dt.date) -> str:
 
 
 def test_calendar_shows_opening_time_with_zone_and_holiday_names(page, screenshot):
-    office = OfficeFactory(code="kanim-denpasar", name="Kantor Imigrasi Denpasar", city="Denpasar",
-                           timezone="Asia/Makassar")
+    office = OfficeFactory(
+        code="kanim-denpasar", name="Kantor Imigrasi Denpasar", city="Denpasar", timezone="Asia/Makassar"
+    )
     ReleaseSchedule.objects.create(office=office, kind="weekly", weekday=4, release_time=dt.time(14), horizon_days=90)
     for weekday in range(7):
         rule(office, weekday, start=8, end=12, online=20, priority=0, valid_from=dt.date(2020, 1, 1))

@@ -4,7 +4,6 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.e2e.conftest import ARTIFACTS, log_in
-from tests.reports.conftest import regional_jatim, world  # noqa: F401 (fixtures)
 
 
 @pytest.mark.e2e

@@ -26,4 +26,3 @@ def deliver_slowly(notification_id: int, gateway_file: str, seconds: float) -> N
             gateway.write(f"sent {notification_id}\n")
         row.state, row.sent_at = Notification.State.SENT, timezone.now()
         row.save(update_fields=["state", "sent_at"])
-

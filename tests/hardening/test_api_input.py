@@ -16,6 +16,7 @@ SCRIPT = "<script>alert('x')</script>"
 def api(db):
     return client_for(UserFactory())
 
+
 BAD = {
     "script in name": {"applicant": {"full_name": SCRIPT}},
     "html in name": {"applicant": {"full_name": 'Budi <img src=x onerror="alert(1)">'}},

@@ -1,7 +1,7 @@
 """Bad input to the booking service: a clear domain error and nothing stored.
 
 Property tests (Hypothesis) throw arbitrary applicant data and options at
-`book_application`; explicit cases below name the oversized, malformed, HTML/script and
+`book_applications`; explicit cases below name the oversized, malformed, HTML/script and
 wrong-type inputs one by one."""
 
 import datetime as dt
@@ -54,23 +54,29 @@ def applicants(draw):
     birth_date = draw(mostly(birth_dates, junk_dates))
     sex = draw(mostly(st.sampled_from(["M", "F"]), st.sampled_from(["X", "", "m", None, 1])))
     nik_date = birth_date if isinstance(birth_date, dt.date) else dt.date(1990, 1, 1)
-    valid_nik = build_nik(
-        birth_date=nik_date, sex=sex if sex in ("M", "F") else "M", serial=draw(st.integers(1, 9999))
+    valid_nik = build_nik(birth_date=nik_date, sex=sex if sex in ("M", "F") else "M", serial=draw(st.integers(1, 9999)))
+    nik = draw(
+        mostly(st.just(valid_nik), st.one_of(st.text(max_size=20), st.from_regex(r"\A[0-9]{16}\Z"), st.integers()))
     )
-    nik = draw(mostly(st.just(valid_nik), st.one_of(st.text(max_size=20), st.from_regex(r"\A[0-9]{16}\Z"), st.integers())))
     return ApplicantData(
         nik=nik,
         full_name=draw(mostly(valid_names, junk_names)),
         birth_date=birth_date,
         sex=sex,
-        phone=draw(mostly(st.sampled_from(["", "081234567890", "+6281234567890"]), st.one_of(st.text(max_size=30), st.integers()))),
+        phone=draw(
+            mostly(
+                st.sampled_from(["", "081234567890", "+6281234567890"]), st.one_of(st.text(max_size=30), st.integers())
+            )
+        ),
     )
 
 
 options = st.fixed_dictionaries(
     {
         "passport_type": mostly(st.sampled_from(["regular", "electronic"]), st.one_of(st.text(max_size=15), st.none())),
-        "validity_years": mostly(st.just(5), st.one_of(st.just(10), st.integers(), st.just("5"), st.booleans(), st.none())),
+        "validity_years": mostly(
+            st.just(5), st.one_of(st.just(10), st.integers(), st.just("5"), st.booleans(), st.none())
+        ),
         "kind": mostly(
             st.sampled_from(["new", "replacement_expired", "replacement_full"]),
             st.one_of(st.just("lost"), st.text(max_size=25), st.none()),
@@ -112,22 +118,31 @@ class TestArbitraryBookings(TestCase):
     @given(attempts=st.lists(st.tuples(applicants(), options), min_size=1, max_size=7))
     def test_nothing_stored_unless_valid_and_taken_never_exceeds_capacity(self, attempts):
         for i, (applicant, opts) in enumerate(attempts):
-            before = (Application.objects.count(), ApplicationEvent.objects.count(), Slot.objects.get(pk=self.slot.pk).taken)
+            before = (
+                Application.objects.count(),
+                ApplicationEvent.objects.count(),
+                Slot.objects.get(pk=self.slot.pk).taken,
+            )
             try:
-                application = book_one(
-                    account=self.accounts[i], slot_id=self.slot.pk, applicant=applicant, **opts
-                )
+                application = book_one(account=self.accounts[i], slot_id=self.slot.pk, applicant=applicant, **opts)
             except DomainError as refusal:
                 event(f"refused: {refusal.code} {refusal.field or ''}")
                 assert refusal.message, "every refusal carries a message"
-                after = (Application.objects.count(), ApplicationEvent.objects.count(), Slot.objects.get(pk=self.slot.pk).taken)
+                after = (
+                    Application.objects.count(),
+                    ApplicationEvent.objects.count(),
+                    Slot.objects.get(pk=self.slot.pk).taken,
+                )
                 assert after == before, f"a refused booking stored something: {applicant!r} {opts!r}"
             else:
                 event("booked")
                 assert is_valid_booking(applicant, opts, self.slot), f"invalid booking stored: {applicant!r} {opts!r}"
                 stored = Application.objects.get(pk=application.pk)
                 assert (stored.nik, stored.full_name, stored.birth_date, stored.sex) == (
-                    applicant.nik, applicant.full_name, applicant.birth_date, applicant.sex,
+                    applicant.nik,
+                    applicant.full_name,
+                    applicant.birth_date,
+                    applicant.sex,
                 )
             slot = Slot.objects.annotate(
                 active=Count("applications", filter=Q(applications__status__in=ACTIVE_STATUSES))
@@ -138,10 +153,15 @@ class TestArbitraryBookings(TestCase):
 
 # --- Explicit cases ------------------------------------------------------------------------
 
+
 def _book(account, slot, applicant=None, **overrides):
     values = dict(
-        account=account, slot_id=slot.pk, applicant=applicant or applicant_data(),
-        passport_type="regular", validity_years=5, kind="new",
+        account=account,
+        slot_id=slot.pk,
+        applicant=applicant or applicant_data(),
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
     )
     values.update(overrides)
     return book_one(**values)
@@ -161,12 +181,27 @@ BAD_APPLICANTS = {
     "empty name": (lambda: _person(full_name="  "), "full_name"),
     "name as a number": (lambda: _person(full_name=12345), "full_name"),
     "name as a list": (lambda: _person(full_name=["Budi"]), "full_name"),
-    "birth date as text": (lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date="1990-05-17", sex="M"), "birth_date"),
-    "birth date as datetime": (lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=dt.datetime(1990, 5, 17), sex="M"), "birth_date"),
+    "birth date as text": (
+        lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date="1990-05-17", sex="M"),
+        "birth_date",
+    ),
+    "birth date as datetime": (
+        lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=dt.datetime(1990, 5, 17), sex="M"),
+        "birth_date",
+    ),
     "birth date in the future": (lambda: _person(birth_date=dt.date(2999, 5, 17)), "birth_date"),
-    "birth date None": (lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=None, sex="M"), "birth_date"),
-    "unknown sex": (lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=dt.date(1990, 5, 17), sex="X"), "sex"),
-    "lower-case sex": (lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=dt.date(1990, 5, 17), sex="m"), "sex"),
+    "birth date None": (
+        lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=None, sex="M"),
+        "birth_date",
+    ),
+    "unknown sex": (
+        lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=dt.date(1990, 5, 17), sex="X"),
+        "sex",
+    ),
+    "lower-case sex": (
+        lambda: ApplicantData(nik="3571011705900001", full_name="Budi", birth_date=dt.date(1990, 5, 17), sex="m"),
+        "sex",
+    ),
     "phone with letters": (lambda: _person(phone="0812-CALL-ME"), "phone"),
     "oversized phone": (lambda: _person(phone="0" * 40), "phone"),
     "phone as a number": (lambda: _person(phone=81234567890), "phone"),
@@ -224,6 +259,17 @@ def test_wrong_type_slot_is_not_found_not_a_crash(applicant_user, slot, slot_id)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["Budi Santoso", "SITI AMINAH", "I Gusti Ayu Putu Dewi", "Ni Luh O'Connor", "Ratna Sari, S.H.", "Abdul-Rahman", "Zoë Ñúñez"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Budi Santoso",
+        "SITI AMINAH",
+        "I Gusti Ayu Putu Dewi",
+        "Ni Luh O'Connor",
+        "Ratna Sari, S.H.",
+        "Abdul-Rahman",
+        "Zoë Ñúñez",
+    ],
+)
 def test_real_names_are_accepted(applicant_user, slot, name):
     assert _book(applicant_user, slot, applicant=_person(full_name=name)).full_name == name

@@ -28,8 +28,9 @@ def log_in(base_url, email):
     page = opener.open(f"{base_url}/accounts/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": email, "password": "Rahasia-Kuat-123"})
-    request = urllib.request.Request(f"{base_url}/accounts/login/", data=data.encode(),
-                                     headers={"Referer": f"{base_url}/accounts/login/"})
+    request = urllib.request.Request(
+        f"{base_url}/accounts/login/", data=data.encode(), headers={"Referer": f"{base_url}/accounts/login/"}
+    )
     try:
         return opener.open(request).status
     except urllib.error.HTTPError as answer:
@@ -66,9 +67,20 @@ def gunicorn_server():
         RATE_LIMITS_ENABLED="0",
     )
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "mpaspor.wsgi:application", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # a pipe nobody reads could fill
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "mpaspor.wsgi:application",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # a pipe nobody reads could fill
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
@@ -108,14 +120,34 @@ def test_server_recovers_from_dropped_database_connections_without_restart(gunic
 
 # --- A Celery worker killed in the middle of a task ------------------------------------------
 
+
 def _start_worker(queue, env, log=None):
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
     try:
         return subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "mpaspor", "worker", "--concurrency", "1",
-             "--pool", "prefork", "-Q", queue, "-I", "tests.hardening.celery_fault_tasks", "--loglevel", "WARNING",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=output, stderr=output,
+            [
+                str(Path(sys.executable).parent / "celery"),
+                "-A",
+                "mpaspor",
+                "worker",
+                "--concurrency",
+                "1",
+                "--pool",
+                "prefork",
+                "-Q",
+                queue,
+                "-I",
+                "tests.hardening.celery_fault_tasks",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
         )
     finally:
         if log:
@@ -160,9 +192,10 @@ def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
     try:
         app.send_task(
             "tests.hardening.celery_fault_tasks.deliver_slowly",
-            args=[notification.pk, str(gateway), 2.0], queue=queue,
+            args=[notification.pk, str(gateway), 2.0],
+            queue=queue,
         )
-        started = _wait(lambda: [l for l in gateway.read_text().splitlines() if l.startswith("started")], 60)
+        started = _wait(lambda: [line for line in gateway.read_text().splitlines() if line.startswith("started")], 60)
         assert started, "the task never started"
         child = int(started[0].split()[2])
         if victim == "child":
@@ -178,8 +211,8 @@ def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
         )
         assert notification_sent, gateway.read_text()
         lines = gateway.read_text().splitlines()
-        assert sum(1 for l in lines if l.startswith("sent")) == 1, lines  # delivered once
-        assert sum(1 for l in lines if l.startswith("started")) == 2, lines  # and it ran again
+        assert sum(1 for line in lines if line.startswith("sent")) == 1, lines  # delivered once
+        assert sum(1 for line in lines if line.startswith("started")) == 2, lines  # and it ran again
     finally:
         worker.kill()
         worker.wait(10)
@@ -187,12 +220,25 @@ def test_task_of_a_killed_worker_runs_again_and_delivers_once(tmp_path, victim):
 
 # --- Redis (the broker) stopped under a running worker, then started again -------------------
 
+
 def _start_redis(port, folder):
     """A private, empty Redis that this test may stop and start (never the machine's shared one)."""
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     if not _wait(lambda: _accepts_connections(port), 10):
         server.kill()
@@ -235,8 +281,12 @@ def test_worker_survives_a_redis_outage_and_consumes_what_is_enqueued_afterwards
 
     def deliver(notification):
         with app.connection_for_write(broker_url) as conn:
-            app.send_task("tests.hardening.celery_fault_tasks.deliver_slowly",
-                          args=[notification.pk, str(gateway), 0], queue=queue, connection=conn)
+            app.send_task(
+                "tests.hardening.celery_fault_tasks.deliver_slowly",
+                args=[notification.pk, str(gateway), 0],
+                queue=queue,
+                connection=conn,
+            )
 
     def sent(notification):
         return lambda: Notification.objects.filter(pk=notification.pk, state=Notification.State.SENT).exists()
@@ -268,6 +318,7 @@ def test_worker_survives_a_redis_outage_and_consumes_what_is_enqueued_afterwards
 # The request waits on a row lock that the test holds; the test then terminates the request's own
 # PostgreSQL backend (as a restart, a failover or an operator's pg_terminate_backend would), so
 # the request's next step fails on a real dropped connection.
+
 
 def _cut_the_request_waiting_on_a_lock(timeout=20):
     def waiting():
@@ -386,7 +437,8 @@ def test_server_answers_503_to_the_request_cut_mid_way_and_serves_its_retry(guni
 
     def book():
         request = urllib.request.Request(
-            f"{gunicorn_server}/api/v1/applications/", data=body,
+            f"{gunicorn_server}/api/v1/applications/",
+            data=body,
             headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
         )
         try:

@@ -46,9 +46,7 @@ def test_bad_booking_form_input_is_a_field_error_and_stores_nothing(user_client,
 
 @pytest.mark.django_db
 def test_oversized_request_body_is_refused_with_400(user_client, slot):
-    response = user_client.post(
-        reverse("appointments:book", args=[slot.pk]), form_data(full_name="A" * 3_000_000)
-    )
+    response = user_client.post(reverse("appointments:book", args=[slot.pk]), form_data(full_name="A" * 3_000_000))
     assert response.status_code == 400  # DATA_UPLOAD_MAX_MEMORY_SIZE
     slot.refresh_from_db()
     assert slot.taken == 0 and not Application.objects.exists()
@@ -66,8 +64,14 @@ def test_oversized_request_body_is_refused_with_400(user_client, slot):
 )
 def test_bad_signup_input_is_a_field_error_and_creates_no_account(client, settings, change, field):
     settings.RATE_LIMITS_ENABLED = False
-    data = {"email": "baru@example.com", "full_name": "Budi Santoso", "phone": "081234567890",
-            "password1": "Rahasia-Kuat-123", "password2": "Rahasia-Kuat-123", **change}
+    data = {
+        "email": "baru@example.com",
+        "full_name": "Budi Santoso",
+        "phone": "081234567890",
+        "password1": "Rahasia-Kuat-123",
+        "password2": "Rahasia-Kuat-123",
+        **change,
+    }
     response = client.post(reverse("accounts:signup"), data)
     assert response.status_code == 200
     assert field in response.context["form"].errors, response.context["form"].errors

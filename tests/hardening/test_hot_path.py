@@ -13,8 +13,12 @@ from tests.factories import ApplicationFactory, SlotFactory, applicant_data, boo
 
 def book(account, slot):
     return book_one(
-        account=account, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
-        validity_years=5, kind="new",
+        account=account,
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
     )
 
 

@@ -1,7 +1,6 @@
 import pytest
 
 from offices import permissions
-from tests.staff_world import world  # noqa: F401
 
 
 def codes(queryset):

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from quotas.models import DateOverride, Pool, QuotaRule, ReleaseSchedule, Slot
-from quotas.selectors import DayState, office_availability, opening_text, warm_opening_days
+from quotas.selectors import DayState, office_availability, warm_opening_days
 from quotas.services import generate_slots
 from tests.factories import ApplicationFactory, OfficeFactory
 
@@ -64,11 +64,14 @@ def test_days_carry_holiday_names_closure_reasons_and_opening_times(office):
 
     holiday = days[INDEPENDENCE_DAY]
     assert (holiday.state, holiday.holiday_name, holiday.is_holiday) == (
-        DayState.CLOSED, "Hari Kemerdekaan Republik Indonesia", True
+        DayState.CLOSED,
+        "Hari Kemerdekaan Republik Indonesia",
+        True,
     )
     assert holiday.closed_reason == "Hari Kemerdekaan Republik Indonesia"
     assert (days[dt.date(2027, 8, 3)].state, days[dt.date(2027, 8, 3)].closed_reason) == (
-        DayState.CLOSED, "Pemadaman listrik"
+        DayState.CLOSED,
+        "Pemadaman listrik",
     )
     assert days[dt.date(2027, 8, 2)].state == DayState.PAST
     assert days[dt.date(2027, 8, 10)].state == DayState.FREE
@@ -114,17 +117,7 @@ def test_warming_caches_days_about_to_open_until_they_open(office, settings, dja
     assert warm_opening_days(now=release - dt.timedelta(seconds=60)) == 1
 
     with django_assert_num_queries(0):
-        day = office_availability(office=office, date_from=dt.date(2027, 8, 24), date_to=dt.date(2027, 8, 24),
-                                  now=release)[0]
+        day = office_availability(
+            office=office, date_from=dt.date(2027, 8, 24), date_to=dt.date(2027, 8, 24), now=release
+        )[0]
     assert day.state == DayState.FREE and day.available == 10
-
-
-def test_opening_text_names_the_day_time_and_zone_in_indonesian():
-    from django.utils import translation
-
-    wita = OfficeFactory(timezone="Asia/Makassar")
-    opens = dt.datetime(2027, 8, 13, 6, tzinfo=dt.UTC)  # 14:00 WITA, a Friday
-    with translation.override("id"):
-        assert opening_text(opens_at=opens, office=wita) == "Kuota dibuka Jumat, 13 Agu, 14:00 WITA"
-    with translation.override("en"):
-        assert opening_text(opens_at=opens, office=wita) == "Quota opens Friday, 13 Aug, 14:00 WITA"

@@ -76,16 +76,28 @@ def test_rules_follow_their_validity_dates(office):
 
 def test_programme_accepts_only_its_kinds(office):
     saturday = MONDAY + dt.timedelta(days=5)
-    programme(office, date_from=saturday, date_to=saturday + dt.timedelta(days=1), weekdays=[5, 6],
-              kinds=["new", "replacement_expired"])
+    programme(
+        office,
+        date_from=saturday,
+        date_to=saturday + dt.timedelta(days=1),
+        weekdays=[5, 6],
+        kinds=["new", "replacement_expired"],
+    )
     week(office)
     slot = Slot.objects.get(office=office, date=saturday, pool=Pool.ONLINE)
     assert slot.allowed_kinds == ["new", "replacement_expired"] and slot.program.name == "Layanan Paspor Simpatik"
     assert Slot.objects.filter(office=office, date=SUNDAY, pool=Pool.ONLINE).exists()
 
     def book(kind):
-        return book_one(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
-                                passport_type="regular", validity_years=5, kind=kind, now=NOW)
+        return book_one(
+            account=UserFactory(),
+            slot_id=slot.pk,
+            applicant=applicant_data(),
+            passport_type="regular",
+            validity_years=5,
+            kind=kind,
+            now=NOW,
+        )
 
     with pytest.raises(KindNotAccepted) as refused:
         book("replacement_full")
@@ -102,14 +114,20 @@ def test_programme_session_replaces_the_rule_at_the_same_time(office):
     week(office)
 
     assert slots_by_day(office)[MONDAY] == [
-        ("08:00", Pool.ONLINE, 60), ("08:00", Pool.PRIORITY, 5), ("13:00", Pool.ONLINE, 30)
+        ("08:00", Pool.ONLINE, 60),
+        ("08:00", Pool.PRIORITY, 5),
+        ("13:00", Pool.ONLINE, 30),
     ]
 
 
 def test_holiday_closes_the_office_with_its_name(office):
     weekday_rules(office)
-    plan = generate_slots(office=office, date_from=INDEPENDENCE_DAY - dt.timedelta(days=1),
-                          date_to=INDEPENDENCE_DAY + dt.timedelta(days=1), now=NOW)
+    plan = generate_slots(
+        office=office,
+        date_from=INDEPENDENCE_DAY - dt.timedelta(days=1),
+        date_to=INDEPENDENCE_DAY + dt.timedelta(days=1),
+        now=NOW,
+    )
 
     days = slots_by_day(office)
     assert INDEPENDENCE_DAY not in days
@@ -119,10 +137,17 @@ def test_holiday_closes_the_office_with_its_name(office):
 
 def test_programme_opens_a_holiday_with_only_its_sessions(office):
     weekday_rules(office, online=40)
-    programme(office, date_from=INDEPENDENCE_DAY, date_to=INDEPENDENCE_DAY, on_holidays=True, kinds=["new"],
-              sessions=((9, 11, 15, 0),))
-    programme(office, date_from=INDEPENDENCE_DAY, date_to=INDEPENDENCE_DAY, on_holidays=False,
-              sessions=((13, 14, 99, 0),))
+    programme(
+        office,
+        date_from=INDEPENDENCE_DAY,
+        date_to=INDEPENDENCE_DAY,
+        on_holidays=True,
+        kinds=["new"],
+        sessions=((9, 11, 15, 0),),
+    )
+    programme(
+        office, date_from=INDEPENDENCE_DAY, date_to=INDEPENDENCE_DAY, on_holidays=False, sessions=((13, 14, 99, 0),)
+    )
 
     plan = generate_slots(office=office, date_from=INDEPENDENCE_DAY, date_to=INDEPENDENCE_DAY, now=NOW)
 
@@ -150,7 +175,6 @@ def test_shrinking_below_places_taken_is_refused_and_changes_nothing(office):
         ApplicationFactory(slot=tuesday_slot, account=None)
     ApplicationFactory(slot=tuesday_slot, account=None, status=Status.CANCELLED)  # holds no place
     before = list(Slot.objects.filter(office=office).order_by("pk").values("pk", "capacity", "taken"))
-
 
     QuotaRule.objects.filter(office=office).update(online_capacity=2)
     with pytest.raises(ShrinkRefused) as refused:
@@ -196,7 +220,8 @@ def test_preview_lists_changes_without_writing(office):
     ]
     friday = MONDAY + dt.timedelta(days=4)
     assert sorted((c.date, c.pool, c.capacity_after) for c in plan.remove) == [
-        (friday, "online", 0), (friday, "priority", 0)
+        (friday, "online", 0),
+        (friday, "priority", 0),
     ]
     assert list(Slot.objects.filter(office=office).order_by("pk").values()) == before
 
@@ -245,7 +270,9 @@ def test_horizon_and_set_up_helper_are_idempotent():
     assert {s.capacity for s in weekend_slots} == {30}
     monday = next(today + dt.timedelta(days=i) for i in range(7) if (today + dt.timedelta(days=i)).weekday() == 0)
     assert slots_by_day(office)[monday] == [
-        ("07:00", Pool.ONLINE, 40), ("07:00", Pool.PRIORITY, 10), ("12:00", Pool.ONLINE, 20)
+        ("07:00", Pool.ONLINE, 40),
+        ("07:00", Pool.PRIORITY, 10),
+        ("12:00", Pool.ONLINE, 20),
     ]  # 08:00 and 13:00 WITA shown in WIB
     count = Slot.objects.count()
 
@@ -275,8 +302,15 @@ def test_generation_during_bookings_loses_no_place():
     def booker(i):
         try:
             barrier.wait()
-            book_one(account=accounts[i % 2], slot_id=slot.pk, applicant=applicant_data(),
-                             passport_type="regular", validity_years=5, kind="new", now=NOW)
+            book_one(
+                account=accounts[i % 2],
+                slot_id=slot.pk,
+                applicant=applicant_data(),
+                passport_type="regular",
+                validity_years=5,
+                kind="new",
+                now=NOW,
+            )
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
         finally:

@@ -10,14 +10,17 @@ from django.urls import reverse
 
 from quotas.models import DateOverride, QuotaRule, ServiceProgram, Slot
 from tests.factories import ApplicationFactory, SlotFactory, applicant_data, book_one
-from tests.staff_world import world  # noqa: F401
 
 
 def rule_for(slot, **overrides):
     local = slot.local_start
     values = dict(
-        office=slot.office, weekday=slot.date.weekday(), start_time=local.time(),
-        end_time=slot.local_end.time(), online_capacity=slot.capacity, priority_capacity=0,
+        office=slot.office,
+        weekday=slot.date.weekday(),
+        start_time=local.time(),
+        end_time=slot.local_end.time(),
+        online_capacity=slot.capacity,
+        priority_capacity=0,
         valid_from=slot.date - dt.timedelta(days=30),
     )
     values.update(overrides)
@@ -26,9 +29,14 @@ def rule_for(slot, **overrides):
 
 def rule_form(rule, **changes):
     data = {
-        "office": rule.office_id, "weekday": rule.weekday, "start_time": rule.start_time.strftime("%H:%M"),
-        "end_time": rule.end_time.strftime("%H:%M"), "online_capacity": rule.online_capacity,
-        "priority_capacity": rule.priority_capacity, "valid_from": rule.valid_from.isoformat(), "valid_to": "",
+        "office": rule.office_id,
+        "weekday": rule.weekday,
+        "start_time": rule.start_time.strftime("%H:%M"),
+        "end_time": rule.end_time.strftime("%H:%M"),
+        "online_capacity": rule.online_capacity,
+        "priority_capacity": rule.priority_capacity,
+        "valid_from": rule.valid_from.isoformat(),
+        "valid_to": "",
     }
     data.update(changes)
     return data
@@ -77,7 +85,9 @@ class TestRules:
             assert client.post(change("quotarule", rule), rule_form(rule, online_capacity=50)).status_code == 403
         client.force_login(world.kediri_head)
         assert client.get(change("quotarule", malang_rule)).status_code == 404
-        assert client.post(change("quotarule", malang_rule), rule_form(malang_rule, online_capacity=0)).status_code == 404
+        assert (
+            client.post(change("quotarule", malang_rule), rule_form(malang_rule, online_capacity=0)).status_code == 404
+        )
         # A forged office id in the add form is not a valid choice.
         response = client.post(reverse("admin:quotas_quotarule_add"), rule_form(rule, office=world.malang.pk))
         assert response.status_code == 200 and "office" in response.context["adminform"].form.errors
@@ -96,36 +106,56 @@ class TestRules:
 class TestOverridesAndProgrammes:
     def test_closing_a_day_with_bookings_is_refused(self, client, world):
         client.force_login(world.kediri_head)
-        data = {"office": world.kediri.pk, "date": world.kediri_slot.date.isoformat(), "closed": "on",
-                "reason": "Banjir", "online_capacity": "", "priority_capacity": ""}
+        data = {
+            "office": world.kediri.pk,
+            "date": world.kediri_slot.date.isoformat(),
+            "closed": "on",
+            "reason": "Banjir",
+            "online_capacity": "",
+            "priority_capacity": "",
+        }
         response = client.post(reverse("admin:quotas_dateoverride_add"), data)
         assert response.status_code == 200
         assert not DateOverride.objects.exists()
         # A day without bookings closes.
-        response = client.post(reverse("admin:quotas_dateoverride_add"),
-                               {**data, "date": (world.kediri_slot.date + dt.timedelta(days=1)).isoformat()})
+        response = client.post(
+            reverse("admin:quotas_dateoverride_add"),
+            {**data, "date": (world.kediri_slot.date + dt.timedelta(days=1)).isoformat()},
+        )
         assert response.status_code == 302
         assert DateOverride.objects.get().history.get().history_type == "+"
 
     def test_programme_session_cut_below_taken_is_refused(self, client, world):
         program = ServiceProgram.objects.create(
-            office=world.kediri, name="Layanan Sabtu", date_from=world.kediri_slot.date,
+            office=world.kediri,
+            name="Layanan Sabtu",
+            date_from=world.kediri_slot.date,
             date_to=world.kediri_slot.date,
         )
         session = program.sessions.create(
-            start_time=world.kediri_slot.local_start.time(), end_time=world.kediri_slot.local_end.time(),
+            start_time=world.kediri_slot.local_start.time(),
+            end_time=world.kediri_slot.local_end.time(),
             online_capacity=10,
         )
         Slot.objects.filter(pk=world.kediri_slot.pk).update(program=program)
         client.force_login(world.kediri_head)
         data = {
-            "office": world.kediri.pk, "name": program.name, "date_from": program.date_from.isoformat(),
-            "date_to": program.date_to.isoformat(), "weekdays": "[]", "allowed_kinds": "[]",
-            "sessions-TOTAL_FORMS": "1", "sessions-INITIAL_FORMS": "1", "sessions-MIN_NUM_FORMS": "0",
-            "sessions-MAX_NUM_FORMS": "1000", "sessions-0-id": session.pk, "sessions-0-program": program.pk,
+            "office": world.kediri.pk,
+            "name": program.name,
+            "date_from": program.date_from.isoformat(),
+            "date_to": program.date_to.isoformat(),
+            "weekdays": "[]",
+            "allowed_kinds": "[]",
+            "sessions-TOTAL_FORMS": "1",
+            "sessions-INITIAL_FORMS": "1",
+            "sessions-MIN_NUM_FORMS": "0",
+            "sessions-MAX_NUM_FORMS": "1000",
+            "sessions-0-id": session.pk,
+            "sessions-0-program": program.pk,
             "sessions-0-start_time": session.start_time.strftime("%H:%M"),
             "sessions-0-end_time": session.end_time.strftime("%H:%M"),
-            "sessions-0-online_capacity": "0", "sessions-0-priority_capacity": "0",
+            "sessions-0-online_capacity": "0",
+            "sessions-0-priority_capacity": "0",
         }
         response = client.post(change("serviceprogram", program), data)
         assert response.status_code == 200
@@ -147,11 +177,17 @@ class TestHistory:
         assert slot.history.count() == 2
 
     def test_booking_writes_no_history_and_no_extra_query(self, world):
-        slot = SlotFactory(office=world.kediri, capacity=5, starts_at=world.kediri_slot.starts_at + dt.timedelta(hours=3))
+        slot = SlotFactory(
+            office=world.kediri, capacity=5, starts_at=world.kediri_slot.starts_at + dt.timedelta(hours=3)
+        )
         with CaptureQueriesContext(connection) as queries:
             book_one(
-                account=world.applicant, slot_id=slot.pk, applicant=applicant_data(), passport_type="regular",
-                validity_years=5, kind="new",
+                account=world.applicant,
+                slot_id=slot.pk,
+                applicant=applicant_data(),
+                passport_type="regular",
+                validity_years=5,
+                kind="new",
             )
         assert not [q for q in queries.captured_queries if "historical" in q["sql"].lower()]
         # 9 queries (slot, account capacity, fee, claim, insert, event, outbox row and the
@@ -208,7 +244,9 @@ class TestPreview:
     def test_preview_is_scoped(self, client, world):
         rule = rule_for(world.malang_slot)
         client.force_login(world.kediri_head)
-        assert client.post(reverse("admin:quotas_quotarule_preview", args=[rule.pk]), rule_form(rule)).status_code == 404
+        assert (
+            client.post(reverse("admin:quotas_quotarule_preview", args=[rule.pk]), rule_form(rule)).status_code == 404
+        )
         client.force_login(world.kediri_officer)
         own = rule_for(world.kediri_slot)
         assert client.post(reverse("admin:quotas_quotarule_preview", args=[own.pk]), rule_form(own)).status_code == 403

@@ -29,8 +29,15 @@ ZONES = [("Asia/Jakarta", 7), ("Asia/Makassar", 8), ("Asia/Jayapura", 9)]
 
 
 def book(slot, now):
-    return book_one(account=UserFactory(), slot_id=slot.pk, applicant=applicant_data(),
-                            passport_type="regular", validity_years=5, kind="new", now=now)
+    return book_one(
+        account=UserFactory(),
+        slot_id=slot.pk,
+        applicant=applicant_data(),
+        passport_type="regular",
+        validity_years=5,
+        kind="new",
+        now=now,
+    )
 
 
 @pytest.mark.django_db

@@ -17,13 +17,20 @@ LATE = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
 
 def search(office, found_free, now=LATE, days=14):
     record_availability_search(
-        office=office, date_from=dt.date(2026, 3, 3), date_to=dt.date(2026, 3, 3) + dt.timedelta(days=days - 1),
-        found_free=found_free, now=now,
+        office=office,
+        date_from=dt.date(2026, 3, 3),
+        date_to=dt.date(2026, 3, 3) + dt.timedelta(days=days - 1),
+        found_free=found_free,
+        now=now,
     )
 
 
 def tallies():
-    return list(SearchTally.objects.order_by("office_id", "day").values_list("office__code", "day", "searches", "found_nothing", "days_asked"))
+    return list(
+        SearchTally.objects.order_by("office_id", "day").values_list(
+            "office__code", "day", "searches", "found_nothing", "days_asked"
+        )
+    )
 
 
 def test_searches_are_counted_in_the_cache_and_flushed_once():
@@ -46,7 +53,10 @@ def test_the_day_is_the_office_own_date():
     search(jakarta, True, now=early)
     search(jayapura, True, now=early)
     flush_search_counts(now=early)
-    assert [(code, day) for code, day, *_ in tallies()] == [("kanim-a", dt.date(2026, 3, 1)), ("kanim-b", dt.date(2026, 3, 2))]
+    assert [(code, day) for code, day, *_ in tallies()] == [
+        ("kanim-a", dt.date(2026, 3, 1)),
+        ("kanim-b", dt.date(2026, 3, 2)),
+    ]
 
 
 def test_a_cache_outage_loses_the_count_not_the_search(monkeypatch):

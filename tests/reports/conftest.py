@@ -22,14 +22,20 @@ R2 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # release of 7 March
 def session(office, day, hour, capacity, opens_at, pool="online"):
     starts = dt.datetime.combine(day, dt.time(hour), tzinfo=WIB)
     return SlotFactory(
-        office=office, date=day, starts_at=starts, ends_at=starts + dt.timedelta(hours=2),
-        capacity=capacity, opens_at=opens_at, pool=pool,
+        office=office,
+        date=day,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        capacity=capacity,
+        opens_at=opens_at,
+        pool=pool,
     )
 
 
 def application(slot, status, created_at, *, paid=False, checked_in=False, **extra):
     app = ApplicationFactory(
-        slot=slot, status=status,
+        slot=slot,
+        status=status,
         paid_at=created_at + dt.timedelta(minutes=15) if paid else None,
         checked_in_at=dt.datetime.combine(slot.date, dt.time(8, 30), tzinfo=WIB) if checked_in else None,
         **extra,
@@ -42,7 +48,9 @@ def application(slot, status, created_at, *, paid=False, checked_in=False, **ext
 def world(db):
     jatim = RegionFactory()
     bali = RegionFactory(code="BALI", name="Bali", province_code="51")
-    surabaya = OfficeFactory(code="kanim-surabaya", name="Kanim Surabaya", region=jatim, staff_count=10, counter_count=2)
+    surabaya = OfficeFactory(
+        code="kanim-surabaya", name="Kanim Surabaya", region=jatim, staff_count=10, counter_count=2
+    )
     malang = OfficeFactory(code="kanim-malang", name="Kanim Malang", region=jatim, staff_count=6, counter_count=3)
     denpasar = OfficeFactory(code="kanim-denpasar", name="Kanim Denpasar", region=bali, timezone="Asia/Makassar")
 
@@ -59,8 +67,14 @@ def world(db):
     application(s2, Status.CANCELLED, m(2), paid=True)
     application(s2, Status.COLLECTED, m(20), paid=True, checked_in=True)
     application(s2, Status.NO_SHOW, m(40), paid=True)  # fills s2 and the day: 40 min
-    application(p1, Status.COLLECTED, m(0, dt.datetime(2026, 3, 2, 1, 0, tzinfo=UTC)), checked_in=True,
-                walk_in=True, priority_group="elderly")
+    application(
+        p1,
+        Status.COLLECTED,
+        m(0, dt.datetime(2026, 3, 2, 1, 0, tzinfo=UTC)),
+        checked_in=True,
+        walk_in=True,
+        priority_group="elderly",
+    )
     # Surabaya, Saturday 7 March: one online session of 4, half used: never sold out.
     s3 = session(surabaya, saturday, 8, 4, R2)
     application(s3, Status.COLLECTED, m(60, R2), paid=True, checked_in=True)
@@ -72,7 +86,10 @@ def world(db):
     # Three availability searches at Surabaya on 2 March; two found nothing free.
     for found in (True, False, False):
         record_availability_search(
-            office=surabaya, date_from=monday, date_to=monday + dt.timedelta(days=13), found_free=found,
+            office=surabaya,
+            date_from=monday,
+            date_to=monday + dt.timedelta(days=13),
+            found_free=found,
             now=dt.datetime(2026, 3, 2, 3, 0, tzinfo=UTC),
         )
     flush_search_counts(now=dt.datetime(2026, 3, 2, 4, 0, tzinfo=UTC))

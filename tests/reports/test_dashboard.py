@@ -51,8 +51,28 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
     # average sell-out minutes, average lead days, days with nothing free (Saturday 7 March),
     # searches, unmet, unmet share.
     assert surabaya == [
-        "Kanim Surabaya", "9", "7", "77,8 %", "2", "1", "9", "8", "1", "1", "6", "2", "25,0 %", "1",
-        "25,0 %", "1", "40,0", "5,0", "1", "3", "2", "66,7 %",
+        "Kanim Surabaya",
+        "9",
+        "7",
+        "77,8 %",
+        "2",
+        "1",
+        "9",
+        "8",
+        "1",
+        "1",
+        "6",
+        "2",
+        "25,0 %",
+        "1",
+        "25,0 %",
+        "1",
+        "40,0",
+        "5,0",
+        "1",
+        "3",
+        "2",
+        "66,7 %",
     ]
     capacity = rows_of(response.content.decode(), "table-1")[1]
     # 2 counters x 40 = 80 a day; 6 served over 2 counters x 2 days; (9 + 2) / 2 offered a day;
@@ -69,8 +89,11 @@ def test_one_office_can_be_chosen_and_charts_get_their_data(client, regional_jat
     assert 'id="report-chart-data"' in html and "<canvas" in html
     data = response.context["chart_data"]
     assert len(data["labels"]) == 31 and data["labels"][0] == "2026-03-01"
-    shown = {day: (offered, taken) for day, offered, taken in zip(data["labels"], data["offered"], data["taken"])
-             if offered}
+    shown = {
+        day: (offered, taken)
+        for day, offered, taken in zip(data["labels"], data["offered"], data["taken"], strict=True)
+        if offered
+    }
     assert shown == {"2026-03-02": (5, 5), "2026-03-07": (4, 2)}
     assert (data["weekparts"]["offered"], data["weekparts"]["taken"]) == ([5, 4], [5, 2])
     assert "<script>" not in html  # CSP: data only in json_script, code only in static files
@@ -98,7 +121,9 @@ def test_an_office_outside_the_scope_is_refused_and_nothing_shown(client, region
 )
 def test_scope_per_role(client, world, role, expected):
     if role == "head_with_outlet":  # a Kanim head answers for its outlets too (offices.permissions)
-        OfficeFactory(code="mpp-sidoarjo", name="MPP Sidoarjo", kind="mpp", parent=world["surabaya"], region=world["jatim"])
+        OfficeFactory(
+            code="mpp-sidoarjo", name="MPP Sidoarjo", kind="mpp", parent=world["surabaya"], region=world["jatim"]
+        )
     user = {
         "national": lambda: staff(StaffMembership.Role.NATIONAL),
         "superuser": lambda: UserFactory(is_staff=True, is_superuser=True),
@@ -114,9 +139,7 @@ def test_scope_per_role(client, world, role, expected):
 
 @pytest.mark.parametrize("who", ["officer", "applicant"])
 def test_others_are_refused(client, world, who):
-    user = (
-        staff(StaffMembership.Role.OFFICER, office=world["surabaya"]) if who == "officer" else UserFactory()
-    )
+    user = staff(StaffMembership.Role.OFFICER, office=world["surabaya"]) if who == "officer" else UserFactory()
     client.force_login(user)
     assert client.get(URL, MARCH).status_code == 403
     assert client.get(URL, {**MARCH, "format": "xlsx"}).status_code == 403
@@ -138,7 +161,7 @@ def test_xlsx_has_the_numbers_of_the_page(client, regional_jatim):
     for index, sheet in enumerate(workbook.worksheets):
         values = [list(row) for row in sheet.iter_rows(values_only=True)]
         header_at = 4 if index == 0 else 0  # the first sheet starts with the title lines
-        body = values[header_at + 1:]
+        body = values[header_at + 1 :]
         page = rows_of(html, f"table-{index}")
         assert len(body) == len(page), sheet.title
         for sheet_row, page_row in zip(body, page, strict=True):
@@ -156,8 +179,30 @@ def test_csv_has_the_tables_of_the_page(client, regional_jatim):
     response = client.get(URL, {**MARCH, "office": "kanim-surabaya", "format": "csv"})
     assert 'filename="mpaspor-report-2026-03-kanim-surabaya.csv"' in response["Content-Disposition"]
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert ["Kanim Surabaya", "9", "7", "77.8", "2", "1", "9", "8", "1", "1", "6", "2", "25.0", "1", "25.0", "1",
-            "40.0", "5.0", "1", "3", "2", "66.7"] in lines
+    assert [
+        "Kanim Surabaya",
+        "9",
+        "7",
+        "77.8",
+        "2",
+        "1",
+        "9",
+        "8",
+        "1",
+        "1",
+        "6",
+        "2",
+        "25.0",
+        "1",
+        "25.0",
+        "1",
+        "40.0",
+        "5.0",
+        "1",
+        "3",
+        "2",
+        "66.7",
+    ] in lines
 
 
 def test_refresh_today_recomputes_only_the_users_offices(client, regional_jatim, world):
@@ -175,9 +220,15 @@ def test_query_count_does_not_grow_with_data(client, regional_jatim, world, offi
     extra = [OfficeFactory(region=world["jatim"]) for _ in range(offices)]
     start = dt.date(2026, 1, 1)
     OfficeDay.objects.bulk_create(
-        OfficeDay(office=office, date=start + dt.timedelta(days=n), online_offered=100, online_taken=n % 100,
-                  computed_at=dt.datetime(2026, 3, 20, tzinfo=dt.UTC))
-        for office in extra for n in range(365)
+        OfficeDay(
+            office=office,
+            date=start + dt.timedelta(days=n),
+            online_offered=100,
+            online_taken=n % 100,
+            computed_at=dt.datetime(2026, 3, 20, tzinfo=dt.UTC),
+        )
+        for office in extra
+        for n in range(365)
     )
     client.force_login(regional_jatim)
     # session, user, memberships, offices, per-office sums, per-day sums.

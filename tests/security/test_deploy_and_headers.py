@@ -12,8 +12,6 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-
 def production_env(**overrides):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_TASK_ALWAYS"))}
     env.update(
@@ -28,7 +26,11 @@ def production_env(**overrides):
 def run_check_deploy(env):
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -88,7 +90,11 @@ def test_cookies_are_secure_and_session_cookie_http_only_in_production():
         "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS >= 31536000, s.DEBUG)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=production_env(DJANGO_SETTINGS_MODULE="mpaspor.settings"),
     )
     assert result.stdout.split() == ["True", "True", "True", "True", "True", "False"], result.stderr

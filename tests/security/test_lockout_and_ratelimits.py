@@ -16,8 +16,6 @@ from tests.factories import UserFactory
 PASSWORD = "Rahasia-Kuat-123"  # tests.factories.UserFactory's
 
 
-
-
 @pytest.mark.django_db
 def test_login_locked_after_five_failures_even_with_the_right_password(client, settings):
     settings.RATE_LIMITS_ENABLED = False  # only axes is under test here
@@ -115,7 +113,15 @@ def test_unknown_group_is_a_programming_error():
 
 
 def test_every_group_has_a_rule():
-    assert set(ratelimits.RATES) >= {"login", "signup", "verification_send", "verification_check", "password_reset", "booking", "availability"}
+    assert set(ratelimits.RATES) >= {
+        "login",
+        "signup",
+        "verification_send",
+        "verification_check",
+        "password_reset",
+        "booking",
+        "availability",
+    }
     assert all(ratelimits.RATES.values())
 
 
@@ -124,6 +130,12 @@ def test_lockout_counts_an_email_in_any_case(client, settings):
     settings.RATE_LIMITS_ENABLED = False
     user = UserFactory(email="budi@example.com")
     url = reverse("accounts:login")
-    for variant in ["Budi@example.com", "BUDI@EXAMPLE.COM", "budi@Example.com", " budi@example.com", "budi@example.COM"]:
+    for variant in [
+        "Budi@example.com",
+        "BUDI@EXAMPLE.COM",
+        "budi@Example.com",
+        " budi@example.com",
+        "budi@example.COM",
+    ]:
         client.post(url, {"username": variant, "password": "salah"})
     assert client.post(url, {"username": user.email, "password": PASSWORD}).status_code == 429

@@ -17,9 +17,10 @@ NIK = "3571015705900001"
 def captured():
     """The project's LOGGING with the console handler writing to a buffer."""
     stream = io.StringIO()
-    config = {**settings.LOGGING, "handlers": {
-        name: {**handler, "stream": stream} for name, handler in settings.LOGGING["handlers"].items()
-    }}
+    config = {
+        **settings.LOGGING,
+        "handlers": {name: {**handler, "stream": stream} for name, handler in settings.LOGGING["handlers"].items()},
+    }
     logging.config.dictConfig(config)
     yield stream
     logging.config.dictConfig(settings.LOGGING)
@@ -45,7 +46,7 @@ def test_message_and_arguments_masked(captured):
 
 def test_traceback_masked(captured):
     try:
-        raise ValueError(f'duplicate key value violates unique constraint: Key (nik)=({NIK}) already exists')
+        raise ValueError(f"duplicate key value violates unique constraint: Key (nik)=({NIK}) already exists")
     except ValueError:
         logging.getLogger("django.request").exception("Internal Server Error: /api/v1/applications/")
     out = captured.getvalue()

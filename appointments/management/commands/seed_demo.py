@@ -49,43 +49,171 @@ def weekdays(*sessions):
 SATURDAY_KINDS = ["new", "replacement_expired"]  # the national Saturday service's rule (Aug 2023)
 OFFICES = [
     # code, name, kind, class, parent, region, city, sessions
-    ("kanim-surabaya", "Kantor Imigrasi Kelas I Khusus TPI Surabaya", K.KANIM, C.KHUSUS_TPI, None, "JATIM", "Sidoarjo",
-     weekdays(Session("08:00", "10:00", 70), Session("10:00", "12:00", 70), Session("13:00", "15:00", 60))
-     | {5: [Session("08:00", "12:00", 50, SATURDAY_KINDS)]}),
-    ("kanim-tanjung-perak", "Kantor Imigrasi Kelas I TPI Tanjung Perak", K.KANIM, C.I_TPI, None, "JATIM", "Surabaya",
-     weekdays(Session("08:00", "10:00", 60), Session("10:00", "12:00", 60), Session("13:00", "15:00", 40))),
-    ("kanim-malang", "Kantor Imigrasi Kelas I TPI Malang", K.KANIM, C.I_TPI, None, "JATIM", "Malang",
-     weekdays(Session("08:00", "10:00", 55), Session("10:00", "12:00", 55), Session("13:00", "15:00", 40))),
-    ("kanim-jember", "Kantor Imigrasi Kelas I TPI Jember", K.KANIM, C.I_TPI, None, "JATIM", "Jember",
-     weekdays(Session("08:00", "10:00", 40), Session("10:00", "12:00", 40), Session("13:00", "15:00", 30))),
-    ("kanim-kediri", "Kantor Imigrasi Kelas II Non-TPI Kediri", K.KANIM, C.II_NON_TPI, None, "JATIM", "Kediri",
-     weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30), Session("13:00", "15:00", 20))
-     | {5: [Session("08:00", "10:00", 30, SATURDAY_KINDS)]}),
-    ("kanim-blitar", "Kantor Imigrasi Kelas II Non-TPI Blitar", K.KANIM, C.II_NON_TPI, None, "JATIM", "Blitar",
-     weekdays(Session("08:00", "10:00", 25), Session("10:00", "12:00", 25), Session("13:00", "15:00", 20))),
-    ("kanim-madiun", "Kantor Imigrasi Kelas II Non-TPI Madiun", K.KANIM, C.II_NON_TPI, None, "JATIM", "Madiun",
-     weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30), Session("13:00", "15:00", 20))),
-    ("kanim-ponorogo", "Kantor Imigrasi Kelas II Non-TPI Ponorogo", K.KANIM, C.II_NON_TPI, None, "JATIM", "Ponorogo",
-     weekdays(Session("08:00", "10:00", 25), Session("10:00", "12:00", 25), Session("13:00", "15:00", 15))),
-    ("kanim-pamekasan", "Kantor Imigrasi Kelas II Non-TPI Pamekasan", K.KANIM, C.II_NON_TPI, None, "JATIM", "Pamekasan",
-     weekdays(Session("08:00", "10:00", 20), Session("10:00", "12:00", 20), Session("13:00", "15:00", 15))),
+    (
+        "kanim-surabaya",
+        "Kantor Imigrasi Kelas I Khusus TPI Surabaya",
+        K.KANIM,
+        C.KHUSUS_TPI,
+        None,
+        "JATIM",
+        "Sidoarjo",
+        weekdays(Session("08:00", "10:00", 70), Session("10:00", "12:00", 70), Session("13:00", "15:00", 60))
+        | {5: [Session("08:00", "12:00", 50, SATURDAY_KINDS)]},
+    ),
+    (
+        "kanim-tanjung-perak",
+        "Kantor Imigrasi Kelas I TPI Tanjung Perak",
+        K.KANIM,
+        C.I_TPI,
+        None,
+        "JATIM",
+        "Surabaya",
+        weekdays(Session("08:00", "10:00", 60), Session("10:00", "12:00", 60), Session("13:00", "15:00", 40)),
+    ),
+    (
+        "kanim-malang",
+        "Kantor Imigrasi Kelas I TPI Malang",
+        K.KANIM,
+        C.I_TPI,
+        None,
+        "JATIM",
+        "Malang",
+        weekdays(Session("08:00", "10:00", 55), Session("10:00", "12:00", 55), Session("13:00", "15:00", 40)),
+    ),
+    (
+        "kanim-jember",
+        "Kantor Imigrasi Kelas I TPI Jember",
+        K.KANIM,
+        C.I_TPI,
+        None,
+        "JATIM",
+        "Jember",
+        weekdays(Session("08:00", "10:00", 40), Session("10:00", "12:00", 40), Session("13:00", "15:00", 30)),
+    ),
+    (
+        "kanim-kediri",
+        "Kantor Imigrasi Kelas II Non-TPI Kediri",
+        K.KANIM,
+        C.II_NON_TPI,
+        None,
+        "JATIM",
+        "Kediri",
+        weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30), Session("13:00", "15:00", 20))
+        | {5: [Session("08:00", "10:00", 30, SATURDAY_KINDS)]},
+    ),
+    (
+        "kanim-blitar",
+        "Kantor Imigrasi Kelas II Non-TPI Blitar",
+        K.KANIM,
+        C.II_NON_TPI,
+        None,
+        "JATIM",
+        "Blitar",
+        weekdays(Session("08:00", "10:00", 25), Session("10:00", "12:00", 25), Session("13:00", "15:00", 20)),
+    ),
+    (
+        "kanim-madiun",
+        "Kantor Imigrasi Kelas II Non-TPI Madiun",
+        K.KANIM,
+        C.II_NON_TPI,
+        None,
+        "JATIM",
+        "Madiun",
+        weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30), Session("13:00", "15:00", 20)),
+    ),
+    (
+        "kanim-ponorogo",
+        "Kantor Imigrasi Kelas II Non-TPI Ponorogo",
+        K.KANIM,
+        C.II_NON_TPI,
+        None,
+        "JATIM",
+        "Ponorogo",
+        weekdays(Session("08:00", "10:00", 25), Session("10:00", "12:00", 25), Session("13:00", "15:00", 15)),
+    ),
+    (
+        "kanim-pamekasan",
+        "Kantor Imigrasi Kelas II Non-TPI Pamekasan",
+        K.KANIM,
+        C.II_NON_TPI,
+        None,
+        "JATIM",
+        "Pamekasan",
+        weekdays(Session("08:00", "10:00", 20), Session("10:00", "12:00", 20), Session("13:00", "15:00", 15)),
+    ),
     # Outlets, each with its own daily quota.
-    ("mpp-sidoarjo", "MPP Sidoarjo (Kanim Surabaya)", K.MPP, "", "kanim-surabaya", "JATIM", "Sidoarjo",
-     weekdays(Session("08:00", "12:00", 40))),
-    ("ulp-gresik", "ULP Gresik (Kanim Tanjung Perak)", K.ULP, "", "kanim-tanjung-perak", "JATIM", "Gresik",
-     weekdays(Session("09:00", "12:00", 40)) | {5: [Session("10:00", "14:00", 40, SATURDAY_KINDS)],
-                                              6: [Session("10:00", "14:00", 40, SATURDAY_KINDS)]}),
-    ("ukk-bojonegoro", "UKK Bojonegoro (Kanim Tanjung Perak)", K.UKK, "", "kanim-tanjung-perak", "JATIM", "Bojonegoro",
-     weekdays(Session("08:00", "12:00", 25))),
-    ("ukk-pasuruan", "UKK Pasuruan (Kanim Malang)", K.UKK, "", "kanim-malang", "JATIM", "Pasuruan",
-     weekdays(Session("08:00", "12:00", 30))),
-    ("mpp-kediri", "MPP Kota Kediri (Kanim Kediri)", K.MPP, "", "kanim-kediri", "JATIM", "Kediri",
-     weekdays(Session("08:00", "12:00", 15))),
+    (
+        "mpp-sidoarjo",
+        "MPP Sidoarjo (Kanim Surabaya)",
+        K.MPP,
+        "",
+        "kanim-surabaya",
+        "JATIM",
+        "Sidoarjo",
+        weekdays(Session("08:00", "12:00", 40)),
+    ),
+    (
+        "ulp-gresik",
+        "ULP Gresik (Kanim Tanjung Perak)",
+        K.ULP,
+        "",
+        "kanim-tanjung-perak",
+        "JATIM",
+        "Gresik",
+        weekdays(Session("09:00", "12:00", 40))
+        | {5: [Session("10:00", "14:00", 40, SATURDAY_KINDS)], 6: [Session("10:00", "14:00", 40, SATURDAY_KINDS)]},
+    ),
+    (
+        "ukk-bojonegoro",
+        "UKK Bojonegoro (Kanim Tanjung Perak)",
+        K.UKK,
+        "",
+        "kanim-tanjung-perak",
+        "JATIM",
+        "Bojonegoro",
+        weekdays(Session("08:00", "12:00", 25)),
+    ),
+    (
+        "ukk-pasuruan",
+        "UKK Pasuruan (Kanim Malang)",
+        K.UKK,
+        "",
+        "kanim-malang",
+        "JATIM",
+        "Pasuruan",
+        weekdays(Session("08:00", "12:00", 30)),
+    ),
+    (
+        "mpp-kediri",
+        "MPP Kota Kediri (Kanim Kediri)",
+        K.MPP,
+        "",
+        "kanim-kediri",
+        "JATIM",
+        "Kediri",
+        weekdays(Session("08:00", "12:00", 15)),
+    ),
     # One office in WITA and one in WIT: their sessions are in their own zone.
-    ("kanim-denpasar", "Kantor Imigrasi Kelas I TPI Denpasar", K.KANIM, C.I_TPI, None, "BALI", "Denpasar",
-     weekdays(Session("08:00", "10:00", 50), Session("10:00", "12:00", 50), Session("13:00", "15:00", 30))),
-    ("kanim-jayapura", "Kantor Imigrasi Kelas I TPI Jayapura", K.KANIM, C.I_TPI, None, "PAPUA", "Jayapura",
-     weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30))),
+    (
+        "kanim-denpasar",
+        "Kantor Imigrasi Kelas I TPI Denpasar",
+        K.KANIM,
+        C.I_TPI,
+        None,
+        "BALI",
+        "Denpasar",
+        weekdays(Session("08:00", "10:00", 50), Session("10:00", "12:00", 50), Session("13:00", "15:00", 30)),
+    ),
+    (
+        "kanim-jayapura",
+        "Kantor Imigrasi Kelas I TPI Jayapura",
+        K.KANIM,
+        C.I_TPI,
+        None,
+        "PAPUA",
+        "Jayapura",
+        weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30)),
+    ),
 ]
 
 DAYS_AHEAD = 30
@@ -103,8 +231,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, force=False, days=DAYS_AHEAD, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("seed_demo adds demo accounts with known passwords; it runs only with "
-                               "DJANGO_DEBUG=1, or with --force.")
+            raise CommandError(
+                "seed_demo adds demo accounts with known passwords; it runs only with DJANGO_DEBUG=1, or with --force."
+            )
         with transaction.atomic():
             regions = self.seed_regions()
             offices = self.seed_offices(regions)
@@ -116,7 +245,9 @@ class Command(BaseCommand):
         self.stdout.write("Regions...")
         regions = {}
         for code, name, province, _tz in REGIONS:
-            regions[code], _ = Region.objects.get_or_create(code=code, defaults={"name": name, "province_code": province})
+            regions[code], _ = Region.objects.get_or_create(
+                code=code, defaults={"name": name, "province_code": province}
+            )
         return regions
 
     def seed_offices(self, regions) -> dict[str, tuple[Office, dict]]:
@@ -158,7 +289,9 @@ class Command(BaseCommand):
         email, password, full_name, _role = account
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(email=email, password=password, full_name=full_name, email_verified=True, **extra)
+            user = User.objects.create_user(
+                email=email, password=password, full_name=full_name, email_verified=True, **extra
+            )
             self.stdout.write(f"  + {email}")
         else:
             self.stdout.write(f"  = {email}")
