@@ -133,18 +133,18 @@ def book_one(
     *,
     account,
     slot_id,
-    applicant,
-    passport_type,
-    validity_years,
-    kind,
+    applicant=None,
+    passport_type="regular",
+    validity_years=5,
+    kind="new",
     express=False,
     language="id",
     person_id=None,
     now=None,
 ) -> Application:
-    """One person's booking through the booking service (a list of one)."""
+    """One person's booking through the booking service (a list of one); a new person by default."""
     person = PersonBooking(
-        applicant=applicant,
+        applicant=applicant or applicant_data(),
         passport_type=passport_type,
         validity_years=validity_years,
         kind=kind,

@@ -4,18 +4,11 @@ import pytest
 
 from appointments.models import Fee
 from offices.models import StaffMembership
-from tests.factories import SlotFactory, StaffMembershipFactory, UserFactory, applicant_data, book_one
+from tests.factories import SlotFactory, StaffMembershipFactory, UserFactory, book_one
 
 
 def book(account, slot):
-    return book_one(
-        account=account,
-        slot_id=slot.pk,
-        applicant=applicant_data(),
-        passport_type="regular",
-        validity_years=5,
-        kind="new",
-    )
+    return book_one(account=account, slot_id=slot.pk)
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from appointments.models import RELEASED_STATUSES, Application, ApplicationEvent
 from appointments.services.lifecycle import cancel_application, release_expired_holds, reschedule_application
 from quotas.exceptions import SlotFull
 from quotas.models import Slot
-from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
+from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, book_one
 
 
 def assert_places_match_applications():
@@ -33,14 +33,7 @@ def session(office, days_ahead, hour=8, **kwargs):
 
 
 def book(account, slot):
-    return book_one(
-        account=account,
-        slot_id=slot.pk,
-        applicant=applicant_data(),
-        passport_type="regular",
-        validity_years=5,
-        kind="new",
-    )
+    return book_one(account=account, slot_id=slot.pk)
 
 
 @pytest.mark.django_db

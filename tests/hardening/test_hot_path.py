@@ -8,18 +8,11 @@ from django.utils import timezone
 
 from appointments.models import Application, Status
 from quotas.exceptions import NotOpenYet, SlotFull
-from tests.factories import ApplicationFactory, SlotFactory, applicant_data, book_one
+from tests.factories import ApplicationFactory, SlotFactory, book_one
 
 
 def book(account, slot):
-    return book_one(
-        account=account,
-        slot_id=slot.pk,
-        applicant=applicant_data(),
-        passport_type="regular",
-        validity_years=5,
-        kind="new",
-    )
+    return book_one(account=account, slot_id=slot.pk)
 
 
 @pytest.mark.django_db

@@ -89,15 +89,7 @@ def test_programme_accepts_only_its_kinds(office):
     assert Slot.objects.filter(office=office, date=SUNDAY, pool=Pool.ONLINE).exists()
 
     def book(kind):
-        return book_one(
-            account=UserFactory(),
-            slot_id=slot.pk,
-            applicant=applicant_data(),
-            passport_type="regular",
-            validity_years=5,
-            kind=kind,
-            now=NOW,
-        )
+        return book_one(account=UserFactory(), slot_id=slot.pk, kind=kind, now=NOW)
 
     with pytest.raises(KindNotAccepted) as refused:
         book("replacement_full")

@@ -10,7 +10,7 @@ from quotas.calendar import opens_at
 from quotas.exceptions import NotOpenYet
 from quotas.models import Pool, ReleaseSchedule, Slot
 from quotas.services import generate_slots
-from tests.factories import OfficeFactory, UserFactory, applicant_data, book_one
+from tests.factories import OfficeFactory, UserFactory, book_one
 
 from .helpers import rule
 
@@ -29,15 +29,7 @@ ZONES = [("Asia/Jakarta", 7), ("Asia/Makassar", 8), ("Asia/Jayapura", 9)]
 
 
 def book(slot, now):
-    return book_one(
-        account=UserFactory(),
-        slot_id=slot.pk,
-        applicant=applicant_data(),
-        passport_type="regular",
-        validity_years=5,
-        kind="new",
-        now=now,
-    )
+    return book_one(account=UserFactory(), slot_id=slot.pk, now=now)
 
 
 @pytest.mark.django_db
