@@ -39,7 +39,7 @@ def test_person_books_pays_reschedules_once_and_cancels(page, screenshot):
     page.fill("input[name=birth_date]", child_birth.isoformat())
     page.check("input[name=sex][value=M]")
     page.get_by_role("button", name="Tambah orang").click()
-    expect(page.get_by_text("Bima Lestari")).to_be_visible()
+    expect(page.get_by_text("Bima Lestari", exact=True)).to_be_visible()
     screenshot("1-people")
 
     # The booking form: pick the person, the form fills in.

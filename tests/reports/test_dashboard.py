@@ -219,7 +219,8 @@ def test_refresh_today_recomputes_only_the_users_offices(client, regional_jatim,
     assert not OfficeDay.objects.filter(office=world["denpasar"]).exists()
     text = response.content.decode()
     with translation.override("id"):
-        assert gettext("Nothing to recompute today") in text
+        message = gettext("Nothing to recompute today: these offices have no sessions, bookings or searches today.")
+        assert escape(message) in text
 
 
 def test_refresh_today_shows_the_month_it_recomputed_and_says_the_same(client, regional_jatim, world):
