@@ -1,23 +1,31 @@
+import copy
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Sex
+from accounts.validators import normalize_phone
+
+from .forms import ApplicationForm
+
+PERSON_FIELDS = ("nik", "full_name", "birth_date", "sex", "phone")
 
 
 class PersonForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name (as on the e-KTP)"), max_length=150)
-    nik = forms.RegexField(
-        label=_("NIK"),
-        regex=r"^\d{16}$",
-        max_length=16,
-        error_messages={"invalid": _("A NIK has exactly 16 digits.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
-    birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
-    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    phone = forms.CharField(
-        label=_("Phone (optional)"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
-    )
+    """A person on the account: the booking form's own person fields (labels, widgets, checks),
+    so that both forms ask the same way; the phone is optional here."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in PERSON_FIELDS:
+            self.fields[name] = copy.deepcopy(ApplicationForm.base_fields[name])
+        self.fields["phone"].required = False
+        self.fields["phone"].label = _("Mobile phone (optional)")
+        if self.is_bound and self.data.get("phone"):
+            self.data = self.data.copy()
+            self.data["phone"] = normalize_phone(self.data["phone"])
+
+    def clean_full_name(self):
+        return " ".join(self.cleaned_data["full_name"].split())
 
 
 class RescheduleForm(forms.Form):

@@ -4,7 +4,7 @@ account's people. Thin: parse, call one service or selector, render."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from mpaspor.errors import DomainError
 
 from . import gateway, selectors
 from .applicant_forms import PersonForm, RescheduleForm
+from .ics import appointment_ics
 from .models import Status
 from .services import lifecycle
 from .services.payments import record_payment
@@ -110,9 +111,20 @@ def reschedule_application(request, booking_code):
 
 
 @login_required
+def calendar_file(request, booking_code):
+    """The appointment as an .ics file for the applicant's calendar."""
+    application = own_application(request, booking_code)
+    response = HttpResponse(appointment_ics(application), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mpaspor-{application.booking_code}.ics"'
+    return response
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def people(request):
-    form = PersonForm(request.POST or None)
+    # "Myself": the form starts with the account holder's name and phone.
+    initial = {"full_name": request.user.full_name, "phone": request.user.phone} if "myself" in request.GET else None
+    form = PersonForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             add_applicant(account=request.user, person=ApplicantData(**form.cleaned_data))
@@ -127,7 +139,9 @@ def people(request):
         "appointments/people.html",
         {
             "people": people_list,
+            "booked_people": selectors.booked_people_not_listed(account=request.user),
             "form": form,
+            "myself": "myself" in request.GET,
             "limit": settings.MAX_APPLICANTS_PER_ACCOUNT,
             "full": len(people_list) >= settings.MAX_APPLICANTS_PER_ACCOUNT,
             "booking_url": reverse("appointments:offices"),

@@ -66,7 +66,9 @@ class PriorityGroup(models.TextChoices):
 class Applicant(models.Model):
     """A person an account applies for (the account holder or family; up to five)."""
 
-    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applicants")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="applicants"
+    )
     nik = models.CharField(_("NIK"), max_length=16)
     full_name = models.CharField(_("full name"), max_length=150)
     birth_date = models.DateField(_("birth date"))
@@ -114,10 +116,20 @@ class Fee(models.Model):
 class Application(models.Model):
     booking_code = models.CharField(_("booking code"), max_length=12, unique=True)
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+        null=True,
+        blank=True,
     )
     applicant = models.ForeignKey(
-        Applicant, on_delete=models.SET_NULL, null=True, blank=True, related_name="applications"
+        Applicant,
+        verbose_name=_("person on the account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="applications",
     )
     # The applicant's data as given at booking (kept even if the account's person changes).
     nik = models.CharField(_("NIK"), max_length=16)
@@ -133,7 +145,7 @@ class Application(models.Model):
     priority_group = models.CharField(_("priority group"), max_length=10, choices=PriorityGroup.choices, blank=True)
     walk_in = models.BooleanField(_("walk-in"), default=False)
 
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="applications")
+    slot = models.ForeignKey(Slot, verbose_name=_("session"), on_delete=models.PROTECT, related_name="applications")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
     amount = models.PositiveIntegerField(_("amount (Rp)"))
     billing_code = models.CharField(_("billing code"), max_length=15, unique=True, null=True, blank=True)
@@ -209,15 +221,21 @@ class QueueCounter(models.Model):
 class ApplicationEvent(models.Model):
     """One row per status change, written by services.lifecycle: who, when, from, to, why."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    reason = models.CharField(max_length=255, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(_("from status"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
 
     def __str__(self):
         # Shown in the admin's status-change table next to each row.
@@ -227,7 +245,9 @@ class ApplicationEvent(models.Model):
 class Payment(models.Model):
     """A payment notice from the gateway; idempotent by the gateway's transaction id."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="payments"
+    )
     transaction_id = models.CharField(_("transaction id"), max_length=64, unique=True)
     gateway = models.CharField(_("gateway"), max_length=20)
     amount = models.PositiveIntegerField(_("amount (Rp)"))
@@ -261,22 +281,27 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    recipient = models.CharField(max_length=254)
-    template = models.CharField(max_length=50)
-    language = models.CharField(max_length=8, default="id")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    template = models.CharField(_("message"), max_length=50)
+    language = models.CharField(_("language"), max_length=8, default="id")
     context = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Set when a delivery failed and will be tried again (backoff); the sweep waits for it.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Claimed for sending: a row in "sending" is never picked up again (at most once).
     claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # For messages a job may queue more than once (the reminder): one row per key.
     dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
 

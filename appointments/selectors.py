@@ -155,6 +155,21 @@ def account_people(*, account) -> list[Applicant]:
     )
 
 
+def booked_people_not_listed(*, account) -> list[dict]:
+    """The people the account has booked for who are not on its list (a booking for someone
+    typed in by hand does not list them): newest data per NIK."""
+    listed = Applicant.objects.filter(account=account).values("nik")
+    people: dict[str, dict] = {}
+    for row in (
+        Application.objects.filter(account=account)
+        .exclude(nik__in=listed)
+        .order_by("-created_at")
+        .values("nik", "full_name", "birth_date", "sex", "phone")
+    ):
+        people.setdefault(row["nik"], row)
+    return list(people.values())
+
+
 # Every booking that finds a place reads its fees: written out and prepared (mpaspor.db), as
 # building the query cost more than running it.
 @functools.cache

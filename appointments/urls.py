@@ -12,6 +12,7 @@ urlpatterns = [
     path("applications/<str:booking_code>/", views.confirmation, name="confirmation"),
     path("applications/<str:booking_code>/cancel/", views.cancel, name="cancel"),
     path("applications/<str:booking_code>/pay/", applicant_views.pay_application, name="pay_application"),
+    path("applications/<str:booking_code>/calendar.ics", applicant_views.calendar_file, name="calendar_file"),
     path(
         "applications/<str:booking_code>/reschedule/",
         applicant_views.reschedule_application,

@@ -21,6 +21,7 @@ from quotas.services import record_availability_search
 
 from . import selectors
 from .applicant_views import allowed, life_context, own_application
+from .documents import documents_to_bring
 from .forms import ApplicationForm
 from .models import ACTIVE_STATUSES
 from .services.booking import book_applications
@@ -31,8 +32,16 @@ def home(request):
     return render(request, "home.html")
 
 
+def _person_query(request) -> str:
+    """The listed person a booking is for (?person=), kept from page to page up to the form."""
+    person = request.GET.get("person", "")
+    return f"person={person}" if person.isdigit() else ""
+
+
 def offices(request):
-    return render(request, "appointments/offices.html", {"regions": offices_by_region()})
+    return render(
+        request, "appointments/offices.html", {"regions": offices_by_region(), "person_query": _person_query(request)}
+    )
 
 
 def _office_or_404(code: str):
@@ -66,7 +75,11 @@ def office_calendar(request, code: str):
         date_to=month_end,
         found_free=month_view.has_free_day,
     )
-    return render(request, "appointments/calendar.html", {"office": office, "cal": month_view, "DayState": DayState})
+    return render(
+        request,
+        "appointments/calendar.html",
+        {"office": office, "cal": month_view, "DayState": DayState, "person_query": _person_query(request)},
+    )
 
 
 @rate_limit("availability")
@@ -81,7 +94,14 @@ def office_day(request, code: str, date: str):
     return render(
         request,
         "appointments/day.html",
-        {"office": office, "day": day, "sessions": sessions, "DayState": DayState},
+        {
+            "office": office,
+            "day": day,
+            "sessions": sessions,
+            "DayState": DayState,
+            "is_past": day_date < selectors.office_today(office=office),
+            "person_query": _person_query(request),
+        },
     )
 
 
@@ -148,6 +168,7 @@ def confirmation(request, booking_code: str):
         {
             "application": application,
             "office": application.slot.office,
+            "documents": documents_to_bring(application.kind),
             # A cancelled or expired booking's QR code must not get anyone through the door.
             "show_qr": application.status in ACTIVE_STATUSES,
             **life_context(application),

@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from . import permissions
+from accounts.models import User
+
+from . import (
+    admin_accounts,  # noqa: F401 - registers the staff accounts' admin
+    permissions,
+)
 from .admin_scoping import OfficeScopedAdmin
 from .models import Office, Region, StaffMembership
 
@@ -88,6 +93,9 @@ class StaffMembershipAdmin(OfficeScopedAdmin):
         return permissions.is_staff_member(request.user) and permissions.sees_all(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # Staff accounts only: an applicant never gets an office's rights by a slip of the list.
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by("email")
         return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
 
 

@@ -93,10 +93,16 @@ class StaffMembership(models.Model):
         REGIONAL = "regional", _("Regional division")
         NATIONAL = "national", _("National (DJI)")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
 
     class Meta:
         verbose_name = _("staff membership")

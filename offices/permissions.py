@@ -108,6 +108,20 @@ def counter_offices(user) -> QuerySet[Office]:
     return Office.objects.filter(q)
 
 
+def serves_at_a_counter(user) -> bool:
+    """Whether `counter_offices` has any office for this user, from the memberships alone."""
+    return is_staff_member(user) and (
+        user.is_superuser or any(m.role in (Role.OFFICER, Role.HEAD) for m in _memberships(user))
+    )
+
+
+def reads_reports(user) -> bool:
+    """Whether `report_offices` has any office for this user, from the memberships alone."""
+    return is_staff_member(user) and (
+        sees_all(user) or any(m.role in (Role.HEAD, Role.REGIONAL) for m in _memberships(user))
+    )
+
+
 def office_ids(queryset: QuerySet[Office]) -> set[int]:
     return set(queryset.values_list("pk", flat=True))
 

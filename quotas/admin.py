@@ -17,7 +17,17 @@ from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 
 from . import guards, preview, services
 from .exceptions import QuotaError
-from .models import DateOverride, Pool, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot, SlotDrift
+from .models import (
+    DateOverride,
+    Pool,
+    ProgramSession,
+    QuotaRule,
+    ReleaseSchedule,
+    ServiceProgram,
+    Slot,
+    SlotDrift,
+    Weekday,
+)
 
 
 def _apply(instance, cleaned_data):
@@ -241,10 +251,51 @@ class ProgramSessionInline(admin.TabularInline):
         return self._parent_admin().has_change_permission(request, obj)
 
 
+# The kinds of application a programme may be limited to: the ones booked online. Their values
+# are the application's own (appointments, above quotas, keeps the kinds; a test holds the two
+# lists equal).
+ONLINE_KIND_CHOICES = [
+    ("new", _("New passport")),
+    ("replacement_expired", _("Replacement: expired")),
+    ("replacement_full", _("Replacement: pages full")),
+]
+
+
+class ServiceProgramForm(forms.ModelForm):
+    """Weekdays and accepted kinds as checkboxes; stored as the JSON lists the generator reads."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("weekdays"),
+        coerce=int,
+        choices=Weekday.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: every day of the programme's dates."),
+    )
+    allowed_kinds = forms.MultipleChoiceField(
+        label=_("application kinds accepted"),
+        choices=ONLINE_KIND_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: every kind booked online."),
+    )
+
+    class Meta:
+        model = ServiceProgram
+        fields = ["office", "name", "date_from", "date_to", "weekdays", "allowed_kinds", "opens_on_holidays"]
+
+    def clean_weekdays(self):
+        return sorted(self.cleaned_data["weekdays"])
+
+    def clean_allowed_kinds(self):
+        return sorted(self.cleaned_data["allowed_kinds"])
+
+
 @admin.register(ServiceProgram)
 class ServiceProgramAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
+    form = ServiceProgramForm
     inlines = [ProgramSessionInline]
-    list_display = ["name", "office", "date_from", "date_to", "weekdays", "opens_on_holidays"]
+    list_display = ["name", "office", "date_from", "date_to", "days", "opens_on_holidays"]
     list_filter = [("office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office"]
     search_fields = ["name", "office__name"]
@@ -253,6 +304,12 @@ class ServiceProgramAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
         if not super().has_delete_permission(request, obj):
             return False
         return obj is None or not guards.program_session_conflicts(program=obj, sessions_after=None)
+
+    @admin.display(description=_("weekdays"))
+    def days(self, obj):
+        if not obj.weekdays:
+            return gettext("every day")
+        return ", ".join(str(Weekday(day).label) for day in sorted(obj.weekdays))
 
 
 class DateOverrideForm(forms.ModelForm):
@@ -279,8 +336,35 @@ class DateOverrideAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
 
 @admin.register(ReleaseSchedule)
 class ReleaseScheduleAdmin(OfficeScopedAdmin):
-    list_display = ["office", "kind", "days_before", "weekday", "day_of_month", "release_time", "horizon_days"]
+    """Each kind of schedule has its own field: the form shows only the chosen kind's (a small
+    script; without it, each field's section says which kind it belongs to)."""
+
+    list_display = ["office", "kind", "rule", "release_time", "horizon_days"]
     list_select_related = ["office"]
+    kind_fields = {
+        ReleaseSchedule.Kind.ROLLING: ("days_before", _("Rolling schedule")),
+        ReleaseSchedule.Kind.WEEKLY: ("weekday", _("Weekly schedule")),
+        ReleaseSchedule.Kind.MONTHLY: ("day_of_month", _("Monthly schedule")),
+    }
+
+    class Media:
+        js = ["js/release_schedule_admin.js"]
+
+    def get_fieldsets(self, request, obj=None):
+        own = {name for name, _title in self.kind_fields.values()}
+        common = [name for name in self.get_form(request, obj, fields=None).base_fields if name not in own]
+        return [(None, {"fields": common})] + [
+            (title, {"fields": [name], "classes": ["release-kind", f"release-kind-{kind}"]})
+            for kind, (name, title) in self.kind_fields.items()
+        ]
+
+    @admin.display(description=_("when"))
+    def rule(self, obj):
+        if obj.kind == ReleaseSchedule.Kind.WEEKLY:
+            return gettext("every %(weekday)s for the following week") % {"weekday": obj.get_weekday_display()}
+        if obj.kind == ReleaseSchedule.Kind.MONTHLY:
+            return gettext("on day %(day)s for the following month") % {"day": obj.day_of_month}
+        return gettext("each date %(days)s days before") % {"days": obj.days_before}
 
 
 @admin.register(Slot)

@@ -26,7 +26,7 @@ class Weekday(models.IntegerChoices):
 class QuotaRule(models.Model):
     """An office's regular session on one weekday, with its capacity per pool."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="quota_rules")
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="quota_rules")
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("start"))
     end_time = models.TimeField(_("end"))
@@ -54,7 +54,7 @@ class QuotaRule(models.Model):
 class ServiceProgram(models.Model):
     """A dated service programme (national Saturday service, a weekend mall lounge, ...)."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="programs")
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="programs")
     name = models.CharField(_("name"), max_length=150)
     date_from = models.DateField(_("from"))
     date_to = models.DateField(_("to"))
@@ -78,7 +78,9 @@ class ServiceProgram(models.Model):
 
 
 class ProgramSession(models.Model):
-    program = models.ForeignKey(ServiceProgram, on_delete=models.CASCADE, related_name="sessions")
+    program = models.ForeignKey(
+        ServiceProgram, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="sessions"
+    )
     start_time = models.TimeField(_("start"))
     end_time = models.TimeField(_("end"))
     online_capacity = models.PositiveIntegerField(_("online places"), default=0)
@@ -97,13 +99,15 @@ class ProgramSession(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        return f"{self.program}: {self.start_time:%H:%M}–{self.end_time:%H:%M}"
 
 
 class DateOverride(models.Model):
     """One day of one office: closed with a reason, or its capacity changed."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="date_overrides")
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="date_overrides"
+    )
     date = models.DateField(_("date"))
     closed = models.BooleanField(_("closed"), default=False)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -119,7 +123,8 @@ class DateOverride(models.Model):
         constraints = [models.UniqueConstraint(fields=["office", "date"], name="one_override_per_office_day")]
 
     def __str__(self):
-        return self.date.isoformat()
+        what = _("closed") if self.closed else _("capacity changed")
+        return f"{self.office} {self.date.isoformat()}: {what}"
 
 
 class ReleaseSchedule(models.Model):
@@ -130,7 +135,9 @@ class ReleaseSchedule(models.Model):
         WEEKLY = "weekly", _("Weekly: the next week on a set weekday")
         MONTHLY = "monthly", _("Monthly: the next month on a set day")
 
-    office = models.OneToOneField(Office, on_delete=models.CASCADE, related_name="release_schedule")
+    office = models.OneToOneField(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="release_schedule"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ROLLING)
     days_before = models.PositiveSmallIntegerField(_("days before (rolling)"), default=14)
     weekday = models.PositiveSmallIntegerField(_("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY)
@@ -162,7 +169,7 @@ class ReleaseSchedule(models.Model):
 class Slot(models.Model):
     """A session's places in one pool. `taken` is the only counter the claim touches."""
 
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="slots")
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="slots")
     date = models.DateField(_("date"), help_text=_("In the office's time zone."))
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
@@ -170,7 +177,14 @@ class Slot(models.Model):
     capacity = models.PositiveIntegerField(_("capacity"))
     taken = models.PositiveIntegerField(_("places taken"), default=0)
     opens_at = models.DateTimeField(_("opens at"))
-    program = models.ForeignKey(ServiceProgram, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots")
+    program = models.ForeignKey(
+        ServiceProgram,
+        verbose_name=_("programme"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="slots",
+    )
     allowed_kinds = models.JSONField(_("application kinds accepted"), default=list, blank=True)
     # On a priority slot: places handed to the online pool at the office's cut-off (the online
     # slot of the same session got them). Slot generation keeps both sides of the move.
@@ -231,7 +245,9 @@ class SearchTally(models.Model):
     flushed from cache counters by `quotas.services.flush_search_counts`. `found_nothing`
     counts searches whose whole range had no free online place: unmet demand."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="search_tallies")
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="search_tallies"
+    )
     day = models.DateField(_("day"))
     searches = models.PositiveIntegerField(_("searches"), default=0)
     found_nothing = models.PositiveIntegerField(_("searches that found nothing free"), default=0)

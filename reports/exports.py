@@ -29,6 +29,12 @@ def safe_text(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def sheet_names() -> list[str]:
+    """The XLSX sheets' names, one per section: short enough for a sheet (31 characters at
+    most) in every language, where a cut title would end mid-word."""
+    return [_("Summary"), _("Capacity"), _("Weekdays, weekends"), _("Per day")]
+
+
 def sections(report: Report) -> list[tuple[str, list, list[dict], dict | None]]:
     """(title, columns, rows, total row or None) of each table, in page order."""
     return [
@@ -74,10 +80,10 @@ def csv_response(report: Report, filename: str) -> HttpResponse:
 def xlsx_response(report: Report, filename: str) -> HttpResponse:
     workbook = Workbook()
     first = True
-    for title, columns, rows, total in sections(report):
+    for (_heading, columns, rows, total), name in zip(sections(report), sheet_names(), strict=True):
         rows = rows + ([total] if total else [])
         sheet = workbook.active if first else workbook.create_sheet()
-        sheet.title = title[:31]
+        sheet.title = name
         if first:
             for line in _title(report):
                 sheet.append(line)

@@ -1,4 +1,3 @@
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -9,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from offices.models import TIMEZONE_LABELS
@@ -85,6 +85,7 @@ def dashboard(request):
             "csv_query": urlencode({**query, "format": "csv"}),
             "xlsx_query": urlencode({**query, "format": "xlsx"}),
             "computed_at": report.computed_at.astimezone(tz) if report.computed_at else None,
+            "is_current_month": month == timezone.localdate().replace(day=1),
             "tz_label": TIMEZONE_LABELS.get(str(tz), ""),
             "regions": sorted({o.region.name for o in chosen}),
         },
@@ -94,14 +95,22 @@ def dashboard(request):
 @require_POST
 @login_required
 def refresh_today(request):
+    """Recompute today's figures, then show the month they belong to, so that the message and
+    the page speak of the same figures."""
     offices = _scoped_offices(request)
     rows = refresh_recent_office_days(days_back=0, office_ids=[o.pk for o in offices])
-    messages.success(request, _("Today's figures were recomputed (%(rows)d office days).") % {"rows": rows})
-    month = request.POST.get("month", "")
-    url = reverse("reports:dashboard")
-    try:
-        dt.datetime.strptime(month, "%Y-%m")
-        url += "?" + urlencode({"month": month})
-    except ValueError:
-        pass
-    return redirect(url)
+    if rows:
+        messages.success(
+            request,
+            ngettext(
+                "Today's figures were recomputed for %(count)d office.",
+                "Today's figures were recomputed for %(count)d offices.",
+                rows,
+            )
+            % {"count": rows},
+        )
+    else:
+        messages.info(
+            request, _("Nothing to recompute today: these offices have no sessions, bookings or searches today.")
+        )
+    return redirect(reverse("reports:dashboard") + "?" + urlencode({"month": f"{timezone.localdate():%Y-%m}"}))

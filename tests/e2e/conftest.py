@@ -66,3 +66,29 @@ def log_in(page, *, email: str, password: str = "Rahasia-Kuat-123"):
     page.fill("input[name=password]", password)
     # "main": the header holds other forms (language switch, log out).
     page.click("main form button[type=submit]")
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def check_accessibility(page, *, context=None):
+    """Run axe-core (shipped inside axe-playwright-python, nothing downloaded) on the current
+    page and fail on any serious or critical violation, naming the rule and the elements."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values": AXE_TAGS}}
+    violations = Axe().run(page, context=context, options=options).response["violations"]
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    report = "\n".join(
+        f"{v['impact']}: {v['id']} ({v['help']}) at {[node['target'] for node in v['nodes']][:5]}" for v in serious
+    )
+    assert not serious, f"{page.url}:\n{report}"
+
+
+def press_until_focused(page, selector: str, *, key: str = "Tab", limit: int = 60):
+    """Press Tab until the element matching `selector` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        if page.evaluate("sel => document.activeElement && document.activeElement.matches(sel)", selector):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"{selector} never got the focus by {key}")

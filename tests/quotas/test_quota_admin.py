@@ -144,8 +144,7 @@ class TestOverridesAndProgrammes:
             "name": program.name,
             "date_from": program.date_from.isoformat(),
             "date_to": program.date_to.isoformat(),
-            "weekdays": "[]",
-            "allowed_kinds": "[]",
+            # weekdays and allowed_kinds: checkboxes, none ticked (every day, every kind)
             "sessions-TOTAL_FORMS": "1",
             "sessions-INITIAL_FORMS": "1",
             "sessions-MIN_NUM_FORMS": "0",

@@ -5,13 +5,17 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext, ngettext
 from openpyxl import load_workbook
 
 from offices.models import StaffMembership
+from reports.exports import sheet_names
 from reports.models import OfficeDay
 from tests.factories import OfficeFactory, UserFactory
 
-from .conftest import staff
+from .conftest import session, staff
 
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:dashboard")
@@ -78,7 +82,9 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
     # 2 counters x 40 = 80 a day; 6 served over 2 counters x 2 days; (9 + 2) / 2 offered a day;
     # March 2026 has 4 Saturdays (one with sessions) and 5 Sundays.
     assert capacity == ["Kanim Surabaya", "10", "2", "2", "1,5", "5,5", "80", "74,5", "3", "5", "240", "640"]
-    assert "40" in response.content.decode() and "REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY" in response.content.decode()
+    assert "40" in response.content.decode()
+    # The assumption in words: a setting's name means nothing to the division.
+    assert "REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY" not in response.content.decode()
 
 
 def test_one_office_can_be_chosen_and_charts_get_their_data(client, regional_jatim):
@@ -208,10 +214,45 @@ def test_csv_has_the_tables_of_the_page(client, regional_jatim):
 def test_refresh_today_recomputes_only_the_users_offices(client, regional_jatim, world):
     client.force_login(regional_jatim)
     OfficeDay.objects.all().delete()
-    response = client.post(reverse("reports:refresh_today"), {"month": "2026-03"})
-    assert response.status_code == 302 and response["Location"].endswith("?month=2026-03")
+    response = client.post(reverse("reports:refresh_today"), {"month": "2026-03"}, follow=True)
     # Today has no sessions in the fixture: nothing for today, and Bali untouched either way.
     assert not OfficeDay.objects.filter(office=world["denpasar"]).exists()
+    text = response.content.decode()
+    with translation.override("id"):
+        message = gettext("Nothing to recompute today: these offices have no sessions, bookings or searches today.")
+        assert escape(message) in text
+
+
+def test_refresh_today_shows_the_month_it_recomputed_and_says_the_same(client, regional_jatim, world):
+    """The message and the page speak of the same figures: today's month, which now has them."""
+    today = timezone.localdate()
+    session(world["surabaya"], today, 8, 5, timezone.now() - dt.timedelta(days=3))
+    client.force_login(regional_jatim)
+    march = client.get(URL, MARCH).content.decode()
+    assert f'action="{reverse("reports:refresh_today")}"' not in march  # only on the month that holds today
+    response = client.post(reverse("reports:refresh_today"), {"month": "2026-03"}, follow=True)
+    assert response.redirect_chain[-1][0].endswith(f"?month={today:%Y-%m}")
+    text = response.content.decode()
+    with translation.override("id"):
+        recomputed = ngettext(
+            "Today's figures were recomputed for %(count)d office.",
+            "Today's figures were recomputed for %(count)d offices.",
+            1,
+        )
+        assert escape(recomputed % {"count": 1}) in text
+        assert gettext("No figures have been computed for this month yet").split(":")[0] not in text
+    assert response.context["computed_at"] is not None
+
+
+def test_xlsx_sheet_names_are_whole_words_that_fit(client, regional_jatim):
+    client.force_login(regional_jatim)
+    for language in ("id", "en"):
+        with translation.override(language):
+            names = sheet_names()
+        assert all(len(name) <= 31 for name in names), names
+        client.cookies["django_language"] = language
+        workbook = load_workbook(io.BytesIO(client.get(URL, {**MARCH, "format": "xlsx"}).content))
+        assert workbook.sheetnames == names
 
 
 @pytest.mark.parametrize("offices", [3, 30])

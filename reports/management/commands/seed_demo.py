@@ -1,5 +1,8 @@
-"""Demo data: the offices of Jawa Timur plus one WITA and one WIT office, 30 days of
-sessions, and four demo accounts. Idempotent: a second run adds only what is missing."""
+"""Demo data: the offices of Jawa Timur plus one WITA and one WIT office with their staff and
+counters, 30 days of sessions ahead, about 90 days of history (reports.demo_history), the demo
+accounts, and the daily report figures. Idempotent: a second run adds only what is missing.
+
+It lives in reports, the top app, because it fills every app's tables."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -7,11 +10,18 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import User
+from appointments.models import Applicant, Application, Status
+from appointments.nik import build_nik
+from appointments.selectors import fee_amount
+from appointments.services.booking import new_billing_code, new_booking_code
 from offices.models import Office, Region, StaffMembership
-from quotas.models import ReleaseSchedule
+from quotas.models import Pool, ReleaseSchedule, Slot
 from quotas.services import SessionSpec, set_up_office_quotas
+from reports.demo_history import HISTORY_DAYS, seed_history
 
 K = Office.Kind
 C = Office.OfficeClass
@@ -20,6 +30,7 @@ C = Office.OfficeClass
 DEMO_ACCOUNTS = [
     ("pemohon@mpaspor.example", "Demo-Pemohon-2026", "Budi Santoso", "applicant"),
     ("petugas.kediri@mpaspor.example", "Demo-Petugas-2026", "Sri Wahyuni", "staff, Kanim Kediri (officer)"),
+    ("kepala.kediri@mpaspor.example", "Demo-Kepala-2026", "Hendro Wibisono", "head of Kanim Kediri"),
     ("kanwil.jatim@mpaspor.example", "Demo-Kanwil-2026", "Agus Prasetyo", "regional division, Jawa Timur"),
     ("admin@mpaspor.example", "Demo-Admin-2026", "Admin mpaspor", "superuser"),
 ]
@@ -216,6 +227,27 @@ OFFICES = [
     ),
 ]
 
+# The capacity evaluation's figures (staff, counters), in proportion to each office's quota:
+# a counter serves about 40 applications a day (REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY).
+STAFF_AND_COUNTERS = {
+    "kanim-surabaya": (64, 6),
+    "kanim-tanjung-perak": (52, 5),
+    "kanim-malang": (48, 4),
+    "kanim-jember": (36, 3),
+    "kanim-kediri": (24, 2),
+    "kanim-blitar": (20, 2),
+    "kanim-madiun": (22, 2),
+    "kanim-ponorogo": (18, 2),
+    "kanim-pamekasan": (16, 1),
+    "mpp-sidoarjo": (5, 1),
+    "ulp-gresik": (6, 1),
+    "ukk-bojonegoro": (4, 1),
+    "ukk-pasuruan": (5, 1),
+    "mpp-kediri": (3, 1),
+    "kanim-denpasar": (40, 3),
+    "kanim-jayapura": (18, 2),
+}
+
 DAYS_AHEAD = 30
 # Kanim Surabaya releases weekly, the old national way: Friday 14:00 for the following week.
 WEEKLY_RELEASE = {"kanim-surabaya"}
@@ -223,13 +255,14 @@ ROLLING_DAYS_BEFORE = 14  # the others: each date opens 14 days before, at 09:00
 
 
 class Command(BaseCommand):
-    help = "Load demo offices, 30 days of sessions and demo accounts (idempotent)."
+    help = "Load demo offices, sessions, about 90 days of history, demo accounts and report figures (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
         parser.add_argument("--days", type=int, default=DAYS_AHEAD, help="Days of sessions from today.")
+        parser.add_argument("--history-days", type=int, default=HISTORY_DAYS, help="Days of past applications.")
 
-    def handle(self, *args, force=False, days=DAYS_AHEAD, **options):
+    def handle(self, *args, force=False, days=DAYS_AHEAD, history_days=HISTORY_DAYS, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo adds demo accounts with known passwords; it runs only with DJANGO_DEBUG=1, or with --force."
@@ -238,8 +271,17 @@ class Command(BaseCommand):
             regions = self.seed_regions()
             offices = self.seed_offices(regions)
             self.seed_accounts(regions, offices)
-        created = create_demo_slots(offices=offices, days=days, stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(offices)} offices, {created} new sessions."))
+        created = create_demo_slots(offices=offices, days=days, history_days=history_days, stdout=self.stdout)
+        self.stdout.write("History...")
+        history = seed_history(offices=[office for office, _sessions in offices.values()], days=history_days)
+        self.seed_demo_applicant()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(offices)} offices, {created} new sessions ahead, {history.slots} past"
+                f" sessions, {history.applications} applications, {history.search_days} days of searches,"
+                f" {history.office_days} office days of figures."
+            )
+        )
 
     def seed_regions(self) -> dict[str, Region]:
         self.stdout.write("Regions...")
@@ -265,6 +307,8 @@ class Command(BaseCommand):
                     "region": regions[region],
                     "city": city,
                     "timezone": tz_of[region],
+                    "staff_count": STAFF_AND_COUNTERS[code][0],
+                    "counter_count": STAFF_AND_COUNTERS[code][1],
                 },
             )
             offices[code] = (office, sessions)
@@ -273,17 +317,91 @@ class Command(BaseCommand):
 
     def seed_accounts(self, regions, offices):
         self.stdout.write("Demo accounts...")
-        applicant, staff, regional, admin = DEMO_ACCOUNTS
+        applicant, staff, head, regional, admin = DEMO_ACCOUNTS
         self._user(applicant, phone="081234567890")
         officer = self._user(staff, is_staff=True)
         StaffMembership.objects.get_or_create(
             user=officer, role=StaffMembership.Role.OFFICER, office=offices["kanim-kediri"][0], region=None
+        )
+        kepala = self._user(head, is_staff=True)
+        StaffMembership.objects.get_or_create(
+            user=kepala, role=StaffMembership.Role.HEAD, office=offices["kanim-kediri"][0], region=None
         )
         kanwil = self._user(regional, is_staff=True)
         StaffMembership.objects.get_or_create(
             user=kanwil, role=StaffMembership.Role.REGIONAL, office=None, region=regions["JATIM"]
         )
         self._user(admin, is_staff=True, is_superuser=True)
+
+    def seed_demo_applicant(self):
+        """The demo applicant's own past: a passport collected last month, and his wife's
+        appointment at Kanim Kediri next week, both listed with their son on the account.
+        Only on the first run (an account with applications keeps what it has)."""
+        user = User.objects.get(email=DEMO_ACCOUNTS[0][0])
+        if user.applications.exists():
+            return
+        kediri = Office.objects.get(code="kanim-kediri")
+        today = timezone.now().astimezone(kediri.tzinfo).date()
+        online = Slot.objects.filter(office=kediri, pool=Pool.ONLINE)
+        past = (
+            online.filter(date__lte=today - dt.timedelta(days=30), taken__lt=F("capacity"))
+            .order_by("-starts_at")
+            .first()
+        )
+        ahead = (
+            online.filter(date__gte=today + dt.timedelta(days=5), opens_at__lte=timezone.now(), taken__lt=F("capacity"))
+            .order_by("starts_at")
+            .first()
+        )
+        wife = Applicant.objects.create(
+            account=user,
+            nik=build_nik(birth_date=dt.date(1990, 4, 17), sex="F", region="357101", serial=44),
+            full_name="Ratna Santoso",
+            birth_date=dt.date(1990, 4, 17),
+            sex="F",
+            phone="081234567891",
+        )
+        Applicant.objects.create(
+            account=user,
+            nik=build_nik(birth_date=dt.date(2016, 9, 3), sex="M", region="357101", serial=45),
+            full_name="Dimas Santoso",
+            birth_date=dt.date(2016, 9, 3),
+            sex="M",
+        )
+        budi = {
+            "nik": build_nik(birth_date=dt.date(1986, 1, 12), sex="M", region="357101", serial=43),
+            "full_name": user.full_name,
+            "birth_date": dt.date(1986, 1, 12),
+            "sex": "M",
+            "phone": user.phone,
+        }
+        ratna = {f: getattr(wife, f) for f in ("nik", "full_name", "birth_date", "sex", "phone")}
+        for slot, person, status, applicant in (
+            (past, budi, Status.COLLECTED, None),
+            (ahead, ratna, Status.BOOKED, wife),
+        ):
+            if slot is None:
+                continue
+            booked_at = min(slot.opens_at + dt.timedelta(hours=5), timezone.now())
+            Application.objects.create(
+                booking_code=new_booking_code(),
+                billing_code=new_billing_code(),
+                account=user,
+                applicant=applicant,
+                **person,
+                passport_type="electronic",
+                validity_years=10,
+                kind="new" if status == Status.BOOKED else "replacement_expired",
+                slot=slot,
+                status=status,
+                amount=fee_amount(passport_type="electronic", validity_years=10, express=False, on=slot.date),
+                payment_due_at=booked_at + dt.timedelta(hours=2),
+                paid_at=booked_at + dt.timedelta(minutes=20),
+                checked_in_at=slot.starts_at + dt.timedelta(minutes=25) if status == Status.COLLECTED else None,
+                queue_number="A-012" if status == Status.COLLECTED else "",
+            )
+            Slot.objects.filter(pk=slot.pk).update(taken=F("taken") + 1)
+        self.stdout.write(f"  + {user.email}: two applications, three people")
 
     def _user(self, account, **extra) -> User:
         email, password, full_name, _role = account
@@ -298,9 +416,12 @@ class Command(BaseCommand):
         return user
 
 
-def create_demo_slots(*, offices: dict[str, tuple[Office, dict]], days: int, stdout=None) -> int:
+def create_demo_slots(
+    *, offices: dict[str, tuple[Office, dict]], days: int, history_days: int = HISTORY_DAYS, stdout=None
+) -> int:
     """Give each office its weekday rules (a programme for the kind-limited weekend sessions),
     its release schedule, and generate its slots for `days` days with the quota generator.
+    The rules are in force from `history_days` back, so the history has its sessions too.
     Holidays close the offices as they would in production. Idempotent."""
     created = 0
     for office, sessions in offices.values():
@@ -326,6 +447,7 @@ def create_demo_slots(*, offices: dict[str, tuple[Office, dict]], days: int, std
             release_time=dt.time(14) if weekly else dt.time(9),
             days_before=ROLLING_DAYS_BEFORE,
             horizon_days=days,
+            valid_from=timezone.now().astimezone(office.tzinfo).date() - dt.timedelta(days=history_days + 1),
         )
         created += len(plan.create)
         if stdout:
