@@ -62,3 +62,8 @@ class ApplicantLimitReached(BookingError):
 class CheckInNotAllowed(BookingError):
     code = "check_in_not_allowed"
     default_message = _("This application cannot be checked in.")
+
+
+class QueueActionNotAllowed(BookingError):
+    code = "queue_action_not_allowed"
+    default_message = _("This queue number cannot be changed so.")

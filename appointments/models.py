@@ -57,10 +57,19 @@ class Sex(models.TextChoices):
 
 
 class PriorityGroup(models.TextChoices):
-    ELDERLY = "elderly", _("Over 60")
+    ELDERLY = "elderly", _("60 or over")
     CHILD = "child", _("Child under 5")
     DISABLED = "disabled", _("Person with a disability")
     PREGNANT = "pregnant", _("Pregnant woman")
+
+
+class QueueState(models.TextChoices):
+    """Where a checked-in applicant is in the day's queue. Not a status: being called changes none."""
+
+    WAITING = "waiting", _("Waiting")
+    CALLED = "called", _("Called")
+    SERVED = "served", _("Served")
+    NO_ANSWER = "no_answer", _("No answer")
 
 
 class Applicant(models.Model):
@@ -144,6 +153,8 @@ class Application(models.Model):
     express = models.BooleanField(_("same-day service"), default=False)
     priority_group = models.CharField(_("priority group"), max_length=10, choices=PriorityGroup.choices, blank=True)
     walk_in = models.BooleanField(_("walk-in"), default=False)
+    # A walk-in who came when the priority pool was full, admitted on a place added for them.
+    beyond_pool = models.BooleanField(_("admitted beyond the priority pool"), default=False)
 
     slot = models.ForeignKey(Slot, verbose_name=_("session"), on_delete=models.PROTECT, related_name="applications")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
@@ -154,6 +165,11 @@ class Application(models.Model):
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
     queue_number = models.CharField(_("queue number"), max_length=10, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    # The day's queue (services.queue): set at check-in, then called to a desk and served.
+    queue_state = models.CharField(_("queue state"), max_length=10, choices=QueueState.choices, blank=True)
+    desk = models.PositiveSmallIntegerField(_("desk"), null=True, blank=True)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    served_at = models.DateTimeField(_("served at"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, default="id")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -182,6 +198,8 @@ class Application(models.Model):
             models.Index(
                 fields=["slot", "payment_due_at"], condition=Q(status="pending_payment"), name="pending_holds_by_slot"
             ),
+            # "Call next" reads the day's waiting people in check-in order.
+            models.Index(fields=["slot", "checked_in_at"], condition=Q(queue_state="waiting"), name="waiting_in_queue"),
         ]
 
     def __str__(self):
@@ -216,6 +234,18 @@ class QueueCounter(models.Model):
 
     def __str__(self):
         return f"{self.series}-{self.last_number:03d} ({self.date})"
+
+
+class QueueDisplay(models.Model):
+    """The address of an office's waiting-room screen: an unguessable key in the URL opens a page
+    of queue numbers only, so the screen needs no staff login (docs/counter-queue.md)."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, related_name="queue_display")
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.office} display"
 
 
 class ApplicationEvent(models.Model):

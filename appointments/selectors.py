@@ -16,7 +16,7 @@ from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
 from .exceptions import InvalidInput
-from .models import ACTIVE_STATUSES, Applicant, Application, Fee, Payment, Status
+from .models import ACTIVE_STATUSES, Applicant, Application, Fee, Payment, QueueState, Status
 
 
 def account_applications(*, account):
@@ -219,16 +219,22 @@ class CounterSession:
     starts_at: dt.datetime  # office zone
     ends_at: dt.datetime
     expected: int = 0
-    checked_in: int = 0
-    no_show: int = 0
+    present: int = 0  # checked in: booked applicants and walk-ins
     walk_ins: int = 0
+    no_show: int = 0
     priority_slot_id: int | None = None
     priority_capacity: int = 0
     priority_taken: int = 0
+    priority_overflow: int = 0  # places added for walk-ins beyond the pool
 
     @property
     def priority_left(self) -> int:
         return max(self.priority_capacity - self.priority_taken, 0)
+
+    @property
+    def priority_pool(self) -> int:
+        """The pool's places before any were added for walk-ins beyond it."""
+        return self.priority_capacity - self.priority_overflow
 
 
 def office_today(*, office, now: dt.datetime | None = None) -> dt.date:
@@ -240,7 +246,7 @@ def counter_sessions(*, office, day: dt.date) -> list[CounterSession]:
     tz = office.tzinfo
     sessions: dict[dt.datetime, CounterSession] = {}
     slots = Slot.objects.filter(office=office, date=day).order_by("starts_at", "pool")
-    for slot in slots.values("id", "starts_at", "ends_at", "pool", "capacity", "taken"):
+    for slot in slots.values("id", "starts_at", "ends_at", "pool", "capacity", "taken", "overflow"):
         session = sessions.setdefault(
             slot["starts_at"],
             CounterSession(starts_at=slot["starts_at"].astimezone(tz), ends_at=slot["ends_at"].astimezone(tz)),
@@ -249,23 +255,24 @@ def counter_sessions(*, office, day: dt.date) -> list[CounterSession]:
             session.priority_slot_id = slot["id"]
             session.priority_capacity = slot["capacity"]
             session.priority_taken = slot["taken"]
+            session.priority_overflow = slot["overflow"]
     counts = (
         Application.objects.filter(slot__office=office, slot__date=day)
         .values("slot__starts_at")
         .annotate(
             expected=Count("pk", filter=Q(walk_in=False, status__in=EXPECTED_STATUSES)),
-            checked_in=Count("pk", filter=Q(walk_in=False, checked_in_at__isnull=False)),
-            no_show=Count("pk", filter=Q(status=Status.NO_SHOW)),
+            present=Count("pk", filter=Q(checked_in_at__isnull=False)),
             walk_ins=Count("pk", filter=Q(walk_in=True)),
+            no_show=Count("pk", filter=Q(status=Status.NO_SHOW)),
         )
     )
     for row in counts:
         session = sessions.get(row["slot__starts_at"])
         if session:
             session.expected = row["expected"]
-            session.checked_in = row["checked_in"]
-            session.no_show = row["no_show"]
+            session.present = row["present"]
             session.walk_ins = row["walk_ins"]
+            session.no_show = row["no_show"]
     return list(sessions.values())
 
 
@@ -275,3 +282,75 @@ def find_application_for_counter(*, office, booking_code: str) -> Application | 
     if not code:
         return None
     return Application.objects.select_related("slot__office").filter(booking_code=code, slot__office=office).first()
+
+
+# --- The day's queue ------------------------------------------------------------------------
+
+
+@dataclass
+class CounterQueue:
+    """Today's queue at an office, in check-in order (the order desks call it)."""
+
+    called: list[Application]
+    waiting: list[Application]
+    no_answer: list[Application]
+    served: list[Application]
+
+
+def counter_queue(*, office, day: dt.date) -> CounterQueue:
+    """Everyone in an office's queue on a day, by state, in one query."""
+    entries = (
+        Application.objects.filter(slot__office=office, slot__date=day)
+        .exclude(queue_state="")
+        .only(
+            "queue_number",
+            "full_name",
+            "kind",
+            "priority_group",
+            "walk_in",
+            "status",
+            "queue_state",
+            "desk",
+            "checked_in_at",
+            "called_at",
+        )
+        .order_by("checked_in_at", "pk")
+    )
+    by_state: dict[str, list[Application]] = {state: [] for state in QueueState.values}
+    for entry in entries:
+        by_state[entry.queue_state].append(entry)
+    called = sorted(by_state[QueueState.CALLED], key=lambda a: a.called_at, reverse=True)
+    return CounterQueue(
+        called=called,
+        waiting=by_state[QueueState.WAITING],
+        no_answer=by_state[QueueState.NO_ANSWER],
+        served=by_state[QueueState.SERVED],
+    )
+
+
+@dataclass
+class QueueScreen:
+    """What the waiting-room screen shows: queue numbers and desks only, no personal data."""
+
+    office: Office
+    calls: list[tuple[str, int]]  # (queue number, desk), the latest call first
+    waiting: int
+
+
+SCREEN_CALLS = 7  # the number being called now and the six before it
+
+
+def queue_screen(*, key: str, now: dt.datetime | None = None) -> QueueScreen | None:
+    """The screen of the office whose display key this is (None: no such key), in three queries."""
+    office = Office.objects.filter(queue_display__key=key).first() if key else None
+    if office is None:
+        return None
+    today = office_today(office=office, now=now)
+    queue = Application.objects.filter(slot__office=office, slot__date=today)
+    calls = list(
+        queue.filter(called_at__isnull=False)
+        .order_by("-called_at", "-pk")
+        .values_list("queue_number", "desk")[:SCREEN_CALLS]
+    )
+    waiting = queue.filter(queue_state=QueueState.WAITING, status=Status.CHECKED_IN).count()
+    return QueueScreen(office=office, calls=calls, waiting=waiting)

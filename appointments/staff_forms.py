@@ -43,12 +43,11 @@ class WalkInForm(forms.Form):
 
     def __init__(self, *args, sessions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slot"].choices = [
-            (
-                s.priority_slot_id,
-                _("%(start)s–%(end)s (%(left)s priority places left)")
-                % {"start": f"{s.starts_at:%H:%M}", "end": f"{s.ends_at:%H:%M}", "left": s.priority_left},
-            )
-            for s in sessions
-            if s.priority_slot_id
-        ]
+        self.fields["slot"].choices = [(s.priority_slot_id, session_choice(s)) for s in sessions if s.priority_slot_id]
+
+
+def session_choice(session) -> str:
+    times = {"start": f"{session.starts_at:%H:%M}", "end": f"{session.ends_at:%H:%M}", "left": session.priority_left}
+    if session.priority_left:
+        return _("%(start)s–%(end)s (%(left)s priority places left)") % times
+    return _("%(start)s–%(end)s (pool full: registered beyond it)") % times

@@ -1,8 +1,9 @@
-"""The day's counter: a page for an office's staff (check-in by code, walk-ins)."""
+"""The day's counter: a page for an office's staff (check-in by code, walk-ins). The queue and the
+waiting-room screen are in queue_views."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +15,7 @@ from offices import permissions
 from offices.models import Office
 
 from . import selectors
-from .exceptions import ApplicationNotFound
+from .exceptions import ApplicationNotFound, InvalidInput
 from .services.counter import check_in_application, register_walk_in
 from .services.people import ApplicantData
 from .staff_forms import CheckInForm, WalkInForm
@@ -33,7 +34,7 @@ def _staff_offices(request):
     return offices
 
 
-def _current_office(request) -> Office | None:
+def current_office(request) -> Office | None:
     """The office chosen for this browser session, or the only one the user serves."""
     offices = _staff_offices(request)
     office_id = request.session.get(SESSION_KEY)
@@ -45,7 +46,7 @@ def _current_office(request) -> Office | None:
     return first_two[0] if len(first_two) == 1 else None
 
 
-def _context(request, office, *, check_in_form=None, walk_in_form=None, result=None):
+def _context(request, office, *, walk_in_form=None):
     now = timezone.now()
     day = selectors.office_today(office=office, now=now)
     sessions = selectors.counter_sessions(office=office, day=day)
@@ -54,24 +55,33 @@ def _context(request, office, *, check_in_form=None, walk_in_form=None, result=N
         "office": office,
         "day": day,
         "sessions": sessions,
-        "check_in_form": check_in_form or CheckInForm(),
+        "check_in_form": CheckInForm(),
         "walk_in_form": walk_in_form or WalkInForm(sessions=open_sessions),
-        "result": result,
         "several_offices": permissions.counter_offices(request.user).count() > 1,
     }
 
 
-def _render(request, office, status=200, **kwargs):
-    template = "appointments/staff/_counter_live.html" if _htmx(request) else "appointments/staff/counter.html"
-    return render(request, template, _context(request, office, **kwargs), status=status)
+def answer(
+    request, *, ok: bool, message: str, status: int, page: str, live_template: str, live_context, number: str = ""
+) -> HttpResponse:
+    """The outcome of a counter action. With htmx: the message alone, which replaces the previous
+    one in place (a refusal too: counter.js lets htmx swap these 4xx answers), and the page's live
+    part refreshed beside it (`live_context()` builds its context); `number`, a queue number to
+    show large. Without JavaScript: the message on the page `page`, after a redirect."""
+    if not _htmx(request):
+        (messages.success if ok else messages.error)(request, message)
+        return redirect(page)
+    context = {**live_context(), "result": {"ok": ok, "message": message, "number": number}}
+    context["live_template"] = live_template
+    return render(request, "appointments/staff/_answer.html", context, status=status)
 
 
 @login_required
 def counter(request):
-    office = _current_office(request)
+    office = current_office(request)
     if office is None:
         return redirect("staff:choose_office")
-    return _render(request, office)
+    return render(request, "appointments/staff/counter.html", _context(request, office))
 
 
 @login_required
@@ -89,36 +99,41 @@ def choose_office(request):
 @login_required
 @require_POST
 def check_in(request):
-    office = _current_office(request)
+    office = current_office(request)
     if office is None:
         return redirect("staff:choose_office")
     form = CheckInForm(request.POST)
-    if not form.is_valid():
-        return _render(request, office, status=400, check_in_form=form)
-    application = selectors.find_application_for_counter(office=office, booking_code=form.cleaned_data["code"])
     try:
+        if not form.is_valid():
+            raise InvalidInput(form.errors["code"][0], field="code")
+        code = form.cleaned_data["code"]
+        application = selectors.find_application_for_counter(office=office, booking_code=code)
         if application is None:
-            raise ApplicationNotFound(_("No booking with this code at this office."))
+            raise ApplicationNotFound(_("No booking with the code %(code)s at this office."), code=code.strip())
         application = check_in_application(application_id=application.pk, office_id=office.pk, actor=request.user)
     except DomainError as exc:
-        result = {"ok": False, "message": exc.message}
-        if not _htmx(request):
-            messages.error(request, exc.message)
-            return redirect("staff:counter")
-        return _render(request, office, status=409, result=result)
-    message = _("%(name)s checked in: queue number %(number)s.") % {
-        "name": application.full_name,
-        "number": application.queue_number,
-    }
-    if not _htmx(request):
-        messages.success(request, message)
-        return redirect("staff:counter")
-    return _render(request, office, result={"ok": True, "message": message, "queue_number": application.queue_number})
+        ok, message, status, number = False, exc.message, exc.http_status, ""
+    else:
+        ok, status, number = True, 200, application.queue_number
+        message = _("%(name)s checked in: queue number %(number)s.") % {
+            "name": application.full_name,
+            "number": application.queue_number,
+        }
+    return answer(
+        request,
+        ok=ok,
+        message=message,
+        status=status,
+        number=number,
+        page="staff:counter",
+        live_template="appointments/staff/_counter_live.html",
+        live_context=lambda: _context(request, office),
+    )
 
 
 @login_required
 def walk_in(request):
-    office = _current_office(request)
+    office = current_office(request)
     if office is None:
         return redirect("staff:choose_office")
     if request.method != "POST":
@@ -150,10 +165,13 @@ def walk_in(request):
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(
-                request,
-                _("Walk-in registered: %(name)s, queue number %(number)s, booking code %(code)s.")
-                % {"name": application.full_name, "number": application.queue_number, "code": application.booking_code},
-            )
+            message = _("Walk-in registered: %(name)s, queue number %(number)s, booking code %(code)s.") % {
+                "name": application.full_name,
+                "number": application.queue_number,
+                "code": application.booking_code,
+            }
+            if application.beyond_pool:
+                message += " " + _("The priority pool was full: registered beyond it.")
+            messages.success(request, message)
             return redirect("staff:counter")
     return render(request, "appointments/staff/counter.html", _context(request, office, walk_in_form=form), status=400)

@@ -149,8 +149,13 @@ class ReleaseSchedule(models.Model):
     )
     release_time = models.TimeField(_("release time"), default=dt.time(9, 0), help_text=_("In the office's time zone."))
     horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=60)
-    priority_cutoff_minutes = models.PositiveSmallIntegerField(
-        _("priority places go online this many minutes before a session"), default=60
+    priority_release_hours = models.PositiveSmallIntegerField(
+        _("unused priority places go online (hours before a session)"),
+        default=24,
+        help_text=_(
+            "Places of the priority pool that no walk-in took are offered online this long before the session "
+            "starts. 0: never; they stay at the door."
+        ),
     )
 
     class Meta:
@@ -189,6 +194,9 @@ class Slot(models.Model):
     # On a priority slot: places handed to the online pool at the office's cut-off (the online
     # slot of the same session got them). Slot generation keeps both sides of the move.
     moved_to_online = models.PositiveIntegerField(_("priority places moved online"), default=0)
+    # On a priority slot: places added for walk-ins who came when the pool was full (each adds
+    # one to `capacity`, so `taken` never exceeds it). Reports count them; slot generation keeps them.
+    overflow = models.PositiveIntegerField(_("places added for walk-ins beyond the pool"), default=0)
 
     # `taken` moves on every booking (by a bare UPDATE, which writes no history anyway);
     # excluded so that no save of the counter ever writes a history row on the hot path.

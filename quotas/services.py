@@ -18,7 +18,7 @@ from mpaspor.db import in_callers_transaction, insert_after
 from offices.models import Office
 
 from . import calendar
-from .exceptions import NotOpenYet, ShrinkRefused, SlotFull
+from .exceptions import NotOpenYet, ShrinkRefused, SlotFull, SlotNotFound
 from .models import (
     DateOverride,
     Pool,
@@ -358,7 +358,10 @@ def _change(want: PlannedSlot, slot: Slot | None, *, capacity: int, tz) -> SlotC
 
 def _update(slot: Slot, want: PlannedSlot, *, moved_to_online: int, now: dt.datetime, tz) -> SlotChange:
     """What an existing slot would become; its `changed` stays empty when nothing changes."""
-    capacity = want.capacity - moved_to_online if want.pool == Pool.PRIORITY else want.capacity + moved_to_online
+    if want.pool == Pool.PRIORITY:
+        capacity = want.capacity - moved_to_online + slot.overflow
+    else:
+        capacity = want.capacity + moved_to_online
     capacity = max(capacity, 0)
     change = _change(want, slot, capacity=capacity, tz=tz)
     changed = []
@@ -431,34 +434,36 @@ def _apply(*, plan: SlotPlan, office: Office, existing: dict[int, Slot]) -> None
         Slot.objects.filter(pk__in=removed).update(capacity=0)
 
 
-# --- Priority places to the online pool ---------------------------------------------------
+# --- Priority places: online before the session, overflow during it ------------------------
+# docs/priority-places.md
 
-DEFAULT_PRIORITY_CUTOFF_MINUTES = ReleaseSchedule._meta.get_field("priority_cutoff_minutes").default
+DEFAULT_PRIORITY_RELEASE_HOURS = ReleaseSchedule._meta.get_field("priority_release_hours").default
 
 
 def give_back_priority_places(*, now: dt.datetime | None = None) -> int:
-    """At each office's cut-off before a session, move the session's unused priority places to
-    its online pool. Idempotent: a moved place is no longer free in the priority pool.
-    Returns how many places moved."""
+    """Move each session's unused priority places to its online pool once the session is within
+    its office's `priority_release_hours`, while online applicants can still book them; never
+    from a session that has started (online booking refuses those, so the places would be lost).
+    Idempotent: a moved place is no longer free in the priority pool. Returns how many moved."""
     now = now or timezone.now()
     longest = max(
-        [DEFAULT_PRIORITY_CUTOFF_MINUTES, *ReleaseSchedule.objects.values_list("priority_cutoff_minutes", flat=True)]
+        [DEFAULT_PRIORITY_RELEASE_HOURS, *ReleaseSchedule.objects.values_list("priority_release_hours", flat=True)]
     )
     candidates = (
         Slot.objects.filter(
             pool=Pool.PRIORITY,
             taken__lt=F("capacity"),
-            starts_at__lte=now + dt.timedelta(minutes=longest),
-            ends_at__gt=now,
+            starts_at__lte=now + dt.timedelta(hours=longest),
+            starts_at__gt=now,
         )
-        .annotate(cutoff=F("office__release_schedule__priority_cutoff_minutes"))
+        .annotate(release_hours=F("office__release_schedule__priority_release_hours"))
         .order_by("starts_at", "pk")
-        .values_list("pk", "office_id", "starts_at", "cutoff")
+        .values_list("pk", "office_id", "starts_at", "release_hours")
     )
     moved = 0
-    for slot_id, office_id, starts_at, cutoff in candidates:
-        cutoff = DEFAULT_PRIORITY_CUTOFF_MINUTES if cutoff is None else cutoff
-        if starts_at - dt.timedelta(minutes=cutoff) > now:
+    for slot_id, office_id, starts_at, release_hours in candidates:
+        release_hours = DEFAULT_PRIORITY_RELEASE_HOURS if release_hours is None else release_hours
+        if starts_at - dt.timedelta(hours=release_hours) > now:
             continue
         moved += _move_priority_places(slot_id=slot_id, office_id=office_id, starts_at=starts_at)
     return moved
@@ -489,6 +494,21 @@ def _move_priority_places(*, slot_id: int, office_id: int, starts_at: dt.datetim
         )
     logger.info("moved %s priority places to the online pool of slot %s", free, online.pk)
     return free
+
+
+@in_callers_transaction
+def make_room_for_walk_in(*, slot_id: int) -> bool:
+    """Lock a priority slot and, when it is full, add one place for a walk-in who is not turned
+    away, counted as overflow. Returns whether it added one. The caller then claims the place
+    with `claim_places` in the same transaction: the row stays locked until it commits, so
+    nothing takes the place in between, and `taken <= capacity` holds throughout."""
+    slot = Slot.objects.select_for_update(no_key=True).filter(pk=slot_id, pool=Pool.PRIORITY).first()
+    if slot is None:
+        raise SlotNotFound()
+    if slot.taken < slot.capacity:
+        return False
+    Slot.objects.filter(pk=slot_id).update(capacity=F("capacity") + 1, overflow=F("overflow") + 1)
+    return True
 
 
 # --- Demo and first set-up ----------------------------------------------------------------

@@ -25,6 +25,8 @@ class OfficeDay(models.Model):
     checked_in = models.PositiveIntegerField(_("checked in"), default=0)
     no_show = models.PositiveIntegerField(_("no-show"), default=0)
     walk_ins = models.PositiveIntegerField(_("walk-ins"), default=0)
+    # Walk-ins who came when the priority pool was full: admitted on a place added for them.
+    walk_ins_beyond_pool = models.PositiveIntegerField(_("walk-ins beyond the priority pool"), default=0)
     # Demand signals.
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     sold_out_at = models.DateTimeField(_("sold out at"), null=True, blank=True)

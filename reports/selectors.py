@@ -29,6 +29,7 @@ SUM_FIELDS = (
     "checked_in",
     "no_show",
     "walk_ins",
+    "walk_ins_beyond_pool",
     "searches",
     "searches_unmet",
 )
@@ -57,6 +58,7 @@ SUMMARY_COLUMNS = [
     Column("no_show", _("No-shows")),
     Column("no_show_rate", _("No-show rate"), "pct"),
     Column("walk_ins", _("Walk-ins")),
+    Column("walk_ins_beyond_pool", _("Walk-ins beyond the priority pool")),
     Column("weekend_share", _("Weekend share of places taken"), "pct"),
     Column("sold_out_days", _("Days sold out")),
     Column("avg_sellout_minutes", _("Average minutes from release to sell-out"), "dec"),
@@ -80,6 +82,7 @@ DAILY_COLUMNS = [
     Column("checked_in", _("Checked in")),
     Column("no_show", _("No-shows")),
     Column("walk_ins", _("Walk-ins")),
+    Column("walk_ins_beyond_pool", _("Walk-ins beyond the priority pool")),
     Column("sellout_minutes", _("Minutes from release to sell-out"), "dec"),
     Column("lead_time_days", _("Days to the first free date"), "dec"),
     Column("searches", _("Availability searches")),

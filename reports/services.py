@@ -47,6 +47,7 @@ FIGURE_FIELDS = (
     "checked_in",
     "no_show",
     "walk_ins",
+    "walk_ins_beyond_pool",
     "released_at",
     "sold_out_at",
     "sellout_minutes",
@@ -120,7 +121,8 @@ def _slot_figures(scope: _Scope) -> tuple[dict[tuple[int, dt.date], dict], dict[
         .values("office_id", "date")
         .annotate(
             online_offered=Sum("capacity", filter=online, default=0),
-            priority_offered=Sum("capacity", filter=priority, default=0),
+            # Places added for walk-ins beyond the pool were not offered: they are counted apart.
+            priority_offered=Sum(F("capacity") - F("overflow"), filter=priority, default=0),
             released_at=Min("opens_at", filter=online),
             online_sessions=Count("id", filter=online),
         )
@@ -194,6 +196,7 @@ def _application_figures(scope: _Scope) -> dict[tuple[int, dt.date], dict]:
             checked_in=Count("id", filter=Q(checked_in_at__isnull=False) | Q(status__in=SEEN_AT_COUNTER)),
             no_show=Count("id", filter=Q(status=Status.NO_SHOW)),
             walk_ins=Count("id", filter=Q(walk_in=True)),
+            walk_ins_beyond_pool=Count("id", filter=Q(beyond_pool=True)),
         )
     )
     return {

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from mpaspor.db import in_callers_transaction
 from quotas.exceptions import SlotNotFound
 from quotas.models import Pool, Slot
-from quotas.services import claim_places
+from quotas.services import claim_places, make_room_for_walk_in
 
 from ..exceptions import (
     ApplicationNotFound,
@@ -19,8 +19,17 @@ from ..exceptions import (
     InvalidInput,
     TransitionNotAllowed,
 )
-from ..models import Application, ApplicationEvent, ApplicationKind, PriorityGroup, QueueCounter, Status
-from .booking import check_passport_choice, check_validity, new_application
+from ..models import (
+    Application,
+    ApplicationEvent,
+    ApplicationKind,
+    PriorityGroup,
+    QueueCounter,
+    QueueState,
+    Sex,
+    Status,
+)
+from .booking import age_on, check_passport_choice, check_validity, new_application
 from .lifecycle import do_transition
 from .people import ApplicantData, check_applicant
 
@@ -45,7 +54,8 @@ def check_in_application(
     *, application_id: int, actor=None, office_id: int | None = None, now: dt.datetime | None = None
 ) -> Application:
     """Check a booked applicant in at the counter on the day of their session, with a queue
-    number. With `office_id`, refuse an application of another office (as if it did not exist)."""
+    number, into the day's queue. With `office_id`, refuse an application of another office (as
+    if it did not exist). Each refusal says why, with the person's name, for the counter."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         application = (
@@ -58,19 +68,38 @@ def check_in_application(
             raise ApplicationNotFound()
         office = application.slot.office
         today = now.astimezone(office.tzinfo).date()
-        if application.status == Status.CHECKED_IN:
-            raise CheckInNotAllowed(
-                _("Already checked in, queue number %(number)s."), number=application.queue_number or "-"
-            )
-        if application.status == Status.BOOKED and application.slot.date != today:
-            raise CheckInNotAllowed(
-                _("This booking is for %(date)s, not today."), date=formats.date_format(application.slot.date)
-            )
+        check_can_check_in(application=application, today=today)
         do_transition(application=application, to=Status.CHECKED_IN, actor=actor)
         application.queue_number = next_queue_number(office_id=office.pk, day=today, series=QUEUE_SERIES_BOOKED)
         application.checked_in_at = now
-        application.save(update_fields=["queue_number", "checked_in_at", "updated_at"])
+        application.queue_state = QueueState.WAITING
+        application.save(update_fields=["queue_number", "checked_in_at", "queue_state", "updated_at"])
     return application
+
+
+def check_can_check_in(*, application: Application, today: dt.date) -> None:
+    """Only a paid booking for today checks in, once."""
+    name = application.full_name
+    if application.status == Status.CHECKED_IN:
+        raise CheckInNotAllowed(
+            _("%(name)s is already checked in, queue number %(number)s."),
+            name=name,
+            number=application.queue_number or "-",
+        )
+    if application.status == Status.PENDING_PAYMENT:
+        raise CheckInNotAllowed(_("The booking of %(name)s is not paid yet: it cannot be checked in."), name=name)
+    if application.status != Status.BOOKED:
+        raise CheckInNotAllowed(
+            _("The booking of %(name)s cannot be checked in: it is “%(status)s”."),
+            name=name,
+            status=Status(application.status).label,
+        )
+    if application.slot.date != today:
+        raise CheckInNotAllowed(
+            _("The booking of %(name)s is for %(date)s, not today."),
+            name=name,
+            date=formats.date_format(application.slot.date),
+        )
 
 
 def check_walk_in(
@@ -87,7 +116,37 @@ def check_walk_in(
             _("Without a priority group, walk-ins are only for lost, damaged or data-change applications."),
             field="priority_group",
         )
+    check_priority_group(priority_group=priority_group, birth_date=applicant.birth_date, sex=applicant.sex, day=day)
     check_validity(validity_years=validity_years, birth_date=applicant.birth_date, on=day)
+
+
+PREGNANCY_AGES = (12, 60)
+
+
+def check_priority_group(*, priority_group: str, birth_date: dt.date, sex: str, day: dt.date) -> None:
+    """The group must fit the person's birth date and sex on the day: over 60 means 60 or older,
+    under 5 means younger than 5, pregnant means a woman of 12 to 60; any age may have a disability."""
+    age = age_on(birth_date, day)
+    if priority_group == PriorityGroup.ELDERLY and age < 60:
+        raise InvalidInput(
+            _("The over-60 group is for people aged 60 or more: this birth date gives %(age)s."),
+            field="priority_group",
+            age=age,
+        )
+    if priority_group == PriorityGroup.CHILD and age >= 5:
+        raise InvalidInput(
+            _("The under-5 group is for children younger than 5: this birth date gives %(age)s."),
+            field="priority_group",
+            age=age,
+        )
+    if priority_group == PriorityGroup.PREGNANT and sex != Sex.FEMALE:
+        raise InvalidInput(_("Only a woman can be registered as pregnant."), field="priority_group")
+    if priority_group == PriorityGroup.PREGNANT and not PREGNANCY_AGES[0] <= age <= PREGNANCY_AGES[1]:
+        raise InvalidInput(
+            _("Pregnant: this birth date gives an age of %(age)s; check it (12 to 60 years)."),
+            field="priority_group",
+            age=age,
+        )
 
 
 def register_walk_in(
@@ -104,7 +163,9 @@ def register_walk_in(
     now: dt.datetime | None = None,
 ) -> Application:
     """Register someone who came without booking, on today's session of the office, taking a
-    place from that session's PRIORITY pool only, checked in with a queue number at once."""
+    place from that session's PRIORITY pool only, checked in with a queue number at once.
+    A walk-in is never turned away for want of a place: when the pool is full, the slot gets one
+    more place, recorded as overflow (docs/priority-places.md)."""
     now = now or timezone.now()
     slot = Slot.objects.select_related("office").filter(pk=slot_id, office_id=office_id).first()
     if slot is None:
@@ -129,10 +190,12 @@ def register_walk_in(
         priority_group=priority_group,
         walk_in=True,
         checked_in_at=now,
+        queue_state=QueueState.WAITING,
     )
     application._history_user = actor
     try:
         with transaction.atomic(durable=True):
+            application.beyond_pool = make_room_for_walk_in(slot_id=slot.pk)
             claim_places(slot_id=slot.pk, now=now)
             application.queue_number = next_queue_number(office_id=office_id, day=today, series=QUEUE_SERIES_WALK_IN)
             application.save(force_insert=True)

@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from appointments.exceptions import CheckInNotAllowed, DuplicateApplication, InvalidInput, TransitionNotAllowed
+from appointments.exceptions import CheckInNotAllowed, DuplicateApplication, InvalidInput
 from appointments.models import Application, ApplicationEvent, Status
-from appointments.services.counter import check_in_application, register_walk_in
-from quotas.exceptions import SlotFull, SlotNotFound
+from appointments.services.counter import check_in_application, check_priority_group, register_walk_in
+from quotas.exceptions import SlotNotFound
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, applicant_data
 from tests.staff_world import today_slot
@@ -55,7 +55,7 @@ class TestCheckIn:
         with pytest.raises(CheckInNotAllowed):
             check_in_application(application_id=today.pk)
         unpaid = ApplicationFactory(slot=today_slot(world.kediri), status=Status.PENDING_PAYMENT)
-        with pytest.raises(TransitionNotAllowed):
+        with pytest.raises(CheckInNotAllowed, match="belum dibayar"):
             check_in_application(application_id=unpaid.pk)
         unpaid.refresh_from_db()
         assert unpaid.status == Status.PENDING_PAYMENT and unpaid.queue_number == ""
@@ -108,12 +108,25 @@ class TestWalkIn:
         online.refresh_from_db()
         assert online.taken == 0
 
-    def test_priority_pool_full_is_refused(self, world):
+    def test_beyond_a_full_pool_a_walk_in_gets_a_place_added_for_them(self, world):
         priority = today_slot(world.kediri, pool="priority", capacity=1)
-        walk_in(world, priority)
-        with pytest.raises(SlotFull):
-            walk_in(world, priority)
-        assert Application.objects.filter(slot=priority).count() == 1
+        first = walk_in(world, priority)
+        second = walk_in(world, priority, applicant=applicant_data(birth_date=dt.date(1948, 1, 1)))
+        lost = walk_in(world, priority, priority_group="", kind="lost", applicant=applicant_data())
+        priority.refresh_from_db()
+        assert (priority.capacity, priority.taken, priority.overflow) == (3, 3, 2)
+        assert [first.beyond_pool, second.beyond_pool, lost.beyond_pool] == [False, True, True]
+        assert Application.objects.get(pk=second.pk).beyond_pool
+        assert [first.queue_number, second.queue_number, lost.queue_number] == ["B-001", "B-002", "B-003"]
+
+    def test_a_refused_walk_in_adds_no_place(self, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=1)
+        person = applicant_data(birth_date=dt.date(1950, 1, 1))
+        walk_in(world, priority, applicant=person)
+        with pytest.raises(DuplicateApplication):  # the pool is full and the NIK is taken
+            walk_in(world, priority, applicant=person)
+        priority.refresh_from_db()
+        assert (priority.capacity, priority.taken, priority.overflow) == (1, 1, 0)
 
     def test_counter_only_kinds_without_a_priority_group(self, world):
         priority = today_slot(world.kediri, pool="priority", capacity=3)
@@ -129,7 +142,7 @@ class TestWalkIn:
 
     def test_bad_input_changes_nothing(self, world):
         priority = today_slot(world.kediri, pool="priority", capacity=3)
-        person = applicant_data()
+        person = applicant_data(birth_date=dt.date(1950, 3, 2))
         with pytest.raises(InvalidInput):  # the NIK does not match the birth date
             walk_in(world, priority, applicant=applicant_data(nik=person.nik, birth_date=dt.date(1980, 1, 1)))
         with pytest.raises(SlotNotFound):  # another office's session
@@ -167,8 +180,21 @@ class TestCounterPage:
         response = client.get(reverse("staff:counter"))
         assert response.status_code == 200
         [session] = response.context["sessions"]
-        assert (session.expected, session.checked_in, session.no_show, session.priority_left) == (3, 1, 1, 4)
+        assert (session.expected, session.present, session.no_show, session.priority_left) == (3, 1, 1, 4)
         assert b"autofocus" in response.content
+
+    def test_walk_ins_are_present(self, client, world):
+        online = today_slot(world.kediri)
+        priority = today_slot(world.kediri, pool="priority", capacity=1, start=online.starts_at)
+        check_in_application(application_id=ApplicationFactory(slot=online).pk)
+        walk_in(world, priority)
+        walk_in(world, priority, applicant=applicant_data(birth_date=dt.date(1949, 1, 1)))  # beyond the pool
+        client.force_login(world.kediri_officer)
+        response = client.get(reverse("staff:counter"))
+        [session] = response.context["sessions"]
+        assert (session.expected, session.present, session.walk_ins) == (1, 3, 2)
+        assert (session.priority_left, session.priority_pool, session.priority_overflow) == (0, 1, 1)
+        assert "+1 di luar kuota" in response.content.decode()
 
     def test_check_in_by_code_with_htmx(self, client, world):
         application = ApplicationFactory(slot=today_slot(world.kediri))
@@ -185,7 +211,7 @@ class TestCounterPage:
         malang = ApplicationFactory(slot=today_slot(world.malang))
         client.force_login(world.kediri_officer)
         response = client.post(reverse("staff:check_in"), {"code": malang.booking_code}, HTTP_HX_REQUEST="true")
-        assert response.status_code == 409
+        assert response.status_code == 404
         assert malang.full_name.encode() not in response.content
         malang.refresh_from_db()
         assert malang.status == Status.BOOKED
@@ -264,3 +290,106 @@ def test_check_in_without_javascript_redirects_with_the_queue_number(client, wor
     assert "A-001" in " ".join(str(m) for m in response.context["messages"])
     response = client.post(reverse("staff:check_in"), {"code": "TIDAKADA99"}, follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+@pytest.mark.django_db
+class TestCheckInAnswers:
+    """Every outcome of a check-in answers with its own message: the htmx answer holds the
+    message alone (it replaces the previous one) and the sessions table, refreshed out of band."""
+
+    def check_in(self, client, code):
+        return client.post(reverse("staff:check_in"), {"code": code}, HTTP_HX_REQUEST="true")
+
+    def test_each_outcome_has_its_message(self, client, world):
+        slot = today_slot(world.kediri)
+        today = ApplicationFactory(slot=slot, full_name="Dewi Lestari")
+        unpaid = ApplicationFactory(slot=slot, full_name="Belum Bayar", status=Status.PENDING_PAYMENT)
+        client.force_login(world.kediri_officer)
+        answers = [
+            self.check_in(client, today.booking_code),
+            self.check_in(client, today.booking_code),
+            self.check_in(client, "TIDAKADA99"),
+            self.check_in(client, world.kediri_app.booking_code),  # in three days
+            self.check_in(client, unpaid.booking_code),
+            self.check_in(client, "   "),
+        ]
+        assert [a.status_code for a in answers] == [200, 409, 404, 409, 409, 400]
+        texts = [a.content.decode() for a in answers]
+        assert 'role="status"' in texts[0] and "A-001" in texts[0] and "Dewi Lestari" in texts[0]
+        for text in texts[1:]:
+            assert 'role="alert"' in text and "message-error" in text and "message-success" not in text
+            assert 'id="counter-live" hx-swap-oob="true"' in text
+        assert "Dewi Lestari sudah check-in, nomor antrean A-001." in texts[1]
+        assert "TIDAKADA99" in texts[2]
+        assert "bukan hari ini" in texts[3] and world.kediri_app.full_name in texts[3]
+        assert "belum dibayar" in texts[4]
+        assert "harus diisi" in texts[5]
+        unpaid.refresh_from_db()
+        assert unpaid.status == Status.PENDING_PAYMENT and unpaid.queue_state == ""
+
+    def test_check_in_puts_the_applicant_in_the_queue(self, world):
+        application = ApplicationFactory(slot=today_slot(world.kediri))
+        checked = check_in_application(application_id=application.pk)
+        assert Application.objects.get(pk=checked.pk).queue_state == "waiting"
+
+
+@pytest.mark.django_db
+class TestPriorityGroupFitsThePerson:
+    """The group is checked against the birth date and sex on the day of the walk-in."""
+
+    DAY = dt.date(2026, 6, 15)
+
+    @pytest.mark.parametrize(
+        "group, birth_date, sex, fits",
+        [
+            ("elderly", dt.date(1966, 6, 15), "M", True),  # 60 today
+            ("elderly", dt.date(1966, 6, 16), "M", False),  # 60 tomorrow
+            ("elderly", dt.date(1990, 1, 1), "M", False),
+            ("child", dt.date(2021, 6, 16), "F", True),  # 5 tomorrow
+            ("child", dt.date(2021, 6, 15), "F", False),  # 5 today
+            ("pregnant", dt.date(1995, 2, 1), "F", True),
+            ("pregnant", dt.date(1995, 2, 1), "M", False),
+            ("pregnant", dt.date(2014, 6, 15), "F", True),  # 12 today
+            ("pregnant", dt.date(2014, 6, 16), "F", False),  # 11
+            ("pregnant", dt.date(1965, 6, 16), "F", True),  # 60
+            ("pregnant", dt.date(1965, 6, 15), "F", False),  # 61 today
+            ("disabled", dt.date(1990, 1, 1), "M", True),
+            ("disabled", dt.date(2024, 1, 1), "F", True),
+            ("", dt.date(1990, 1, 1), "M", True),  # no group: the kind decides
+        ],
+    )
+    def test_group_against_birth_date_and_sex(self, group, birth_date, sex, fits):
+        if fits:
+            check_priority_group(priority_group=group, birth_date=birth_date, sex=sex, day=self.DAY)
+        else:
+            with pytest.raises(InvalidInput) as excinfo:
+                check_priority_group(priority_group=group, birth_date=birth_date, sex=sex, day=self.DAY)
+            assert excinfo.value.field == "priority_group"
+
+    def test_the_form_shows_the_reason_at_the_field_and_registers_nobody(self, client, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=2)
+        person = applicant_data(birth_date=dt.date(1990, 1, 1), sex="M", full_name="Bukan Lansia")
+        client.force_login(world.kediri_officer)
+        form = {
+            "slot": priority.pk,
+            "priority_group": "elderly",
+            "kind": "new",
+            "full_name": person.full_name,
+            "nik": person.nik,
+            "birth_date": "1990-01-01",
+            "sex": "M",
+            "phone": "",
+            "passport_type": "regular",
+            "validity_years": "5",
+        }
+        response = client.post(reverse("staff:walk_in"), form)
+        assert response.status_code == 400
+        [error] = response.context["walk_in_form"].errors["priority_group"]
+        assert "60 tahun" in error
+        response = client.post(reverse("staff:walk_in"), {**form, "priority_group": "pregnant"})
+        assert response.context["walk_in_form"].errors["priority_group"] == [
+            "Hanya perempuan yang dapat didaftarkan hamil."
+        ]
+        assert not Application.objects.filter(nik=person.nik).exists()
+        priority.refresh_from_db()
+        assert (priority.taken, priority.capacity) == (0, 2)

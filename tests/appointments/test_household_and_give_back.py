@@ -20,10 +20,11 @@ from appointments.services.lifecycle import (
     release_expired_holds,
     reschedule_application,
 )
+from appointments.services.queue import call_next
 from mpaspor.db import TransactionRequired
 from quotas.exceptions import SlotFull
 from quotas.models import Slot
-from quotas.services import claim_places, give_back_priority_places, return_places
+from quotas.services import claim_places, give_back_priority_places, make_room_for_walk_in, return_places
 from quotas.signals import place_given_back
 from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data
 
@@ -222,16 +223,19 @@ class TestPlaceGivenBack:
 class TestTransactionContracts:
     def test_parts_of_a_callers_change_refuse_to_run_alone(self, office):
         slot = SlotFactory(office=office)
+        priority = SlotFactory(office=office, pool="priority", capacity=0, starts_at=slot.starts_at)
         application = ApplicationFactory(slot=slot, status=Status.BOOKED)
         for part in (
             lambda: claim_places(slot_id=slot.pk, now=timezone.now()),
             lambda: return_places(slot_id=slot.pk, reason="cancelled"),
             lambda: do_transition(application=application, to=Status.CANCELLED),
             lambda: next_queue_number(office_id=office.pk, day=slot.date, series="A"),
+            lambda: make_room_for_walk_in(slot_id=priority.pk),
         ):
             with pytest.raises(TransactionRequired):
                 part()
         assert Slot.objects.get(pk=slot.pk).taken == 1
+        assert Slot.objects.get(pk=priority.pk).capacity == 0
         assert Application.objects.get(pk=application.pk).status == Status.BOOKED
 
     def test_services_that_own_their_transaction_refuse_to_run_inside_another(self, office):
@@ -239,3 +243,7 @@ class TestTransactionContracts:
         with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
             cancel_application(application_id=application.pk)
         assert Application.objects.get(pk=application.pk).status == Status.BOOKED
+        office.counter_count = 2
+        office.save()
+        with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+            call_next(office_id=office.pk, desk=1)

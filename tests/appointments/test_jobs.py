@@ -96,13 +96,13 @@ def session_pair(office, starts_in, online=10, priority=5, priority_taken=2):
     return online_slot, priority_slot
 
 
-def test_unused_priority_places_go_online_at_the_cutoff(office):
-    ReleaseSchedule.objects.create(office=office, priority_cutoff_minutes=60)
-    soon_online, soon_priority = session_pair(office, dt.timedelta(minutes=50))
-    later_online, later_priority = session_pair(office, dt.timedelta(minutes=90))
+def test_unused_priority_places_go_online_at_each_offices_time(office):
+    ReleaseSchedule.objects.create(office=office, priority_release_hours=24)
+    soon_online, soon_priority = session_pair(office, dt.timedelta(hours=23))
+    later_online, later_priority = session_pair(office, dt.timedelta(hours=25))
     other = OfficeFactory()
-    ReleaseSchedule.objects.create(office=other, priority_cutoff_minutes=120)
-    other_online, other_priority = session_pair(other, dt.timedelta(minutes=90), priority_taken=5)
+    ReleaseSchedule.objects.create(office=other, priority_release_hours=48)
+    other_online, other_priority = session_pair(other, dt.timedelta(hours=25), priority_taken=5)
 
     assert quota_tasks.give_back_priority_places.delay().get() == 3
     assert quota_tasks.give_back_priority_places.delay().get() == 0
@@ -113,9 +113,9 @@ def test_unused_priority_places_go_online_at_the_cutoff(office):
     assert caps(soon_online, soon_priority) == [(13, 0), (2, 2)]
     assert Slot.objects.get(pk=soon_priority.pk).moved_to_online == 3
     assert caps(later_online, later_priority) == [(10, 0), (5, 2)]
-    assert caps(other_online, other_priority) == [(10, 0), (5, 5)]  # within its cut-off, but nothing unused
+    assert caps(other_online, other_priority) == [(10, 0), (5, 5)]  # within its time, but nothing unused
 
-    later = timezone.now() + dt.timedelta(minutes=31)
+    later = timezone.now() + dt.timedelta(hours=1, minutes=1)
     assert give_back_priority_places(now=later) == 3
     assert caps(later_online, later_priority) == [(13, 0), (2, 2)]
 
@@ -124,7 +124,7 @@ def test_slot_generation_keeps_places_moved_by_the_give_back():
     office = OfficeFactory(timezone="Asia/Jayapura")
     wit = ZoneInfo("Asia/Jayapura")
     start = dt.datetime(2027, 8, 24, 10, tzinfo=wit)
-    ReleaseSchedule.objects.create(office=office, kind="rolling", days_before=30, priority_cutoff_minutes=60)
+    ReleaseSchedule.objects.create(office=office, kind="rolling", days_before=30, priority_release_hours=24)
     QuotaRule.objects.create(
         office=office,
         weekday=start.weekday(),
@@ -135,11 +135,11 @@ def test_slot_generation_keeps_places_moved_by_the_give_back():
         valid_from=start.date(),
     )
     generate_slots(office=office, date_from=start.date(), date_to=start.date(), now=start - dt.timedelta(days=1))
-    assert give_back_priority_places(now=start - dt.timedelta(minutes=61)) == 0
-    assert give_back_priority_places(now=start - dt.timedelta(minutes=59)) == 4
+    assert give_back_priority_places(now=start - dt.timedelta(hours=25)) == 0
+    assert give_back_priority_places(now=start - dt.timedelta(hours=23)) == 4
 
     plan = generate_slots(
-        office=office, date_from=start.date(), date_to=start.date(), now=start - dt.timedelta(minutes=30)
+        office=office, date_from=start.date(), date_to=start.date(), now=start - dt.timedelta(hours=2)
     )
     assert not plan.has_changes
     assert dict(Slot.objects.filter(office=office).values_list("pool", "capacity")) == {"online": 14, "priority": 0}

@@ -1,5 +1,7 @@
 """A Kediri counter officer's morning: check in a booked applicant by code (as a QR scanner
-types it), register a walk-in from the priority pool, and find Malang's data out of reach."""
+types it), see every refusal in red in place of the last answer, register a walk-in (a wrong
+priority group refused at its field), find Malang's data out of reach; then call the queue to
+a desk while the waiting-room screen follows."""
 
 import datetime as dt
 
@@ -7,29 +9,49 @@ import pytest
 from playwright.sync_api import expect
 
 from appointments.models import Application, Status
+from appointments.services.counter import check_in_application, register_walk_in
+from appointments.services.queue import mark_served
 from offices.models import StaffMembership
 from quotas.models import Slot
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory, applicant_data
 from tests.staff_world import today_slot
+
+DESKTOP = {"width": 1280, "height": 800}
+TV = {"width": 1920, "height": 1080}
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def kediri_with_officer():
+    kediri = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kediri", counter_count=3)
+    officer = UserFactory(email="petugas.kediri@example.com", full_name="Petugas Kediri", is_staff=True)
+    StaffMembershipFactory(user=officer, role=StaffMembership.Role.OFFICER, office=kediri)
+    return kediri, officer
 
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_kediri_officer_checks_in_registers_a_walk_in_and_cannot_open_malang(page, screenshot):
-    kediri = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kediri")
+def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cannot_open_malang(page, screenshot):
+    kediri, officer = kediri_with_officer()
     malang = OfficeFactory(code="kanim-malang", name="Kantor Imigrasi Malang", city="Malang")
-    officer = UserFactory(email="petugas.kediri@example.com", full_name="Petugas Kediri", is_staff=True)
-    StaffMembershipFactory(user=officer, role=StaffMembership.Role.OFFICER, office=kediri)
     online = today_slot(kediri, capacity=20)
     priority = today_slot(kediri, pool="priority", capacity=5, start=online.starts_at)
     booked = ApplicationFactory(slot=online, full_name="Dewi Lestari")
+    in_three_days = ApplicationFactory(slot__office=kediri, full_name="Rina Wati")
     malang_app = ApplicationFactory(slot=today_slot(malang), full_name="Rahasia Malang")
 
     log_in(page, email=officer.email)
     expect(page.get_by_role("link", name="Loket")).to_be_visible()  # logged in; staff see the counter link
     page.goto("/staff/counter/")
     code_input = page.locator("input[name=code]")
+    result = page.locator("#check-in-result")
     expect(code_input).to_be_focused()
     expect(page.locator("table.counter-sessions tbody tr")).to_have_count(1)
     screenshot("1-counter")
@@ -37,13 +59,45 @@ def test_kediri_officer_checks_in_registers_a_walk_in_and_cannot_open_malang(pag
     # The scanner types the code and presses Enter; htmx shows the queue number in place.
     page.keyboard.type(booked.booking_code.lower())
     page.keyboard.press("Enter")
-    expect(page.locator("#check-in-result")).to_contain_text("A-001")
-    expect(page.locator("#check-in-result")).to_contain_text("Dewi Lestari")
+    expect(result.locator(".message-success[role=status]")).to_contain_text("A-001")
+    expect(result).to_contain_text("Dewi Lestari")
     expect(code_input).to_have_value("")
     expect(code_input).to_be_focused()
+    expect(page.locator("table.counter-sessions tbody td").nth(2)).to_have_text("1")  # present
     screenshot("2-checked-in")
     booked.refresh_from_db()
     assert booked.status == Status.CHECKED_IN and booked.queue_number == "A-001"
+
+    # Each refusal replaces the green box with its own red one, and the next scan can follow.
+    refusals = [
+        (booked.booking_code, "Dewi Lestari sudah check-in, nomor antrean A-001.", "3-second-check-in"),
+        ("TIDAKADA99", "Tidak ada pemesanan dengan kode TIDAKADA99 di kantor ini.", "4-unknown-code"),
+        (in_three_days.booking_code, "bukan hari ini", "5-another-day"),
+    ]
+    for code, reason, name in refusals:
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+        expect(result.locator(".message-error[role=alert]")).to_contain_text(reason)
+        expect(result.locator(".message-success")).to_have_count(0)
+        expect(code_input).to_have_value("")
+        expect(code_input).to_be_focused()
+        screenshot(name)
+    assert Application.objects.get(pk=in_three_days.pk).status == Status.BOOKED
+    assert serious_accessibility_violations(page) == []
+
+    # A man born in 1990 is not "over 60": refused at the field, nothing registered.
+    young = applicant_data(birth_date=dt.date(1990, 1, 1), full_name="Bukan Lansia")
+    page.select_option("select[name=priority_group]", "elderly")
+    page.select_option("select[name=kind]", "new")
+    page.fill("input[name=full_name]", young.full_name)
+    page.fill("input[name=nik]", young.nik)
+    page.fill("input[name=birth_date]", "1990-01-01")
+    page.select_option("select[name=sex]", "M")
+    page.click("#walk-in button[type=submit]")
+    expect(page.locator("#walk-in small.error")).to_contain_text("60 tahun ke atas")
+    page.locator("#walk-in small.error").scroll_into_view_if_needed()
+    screenshot("6-walk-in-wrong-group")
+    assert not Application.objects.filter(nik=young.nik).exists()
 
     # A walk-in over 60, from the priority pool.
     person = applicant_data(birth_date=dt.date(1950, 3, 2), full_name="Mbah Sastro")
@@ -55,11 +109,14 @@ def test_kediri_officer_checks_in_registers_a_walk_in_and_cannot_open_malang(pag
     page.select_option("select[name=sex]", "M")
     page.select_option("select[name=passport_type]", "regular")
     page.select_option("select[name=validity_years]", "5")
-    screenshot("3-walk-in-form")
+    screenshot("7-walk-in-form")
     page.click("#walk-in button[type=submit]")
     expect(page.locator(".message-success")).to_contain_text("B-001")
-    expect(page.locator("table.counter-sessions tbody tr td").nth(4)).to_have_text("4 / 5")
-    screenshot("4-walk-in-registered")
+    cells = page.locator("table.counter-sessions tbody td")
+    expect(cells.nth(2)).to_have_text("2")  # present: the booked applicant and the walk-in
+    expect(cells.nth(3)).to_have_text("1")  # of whom walk-ins
+    expect(cells.nth(5)).to_have_text("4 / 5")
+    screenshot("8-walk-in-registered")
     walk_in = Application.objects.get(nik=person.nik)
     assert walk_in.walk_in and walk_in.slot_id == priority.pk
     assert Slot.objects.get(pk=online.pk).taken == 1  # only the booked applicant's place
@@ -68,8 +125,91 @@ def test_kediri_officer_checks_in_registers_a_walk_in_and_cannot_open_malang(pag
     response = page.goto(f"/admin/appointments/application/{malang_app.pk}/change/")
     assert response.status == 404
     expect(page.locator("body")).not_to_contain_text("Rahasia Malang")
-    screenshot("5-malang-refused")
+    screenshot("9-malang-refused")
     # Its own application is there, with the full NIK for the office's staff.
     page.goto(f"/admin/appointments/application/{booked.pk}/change/")
     expect(page.locator("body")).to_contain_text(booked.nik)
-    screenshot("6-own-application")
+    screenshot("10-own-application")
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, browser, live_server, screenshot, request):
+    kediri, officer = kediri_with_officer()
+    online = today_slot(kediri, capacity=20)
+    priority = today_slot(kediri, pool="priority", capacity=5, start=online.starts_at)
+    for name in ("Dewi Lestari", "Rina Wati", "Sri Rahayu"):
+        check_in_application(application_id=ApplicationFactory(slot=online, full_name=name).pk)
+    register_walk_in(
+        office_id=kediri.pk,
+        slot_id=priority.pk,
+        applicant=applicant_data(birth_date=dt.date(1950, 3, 2), full_name="Mbah Sastro"),
+        kind="new",
+        priority_group="elderly",
+        passport_type="regular",
+        validity_years=5,
+    )
+
+    # The officer's phone first: the queue as it stands.
+    log_in(page, email=officer.email)
+    page.goto("/staff/counter/queue/")
+    expect(page.locator("#queue-live")).to_contain_text("Menunggu: 4")
+    screenshot("1-queue-phone")
+    screen_url = page.locator("a.screen-link").get_attribute("href")
+
+    # The waiting-room TV: no login, numbers only.
+    tv_context = browser.new_context(viewport=TV, locale="id-ID")
+    tv = tv_context.new_page()
+    tv.goto(screen_url)
+    expect(tv.locator(".screen-now")).to_contain_text("Mohon menunggu")
+    expect(tv.locator(".screen-waiting")).to_contain_text("4 orang menunggu")
+    tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-2-screen-idle.png"))
+
+    # The desk, on a desktop browser.
+    desk_context = browser.new_context(viewport=DESKTOP, locale="id-ID", base_url=live_server.url)
+    desk = desk_context.new_page()
+    log_in(desk, email=officer.email)
+    desk.goto("/staff/counter/queue/")
+    assert serious_accessibility_violations(desk) == []
+    result = desk.locator("#queue-result")
+    desk.select_option("#desk", "2")
+    desk.click("#call-next-form button")
+    expect(result.locator(".message-success[role=status]")).to_contain_text("A-001 dipanggil ke loket 2: Dewi Lestari")
+    expect(desk.locator(".queue-called")).to_contain_text("A-001")
+    desk.screenshot(path=str(ARTIFACTS / f"{request.node.name}-3-desk-called.png"), full_page=True)
+
+    # The screen follows by itself (it asks every 4 s).
+    expect(tv.locator(".screen-now")).to_contain_text("A-001", timeout=10_000)
+    expect(tv.locator(".screen-now")).to_contain_text("Loket 2")
+    expect(tv.locator("body")).not_to_contain_text("Dewi")
+    tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-4-screen-a001.png"))
+
+    # Dewi does not come: set aside; the next one in arrival order comes and is served.
+    desk.get_by_role("button", name="Tidak menjawab A-001").click()
+    expect(result).to_contain_text("A-001 tidak menjawab")
+    desk.click("#call-next-form button")
+    expect(result).to_contain_text("A-002 dipanggil ke loket 2: Rina Wati")
+    desk.get_by_role("button", name="Selesai dilayani A-002").click()
+    expect(result).to_contain_text("A-002 selesai dilayani")
+    assert Application.objects.get(queue_number="A-002").status == Status.IN_PROCESS
+
+    # Dewi is back: called again to this desk.
+    desk.get_by_role("button", name="Panggil ke loket saya A-001").click()
+    expect(result).to_contain_text("A-001 dipanggil lagi ke loket 2")
+    expect(tv.locator(".screen-now")).to_contain_text("A-001", timeout=10_000)
+    expect(tv.locator(".screen-before")).to_contain_text("A-002")
+    expect(tv.locator(".screen-waiting")).to_contain_text("2 orang menunggu")
+    tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-5-screen-recalled.png"))
+    assert serious_accessibility_violations(tv) == []
+
+    # Another desk served her meanwhile: the stale button answers in red, in place.
+    dewi = Application.objects.get(queue_number="A-001")
+    mark_served(application_id=dewi.pk, office_id=kediri.pk)
+    desk.get_by_role("button", name="Selesai dilayani A-001").click()
+    expect(result.locator(".message-error[role=alert]")).to_contain_text("A-001 sedang tidak dipanggil")
+    expect(result.locator(".message-success")).to_have_count(0)
+    desk.screenshot(path=str(ARTIFACTS / f"{request.node.name}-6-desk-refused.png"), full_page=True)
+    assert serious_accessibility_violations(desk) == []
+
+    desk_context.close()
+    tv_context.close()
