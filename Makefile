@@ -1,12 +1,13 @@
 # Two commands for a new user: `make run` (the portal on the embedded default) and
-# `make test` (the whole suite on PostgreSQL and Redis). Both set up what they need.
+# `make test` (the whole suite on PostgreSQL and Redis, then the browser walks again on the
+# embedded default). Both set up what they need.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench messages check-services chromium clean
+.PHONY: run test test-embedded bench messages check-services chromium clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +44,21 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's Chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, or their local defaults).
+# The whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, or their local defaults),
+# then every browser walk on the embedded default.
 test: $(VENV)/.dev chromium
 	$(PY) -m pytest -n 2 --create-db $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-embedded
+
+# The browser walks (tests/e2e) on what `make run` uses: SQLite, the file broker, no Redis (a
+# local-memory cache). Each worker's SQLite database is a file in pytest's temporary folder
+# (tests/conftest.py; the file named here is never opened), so nothing is left in the checkout.
+# Tasks run eagerly, as in every test.
+test-embedded: export DATABASE_URL = sqlite:///$(CURDIR)/.celery/embedded-tests.sqlite3
+test-embedded: export REDIS_URL =
+test-embedded: export CELERY_BROKER_URL = filesystem://
+test-embedded: $(VENV)/.dev chromium
+	$(PY) -m pytest -n 2 tests/e2e
 
 # Regenerate the Indonesian and English catalogues after changing translatable strings.
 messages: $(VENV)/.dev

@@ -232,7 +232,7 @@ def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.da
     and its places left."""
     for person in people:
         check_validity(validity_years=person.validity_years, birth_date=person.applicant.birth_date, on=slot.date)
-        if slot.allowed_kinds and person.kind not in slot.allowed_kinds:
+        if not slot.accepts(person.kind):
             raise KindNotAccepted()
     if slot.opens_at > now:
         raise NotOpenYet()
