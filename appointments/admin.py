@@ -301,7 +301,17 @@ class PaymentAdmin(NationalOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(NationalOnlyAdmin):
-    list_display = ["created_at", "application", "template", "channel", "language", "state", "attempts", "sent_at"]
-    list_filter = ["state", "channel", "template"]
+    list_display = [
+        "created_at",
+        "application",
+        "template",
+        "channel",
+        "language",
+        "state",
+        "skip_reason",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["state", "skip_reason", "channel", "template"]
     search_fields = ["application__booking_code", "recipient"]
     list_select_related = ["application"]

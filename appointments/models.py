@@ -259,6 +259,13 @@ class Notification(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Its reason was gone by delivery time (a "please pay" for a paid application, say).
+        SKIPPED = "skipped", _("Not sent (no longer true)")
+
+    class SkipReason(models.TextChoices):
+        STATUS_CHANGED = "status_changed", _("The application's status changed before delivery")
+        DEADLINE_PASSED = "deadline_passed", _("The payment deadline passed before delivery")
+        VISIT_NOT_TOMORROW = "visit_not_tomorrow", _("The visit is no longer tomorrow")
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
@@ -269,6 +276,7 @@ class Notification(models.Model):
     language = models.CharField(max_length=8, default="id")
     context = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    skip_reason = models.CharField(_("why not sent"), max_length=20, choices=SkipReason.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
