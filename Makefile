@@ -33,8 +33,10 @@ run: $(VENV)/.runtime
 	@# The worker runs in its own session (setsid, where there is one) so that Ctrl+C reaches
 	@# only the web server; the trap then stops the worker with one TERM and waits for it
 	@# (its embedded beat hangs when every process of the group is signalled at once).
-	@$$(command -v setsid) $(VENV)/bin/celery -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
-		--schedule=.celery/beat-schedule >.celery/worker.log 2>&1 & \
+	@# Its log (stderr) goes to .celery/worker.log; its output (stdout: the e-mails it sends, by
+	@# the console backend) comes to this console, next to the web server's.
+	@$$(command -v setsid) $(VENV)/bin/celery --quiet -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
+		--schedule=.celery/beat-schedule 2>.celery/worker.log & \
 	worker=$$!; \
 	trap 'trap - INT TERM EXIT; kill -TERM $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
 	$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/; \

@@ -1,10 +1,15 @@
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from unittest import mock
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -467,18 +472,62 @@ def test_http_phone_gateway_unreachable_is_temporary():
     assert not isinstance(error.value, PermanentDeliveryError)
 
 
+def _start_worker(queue: str, *, email_backend: str, loglevel: str = "WARNING") -> subprocess.Popen:
+    """A real Celery worker process on this test's database and Redis, consuming only `queue` (no
+    other test's worker takes it), started as `make run` starts it: quiet, stdout and stderr apart."""
+    db = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DJANGO_EMAIL_BACKEND": email_backend,
+    }
+    env.pop("DJANGO_DEBUG", None)
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "--quiet", "-A", "mpaspor", "worker", "--pool=solo", "-Q", queue),
+            *(f"--loglevel={loglevel}", "--without-heartbeat", "--without-mingle", "--without-gossip"),
+        ],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_until_not_pending(row: Notification, worker: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and worker.poll() is None:
+        row.refresh_from_db()
+        if row.state != "pending":
+            return
+        time.sleep(0.5)
+
+
+def _publish(task, *args, queue: str) -> None:
+    """Send a task to the broker for the worker (the suite runs tasks eagerly otherwise)."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager
+    conf.task_always_eager = False
+    try:
+        task.apply_async(args, queue=queue)
+    finally:
+        conf.task_always_eager = saved
+
+
+def _stop(worker: subprocess.Popen) -> tuple[str, str]:
+    worker.terminate()
+    stdout, stderr = worker.communicate(timeout=30)
+    return stdout.decode(errors="replace"), stderr.decode(errors="replace")
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_delivers_what_the_refused_broker_never_got(office):
     """The whole way: booking while the broker refuses; broker back; a real Celery worker runs the
     periodic sweep from Redis and the message goes out once."""
-    import os
-    import subprocess
-    import sys
-    import uuid
-
-    from django.conf import settings as django_settings
-
     from appointments.tasks import sweep_outbox_task
 
     slot = SlotFactory(office=office)
@@ -495,50 +544,36 @@ def test_real_worker_delivers_what_the_refused_broker_never_got(office):
     assert row.state == "pending"
     Notification.objects.filter(pk=row.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
 
-    db = django_settings.DATABASES["default"]
-    queue = f"life-it-{uuid.uuid4().hex[:8]}"  # our own queue: no other test's worker takes it
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-    env.pop("DJANGO_DEBUG", None)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "mpaspor",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        env=env,
-        cwd=django_settings.BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    queue = f"life-it-{uuid.uuid4().hex[:8]}"
+    worker = _start_worker(queue, email_backend="django.core.mail.backends.locmem.EmailBackend")
     try:
-        sweep_outbox_task.apply_async(queue=queue)
-        sweep_outbox_task.apply_async(queue=queue)  # a second sweep finds nothing left to send
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and worker.poll() is None:
-            row.refresh_from_db()
-            if row.state != "pending":
-                break
-            time.sleep(0.5)
+        _publish(sweep_outbox_task, queue=queue)
+        _publish(sweep_outbox_task, queue=queue)  # a second sweep finds nothing left to send
+        _wait_until_not_pending(row, worker)
         time.sleep(1)  # let the second sweep run too
     finally:
-        worker.terminate()
-        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+        output = "\n".join(_stop(worker))
     row.refresh_from_db()
     assert row.state == Notification.State.SENT and row.attempts == 1, output[-2000:]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_prints_its_emails_on_stdout_and_logs_on_stderr():
+    """`make run` sends the worker's stderr (its log) to .celery/worker.log and leaves its stdout
+    on the console: so the e-mails the console backend prints there are seen where the README
+    and the demo banner say, beside the web server's."""
+    application = ApplicationFactory(status=Status.CANCELLED)
+    (row,) = Notification.objects.bulk_create(outbox.outbox_rows(application=application, template="cancelled"))
+    queue = f"mail-it-{uuid.uuid4().hex[:8]}"
+    worker = _start_worker(queue, email_backend="django.core.mail.backends.console.EmailBackend", loglevel="INFO")
+    try:
+        _publish(deliver_notification_task, row.pk, queue=queue)
+        _wait_until_not_pending(row, worker)
+    finally:
+        stdout, stderr = _stop(worker)
+    row.refresh_from_db()
+    assert row.state == Notification.State.SENT, stderr[-2000:]
+    subject = f"Subject: {render_message(row)[0]}"
+    assert subject in stdout and f"To: {row.recipient}" in stdout
+    assert subject not in stderr and "deliver_notification" in stderr  # the task's log lines

@@ -50,3 +50,6 @@ def test_demo_banner_prints_the_address_and_logins():
     call_command("demo_banner", "--url", "http://127.0.0.1:8011", stdout=out)
     assert "http://127.0.0.1:8011/" in out.getvalue()
     assert "pemohon@mpaspor.example" in out.getvalue() and "Demo-Pemohon-2026" in out.getvalue()
+    # Where a new user finds the e-mails (the console) and the worker's log, as `make run` sends them.
+    assert "Every e-mail (verification codes, bookings, payments) is printed in this console." in out.getvalue()
+    assert ".celery/worker.log" in out.getvalue()
