@@ -143,6 +143,7 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
         "NIK_PLACEHOLDER",
         "birth_date",
         "sex",
+        "married",
         "phone",
         "kind",
         "priority_group",
@@ -152,6 +153,8 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
         "express",
         "session",
         "amount",
+        "fine",
+        "force_majeure",
         "billing_code",
         "payment_due_at",
         "paid_at",
@@ -227,7 +230,7 @@ class ApplicantAdmin(NikColumnsMixin, OfficeScopedAdmin):
         serves = obj is not None and bool(
             self._offices_of(obj) & permissions.office_ids(permissions.counter_offices(request.user))
         )
-        return ["full_name", "nik_full" if serves else "nik_masked", "birth_date", "sex", "phone", "account"]
+        return ["full_name", "nik_full" if serves else "nik_masked", "birth_date", "sex", "married", "phone", "account"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)

@@ -18,6 +18,11 @@ class PersonForm(forms.Form):
     phone = forms.CharField(
         label=_("Phone (optional)"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
+    married = forms.BooleanField(
+        label=_("Married"),
+        required=False,
+        help_text=_("Matters under 17 only: a married applicant may choose 10 years. Bring the marriage book."),
+    )
 
 
 class RescheduleForm(forms.Form):

@@ -18,6 +18,7 @@ from .exceptions import ApplicationNotFound
 from .services.counter import check_in_application, register_walk_in
 from .services.people import ApplicantData
 from .staff_forms import CheckInForm, WalkInForm
+from .templatetags.mpaspor import rupiah
 
 SESSION_KEY = "counter_office_id"
 
@@ -110,10 +111,24 @@ def check_in(request):
         "name": application.full_name,
         "number": application.queue_number,
     }
+    if application.married_minor:
+        message += " " + _("Declared married and under 17: check the marriage book.")
     if not _htmx(request):
         messages.success(request, message)
         return redirect("staff:counter")
     return _render(request, office, result={"ok": True, "message": message, "queue_number": application.queue_number})
+
+
+def _amount_to_pay(application) -> str:
+    if application.fine:
+        return _("To pay: %(amount)s (fee %(fee)s and fine %(fine)s).") % {
+            "amount": rupiah(application.amount),
+            "fee": rupiah(application.amount - application.fine),
+            "fine": rupiah(application.fine),
+        }
+    if application.force_majeure:
+        return _("To pay: %(amount)s (force majeure: no fine).") % {"amount": rupiah(application.amount)}
+    return _("To pay: %(amount)s.") % {"amount": rupiah(application.amount)}
 
 
 @login_required
@@ -139,11 +154,13 @@ def walk_in(request):
                     birth_date=data["birth_date"],
                     sex=data["sex"],
                     phone=data["phone"],
+                    married=data["married"],
                 ),
                 kind=data["kind"],
                 priority_group=data["priority_group"],
                 passport_type=data["passport_type"],
                 validity_years=data["validity_years"],
+                force_majeure=data["force_majeure"],
                 actor=request.user,
                 now=now,
             )
@@ -153,7 +170,9 @@ def walk_in(request):
             messages.success(
                 request,
                 _("Walk-in registered: %(name)s, queue number %(number)s, booking code %(code)s.")
-                % {"name": application.full_name, "number": application.queue_number, "code": application.booking_code},
+                % {"name": application.full_name, "number": application.queue_number, "code": application.booking_code}
+                + " "
+                + _amount_to_pay(application),
             )
             return redirect("staff:counter")
     return render(request, "appointments/staff/counter.html", _context(request, office, walk_in_form=form), status=400)

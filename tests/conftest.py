@@ -51,13 +51,14 @@ def _clean_cache(_cache_per_worker):
 
 @pytest.fixture(autouse=True)
 def _pnbp_fees(request):
-    """The fee table is data from a migration; a transactional test's flush removes it."""
+    """The fee table is data from migrations; a transactional test's flush removes it."""
     marker = request.node.get_closest_marker("django_db")
     if not marker and not {"db", "transactional_db"} & set(request.fixturenames):
         return
     transactional = (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
     request.getfixturevalue("transactional_db" if transactional else "db")
     importlib.import_module("appointments.migrations.0002_pnbp_fees").add_fees(apps, None)
+    importlib.import_module("appointments.migrations.0006_fines_married_and_skipped_messages").add_fines(apps, None)
 
 
 @pytest.fixture
