@@ -1,12 +1,13 @@
 # Two commands for a new user: `make run` (the portal on the embedded default) and
-# `make test` (the whole suite on PostgreSQL and Redis). Both set up what they need.
+# `make test` (the whole suite on PostgreSQL and Redis, then the browser walks again on the
+# embedded default). Both set up what they need.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench messages check-services chromium clean
+.PHONY: run test test-embedded bench messages check-services chromium clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +33,10 @@ run: $(VENV)/.runtime
 	@# The worker runs in its own session (setsid, where there is one) so that Ctrl+C reaches
 	@# only the web server; the trap then stops the worker with one TERM and waits for it
 	@# (its embedded beat hangs when every process of the group is signalled at once).
-	@$$(command -v setsid) $(VENV)/bin/celery -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
-		--schedule=.celery/beat-schedule >.celery/worker.log 2>&1 & \
+	@# Its log (stderr) goes to .celery/worker.log; its output (stdout: the e-mails it sends, by
+	@# the console backend) comes to this console, next to the web server's.
+	@$$(command -v setsid) $(VENV)/bin/celery --quiet -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
+		--schedule=.celery/beat-schedule 2>.celery/worker.log & \
 	worker=$$!; \
 	trap 'trap - INT TERM EXIT; kill -TERM $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
 	$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/; \
@@ -43,9 +46,21 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's Chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, or their local defaults).
+# The whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, or their local defaults),
+# then every browser walk on the embedded default.
 test: $(VENV)/.dev chromium
 	$(PY) -m pytest -n 2 --create-db $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-embedded
+
+# The browser walks (tests/e2e) on what `make run` uses: SQLite, the file broker, no Redis (a
+# local-memory cache). Each worker's SQLite database is a file in pytest's temporary folder
+# (tests/conftest.py; the file named here is never opened), so nothing is left in the checkout.
+# Tasks run eagerly, as in every test.
+test-embedded: export DATABASE_URL = sqlite:///$(CURDIR)/.celery/embedded-tests.sqlite3
+test-embedded: export REDIS_URL =
+test-embedded: export CELERY_BROKER_URL = filesystem://
+test-embedded: $(VENV)/.dev chromium
+	$(PY) -m pytest -n 2 tests/e2e
 
 # Regenerate the Indonesian and English catalogues after changing translatable strings.
 messages: $(VENV)/.dev

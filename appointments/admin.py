@@ -147,6 +147,7 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
         "NIK_PLACEHOLDER",
         "birth_date",
         "sex",
+        "married",
         "phone",
         "kind",
         "priority_group",
@@ -157,6 +158,8 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
         "express",
         "session",
         "amount",
+        "fine",
+        "force_majeure",
         "billing_code",
         "payment_due_at",
         "paid_at",
@@ -232,7 +235,7 @@ class ApplicantAdmin(NikColumnsMixin, OfficeScopedAdmin):
         serves = obj is not None and bool(
             self._offices_of(obj) & permissions.office_ids(permissions.counter_offices(request.user))
         )
-        return ["full_name", "nik_full" if serves else "nik_masked", "birth_date", "sex", "phone", "account"]
+        return ["full_name", "nik_full" if serves else "nik_masked", "birth_date", "sex", "married", "phone", "account"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
@@ -306,7 +309,17 @@ class PaymentAdmin(NationalOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(NationalOnlyAdmin):
-    list_display = ["created_at", "application", "template", "channel", "language", "state", "attempts", "sent_at"]
-    list_filter = ["state", "channel", "template"]
+    list_display = [
+        "created_at",
+        "application",
+        "template",
+        "channel",
+        "language",
+        "state",
+        "skip_reason",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["state", "skip_reason", "channel", "template"]
     search_fields = ["application__booking_code", "recipient"]
     list_select_related = ["application"]

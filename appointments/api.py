@@ -71,6 +71,7 @@ class ApplicationOutputSerializer(Serializer):
         birth_date = serializers.DateField()
         sex = serializers.ChoiceField(choices=Sex.choices)
         phone = serializers.CharField()
+        married = serializers.BooleanField(help_text="As declared at booking.")
 
         class Meta:
             ref_name = "ApplicationApplicant"
@@ -131,6 +132,13 @@ class ApplicationCreateApi(APIView):
             birth_date = serializers.DateField()
             sex = serializers.ChoiceField(choices=Sex.choices)
             phone = StringField(max_length=16, required=False, default="", help_text="An Indonesian mobile number.")
+            married = StrictBooleanField(
+                required=False,
+                default=False,
+                help_text="Declared marital status (default false). It matters under 17 only: an unmarried "
+                "applicant under 17 on the visit's day gets only `validity_years` 5, a married one may choose 10; "
+                "the office checks the marriage book at the counter.",
+            )
 
             class Meta:
                 ref_name = "ApplicantInput"

@@ -7,7 +7,7 @@ from accounts.validators import normalize_phone
 
 from .forms import ApplicationForm
 
-PERSON_FIELDS = ("nik", "full_name", "birth_date", "sex", "phone")
+PERSON_FIELDS = ("nik", "full_name", "birth_date", "sex", "phone", "married")
 
 
 class PersonForm(forms.Form):

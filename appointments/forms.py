@@ -35,13 +35,18 @@ class ApplicationForm(forms.Form):
         validators=[validate_phone],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    married = forms.BooleanField(
+        label=_("Married"),
+        required=False,
+        help_text=_("Matters under 17 only: a married applicant may choose 10 years. Bring the marriage book."),
+    )
     passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices, widget=forms.RadioSelect)
     validity_years = forms.TypedChoiceField(
         label=_("Validity"),
         coerce=int,
         choices=[(5, _("5 years")), (10, _("10 years"))],
         widget=forms.RadioSelect,
-        help_text=_("Applicants under 17 get a 5-year passport."),
+        help_text=_("Applicants under 17 get a 5-year passport, unless they are married."),
     )
     application_kind = forms.ChoiceField(
         label=_("Application"),
@@ -94,6 +99,7 @@ class ApplicationForm(forms.Form):
             birth_date=data["birth_date"],
             sex=data["sex"],
             phone=data["phone"],
+            married=data["married"],
         )
 
     def person_booking(self, *, person_id: int | None = None) -> PersonBooking:

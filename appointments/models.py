@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -72,6 +74,14 @@ class QueueState(models.TextChoices):
     NO_ANSWER = "no_answer", _("No answer")
 
 
+# Below this age on the visit's day an unmarried applicant gets only the 5-year passport.
+FULL_VALIDITY_AGE = 17
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
 class Applicant(models.Model):
     """A person an account applies for (the account holder or family; up to five)."""
 
@@ -83,6 +93,7 @@ class Applicant(models.Model):
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    married = models.BooleanField(_("married"), default=False)
 
     class Meta:
         ordering = ["account", "full_name"]
@@ -107,6 +118,10 @@ class Fee(models.Model):
         ELECTRONIC_5 = "electronic_5", _("Electronic passport, 5 years")
         ELECTRONIC_10 = "electronic_10", _("Electronic passport, 10 years")
         EXPRESS = "express", _("Same-day service (percepatan) surcharge")
+        # Charged at the counter with a replacement for a lost or damaged passport.
+        FINE_LOST = "fine_lost", _("Fine: lost passport")
+        FINE_DAMAGED = "fine_damaged", _("Fine: damaged passport")
+        FINE_FORCE_MAJEURE = "fine_force_majeure", _("Fine: passport lost or damaged by force majeure")
 
     item = models.CharField(_("item"), max_length=20, choices=Item.choices)
     amount = models.PositiveIntegerField(_("amount (Rp)"))
@@ -146,11 +161,16 @@ class Application(models.Model):
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Declared by the applicant; the counter checks it against the marriage book.
+    married = models.BooleanField(_("married (declared)"), default=False)
 
     passport_type = models.CharField(_("passport type"), max_length=12, choices=PassportType.choices)
     validity_years = models.PositiveSmallIntegerField(_("validity (years)"), choices=[(5, "5"), (10, "10")])
     kind = models.CharField(_("application kind"), max_length=20, choices=ApplicationKind.choices)
     express = models.BooleanField(_("same-day service"), default=False)
+    # A lost or damaged passport's fine, part of `amount`; none when staff find force majeure.
+    fine = models.PositiveIntegerField(_("fine (Rp)"), default=0)
+    force_majeure = models.BooleanField(_("force majeure (no fine)"), default=False)
     priority_group = models.CharField(_("priority group"), max_length=10, choices=PriorityGroup.choices, blank=True)
     walk_in = models.BooleanField(_("walk-in"), default=False)
     # A walk-in who came when the priority pool was full, admitted on a place added for them.
@@ -208,6 +228,11 @@ class Application(models.Model):
     @property
     def masked_nik(self) -> str:
         return mask_nik(self.nik)
+
+    @property
+    def married_minor(self) -> bool:
+        """Declared married and under 17 on the visit's day: the counter checks the marriage book."""
+        return self.married and age_on(self.birth_date, self.slot.date) < FULL_VALIDITY_AGE
 
 
 def mask_nik(nik: str) -> str:
@@ -309,6 +334,13 @@ class Notification(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Its reason was gone by delivery time (a "please pay" for a paid application, say).
+        SKIPPED = "skipped", _("Not sent (no longer true)")
+
+    class SkipReason(models.TextChoices):
+        STATUS_CHANGED = "status_changed", _("The application's status changed before delivery")
+        DEADLINE_PASSED = "deadline_passed", _("The payment deadline passed before delivery")
+        VISIT_NOT_TOMORROW = "visit_not_tomorrow", _("The visit is no longer tomorrow")
 
     application = models.ForeignKey(
         Application,
@@ -324,6 +356,7 @@ class Notification(models.Model):
     language = models.CharField(_("language"), max_length=8, default="id")
     context = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    skip_reason = models.CharField(_("why not sent"), max_length=20, choices=SkipReason.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -45,6 +45,66 @@ STATUS_MESSAGES = {
     Status.ISSUED: "ready",
 }
 
+# --- Whether a message is still true when its turn comes ----------------------------------
+# A row waits in the outbox (a booking's copy a minute, a retry up to an hour), and the
+# application may move on meanwhile: a "please pay" must not arrive after "payment received" or
+# "cancelled". Each rule answers "" while the message still holds at delivery, otherwise why not.
+# Messages about a final status (expired, cancelled, no-show) always hold.
+
+# Booked and every step after it on the way to the passport.
+BOOKED_OR_FURTHER = (
+    Status.BOOKED,
+    Status.CHECKED_IN,
+    Status.IN_PROCESS,
+    Status.APPROVED,
+    Status.ISSUED,
+    Status.COLLECTED,
+)
+
+
+def _still_awaiting_payment(application: Application, now: dt.datetime) -> str:
+    if application.status != Status.PENDING_PAYMENT:
+        return Notification.SkipReason.STATUS_CHANGED
+    if application.payment_due_at and application.payment_due_at <= now:
+        return Notification.SkipReason.DEADLINE_PASSED
+    return ""
+
+
+def _still_booked_or_further(application: Application, now: dt.datetime) -> str:
+    return "" if application.status in BOOKED_OR_FURTHER else Notification.SkipReason.STATUS_CHANGED
+
+
+def _still_coming_tomorrow(application: Application, now: dt.datetime) -> str:
+    if application.status != Status.BOOKED:
+        return Notification.SkipReason.STATUS_CHANGED
+    tomorrow = now.astimezone(application.slot.office.tzinfo).date() + dt.timedelta(days=1)
+    return "" if application.slot.date == tomorrow else Notification.SkipReason.VISIT_NOT_TOMORROW
+
+
+def _still_on_the_new_date(application: Application, now: dt.datetime) -> str:
+    active = application.status in (Status.PENDING_PAYMENT, Status.BOOKED)
+    return "" if active else Notification.SkipReason.STATUS_CHANGED
+
+
+def _still_ready(application: Application, now: dt.datetime) -> str:
+    return "" if application.status == Status.ISSUED else Notification.SkipReason.STATUS_CHANGED
+
+
+STILL_TRUE = {
+    "booking_made": _still_awaiting_payment,
+    "payment_received": _still_booked_or_further,
+    "reminder": _still_coming_tomorrow,
+    "rescheduled": _still_on_the_new_date,
+    "ready": _still_ready,
+}
+
+
+def reason_gone(notification: Notification, now: dt.datetime) -> str:
+    """Why this message is no longer true at `now` (a Notification.SkipReason), or ""."""
+    rule = STILL_TRUE.get(notification.template)
+    return rule(notification.application, now) if rule else ""
+
+
 STALE_SENDING = dt.timedelta(minutes=15)
 MESSAGE_TIME_FORMAT = "j F Y, H:i"
 
@@ -156,8 +216,9 @@ def _backoff(attempts: int) -> int:
 
 
 def deliver_notification(*, notification_id: int, now: dt.datetime | None = None) -> int | None:
-    """Send one pending notification at most once. Returns the seconds after which a failed
-    delivery should be tried again, or None when there is nothing more to do."""
+    """Send one pending notification at most once, or mark it skipped when its reason is gone
+    (`reason_gone`). Returns the seconds after which a failed delivery should be tried again, or
+    None when there is nothing more to do."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         notification = (
@@ -170,6 +231,14 @@ def deliver_notification(*, notification_id: int, now: dt.datetime | None = None
         )
         if notification is None:
             return None  # sent, being sent by someone else, or not due yet
+        # Read with the row, at the claim: a change committed in the instant between this and
+        # the send is not seen (the next message tells the applicant).
+        skip_reason = reason_gone(notification, now)
+        if skip_reason:
+            notification.state = Notification.State.SKIPPED
+            notification.skip_reason = skip_reason
+            notification.save(update_fields=["state", "skip_reason"])
+            return None
         notification.state = Notification.State.SENDING
         notification.claimed_at = now
         notification.attempts += 1

@@ -3,6 +3,7 @@
 import calendar
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
 from .exceptions import InvalidInput
-from .models import ACTIVE_STATUSES, Applicant, Application, Fee, Payment, QueueState, Status
+from .models import ACTIVE_STATUSES, Applicant, Application, ApplicationKind, Fee, Payment, QueueState, Status
 
 
 def account_applications(*, account):
@@ -131,7 +132,7 @@ def application_events(*, application: Application) -> list:
 
 def reschedule_options(*, application: Application, now: dt.datetime, days: int = 60, limit: int = 60) -> list[Slot]:
     """Open sessions at the same office with a free place that accept this kind of application."""
-    return list(
+    candidates = (
         Slot.objects.filter(
             office_id=application.slot.office_id,
             pool=Pool.ONLINE,
@@ -140,11 +141,13 @@ def reschedule_options(*, application: Application, now: dt.datetime, days: int 
             opens_at__lte=now,
             taken__lt=F("capacity"),
         )
-        .filter(Q(allowed_kinds=[]) | Q(allowed_kinds__contains=[application.kind]))
         .exclude(pk=application.slot_id)
         .select_related("office")
-        .order_by("starts_at")[:limit]
+        .order_by("starts_at")
     )
+    # The accepted kinds (a JSON list) are compared here, not in SQL: SQLite, which `make run`
+    # uses, has no JSON containment. One office's online sessions over `days` are a few hundred.
+    return list(itertools.islice((slot for slot in candidates if slot.accepts(application.kind)), limit))
 
 
 def account_people(*, account) -> list[Applicant]:
@@ -190,13 +193,32 @@ def fees_in_force(*, on: dt.date, items: Sequence[str] = Fee.Item.values) -> dic
     return fees
 
 
-def fee_amount(*, passport_type: str, validity_years: int, express: bool, on: dt.date) -> int:
-    """The PNBP amount of one application: the passport's fee plus the same-day surcharge."""
+# The fine each kind carries at the counter; force majeure has its own item (Rp0), so the amounts
+# of all three are data.
+FINE_ITEMS = {ApplicationKind.LOST: Fee.Item.FINE_LOST, ApplicationKind.DAMAGED: Fee.Item.FINE_DAMAGED}
+
+
+def fine_item(*, kind: str, force_majeure: bool) -> str | None:
+    """The fine item of a kind of application: a lost or a damaged passport's, or the force-majeure
+    one when staff find the loss or damage beyond the holder's control; None for other kinds."""
+    if kind not in FINE_ITEMS:
+        return None
+    return Fee.Item.FINE_FORCE_MAJEURE if force_majeure else FINE_ITEMS[kind]
+
+
+def charges(
+    *, passport_type: str, validity_years: int, express: bool, on: dt.date, kind: str = "", force_majeure: bool = False
+) -> dict[str, int]:
+    """What one application is charged, by fee item, in force on a date: the passport's fee, the
+    same-day surcharge and, for a lost or damaged passport, its fine."""
     items = [f"{passport_type}_{validity_years}", *(["express"] if express else [])]
-    fees = fees_in_force(on=on, items=items)
-    if len(fees) < len(items):
+    fine = fine_item(kind=kind, force_majeure=force_majeure)
+    fees = fees_in_force(on=on, items=[*items, *([fine] if fine else [])])
+    if any(item not in fees for item in items):
         raise InvalidInput(_("No fee is set for this passport type."), field="passport_type")
-    return sum(fees.values())
+    if fine and fine not in fees:
+        raise InvalidInput(_("No fine is set for this kind of application."), field="kind")
+    return fees
 
 
 # --- The office counter -----------------------------------------------------------------

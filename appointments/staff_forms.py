@@ -29,12 +29,25 @@ class WalkInForm(forms.Form):
         choices=[("", _("None (counter-only application)"))] + list(PriorityGroup.choices),
     )
     kind = forms.ChoiceField(label=_("Application kind"), choices=ApplicationKind.choices)
+    force_majeure = forms.BooleanField(
+        label=_("Force majeure: no fine"),
+        required=False,
+        help_text=_(
+            "Lost or damaged passport only: the loss or damage was beyond the holder's control (a disaster, "
+            "for one), as the interview report finds. Otherwise the fine is charged with the fee."
+        ),
+    )
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     nik = forms.CharField(
         label=_("NIK"), min_length=16, max_length=16, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
     birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    married = forms.BooleanField(
+        label=_("Married"),
+        required=False,
+        help_text=_("Under 17 and married: check the marriage book; then 10 years may be chosen."),
+    )
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices)
     validity_years = forms.TypedChoiceField(

@@ -19,6 +19,7 @@ from .exceptions import ApplicationNotFound, InvalidInput
 from .services.counter import check_in_application, register_walk_in
 from .services.people import ApplicantData
 from .staff_forms import CheckInForm, WalkInForm
+from .templatetags.mpaspor import rupiah
 
 SESSION_KEY = "counter_office_id"
 
@@ -119,6 +120,8 @@ def check_in(request):
             "name": application.full_name,
             "number": application.queue_number,
         }
+        if application.married_minor:
+            message += " " + _("Declared married and under 17: check the marriage book.")
     return answer(
         request,
         ok=ok,
@@ -129,6 +132,18 @@ def check_in(request):
         live_template="appointments/staff/_counter_live.html",
         live_context=lambda: _context(request, office),
     )
+
+
+def _amount_to_pay(application) -> str:
+    if application.fine:
+        return _("To pay: %(amount)s (fee %(fee)s and fine %(fine)s).") % {
+            "amount": rupiah(application.amount),
+            "fee": rupiah(application.amount - application.fine),
+            "fine": rupiah(application.fine),
+        }
+    if application.force_majeure:
+        return _("To pay: %(amount)s (force majeure: no fine).") % {"amount": rupiah(application.amount)}
+    return _("To pay: %(amount)s.") % {"amount": rupiah(application.amount)}
 
 
 @login_required
@@ -154,11 +169,13 @@ def walk_in(request):
                     birth_date=data["birth_date"],
                     sex=data["sex"],
                     phone=data["phone"],
+                    married=data["married"],
                 ),
                 kind=data["kind"],
                 priority_group=data["priority_group"],
                 passport_type=data["passport_type"],
                 validity_years=data["validity_years"],
+                force_majeure=data["force_majeure"],
                 actor=request.user,
                 now=now,
             )
@@ -170,6 +187,7 @@ def walk_in(request):
                 "number": application.queue_number,
                 "code": application.booking_code,
             }
+            message += " " + _amount_to_pay(application)
             if application.beyond_pool:
                 message += " " + _("The priority pool was full: registered beyond it.")
             messages.success(request, message)

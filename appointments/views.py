@@ -130,6 +130,7 @@ def book(request, slot_id: int):
             birth_date=person.birth_date,
             sex=person.sex,
             phone=person.phone or request.user.phone,
+            married=person.married,
         )
     form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
     if request.method == "POST" and form.is_valid():

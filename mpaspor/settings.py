@@ -331,6 +331,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 # The worker keeps LOGGING above (and its NIK mask) instead of installing its own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# What a task prints stays on the worker's stdout instead of becoming log lines: under `make run`
+# the e-mails of the console backend reach the console while the log (stderr) goes to a file.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 
 # --- REST API ---------------------------------------------------------------------------
 # API tokens (`Authorization: Token <key>`) expire this many days after login or sign-up.

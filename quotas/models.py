@@ -221,6 +221,10 @@ class Slot(models.Model):
     def available(self) -> int:
         return max(self.capacity - self.taken, 0)
 
+    def accepts(self, kind: str) -> bool:
+        """Whether the session takes this kind of application (an empty list: every kind)."""
+        return not self.allowed_kinds or kind in self.allowed_kinds
+
     @property
     def local_start(self):
         return self.starts_at.astimezone(self.office.tzinfo)

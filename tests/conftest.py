@@ -51,13 +51,14 @@ def _clean_cache(_cache_per_worker):
 
 @pytest.fixture(autouse=True)
 def _pnbp_fees(request):
-    """The fee table is data from a migration; a transactional test's flush removes it."""
+    """The fee table is data from migrations; a transactional test's flush removes it."""
     marker = request.node.get_closest_marker("django_db")
     if not marker and not {"db", "transactional_db"} & set(request.fixturenames):
         return
     transactional = (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
     request.getfixturevalue("transactional_db" if transactional else "db")
     importlib.import_module("appointments.migrations.0002_pnbp_fees").add_fees(apps, None)
+    importlib.import_module("appointments.migrations.0008_fines_married_and_skipped_messages").add_fines(apps, None)
 
 
 @pytest.fixture
@@ -75,8 +76,21 @@ def slot(office):
     return SlotFactory(office=office, capacity=10)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On the embedded default (SQLite, as `make run` uses it), each worker's test database is a
+    file in pytest's temporary folder: WAL and immediate transactions as under `make run`, and
+    nothing left in the checkout."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 def pytest_sessionstart(session):
-    """Say plainly which service is missing instead of failing a thousand tests."""
+    """Say plainly which service is missing instead of failing a thousand tests. PostgreSQL is
+    checked when DATABASE_URL names it, Redis when REDIS_URL is set: the browser walks also run
+    on the embedded default of `make run` (SQLite, local-memory cache, file broker), which needs
+    neither."""
     import os
 
     import environ
@@ -85,21 +99,23 @@ def pytest_sessionstart(session):
 
     db = environ.Env.db_url_config(os.environ["DATABASE_URL"])
     problems = []
-    try:
-        psycopg2.connect(
-            dbname="postgres",
-            user=db["USER"],
-            password=db["PASSWORD"],
-            host=db["HOST"],
-            port=db["PORT"] or 5432,
-            connect_timeout=3,
-        ).close()
-    except psycopg2.Error as exc:
-        problems.append(f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT'] or 5432} ({exc}).")
-    try:
-        redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        problems.append(f"Redis is not reachable at {os.environ['REDIS_URL']} ({exc}).")
+    if "postgresql" in db["ENGINE"]:
+        try:
+            psycopg2.connect(
+                dbname="postgres",
+                user=db["USER"],
+                password=db["PASSWORD"],
+                host=db["HOST"],
+                port=db["PORT"] or 5432,
+                connect_timeout=3,
+            ).close()
+        except psycopg2.Error as exc:
+            problems.append(f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT'] or 5432} ({exc}).")
+    if os.environ.get("REDIS_URL"):
+        try:
+            redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            problems.append(f"Redis is not reachable at {os.environ['REDIS_URL']} ({exc}).")
     if problems:
         raise pytest.UsageError(
             "The tests need PostgreSQL and Redis:\n  "

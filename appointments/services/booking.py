@@ -21,9 +21,19 @@ from quotas.models import Pool, Slot
 from quotas.services import claim_places
 
 from ..exceptions import DuplicateApplication, InvalidInput, KindNotAccepted, TooManyApplicants
-from ..models import ACTIVE_STATUSES, ONLINE_KINDS, Applicant, Application, ApplicationEvent, PassportType, Status
+from ..models import (
+    ACTIVE_STATUSES,
+    FULL_VALIDITY_AGE,
+    ONLINE_KINDS,
+    Applicant,
+    Application,
+    ApplicationEvent,
+    PassportType,
+    Status,
+    age_on,
+)
 from ..outbox import outbox_rows
-from ..selectors import fee_amount
+from ..selectors import charges, fine_item
 from .lifecycle import after_expiring_overdue_holds
 from .people import ApplicantData, check_applicant
 
@@ -37,10 +47,6 @@ def new_booking_code() -> str:
 def new_billing_code() -> str:
     # SIMPONI billing codes are 15 digits; the first is never 0 so it survives spreadsheets.
     return str(secrets.randbelow(9 * 10**14) + 10**14)
-
-
-def age_on(birth_date: dt.date, day: dt.date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 @dataclass(frozen=True)
@@ -65,10 +71,11 @@ def check_passport_choice(*, passport_type, validity_years, express) -> None:
         raise InvalidInput(_("Choose regular or same-day service."), field="express")
 
 
-def check_validity(*, validity_years: int, birth_date: dt.date, on: dt.date) -> None:
-    """Applicants under 17 on the day get only the 5-year passport."""
-    if validity_years == 10 and age_on(birth_date, on) < 17:
-        raise InvalidInput(_("Applicants under 17 can only get a 5-year passport."), field="validity_years")
+def check_validity(*, validity_years: int, birth_date: dt.date, on: dt.date, married: bool) -> None:
+    """Unmarried applicants under 17 on the day get only the 5-year passport; a married minor may
+    choose 10 years (declared by the applicant, checked at the counter against the marriage book)."""
+    if validity_years == 10 and age_on(birth_date, on) < FULL_VALIDITY_AGE and not married:
+        raise InvalidInput(_("Unmarried applicants under 17 can only get a 5-year passport."), field="validity_years")
 
 
 # Every booking that finds a place counts the account's other people: written out and prepared.
@@ -137,10 +144,19 @@ def new_application(
     kind: str,
     express: bool,
     status: str,
+    force_majeure: bool = False,
     **fields,
 ) -> Application:
-    """An unsaved application with fresh booking and billing codes and its fee."""
-    amount = fee_amount(passport_type=passport_type, validity_years=validity_years, express=express, on=slot.date)
+    """An unsaved application with fresh booking and billing codes, its fee and any fine (a lost
+    or damaged passport's, at the counter)."""
+    fees = charges(
+        passport_type=passport_type,
+        validity_years=validity_years,
+        express=express,
+        on=slot.date,
+        kind=kind,
+        force_majeure=force_majeure,
+    )
     return Application(
         booking_code=new_booking_code(),
         billing_code=new_billing_code(),
@@ -151,7 +167,9 @@ def new_application(
         express=express,
         slot=slot,
         status=status,
-        amount=amount,
+        amount=sum(fees.values()),
+        fine=fees.get(fine_item(kind=kind, force_majeure=force_majeure), 0),
+        force_majeure=force_majeure,
         **fields,
     )
 
@@ -231,8 +249,13 @@ def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.da
     """What this slot refuses, cheapest first: the age rule on its date, its kinds, its opening
     and its places left."""
     for person in people:
-        check_validity(validity_years=person.validity_years, birth_date=person.applicant.birth_date, on=slot.date)
-        if slot.allowed_kinds and person.kind not in slot.allowed_kinds:
+        check_validity(
+            validity_years=person.validity_years,
+            birth_date=person.applicant.birth_date,
+            on=slot.date,
+            married=person.applicant.married,
+        )
+        if not slot.accepts(person.kind):
             raise KindNotAccepted()
     if slot.opens_at > now:
         raise NotOpenYet()

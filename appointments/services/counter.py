@@ -28,8 +28,10 @@ from ..models import (
     QueueState,
     Sex,
     Status,
+    age_on,
 )
-from .booking import age_on, check_passport_choice, check_validity, new_application
+from ..selectors import FINE_ITEMS
+from .booking import check_passport_choice, check_validity, new_application
 from .lifecycle import do_transition
 from .people import ApplicantData, check_applicant
 
@@ -103,12 +105,24 @@ def check_can_check_in(*, application: Application, today: dt.date) -> None:
 
 
 def check_walk_in(
-    *, applicant: ApplicantData, kind: str, priority_group: str, validity_years: int, day: dt.date
+    *,
+    applicant: ApplicantData,
+    kind: str,
+    priority_group: str,
+    validity_years: int,
+    day: dt.date,
+    force_majeure: bool = False,
 ) -> None:
-    """A walk-in is someone of a priority group (any kind), or a counter-only kind."""
+    """A walk-in is someone of a priority group (any kind), or a counter-only kind. Force majeure
+    (no fine) is for a lost or damaged passport only."""
     check_applicant(applicant)
     if kind not in ApplicationKind.values:
         raise InvalidInput(_("Choose the kind of application."), field="kind")
+    if not isinstance(force_majeure, bool) or (force_majeure and kind not in FINE_ITEMS):
+        raise InvalidInput(
+            _("Force majeure applies only to a lost or damaged passport (it waives the fine)."),
+            field="force_majeure",
+        )
     if priority_group and priority_group not in PriorityGroup.values:
         raise InvalidInput(_("Choose a priority group from the list."), field="priority_group")
     if not priority_group and kind not in COUNTER_ONLY_KINDS:
@@ -117,7 +131,7 @@ def check_walk_in(
             field="priority_group",
         )
     check_priority_group(priority_group=priority_group, birth_date=applicant.birth_date, sex=applicant.sex, day=day)
-    check_validity(validity_years=validity_years, birth_date=applicant.birth_date, on=day)
+    check_validity(validity_years=validity_years, birth_date=applicant.birth_date, on=day, married=applicant.married)
 
 
 PREGNANCY_AGES = (12, 60)
@@ -159,11 +173,13 @@ def register_walk_in(
     passport_type: str,
     validity_years: int,
     express: bool = False,
+    force_majeure: bool = False,
     actor=None,
     now: dt.datetime | None = None,
 ) -> Application:
     """Register someone who came without booking, on today's session of the office, taking a
-    place from that session's PRIORITY pool only, checked in with a queue number at once.
+    place from that session's PRIORITY pool only, checked in with a queue number at once. A lost
+    or damaged passport is charged its fine with the fee, unless staff find force majeure.
     A walk-in is never turned away for want of a place: when the pool is full, the slot gets one
     more place, recorded as overflow (docs/priority-places.md)."""
     now = now or timezone.now()
@@ -177,7 +193,12 @@ def register_walk_in(
         raise InvalidInput(_("Walk-ins are registered for today's sessions that are not over."), field="slot")
     check_passport_choice(passport_type=passport_type, validity_years=validity_years, express=express)
     check_walk_in(
-        applicant=applicant, kind=kind, priority_group=priority_group, validity_years=validity_years, day=today
+        applicant=applicant,
+        kind=kind,
+        priority_group=priority_group,
+        validity_years=validity_years,
+        day=today,
+        force_majeure=force_majeure,
     )
     application = new_application(
         slot=slot,
@@ -186,6 +207,7 @@ def register_walk_in(
         validity_years=validity_years,
         kind=kind,
         express=express,
+        force_majeure=force_majeure,
         status=Status.CHECKED_IN,
         priority_group=priority_group,
         walk_in=True,

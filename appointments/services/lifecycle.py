@@ -149,7 +149,7 @@ def _reschedule_target(*, application: Application, slot_id: int, now: dt.dateti
         raise RescheduleNotAllowed(_("Choose another session at the same office."))
     if new_slot.starts_at <= now:
         raise SlotInPast()
-    if new_slot.allowed_kinds and application.kind not in new_slot.allowed_kinds:
+    if not new_slot.accepts(application.kind):
         raise KindNotAccepted()
     return new_slot
 

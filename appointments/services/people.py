@@ -30,6 +30,7 @@ class ApplicantData:
     birth_date: dt.date
     sex: str
     phone: str = ""
+    married: bool = False  # as declared; matters only under 17 (the 10-year passport)
 
     def as_fields(self) -> dict:
         """The person's data as an Application's fields (kept on it as given at booking)."""
@@ -57,6 +58,8 @@ def check_applicant(applicant: ApplicantData) -> None:
         raise InvalidInput(_("Choose the sex as written on the e-KTP."), field="sex")
     if not isinstance(applicant.phone, str) or (applicant.phone and not is_phone(applicant.phone)):
         raise InvalidInput(PHONE_MESSAGE, field="phone")
+    if not isinstance(applicant.married, bool):
+        raise InvalidInput(_("Say whether the applicant is married."), field="married")
     problem = nik_problem(applicant.nik, birth_date=birth_date, sex=applicant.sex)
     if problem:
         raise InvalidInput(problem, field="nik")

@@ -77,6 +77,23 @@ class TestBook:
         }
         assert_nothing_booked(slot, taken=1)
 
+    def test_a_married_minor_may_book_ten_years_and_married_defaults_to_false(self, api, slot):
+        born = slot.date.replace(year=slot.date.year - 15)
+        minor = applicant_data(birth_date=born)
+        person = {"nik": minor.nik, "birth_date": born.isoformat()}
+        body = assert_error(api.post(APPLICATIONS, booking_body(slot, applicant=person), format="json"), 400, "invalid")
+        assert list(body["errors"]) == ["validity_years"]
+        wrong = booking_body(slot, applicant={**person, "married": "yes"})
+        assert list(assert_error(api.post(APPLICATIONS, wrong, format="json"), 400, "invalid")["errors"]) == [
+            "applicant.married"
+        ]
+        assert_nothing_booked(slot)
+
+        response = api.post(APPLICATIONS, booking_body(slot, applicant={**person, "married": True}), format="json")
+        assert response.status_code == 201, response.json()
+        assert response.json()["validity_years"] == 10 and response.json()["applicant"]["married"] is True
+        assert Application.objects.get().married
+
     def test_booking_is_a_fixed_number_of_queries(self, api, slot, django_assert_num_queries):
         # token with user, slot, account capacity, fee, then one statement that claims and inserts
         # the application, its event and its outbox row: 5; inside the test's transaction the

@@ -131,6 +131,19 @@ class TestBooking:
         assert_nothing_stored(slot)
         assert book(applicant_user, slot, applicant=teenager, validity_years=5).validity_years == 5
 
+    def test_ten_years_under_17_when_married(self, applicant_user, slot):
+        """A married minor may choose 10 years (declared; the counter checks the marriage book)."""
+        born = slot.date.replace(year=slot.date.year - 16)
+        married = applicant_data(birth_date=born, married=True)
+        application = book(applicant_user, slot, applicant=married, validity_years=10)
+        assert (application.validity_years, application.married) == (10, True)
+        application.refresh_from_db()
+        assert application.married and application.married_minor
+        with pytest.raises(InvalidInput) as refusal:  # a marital status that is not a yes or no
+            book(UserFactory(), slot, applicant=applicant_data(birth_date=born, married="ya"), validity_years=10)
+        assert refusal.value.field == "married"
+        assert_nothing_stored(slot, before=1)
+
     def test_kind_not_accepted_by_slot_refused(self, applicant_user, office):
         saturday = SlotFactory(office=office, allowed_kinds=["new", "replacement_expired"])
         with pytest.raises(KindNotAccepted):

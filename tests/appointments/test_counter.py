@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from appointments.exceptions import CheckInNotAllowed, DuplicateApplication, InvalidInput
-from appointments.models import Application, ApplicationEvent, Status
+from appointments.models import Application, ApplicationEvent, Fee, Status
 from appointments.services.counter import check_in_application, check_priority_group, register_walk_in
 from quotas.exceptions import SlotNotFound
 from quotas.models import Slot
@@ -165,6 +165,101 @@ class TestWalkIn:
             walk_in(world, priority, applicant=person)
         priority.refresh_from_db()
         assert priority.taken == 1
+
+
+@pytest.mark.django_db
+class TestFines:
+    """A lost or damaged passport pays its fine with the fee at the counter, unless staff find
+    force majeure; the amounts are fee data."""
+
+    @pytest.mark.parametrize(
+        "kind, force_majeure, fine",
+        [("lost", False, 1_000_000), ("damaged", False, 500_000), ("lost", True, 0), ("damaged", True, 0)],
+    )
+    def test_the_fine_is_part_of_the_amount(self, world, kind, force_majeure, fine):
+        priority = today_slot(world.kediri, pool="priority", capacity=3)
+        application = walk_in(world, priority, priority_group="", kind=kind, force_majeure=force_majeure)
+        application.refresh_from_db()
+        assert (application.amount, application.fine, application.force_majeure) == (
+            350_000 + fine,
+            fine,
+            force_majeure,
+        )
+
+    def test_other_kinds_pay_no_fine_and_cannot_be_force_majeure(self, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=3)
+        data_change = walk_in(world, priority, kind="data_change", priority_group="")
+        assert (data_change.amount, data_change.fine) == (350_000, 0)
+        with pytest.raises(InvalidInput) as refusal:
+            walk_in(world, priority, kind="new", force_majeure=True)
+        assert refusal.value.field == "force_majeure"
+        priority.refresh_from_db()
+        assert priority.taken == 1 and Application.objects.filter(slot=priority).count() == 1
+
+    def test_a_new_fine_tariff_is_a_fee_row(self, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=3)
+        Fee.objects.create(item=Fee.Item.FINE_DAMAGED, amount=750_000, effective_from=priority.date)
+        damaged = walk_in(world, priority, priority_group="", kind="damaged", express=True)
+        assert (damaged.amount, damaged.fine) == (350_000 + 1_000_000 + 750_000, 750_000)
+
+    def test_the_counter_says_what_to_pay(self, client, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=3)
+        client.force_login(world.kediri_officer)
+        lost, damaged = applicant_data(full_name="Paspor Hilang"), applicant_data(full_name="Paspor Banjir")
+        form = {
+            "slot": priority.pk,
+            "priority_group": "",
+            "kind": "lost",
+            "full_name": lost.full_name,
+            "nik": lost.nik,
+            "birth_date": lost.birth_date.isoformat(),
+            "sex": "M",
+            "passport_type": "regular",
+            "validity_years": "5",
+        }
+        page = client.post(reverse("staff:walk_in"), form, follow=True).content.decode()
+        assert "Yang dibayar: Rp1.350.000 (biaya Rp350.000 dan denda Rp1.000.000)." in page
+        flood = {**form, "kind": "damaged", "force_majeure": "on", "full_name": damaged.full_name, "nik": damaged.nik}
+        page = client.post(reverse("staff:walk_in"), flood, follow=True).content.decode()
+        assert "Yang dibayar: Rp350.000 (keadaan kahar: tanpa denda)." in page
+        assert Application.objects.get(nik=damaged.nik).force_majeure
+
+
+@pytest.mark.django_db
+class TestMarriedMinors:
+    def test_walk_in_of_a_married_minor_may_get_ten_years(self, world):
+        priority = today_slot(world.kediri, pool="priority", capacity=3)
+        born = priority.date.replace(year=priority.date.year - 16)
+        with pytest.raises(InvalidInput) as refusal:
+            walk_in(
+                world,
+                priority,
+                priority_group="",
+                kind="lost",
+                validity_years=10,
+                applicant=applicant_data(birth_date=born),
+            )
+        assert refusal.value.field == "validity_years"
+        married = walk_in(
+            world,
+            priority,
+            priority_group="",
+            kind="lost",
+            validity_years=10,
+            applicant=applicant_data(birth_date=born, married=True),
+        )
+        assert (married.validity_years, married.married) == (10, True)
+
+    def test_check_in_tells_the_counter_to_see_the_marriage_book(self, client, world):
+        slot = today_slot(world.kediri)
+        born = slot.date.replace(year=slot.date.year - 16)
+        minor = ApplicationFactory(slot=slot, birth_date=born, married=True, validity_years=10)
+        adult = ApplicationFactory(slot=slot, married=True)
+        client.force_login(world.kediri_officer)
+        page = client.post(reverse("staff:check_in"), {"code": minor.booking_code}, HTTP_HX_REQUEST="true")
+        assert "periksa buku nikah" in page.content.decode()
+        page = client.post(reverse("staff:check_in"), {"code": adult.booking_code}, HTTP_HX_REQUEST="true")
+        assert "buku nikah" not in page.content.decode()
 
 
 @pytest.mark.django_db

@@ -1,17 +1,22 @@
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from unittest import mock
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
 from appointments import outbox
 from appointments.messaging import DeliveryError, PermanentDeliveryError
-from appointments.models import Notification, Status
+from appointments.models import Application, Notification, Status
 from appointments.outbox import (
     deliver_notification,
     deliver_notification_task,
@@ -102,7 +107,7 @@ class TestOutbox:
         assert row.state == Notification.State.SENT and row.attempts == 1
 
     def test_temporary_failure_retries_with_backoff_then_sends(self, phone_gateway):
-        application = ApplicationFactory(account=None, phone="0811111111")
+        application = ApplicationFactory(account=None, phone="0811111111", status=Status.ISSUED)
         (row,) = outbox.queue_message(application=application, template="ready")
         assert row.channel == "sms"
         phone_gateway.send.side_effect = DeliveryError("gateway 503")
@@ -126,7 +131,7 @@ class TestOutbox:
         assert application.booking_code in phone_gateway.send.call_args.kwargs["text"]
 
     def test_permanent_failure_is_not_retried(self, phone_gateway):
-        application = ApplicationFactory(account=None, phone="0811111111")
+        application = ApplicationFactory(account=None, phone="0811111111", status=Status.ISSUED)
         (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = PermanentDeliveryError("bad number")
         assert deliver_notification(notification_id=row.pk) is None
@@ -136,7 +141,7 @@ class TestOutbox:
 
     def test_gives_up_after_max_attempts(self, phone_gateway, settings):
         settings.NOTIFICATION_MAX_ATTEMPTS = 2
-        application = ApplicationFactory(account=None, phone="0811111111")
+        application = ApplicationFactory(account=None, phone="0811111111", status=Status.ISSUED)
         (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = DeliveryError("down")
         deliver_notification(notification_id=row.pk)
@@ -145,7 +150,7 @@ class TestOutbox:
         assert (row.state, row.attempts) == ("failed", 2)
 
     def test_row_stuck_in_sending_is_never_resent(self):
-        application = ApplicationFactory()
+        application = ApplicationFactory(status=Status.ISSUED)
         (row,) = outbox.queue_message(application=application, template="ready")
         Notification.objects.filter(pk=row.pk).update(
             state="sending", claimed_at=timezone.now() - dt.timedelta(hours=1)
@@ -213,6 +218,112 @@ class TestReminders:
         assert {r.application_id for r in rows} == {application.pk}
 
 
+@pytest.mark.django_db
+class TestStaleMessages:
+    """A message whose reason is gone by its delivery is not sent, and says why."""
+
+    def _sent_and_skipped(self, application):
+        rows = Notification.objects.filter(application=application).order_by("pk")
+        return [(r.template, r.state, r.skip_reason) for r in rows]
+
+    def test_please_pay_is_not_sent_after_the_payment(self, applicant_user, slot):
+        application = book(applicant_user, slot)
+        change_status(application_id=application.pk, to=Status.BOOKED)  # paid within the minute
+
+        assert sweep_outbox(now=timezone.now() + dt.timedelta(seconds=61)) == 2
+
+        assert self._sent_and_skipped(application) == [
+            ("booking_made", "skipped", "status_changed"),
+            ("payment_received", "sent", ""),
+        ]
+        assert len(mail.outbox) == 1
+
+    @pytest.mark.parametrize(
+        "change, reason",
+        [
+            (Status.CANCELLED, "status_changed"),
+            (Status.EXPIRED, "status_changed"),
+            (None, "deadline_passed"),  # the expiry job has not run yet
+        ],
+    )
+    def test_please_pay_is_not_sent_once_cancelled_expired_or_overdue(self, applicant_user, slot, change, reason):
+        application = book(applicant_user, slot)
+        if change:
+            change_status(application_id=application.pk, to=change)
+        sweep_outbox(now=application.payment_due_at + dt.timedelta(seconds=1 if change is None else -1))
+        assert self._sent_and_skipped(application)[0] == ("booking_made", "skipped", reason)
+        assert len(mail.outbox) == Notification.objects.filter(state="sent").count()
+
+    def test_please_pay_still_awaiting_payment_is_sent(self, applicant_user, slot):
+        application = book(applicant_user, slot)
+        sweep_outbox(now=application.payment_due_at - dt.timedelta(seconds=1))
+        assert self._sent_and_skipped(application) == [("booking_made", "sent", "")]
+
+    @pytest.mark.parametrize(
+        "template, status, sent",
+        [
+            ("payment_received", Status.BOOKED, True),
+            ("payment_received", Status.CHECKED_IN, True),
+            ("payment_received", Status.CANCELLED, False),
+            ("payment_received", Status.EXPIRED, False),
+            ("rescheduled", Status.BOOKED, True),
+            ("rescheduled", Status.CANCELLED, False),
+            ("ready", Status.ISSUED, True),
+            ("ready", Status.COLLECTED, False),
+            ("cancelled", Status.CANCELLED, True),
+            ("expired", Status.EXPIRED, True),
+            ("no_show", Status.NO_SHOW, True),
+        ],
+    )
+    def test_each_message_holds_while_its_status_does(self, template, status, sent):
+        application = ApplicationFactory(status=status)
+        (row,) = outbox.queue_message(application=application, template=template)
+        deliver_notification(notification_id=row.pk)
+        row.refresh_from_db()
+        assert (row.state, row.skip_reason) == (("sent", "") if sent else ("skipped", "status_changed"))
+        assert len(mail.outbox) == (1 if sent else 0)
+
+    def test_reminder_only_while_booked_for_tomorrow(self):
+        office = OfficeFactory(timezone="Asia/Jayapura")
+        nine = timezone.now().astimezone(office.tzinfo).replace(hour=9, minute=0, second=0, microsecond=0)
+        tomorrow = nine.date() + dt.timedelta(days=1)
+        slot = SlotFactory(office=office, starts_at=dt.datetime.combine(tomorrow, dt.time(8), tzinfo=office.tzinfo))
+        later = SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(days=3))
+        on_time, moved, cancelled, late = (ApplicationFactory(slot=slot, account=None, phone="0812") for _ in range(4))
+        assert queue_reminders(now=nine) == 4
+        Application.objects.filter(pk=moved.pk).update(slot=later)
+        Application.objects.filter(pk=cancelled.pk).update(status=Status.CANCELLED)
+
+        with mock.patch("appointments.outbox.phone_gateway") as gateway:
+            for application in (on_time, moved, cancelled):
+                deliver_notification(notification_id=application.notifications.get().pk, now=nine)
+            # Delivered after midnight, "tomorrow" would be wrong.
+            deliver_notification(notification_id=late.notifications.get().pk, now=nine + dt.timedelta(hours=15))
+
+        states = [
+            (row.state, row.skip_reason) for row in (a.notifications.get() for a in (on_time, moved, cancelled, late))
+        ]
+        assert states == [
+            ("sent", ""),
+            ("skipped", "visit_not_tomorrow"),
+            ("skipped", "status_changed"),
+            ("skipped", "visit_not_tomorrow"),
+        ]
+        assert gateway.return_value.send.call_count == 1
+
+    def test_national_staff_see_why_a_message_was_not_sent(self, client, world):
+        application = ApplicationFactory(slot=world.kediri_slot, status=Status.CANCELLED)
+        (row,) = outbox.queue_message(application=application, template="payment_received")
+        deliver_notification(notification_id=row.pk)
+
+        client.force_login(world.national)
+        page = client.get("/admin/appointments/notification/?state=skipped").content.decode()
+        assert '<td class="field-state">Tidak dikirim (tidak berlaku lagi)</td>' in page
+        assert '<td class="field-skip_reason">Status permohonan berubah sebelum pengiriman</td>' in page
+        client.force_login(world.kediri_officer)
+        assert client.get("/admin/appointments/notification/").status_code == 403
+
+
 def _drop_broker_connections():
     """Forget pooled broker connections so the next publish connects to conf.broker_url."""
     celery_app._pool = None
@@ -249,11 +360,12 @@ def test_a_message_with_the_broker_down_is_sent_by_the_sweep_later(office, caplo
     ]
     assert mail.outbox == [] and cancelled.status == Status.CANCELLED
 
-    # Broker back: the periodic sweep sends what is still pending, once.
+    # Broker back: the periodic sweep sends what is still pending and still true, once; the
+    # "please pay" of a booking cancelled meanwhile is not sent.
     assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=2)) == 2
     assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=3)) == 0
-    assert {r.state for r in rows.all()} == {Notification.State.SENT}
-    assert len(mail.outbox) == 2 and application.billing_code in mail.outbox[0].body
+    assert [(r.template, r.state) for r in rows.all()] == [("booking_made", "skipped"), ("cancelled", "sent")]
+    assert len(mail.outbox) == 1 and application.booking_code in mail.outbox[0].subject
 
 
 @pytest.mark.django_db(transaction=True)
@@ -276,7 +388,7 @@ def test_enqueue_reaches_the_real_broker(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_delivering_the_same_row_send_once():
-    application = ApplicationFactory()
+    application = ApplicationFactory(status=Status.ISSUED)
     row = Notification.objects.create(
         application=application, channel="email", recipient="a@example.com", template="ready"
     )
@@ -360,18 +472,62 @@ def test_http_phone_gateway_unreachable_is_temporary():
     assert not isinstance(error.value, PermanentDeliveryError)
 
 
+def _start_worker(queue: str, *, email_backend: str, loglevel: str = "WARNING") -> subprocess.Popen:
+    """A real Celery worker process on this test's database and Redis, consuming only `queue` (no
+    other test's worker takes it), started as `make run` starts it: quiet, stdout and stderr apart."""
+    db = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DJANGO_EMAIL_BACKEND": email_backend,
+    }
+    env.pop("DJANGO_DEBUG", None)
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "--quiet", "-A", "mpaspor", "worker", "--pool=solo", "-Q", queue),
+            *(f"--loglevel={loglevel}", "--without-heartbeat", "--without-mingle", "--without-gossip"),
+        ],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_until_not_pending(row: Notification, worker: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and worker.poll() is None:
+        row.refresh_from_db()
+        if row.state != "pending":
+            return
+        time.sleep(0.5)
+
+
+def _publish(task, *args, queue: str) -> None:
+    """Send a task to the broker for the worker (the suite runs tasks eagerly otherwise)."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager
+    conf.task_always_eager = False
+    try:
+        task.apply_async(args, queue=queue)
+    finally:
+        conf.task_always_eager = saved
+
+
+def _stop(worker: subprocess.Popen) -> tuple[str, str]:
+    worker.terminate()
+    stdout, stderr = worker.communicate(timeout=30)
+    return stdout.decode(errors="replace"), stderr.decode(errors="replace")
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_delivers_what_the_refused_broker_never_got(office):
     """The whole way: booking while the broker refuses; broker back; a real Celery worker runs the
     periodic sweep from Redis and the message goes out once."""
-    import os
-    import subprocess
-    import sys
-    import uuid
-
-    from django.conf import settings as django_settings
-
     from appointments.tasks import sweep_outbox_task
 
     slot = SlotFactory(office=office)
@@ -388,50 +544,36 @@ def test_real_worker_delivers_what_the_refused_broker_never_got(office):
     assert row.state == "pending"
     Notification.objects.filter(pk=row.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
 
-    db = django_settings.DATABASES["default"]
-    queue = f"life-it-{uuid.uuid4().hex[:8]}"  # our own queue: no other test's worker takes it
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-    env.pop("DJANGO_DEBUG", None)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "mpaspor",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        env=env,
-        cwd=django_settings.BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    queue = f"life-it-{uuid.uuid4().hex[:8]}"
+    worker = _start_worker(queue, email_backend="django.core.mail.backends.locmem.EmailBackend")
     try:
-        sweep_outbox_task.apply_async(queue=queue)
-        sweep_outbox_task.apply_async(queue=queue)  # a second sweep finds nothing left to send
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and worker.poll() is None:
-            row.refresh_from_db()
-            if row.state != "pending":
-                break
-            time.sleep(0.5)
+        _publish(sweep_outbox_task, queue=queue)
+        _publish(sweep_outbox_task, queue=queue)  # a second sweep finds nothing left to send
+        _wait_until_not_pending(row, worker)
         time.sleep(1)  # let the second sweep run too
     finally:
-        worker.terminate()
-        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+        output = "\n".join(_stop(worker))
     row.refresh_from_db()
     assert row.state == Notification.State.SENT and row.attempts == 1, output[-2000:]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_prints_its_emails_on_stdout_and_logs_on_stderr():
+    """`make run` sends the worker's stderr (its log) to .celery/worker.log and leaves its stdout
+    on the console: so the e-mails the console backend prints there are seen where the README
+    and the demo banner say, beside the web server's."""
+    application = ApplicationFactory(status=Status.CANCELLED)
+    (row,) = Notification.objects.bulk_create(outbox.outbox_rows(application=application, template="cancelled"))
+    queue = f"mail-it-{uuid.uuid4().hex[:8]}"
+    worker = _start_worker(queue, email_backend="django.core.mail.backends.console.EmailBackend", loglevel="INFO")
+    try:
+        _publish(deliver_notification_task, row.pk, queue=queue)
+        _wait_until_not_pending(row, worker)
+    finally:
+        stdout, stderr = _stop(worker)
+    row.refresh_from_db()
+    assert row.state == Notification.State.SENT, stderr[-2000:]
+    subject = f"Subject: {render_message(row)[0]}"
+    assert subject in stdout and f"To: {row.recipient}" in stdout
+    assert subject not in stderr and "deliver_notification" in stderr  # the task's log lines

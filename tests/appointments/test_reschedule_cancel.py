@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from appointments.exceptions import CancelNotAllowed, RescheduleNotAllowed
 from appointments.models import RELEASED_STATUSES, Application, ApplicationEvent, Notification, Status
+from appointments.selectors import reschedule_options
 from appointments.services.lifecycle import cancel_application, release_expired_holds, reschedule_application
 from quotas.exceptions import SlotFull
 from quotas.models import Slot
@@ -70,6 +71,21 @@ class TestReschedule:
         application = ApplicationFactory(slot=session(office, 1))
         reschedule_application(application_id=application.pk, slot_id=session(office, 2).pk)
         assert_places_match_applications()
+
+    def test_options_are_the_open_sessions_that_take_the_kind(self, office):
+        application = ApplicationFactory(slot=session(office, 3), kind="replacement_full")
+        any_kind = session(office, 4)
+        session(office, 5, allowed_kinds=["new", "replacement_expired"])  # a Saturday programme's
+        its_kind = session(office, 6, allowed_kinds=["replacement_full"])
+        session(office, 7, capacity=1, taken=1)  # full
+        session(office, 8, opens_at=timezone.now() + dt.timedelta(days=1))  # not open yet
+
+        options = reschedule_options(application=application, now=timezone.now())
+
+        assert [slot.pk for slot in options] == [any_kind.pk, its_kind.pk]
+        assert [slot.pk for slot in reschedule_options(application=application, now=timezone.now(), limit=1)] == [
+            any_kind.pk
+        ]
 
     def test_to_a_full_slot_changes_nothing(self, office):
         application = ApplicationFactory(slot=session(office, 3))

@@ -182,6 +182,16 @@ class TestBooking:
             assert message in " ".join(errors[field])
         assert_nothing_booked(slot)
 
+    def test_a_married_minor_books_ten_years(self, user_client, slot):
+        born = dt.date(slot.date.year - 16, 3, 8)
+        minor = form_data(birth_date=born.isoformat(), nik=build_nik(birth_date=born, sex="F", serial=5), sex="F")
+        page = user_client.get(reverse("appointments:book", args=[slot.pk])).content.decode()
+        assert "kecuali sudah menikah" in page and 'name="married"' in page
+        response = user_client.post(reverse("appointments:book", args=[slot.pk]), {**minor, "married": "on"})
+        assert response.status_code == 302
+        application = Application.objects.get()
+        assert (application.validity_years, application.married) == (10, True)
+
     def test_full_slot_is_a_form_error_and_stores_nothing(self, user_client, office):
         slot = SlotFactory(office=office, capacity=1, taken=1)
         assert "Sesi ini sudah penuh" in user_client.get(reverse("appointments:book", args=[slot.pk])).content.decode()

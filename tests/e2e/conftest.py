@@ -66,6 +66,8 @@ def log_in(page, *, email: str, password: str = "Rahasia-Kuat-123"):
     page.fill("input[name=password]", password)
     # "main": the header holds other forms (language switch, log out).
     page.click("main form button[type=submit]")
+    # Wait for the answer: a page.goto() while the login is in flight would abort it.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

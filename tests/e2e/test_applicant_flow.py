@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from appointments.models import Application, Status
 from appointments.nik import build_nik
 from quotas.models import Slot
-from tests.factories import OfficeFactory, RegionFactory, SlotFactory
+from tests.e2e.conftest import log_in
+from tests.factories import OfficeFactory, RegionFactory, SlotFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -105,6 +106,45 @@ def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutb
     page.get_by_role("link", name="Permohonan saya").first.click()
     screenshot("09-my-applications")
     assert page.get_by_text(application.booking_code).is_visible()
+
+
+def test_a_married_minor_may_choose_ten_years(page, screenshot):
+    """The booking form asks whether the applicant is married: a 16-year-old gets 10 years only
+    when married (the counter checks the marriage book)."""
+    office = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kediri", city="Kediri")
+    slot = SlotFactory(office=office, capacity=5)
+    user = UserFactory(email="rina@example.com", full_name="Rina Wati")
+    born = dt.date(slot.date.year - 16, 2, 14)
+    log_in(page, email=user.email)
+
+    page.goto(f"/book/{slot.pk}/")
+    page.fill("input[name=nik]", build_nik(birth_date=born, sex="F", serial=9))
+    page.fill("input[name=full_name]", "Rina Wati")
+    page.fill("input[name=birth_date]", born.isoformat())
+    page.check("input[name=sex][value=F]")
+    page.fill("input[name=phone]", "081234567890")
+    page.check("input[name=passport_type][value=electronic]")
+    page.check("input[name=validity_years][value='10']")
+    expect(page.get_by_text("kecuali sudah menikah")).to_be_visible()
+    page.get_by_role("button", name="Pesan sesi ini").click()
+
+    refusal = "Pemohon di bawah 17 tahun yang belum menikah hanya bisa mendapat paspor 5 tahun."
+    expect(page.locator(".field-error", has_text=refusal)).to_be_visible()
+    assert not Application.objects.exists()
+    screenshot("1-unmarried-minor-refused")
+
+    married = page.get_by_label("Sudah menikah")
+    expect(married).not_to_be_checked()
+    married.check()
+    screenshot("2-married-ticked")
+    page.get_by_role("button", name="Pesan sesi ini").click()
+
+    expect_heading(page, "Sudah dipesan: sekarang bayar biayanya")
+    application = Application.objects.get()
+    assert (application.validity_years, application.married) == (10, True)
+    assert page.get_by_text("Rp950.000").is_visible()
+    expect(page.get_by_text("Menyatakan sudah menikah: bawa buku nikah.")).to_be_visible()
+    screenshot("3-booked")
 
 
 def expect_heading(page, text):

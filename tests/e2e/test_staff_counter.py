@@ -94,8 +94,8 @@ def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cann
     page.fill("input[name=birth_date]", "1990-01-01")
     page.select_option("select[name=sex]", "M")
     page.click("#walk-in button[type=submit]")
-    expect(page.locator("#walk-in small.error")).to_contain_text("60 tahun ke atas")
-    page.locator("#walk-in small.error").scroll_into_view_if_needed()
+    expect(page.locator("#walk-in small.field-error")).to_contain_text("60 tahun ke atas")
+    page.locator("#walk-in small.field-error").scroll_into_view_if_needed()
     screenshot("6-walk-in-wrong-group")
     assert not Application.objects.filter(nik=young.nik).exists()
 
@@ -213,3 +213,51 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
 
     desk_context.close()
     tv_context.close()
+
+
+def test_walk_in_for_a_lost_passport_pays_its_fine_unless_force_majeure(page, screenshot):
+    kediri = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kediri")
+    officer = UserFactory(email="petugas.kediri@example.com", full_name="Petugas Kediri", is_staff=True)
+    StaffMembershipFactory(user=officer, role=StaffMembership.Role.OFFICER, office=kediri)
+    online = today_slot(kediri, capacity=20)
+    today_slot(kediri, pool="priority", capacity=5, start=online.starts_at)
+    lost, flooded = applicant_data(full_name="Hendra Gunawan"), applicant_data(full_name="Sri Rahayu", sex="F")
+
+    def fill_walk_in(person, kind):
+        page.select_option("select[name=priority_group]", "")
+        page.select_option("select[name=kind]", kind)
+        page.fill("input[name=full_name]", person.full_name)
+        page.fill("input[name=nik]", person.nik)
+        page.fill("input[name=birth_date]", person.birth_date.isoformat())
+        page.select_option("select[name=sex]", person.sex)
+        page.select_option("select[name=passport_type]", "regular")
+        page.select_option("select[name=validity_years]", "5")
+
+    log_in(page, email=officer.email)
+    page.goto("/staff/counter/#walk-in")
+    fill_walk_in(lost, "lost")
+    expect(page.get_by_label("Keadaan kahar (force majeure): tanpa denda")).not_to_be_checked()
+    screenshot("1-lost-passport")
+    page.click("#walk-in button[type=submit]")
+    expect(page.locator(".message-success")).to_contain_text(
+        "Yang dibayar: Rp1.350.000 (biaya Rp350.000 dan denda Rp1.000.000)."
+    )
+    screenshot("2-fine-to-pay")
+    application = Application.objects.get(nik=lost.nik)
+    assert (application.amount, application.fine, application.force_majeure) == (1_350_000, 1_000_000, False)
+
+    # A passport damaged in a flood: force majeure, no fine.
+    fill_walk_in(flooded, "damaged")
+    page.get_by_label("Keadaan kahar (force majeure): tanpa denda").check()
+    page.click("#walk-in button[type=submit]")
+    expect(page.locator(".message-success")).to_contain_text("Yang dibayar: Rp350.000 (keadaan kahar: tanpa denda).")
+    screenshot("3-force-majeure")
+    assert Application.objects.get(nik=flooded.nik).fine == 0
+
+    # The application in the admin shows the fine beside the amount.
+    page.goto(f"/admin/appointments/application/{application.pk}/change/")
+    expect(page.locator(".field-fine")).to_contain_text("1000000")
+    screenshot("4-application")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/staff/counter/#walk-in")
+    screenshot("5-desktop-counter")

@@ -127,6 +127,40 @@ def test_holiday_closes_the_office_with_its_name(office):
     assert plan.closed_days == {INDEPENDENCE_DAY: "Hari Kemerdekaan Republik Indonesia"}
 
 
+# The 2026 decree on national holidays and cuti bersama (SKB 3 Menteri), as the holidays
+# package encodes it from version 0.99: Nyepi on Thursday 19 March with cuti bersama on the 18th;
+# Idul Fitri 1447 H on Saturday and Sunday 21-22 March with cuti bersama on Friday the 20th and
+# Monday-Tuesday 23-24 March; Christmas with cuti bersama on Thursday 24 December. Older versions
+# guessed Idul Fitri on 20-21 March and left the 23rd, the 24th and 24 December open.
+HOLIDAYS_MARCH_2026 = {
+    dt.date(2026, 3, 18): "Cuti Bersama Hari Suci Nyepi",
+    dt.date(2026, 3, 19): "Hari Suci Nyepi",
+    dt.date(2026, 3, 20): "Cuti Bersama Hari Raya Idul Fitri",
+    dt.date(2026, 3, 21): "Hari Raya Idul Fitri",
+    dt.date(2026, 3, 22): "Hari kedua dari Hari Raya Idul Fitri",
+    dt.date(2026, 3, 23): "Cuti Bersama Hari Raya Idul Fitri",
+    dt.date(2026, 3, 24): "Cuti Bersama Hari Raya Idul Fitri",
+}
+
+
+def test_idul_fitri_and_christmas_2026_close_the_office_with_their_cuti_bersama(office):
+    for weekday in range(7):
+        rule(office, weekday, valid_from=dt.date(2026, 1, 1))
+    before = dt.datetime(2026, 1, 5, 10, 0, tzinfo=WIB)
+
+    march = generate_slots(office=office, date_from=dt.date(2026, 3, 16), date_to=dt.date(2026, 3, 27), now=before)
+    december = generate_slots(office=office, date_from=dt.date(2026, 12, 23), date_to=dt.date(2026, 12, 28), now=before)
+
+    assert march.closed_days == HOLIDAYS_MARCH_2026
+    assert december.closed_days == {
+        dt.date(2026, 12, 24): "Cuti Bersama Hari Raya Natal",
+        dt.date(2026, 12, 25): "Hari Raya Natal",
+    }
+    open_days = set(slots_by_day(office))
+    assert {dt.date(2026, 3, 17), dt.date(2026, 3, 25), dt.date(2026, 12, 23), dt.date(2026, 12, 28)} <= open_days
+    assert not open_days & (set(HOLIDAYS_MARCH_2026) | {dt.date(2026, 12, 24), dt.date(2026, 12, 25)})
+
+
 def test_programme_opens_a_holiday_with_only_its_sessions(office):
     weekday_rules(office, online=40)
     programme(

@@ -19,5 +19,8 @@ class Command(BaseCommand):
         width = max(len(email) for email, *_ in DEMO_ACCOUNTS)
         for email, password, _name, role in DEMO_ACCOUNTS:
             self.stdout.write(f"    {email.ljust(width)}  {password.ljust(18)}  {role}")
-        self.stdout.write("  E-mails (verification codes) are printed in this console. Stop with Ctrl+C.")
+        # `make run` keeps this true: the web server and the worker print their e-mails (console
+        # backend) to this console; the worker's log, with the text messages, goes to the file.
+        self.stdout.write("  Every e-mail (verification codes, bookings, payments) is printed in this console.")
+        self.stdout.write("  Text messages (SMS/WhatsApp) and the worker's log: .celery/worker.log. Stop with Ctrl+C.")
         self.stdout.write(line)

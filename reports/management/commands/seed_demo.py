@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from appointments.models import Applicant, Application, Status
 from appointments.nik import build_nik
-from appointments.selectors import fee_amount
+from appointments.selectors import charges
 from appointments.services.booking import new_billing_code, new_booking_code
 from offices.models import Office, Region, StaffMembership
 from quotas.models import Pool, ReleaseSchedule, Slot
@@ -394,7 +394,9 @@ class Command(BaseCommand):
                 kind="new" if status == Status.BOOKED else "replacement_expired",
                 slot=slot,
                 status=status,
-                amount=fee_amount(passport_type="electronic", validity_years=10, express=False, on=slot.date),
+                amount=sum(
+                    charges(passport_type="electronic", validity_years=10, express=False, on=slot.date).values()
+                ),
                 payment_due_at=booked_at + dt.timedelta(hours=2),
                 paid_at=booked_at + dt.timedelta(minutes=20),
                 checked_in_at=slot.starts_at + dt.timedelta(minutes=25) if status == Status.COLLECTED else None,
