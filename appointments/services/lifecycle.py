@@ -142,7 +142,10 @@ def _move(*, application_id: int, slot_id: int, actor, now: dt.datetime) -> Appl
 
 
 def _reschedule_target(*, application: Application, slot_id: int, now: dt.datetime) -> Slot:
-    new_slot = Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE).select_related("office").first()
+    # A switched-off office gives no place, as in booking (bookable_slot_or_refusal).
+    new_slot = (
+        Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE, office__is_active=True).select_related("office").first()
+    )
     if new_slot is None:
         raise SlotNotFound()
     if new_slot.pk == application.slot_id or new_slot.office_id != application.slot.office_id:
