@@ -21,7 +21,7 @@ from ..exceptions import (
 )
 from ..models import Application, ApplicationEvent, ApplicationKind, PriorityGroup, QueueCounter, Status
 from .booking import check_passport_choice, check_validity, new_application
-from .lifecycle import do_transition
+from .lifecycle import do_transition, lock_application
 from .people import ApplicantData, check_applicant
 
 COUNTER_ONLY_KINDS = (ApplicationKind.LOST, ApplicationKind.DAMAGED, ApplicationKind.DATA_CHANGE)
@@ -48,13 +48,8 @@ def check_in_application(
     number. With `office_id`, refuse an application of another office (as if it did not exist)."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        application = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("slot__office")
-            .filter(pk=application_id)
-            .first()
-        )
-        if application is None or (office_id is not None and application.slot.office_id != office_id):
+        application = lock_application(application_id=application_id)
+        if office_id is not None and application.slot.office_id != office_id:
             raise ApplicationNotFound()
         office = application.slot.office
         today = now.astimezone(office.tzinfo).date()
@@ -148,7 +143,7 @@ def mark_no_show(*, application_id: int, actor=None, now: dt.datetime | None = N
     """A booked applicant who did not come: only once their session has started."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        application = Application.objects.select_for_update(of=("self",)).select_related("slot").get(pk=application_id)
+        application = lock_application(application_id=application_id)
         if application.status == Status.BOOKED and application.slot.starts_at > now:
             raise TransitionNotAllowed(_("A no-show can be marked only once the session has started."))
         return do_transition(application=application, to=Status.NO_SHOW, actor=actor)
