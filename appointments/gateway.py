@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import BookingError, InvalidInput
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature"
 
@@ -37,12 +40,6 @@ class StaleNotice(BookingError):
     code = "stale_notice"
     http_status = 403
     default_message = _("The payment notice is too old or from the future.")
-
-
-class GatewayNotConfigured(BookingError):
-    code = "not_configured"
-    http_status = 503
-    default_message = _("Payment notices are not accepted: no gateway secret is configured.")
 
 
 class DevGatewayDisabled(BookingError):
@@ -70,7 +67,10 @@ def sign(body: bytes, secret: str | None = None) -> str:
 def check_signature(*, body: bytes, signature: str) -> None:
     secret = settings.PAYMENT_GATEWAY_SECRET
     if not secret:
-        raise GatewayNotConfigured()
+        # A deployment error that `check --deploy` reports (appointments.E001). Meanwhile no
+        # notice can be verified: each is refused as unsigned, and the operators are told.
+        logger.error("PAYMENT_GATEWAY_SECRET is not set: a payment notice was refused")
+        raise BadSignature()
     if not signature or not hmac.compare_digest(sign(body, secret), signature.strip().lower()):
         raise BadSignature()
 
