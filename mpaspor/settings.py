@@ -52,6 +52,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mpaspor.middleware.WebSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the session, the user or a form: a NUL or a lone surrogate anywhere
+    # in the request answers 400 (in the request's language, hence after LocaleMiddleware).
+    "mpaspor.middleware.BadInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "mpaspor.middleware.WebAuthenticationMiddleware",
@@ -348,7 +351,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["mpaspor.api.IpRateThrottle", "mpaspor.api.AccountRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["mpaspor.api.JSONParser"],
     "EXCEPTION_HANDLER": "mpaspor.api.exception_handler",
     # Behind N reverse proxies the client is the Nth address from the right of
     # X-Forwarded-For; with 0 only REMOTE_ADDR counts, so a client cannot pick its own IP.
