@@ -17,7 +17,8 @@ from django.db import DataError
 from django.http import Http404
 from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from redis.exceptions import RedisError
 from rest_framework import exceptions, parsers, serializers
 from rest_framework.response import Response
@@ -227,10 +228,25 @@ ERROR_DESCRIPTIONS = {
     403: "`permission_denied`.",
     404: "`not_found`.",
     409: "A conflict with the current state.",
+    422: "`idempotency_mismatch`: this `Idempotency-Key` was sent before with another body; use a new key.",
     429: "`throttled`: too many requests; `Retry-After` says how many seconds to wait.",
     503: "`unavailable`: the database failed during the request and nothing was stored; try again after "
     "`Retry-After` seconds.",
 }
+
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_KEY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Optional; 1 to 255 visible ASCII characters, a new UUID per request. A retry with the same key "
+    "and body (after a dropped connection, for example) gets the first answer again, status and body, with the "
+    "header `Idempotent-Replayed: true`, and creates nothing. The same key with another body answers 422 "
+    "`idempotency_mismatch`; while the first request runs, 409 `request_in_progress`. Keys are per account and "
+    "path and are kept 24 hours. A request that was refused stored nothing: its retry runs again.",
+)
 
 
 def error_responses(*statuses: int, **descriptions: str) -> dict:

@@ -324,6 +324,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "appointments.tasks.queue_reminders_task",
         "schedule": crontab(minute=5),
     },
+    # Answers stored for the API's Idempotency-Key are kept 24 hours: an hour more at most.
+    "accounts-purge-idempotency-keys": {
+        "task": "accounts.purge_idempotency_keys",
+        "schedule": crontab(minute=41),
+        "options": {"expire_seconds": 3000},
+    },
     # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.
     "reports-office-days-nightly": {
         "task": "reports.tasks.refresh_recent_office_days_task",

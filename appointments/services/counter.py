@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from mpaspor.db import in_callers_transaction
+from mpaspor.db import in_callers_transaction, violates
 from quotas.exceptions import SlotNotFound
 from quotas.models import Pool, Slot
 from quotas.services import claim_places
@@ -19,7 +19,15 @@ from ..exceptions import (
     InvalidInput,
     TransitionNotAllowed,
 )
-from ..models import Application, ApplicationEvent, ApplicationKind, PriorityGroup, QueueCounter, Status
+from ..models import (
+    NIK_CONSTRAINT,
+    Application,
+    ApplicationEvent,
+    ApplicationKind,
+    PriorityGroup,
+    QueueCounter,
+    Status,
+)
 from .booking import check_passport_choice, check_validity, new_application
 from .lifecycle import do_transition, lock_application
 from .people import ApplicantData, check_applicant
@@ -135,7 +143,9 @@ def register_walk_in(
                 application=application, to_status=Status.CHECKED_IN, actor=actor, reason="walk-in"
             )
     except IntegrityError as exc:
-        raise DuplicateApplication() from exc
+        if violates(exc, Application, NIK_CONSTRAINT):
+            raise DuplicateApplication() from exc
+        raise
     return application
 
 
