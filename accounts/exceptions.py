@@ -49,3 +49,20 @@ class EmailNotVerified(AccountError):
     code = "email_not_verified"
     http_status = 403
     default_message = _("Confirm your e-mail address with the code we sent before booking.")
+
+
+class InvalidIdempotencyKey(AccountError):
+    code = "invalid"
+    default_message = _("An Idempotency-Key is 1 to 255 visible ASCII characters (a UUID, for example).")
+
+
+class IdempotencyMismatch(AccountError):
+    code = "idempotency_mismatch"
+    http_status = 422
+    default_message = _("This Idempotency-Key was sent with another request. Use a new key for a new request.")
+
+
+class RequestInProgress(AccountError):
+    code = "request_in_progress"
+    http_status = 409
+    default_message = _("A request with this Idempotency-Key is still being processed. Try again in a moment.")

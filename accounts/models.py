@@ -1,6 +1,7 @@
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -89,3 +90,28 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"API token of user {self.user_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The answer to a creating API call sent with an `Idempotency-Key` header, for the account
+    and path it was sent to: a retry with the same key gets this answer instead of creating again.
+    Inserted in the transaction that creates the object, so the two commit or roll back together;
+    kept 24 hours (accounts.idempotency)."""
+
+    account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=200)
+    key = models.CharField(max_length=255)
+    # SHA-256 of the request body as canonical JSON: the same key with another body is refused.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The answer's JSON text as sent: a JSON column would reorder its keys.
+    response_body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "path", "key"], name="one_answer_per_idempotency_key")
+        ]
+
+    def __str__(self):
+        return f"idempotency key of user {self.account_id} on {self.path}"

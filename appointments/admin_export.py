@@ -3,7 +3,8 @@ reader does not serve the office."""
 
 import csv
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,7 +29,10 @@ class CsvExportMixin:
     def export_csv_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters as exc:  # a filter the change list does not know
+            raise BadRequest from exc
         queryset = changelist.get_queryset(request).select_related("slot__office").order_by("slot__starts_at", "pk")
         serve_ids = permissions.office_ids(permissions.counter_offices(request.user))
         header = [

@@ -3,6 +3,7 @@
 Views parse input and call one service or selector; every rule lives in the services."""
 
 import datetime as dt
+import functools
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +14,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import create_once
 from accounts.services import check_email_verified
 from mpaspor.api import (
+    IDEMPOTENCY_KEY_PARAMETER,
     IntegerChoiceField,
     LocalDateTimeField,
     RegexStringField,
@@ -166,6 +169,7 @@ class ApplicationCreateApi(APIView):
     @extend_schema(
         operation_id="applications_create",
         request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: ApplicationOutputSerializer,
             **error_responses(
@@ -174,11 +178,13 @@ class ApplicationCreateApi(APIView):
                 403,
                 404,
                 409,
+                422,
                 429,
                 e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`).",
                 e404="`not_found`: no such online slot.",
                 e409=CONFLICTS + "`duplicate_application`: this NIK already has an active application; "
-                "`too_many_applicants`: the account already applies for 5 people.",
+                "`too_many_applicants`: the account already applies for 5 people; "
+                "`request_in_progress`: a request with this `Idempotency-Key` is still being processed.",
             ),
         },
     )
@@ -194,10 +200,19 @@ class ApplicationCreateApi(APIView):
             kind=values["application_kind"],
             express=values["express"],
         )
-        (application,) = book_applications(
-            account=request.user, slot_id=values["slot"], people=[person], language=translation.get_language() or "id"
+        book = functools.partial(
+            book_applications,
+            account=request.user,
+            slot_id=values["slot"],
+            people=[person],
+            language=translation.get_language() or "id",
         )
-        return Response(ApplicationOutputSerializer(application).data, status=status.HTTP_201_CREATED)
+        return create_once(request, create=book, answer=_created_answer)
+
+
+def _created_answer(applications) -> tuple[int, dict]:
+    """The status and body of a booking's answer, stored for an Idempotency-Key as it is sent."""
+    return status.HTTP_201_CREATED, ApplicationOutputSerializer(applications[0]).data
 
 
 class ApplicationListApi(APIView):

@@ -14,7 +14,7 @@ offset), "timestamp" (Unix seconds, when the gateway sent it)}. Header:
 import datetime as dt
 import hashlib
 import hmac
-import json
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -22,7 +22,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mpaspor.input_guard import load_json
+
 from .exceptions import BookingError, InvalidInput
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature"
 
@@ -37,12 +41,6 @@ class StaleNotice(BookingError):
     code = "stale_notice"
     http_status = 403
     default_message = _("The payment notice is too old or from the future.")
-
-
-class GatewayNotConfigured(BookingError):
-    code = "not_configured"
-    http_status = 503
-    default_message = _("Payment notices are not accepted: no gateway secret is configured.")
 
 
 class DevGatewayDisabled(BookingError):
@@ -70,31 +68,53 @@ def sign(body: bytes, secret: str | None = None) -> str:
 def check_signature(*, body: bytes, signature: str) -> None:
     secret = settings.PAYMENT_GATEWAY_SECRET
     if not secret:
-        raise GatewayNotConfigured()
+        # A deployment error that `check --deploy` reports (appointments.E001). Meanwhile no
+        # notice can be verified: each is refused as unsigned, and the operators are told.
+        logger.error("PAYMENT_GATEWAY_SECRET is not set: a payment notice was refused")
+        raise BadSignature()
     if not signature or not hmac.compare_digest(sign(body, secret), signature.strip().lower()):
         raise BadSignature()
 
 
+# The largest amount a payment row holds (a positive integer column), and a timestamp far beyond
+# any real one: larger numbers are refused as malformed instead of failing in the database.
+MAX_AMOUNT = 2**31 - 1
+MAX_TIMESTAMP = 10**11
+
+
 def parse_notice(body: bytes) -> PaymentNotice:
-    """The notice in a signed body, or InvalidInput."""
+    """The notice in a signed body, or InvalidInput. Signed does not mean well formed: a NUL or
+    a lone surrogate in a text (load_json) and numbers out of range are refused here."""
     try:
-        data = json.loads(body)
+        data = load_json(body)
         paid_at = dt.datetime.fromisoformat(str(data["paid_at"]))
         if timezone.is_naive(paid_at):
             raise ValueError("paid_at needs an offset")
         notice = PaymentNotice(
             transaction_id=str(data["transaction_id"])[:64],
             billing_code=str(data["billing_code"]),
-            amount=int(data["amount"]),
+            amount=_whole_number(data["amount"], maximum=MAX_AMOUNT),
             paid_at=paid_at,
             gateway=str(data.get("gateway") or "gateway")[:20],
-            timestamp=int(data["timestamp"]),
+            timestamp=_whole_number(data["timestamp"], maximum=MAX_TIMESTAMP),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(_("The payment notice is not well formed.")) from exc
-    if not notice.transaction_id or notice.amount < 0:
+    if not notice.transaction_id:
         raise InvalidInput(_("The payment notice is not well formed."))
     return notice
+
+
+def _whole_number(value, *, maximum: int) -> int:
+    """A number from 0 to `maximum`, sent as a JSON integer or a string of digits."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("not a whole number")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("not a string of digits")  # int() would also take " 12", "1_2" and other scripts' digits
+    number = int(value)
+    if not 0 <= number <= maximum:
+        raise ValueError("out of range")
+    return number
 
 
 def check_fresh(notice: PaymentNotice, *, now: dt.datetime | None = None) -> None:

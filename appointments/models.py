@@ -32,6 +32,8 @@ ACTIVE_STATUSES = (
     Status.APPROVED,
     Status.ISSUED,
 )
+# The name of that index: its violation, and only its, is a duplicate application.
+NIK_CONSTRAINT = "one_active_application_per_nik"
 # These give the place back; every other status keeps it (the reconciliation counts the others).
 RELEASED_STATUSES = (Status.CANCELLED, Status.EXPIRED, Status.NO_SHOW)
 
@@ -206,7 +208,7 @@ class Application(models.Model):
             models.UniqueConstraint(
                 fields=["nik"],
                 condition=models.Q(status__in=[s.value for s in ACTIVE_STATUSES]),
-                name="one_active_application_per_nik",
+                name=NIK_CONSTRAINT,
             ),
         ]
         indexes = [

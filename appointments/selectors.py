@@ -131,10 +131,12 @@ def application_events(*, application: Application) -> list:
 
 
 def reschedule_options(*, application: Application, now: dt.datetime, days: int = 60, limit: int = 60) -> list[Slot]:
-    """Open sessions at the same office with a free place that accept this kind of application."""
+    """Open sessions at the same office, if it is not switched off, with a free place that accept
+    this kind of application."""
     candidates = (
         Slot.objects.filter(
             office_id=application.slot.office_id,
+            office__is_active=True,
             pool=Pool.ONLINE,
             starts_at__gt=now,
             starts_at__lt=now + dt.timedelta(days=days),

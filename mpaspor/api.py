@@ -13,16 +13,25 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.log import log_response
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from redis.exceptions import RedisError
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from mpaspor.errors import DATABASE_UNAVAILABLE_ERRORS, RETRY_AFTER_SECONDS, DomainError
+from mpaspor.errors import (
+    BAD_INPUT_DETAIL,
+    BAD_VALUE_MESSAGE,
+    DATABASE_UNAVAILABLE_ERRORS,
+    RETRY_AFTER_SECONDS,
+    DomainError,
+)
+from mpaspor.input_guard import UnprocessableJson, check_json
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +128,20 @@ def exception_handler(exc, context):
         else:
             errors = {"non_field_errors": exc.messages}
         return error_response(code="invalid", detail=INVALID_DETAIL, http_status=400, errors=errors)
+    if isinstance(exc, DataError):
+        # The database refused a value of the request (a number out of range, an invalid regular
+        # expression): the input is at fault and nothing was stored. Logged as Django logs a 4xx.
+        response = error_response(code="invalid", detail=BAD_INPUT_DETAIL, http_status=400)
+        request = context["request"]
+        log_response(
+            "%s: %s",
+            response.reason_phrase,
+            ascii(request.path),
+            response=response,
+            request=getattr(request, "_request", request),
+            exception=exc,
+        )
+        return response
     if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
         response = error_response(
             code="unavailable",
@@ -164,6 +187,25 @@ def exception_handler(exc, context):
     return error_response(code=code, detail=detail, http_status=exc.status_code, headers=headers)
 
 
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing with 400 `invalid` what mpaspor.input_guard refuses: NUL and
+    lone surrogates in strings, numbers that are not finite (the value at fault is named in
+    `errors`), and deep nesting. DRF's own catches only ValueError, so a body of nested arrays ran
+    out of stack (RecursionError) and answered 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            check_json(data)
+        except RecursionError as exc:
+            raise exceptions.ParseError(BAD_INPUT_DETAIL) from exc
+        except UnprocessableJson as exc:
+            if exc.path is None:
+                raise exceptions.ParseError(BAD_INPUT_DETAIL) from exc
+            raise exceptions.ValidationError({exc.path or "non_field_errors": [BAD_VALUE_MESSAGE]}) from exc
+        return data
+
+
 # --- The error shape in the schema --------------------------------------------------------
 
 
@@ -186,10 +228,25 @@ ERROR_DESCRIPTIONS = {
     403: "`permission_denied`.",
     404: "`not_found`.",
     409: "A conflict with the current state.",
+    422: "`idempotency_mismatch`: this `Idempotency-Key` was sent before with another body; use a new key.",
     429: "`throttled`: too many requests; `Retry-After` says how many seconds to wait.",
     503: "`unavailable`: the database failed during the request and nothing was stored; try again after "
     "`Retry-After` seconds.",
 }
+
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_KEY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Optional; 1 to 255 visible ASCII characters, a new UUID per request. A retry with the same key "
+    "and body (after a dropped connection, for example) gets the first answer again, status and body, with the "
+    "header `Idempotent-Replayed: true`, and creates nothing. The same key with another body answers 422 "
+    "`idempotency_mismatch`; while the first request runs, 409 `request_in_progress`. Keys are per account and "
+    "path and are kept 24 hours. A request that was refused stored nothing: its retry runs again.",
+)
 
 
 def error_responses(*statuses: int, **descriptions: str) -> dict:

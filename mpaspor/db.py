@@ -103,6 +103,18 @@ def _numbered(sql: str) -> str:
     return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
+def violates(exc: Error, model: type[Model], constraint_name: str) -> bool:
+    """Whether the IntegrityError `exc` is the violation of `model`'s constraint `constraint_name`.
+    PostgreSQL names the constraint; SQLite names only the table and columns of a unique one."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    if diag is not None:
+        return diag.constraint_name == constraint_name
+    constraint = next(c for c in model._meta.constraints if c.name == constraint_name)
+    columns = ", ".join(f"{model._meta.db_table}.{model._meta.get_field(f).column}" for f in constraint.fields)
+    return str(cause) == f"UNIQUE constraint failed: {columns}"
+
+
 # --- Reading ----------------------------------------------------------------------------------
 
 

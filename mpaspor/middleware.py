@@ -3,11 +3,13 @@
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.http import HttpResponse
+from django.db import DataError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template import loader
 from django.utils.log import log_response
 
-from mpaspor.errors import DATABASE_UNAVAILABLE_ERRORS, RETRY_AFTER_SECONDS
+from mpaspor.errors import BAD_INPUT_DETAIL, BAD_VALUE_MESSAGE, DATABASE_UNAVAILABLE_ERRORS, RETRY_AFTER_SECONDS
+from mpaspor.input_guard import has_unsafe_text
 
 
 class DatabaseUnavailableMiddleware:
@@ -36,6 +38,68 @@ class DatabaseUnavailableMiddleware:
             "%s: %s", response.reason_phrase, request.path, response=response, request=request, exception=exception
         )
         return response
+
+
+class BadInputMiddleware:
+    """Input that Python or the database cannot take (mpaspor.input_guard) answers 400 before
+    any view runs: a NUL character or a lone surrogate in the path, the query, a cookie, a header
+    or a web form's field. A value that the database refuses later (DataError: an invalid regular
+    expression in an admin filter, a number out of range) answers 400 too. Both answered 500.
+
+    The API answers in its error shape, naming the query parameter at fault; a page answers with
+    the 400 page, rendered without a request context like the 500 page: the context would read
+    the session and the user, from a request whose cookies may be the bad input. JSON bodies are
+    the API's parser's to check (mpaspor.api.JSONParser), once, when a view reads them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        where = unsafe_part(request)
+        if where is not None:
+            return bad_input_response(request, field=where)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DataError):
+            return bad_input_response(request, exception=exception)
+        return None
+
+
+def unsafe_part(request) -> str | None:
+    """Where the request holds unsafe text: the name of the query parameter or form field, ""
+    for the path, a cookie or a header; None when nowhere."""
+    texts = [("", request.path_info)]
+    # Parsed only when sent: building an empty QueryDict alone costs most of this check.
+    if request.META.get("QUERY_STRING"):
+        texts += [(name, value) for name, values in request.GET.lists() for value in [name, *values]]
+    if request.META.get("HTTP_COOKIE"):
+        texts += [("", text) for cookie in request.COOKIES.items() for text in cookie]
+    texts += [
+        ("", value) for name, value in request.META.items() if name.startswith("HTTP_") and isinstance(value, str)
+    ]
+    if request.method == "POST" and not is_json_api(request):
+        texts += [(name, value) for name, values in request.POST.lists() for value in [name, *values]]
+    for where, text in texts:
+        if has_unsafe_text(text):
+            return "" if has_unsafe_text(where) else where  # a name that is itself unsafe is not quoted back
+    return None
+
+
+def bad_input_response(request, *, field: str = "", exception=None) -> HttpResponse:
+    if is_json_api(request):
+        # Written as the API's renderer writes (compact, UTF-8), in its error shape.
+        body = {"code": "invalid", "detail": str(BAD_INPUT_DETAIL)}
+        if exception is None:
+            body["errors"] = {field or "non_field_errors": [str(BAD_VALUE_MESSAGE)]}
+        response = JsonResponse(body, status=400, json_dumps_params={"separators": (",", ":"), "ensure_ascii": False})
+    else:
+        response = HttpResponseBadRequest(loader.render_to_string("400.html"))
+    # Logged as Django logs a 4xx; ascii(): the path may hold the very characters refused.
+    log_response(
+        "%s: %s", response.reason_phrase, ascii(request.path), response=response, request=request, exception=exception
+    )
+    return response
 
 
 # --- Web pages only --------------------------------------------------------------------------

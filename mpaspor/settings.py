@@ -52,6 +52,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mpaspor.middleware.WebSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the session, the user or a form: a NUL or a lone surrogate anywhere
+    # in the request answers 400 (in the request's language, hence after LocaleMiddleware).
+    "mpaspor.middleware.BadInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "mpaspor.middleware.WebAuthenticationMiddleware",
@@ -322,6 +325,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "appointments.tasks.queue_reminders_task",
         "schedule": crontab(minute=5),
     },
+    # Answers stored for the API's Idempotency-Key are kept 24 hours: an hour more at most.
+    "accounts-purge-idempotency-keys": {
+        "task": "accounts.purge_idempotency_keys",
+        "schedule": crontab(minute=41),
+        "options": {"expire_seconds": 3000},
+    },
     # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.
     "reports-office-days-nightly": {
         "task": "reports.tasks.refresh_recent_office_days_task",
@@ -352,7 +361,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["mpaspor.api.IpRateThrottle", "mpaspor.api.AccountRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["mpaspor.api.JSONParser"],
     "EXCEPTION_HANDLER": "mpaspor.api.exception_handler",
     # Behind N reverse proxies the client is the Nth address from the right of
     # X-Forwarded-For; with 0 only REMOTE_ADDR counts, so a client cannot pick its own IP.

@@ -130,6 +130,8 @@ class ScopedHistoryAdmin(OfficeScopedAdmin, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
             raise PermissionDenied
+        if not (version_id.isascii() and version_id.isdigit()):  # the URL takes any text; the query a number
+            raise Http404
         if self.get_object(request, object_id) is None:
             raise Http404
         return super().history_form_view(request, object_id, version_id, extra_context)

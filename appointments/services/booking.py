@@ -6,7 +6,7 @@ that read one row each, then the claim and every insert in one statement."""
 import datetime as dt
 import functools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mpaspor.db import fetch, fetch_row, select_columns
+from mpaspor.db import fetch, fetch_row, select_columns, violates
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
@@ -24,6 +24,7 @@ from ..exceptions import DuplicateApplication, InvalidInput, KindNotAccepted, To
 from ..models import (
     ACTIVE_STATUSES,
     FULL_VALIDITY_AGE,
+    NIK_CONSTRAINT,
     ONLINE_KINDS,
     Applicant,
     Application,
@@ -175,10 +176,19 @@ def new_application(
 
 
 def book_applications(
-    *, account, slot_id: int, people: Sequence[PersonBooking], language: str = "id", now: dt.datetime | None = None
+    *,
+    account,
+    slot_id: int,
+    people: Sequence[PersonBooking],
+    language: str = "id",
+    now: dt.datetime | None = None,
+    in_same_transaction: Callable[[list[Application]], None] | None = None,
 ) -> list[Application]:
     """Claim a place for each person and create their applications awaiting payment, all or
-    nothing; or raise and store nothing. A single booking is a list of one."""
+    nothing; or raise and store nothing. A single booking is a list of one.
+
+    `in_same_transaction` is called with the applications once they are inserted, inside the
+    booking's transaction: what must commit with them or not at all (the API's idempotency key)."""
     now = now or timezone.now()
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
@@ -217,7 +227,9 @@ def book_applications(
     ]
     for application in applications:
         application.skip_history_when_saving = True  # the event records the creation
-    claim = functools.partial(_claim_and_insert, slot_id=slot.pk, groups=groups, now=now)
+    claim = functools.partial(
+        _claim_and_insert, slot_id=slot.pk, groups=groups, now=now, in_same_transaction=in_same_transaction
+    )
     after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
     return applications
 
@@ -275,10 +287,15 @@ def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
     return {pk for pk, nik in rows if wanted[pk] == nik}
 
 
-def _claim_and_insert(*, slot_id: int, groups: list, now: dt.datetime) -> None:
+def _claim_and_insert(*, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None) -> None:
     try:
         with transaction.atomic(durable=True):
             claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups)
+            if in_same_transaction is not None:
+                in_same_transaction([application for application, _rows in groups])
     except IntegrityError as exc:
-        # The partial unique index on active NIKs; the claim is rolled back with it.
-        raise DuplicateApplication() from exc
+        # The partial unique index on active NIKs; the claim is rolled back with it. Any other
+        # violation is a bug, not a duplicate: it stays an error.
+        if violates(exc, Application, NIK_CONSTRAINT):
+            raise DuplicateApplication() from exc
+        raise

@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from mpaspor.db import in_callers_transaction
+from mpaspor.db import in_callers_transaction, violates
 from quotas.exceptions import SlotNotFound
 from quotas.models import Pool, Slot
 from quotas.services import claim_places, make_room_for_walk_in
@@ -20,6 +20,7 @@ from ..exceptions import (
     TransitionNotAllowed,
 )
 from ..models import (
+    NIK_CONSTRAINT,
     Application,
     ApplicationEvent,
     ApplicationKind,
@@ -32,7 +33,7 @@ from ..models import (
 )
 from ..selectors import FINE_ITEMS
 from .booking import check_passport_choice, check_validity, new_application
-from .lifecycle import do_transition
+from .lifecycle import do_transition, lock_application
 from .people import ApplicantData, check_applicant
 
 COUNTER_ONLY_KINDS = (ApplicationKind.LOST, ApplicationKind.DAMAGED, ApplicationKind.DATA_CHANGE)
@@ -60,13 +61,8 @@ def check_in_application(
     if it did not exist). Each refusal says why, with the person's name, for the counter."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        application = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("slot__office")
-            .filter(pk=application_id)
-            .first()
-        )
-        if application is None or (office_id is not None and application.slot.office_id != office_id):
+        application = lock_application(application_id=application_id)
+        if office_id is not None and application.slot.office_id != office_id:
             raise ApplicationNotFound()
         office = application.slot.office
         today = now.astimezone(office.tzinfo).date()
@@ -225,7 +221,9 @@ def register_walk_in(
                 application=application, to_status=Status.CHECKED_IN, actor=actor, reason="walk-in"
             )
     except IntegrityError as exc:
-        raise DuplicateApplication() from exc
+        if violates(exc, Application, NIK_CONSTRAINT):
+            raise DuplicateApplication() from exc
+        raise
     return application
 
 
@@ -233,7 +231,7 @@ def mark_no_show(*, application_id: int, actor=None, now: dt.datetime | None = N
     """A booked applicant who did not come: only once their session has started."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        application = Application.objects.select_for_update(of=("self",)).select_related("slot").get(pk=application_id)
+        application = lock_application(application_id=application_id)
         if application.status == Status.BOOKED and application.slot.starts_at > now:
             raise TransitionNotAllowed(_("A no-show can be marked only once the session has started."))
         return do_transition(application=application, to=Status.NO_SHOW, actor=actor)

@@ -19,7 +19,13 @@ from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
 from quotas.services import claim_places, return_places
 
-from ..exceptions import CancelNotAllowed, KindNotAccepted, RescheduleNotAllowed, TransitionNotAllowed
+from ..exceptions import (
+    ApplicationNotFound,
+    CancelNotAllowed,
+    KindNotAccepted,
+    RescheduleNotAllowed,
+    TransitionNotAllowed,
+)
 from ..models import RELEASED_STATUSES, Application, ApplicationEvent, Status
 from ..outbox import STATUS_MESSAGES, queue_message
 
@@ -63,6 +69,20 @@ def do_transition(
     return application
 
 
+@in_callers_transaction
+def lock_application(*, application_id: int) -> Application:
+    """The application with its slot and office, its row locked until the caller's transaction ends.
+
+    The row is locked alone and its slot read afterwards. A locking query with a join would be
+    re-checked by PostgreSQL, once the lock is granted, against the slot row it read before
+    waiting: an application moved meanwhile (a reschedule) would come back as no row at all."""
+    application = Application.objects.select_for_update().filter(pk=application_id).first()
+    if application is None:
+        raise ApplicationNotFound()
+    application.slot = Slot.objects.select_related("office").get(pk=application.slot_id)
+    return application
+
+
 def change_status(*, application_id: int, to: str, actor=None, reason: str = "") -> Application:
     """A staff step (start processing, approve, reject, issue, collect, cancel)."""
     with transaction.atomic(durable=True):
@@ -84,7 +104,7 @@ def cancel_application(
     """The applicant cancels (check_cancel); the place is given back. Staff use `change_status`."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        application = Application.objects.select_for_update(of=("self",)).select_related("slot").get(pk=application_id)
+        application = lock_application(application_id=application_id)
         check_cancel(application=application, now=now)
         return do_transition(application=application, to=Status.CANCELLED, actor=actor, reason=reason)
 
@@ -112,11 +132,7 @@ def reschedule_application(
 
 def _move(*, application_id: int, slot_id: int, actor, now: dt.datetime) -> Application:
     with transaction.atomic(durable=True):
-        # of=self: lock only the application; locking the joined slot and office rows as well would
-        # serialise unrelated moves on the office row and deadlock two crossing moves.
-        application = (
-            Application.objects.select_for_update(of=("self",)).select_related("slot__office").get(pk=application_id)
-        )
+        application = lock_application(application_id=application_id)
         check_reschedule(application=application, now=now)
         old_slot, new_slot = application.slot, _reschedule_target(application=application, slot_id=slot_id, now=now)
         # Touch the two slot rows in id order, so two crossing moves cannot deadlock.
@@ -142,7 +158,10 @@ def _move(*, application_id: int, slot_id: int, actor, now: dt.datetime) -> Appl
 
 
 def _reschedule_target(*, application: Application, slot_id: int, now: dt.datetime) -> Slot:
-    new_slot = Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE).select_related("office").first()
+    # A switched-off office gives no place, as in booking (bookable_slot_or_refusal).
+    new_slot = (
+        Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE, office__is_active=True).select_related("office").first()
+    )
     if new_slot is None:
         raise SlotNotFound()
     if new_slot.pk == application.slot_id or new_slot.office_id != application.slot.office_id:

@@ -172,11 +172,14 @@ class TestNotifyEndpoint:
         assert answer.json()["code"] == "invalid"
         assert not Payment.objects.exists()
 
-    def test_no_secret_configured_refuses_everything(self, client, pending, settings):
+    def test_no_secret_configured_refuses_everything(self, client, pending, settings, caplog):
         settings.PAYMENT_GATEWAY_SECRET = ""
         body = notice_body(pending)
         answer = post(client, body, signature=sign(body, ""))
-        assert answer.status_code == 503
+        # Refused as unsigned, not a 5xx: the deployment check (appointments.E001) is the alarm,
+        # and each refusal is logged for the operators.
+        assert answer.status_code == 403 and answer.json()["code"] == "bad_signature"
+        assert [r for r in caplog.records if r.levelname == "ERROR" and "PAYMENT_GATEWAY_SECRET" in r.getMessage()]
         pending.refresh_from_db()
         assert pending.status == Status.PENDING_PAYMENT
 

@@ -18,6 +18,7 @@ def production_env(**overrides):
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="paspor.imigrasi.example",
+        PAYMENT_GATEWAY_SECRET=secrets.token_urlsafe(48),
     )
     env.update(overrides)
     return env
