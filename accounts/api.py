@@ -20,8 +20,7 @@ from mpaspor.api import (
 
 from .exceptions import InvalidCredentials, LoginLockedOut
 from .services import create_api_token, register_user, revoke_api_token, send_verification_code, verify_email
-
-PHONE_PATTERN = r"^\+?[0-9]{8,15}$"
+from .validators import PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, PHONE_MESSAGE, PHONE_PATTERN, validate_person_name
 
 
 class TokenOutputSerializer(Serializer):
@@ -43,8 +42,13 @@ class RegisterApi(APIView):
     class InputSerializer(Serializer):
         email = EmailStringField(max_length=254)
         password = StringField(min_length=8, max_length=128, write_only=True, trim_whitespace=False)
-        full_name = StringField(max_length=150)
-        phone = RegexStringField(PHONE_PATTERN, max_length=16)
+        full_name = StringField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_person_name])
+        phone = RegexStringField(
+            f"^{PHONE_PATTERN}$",
+            max_length=PHONE_MAX_LENGTH,
+            error_messages={"invalid": PHONE_MESSAGE},
+            help_text="An Indonesian mobile number, e.g. 081234567890 or +6281234567890.",
+        )
 
         class Meta:
             ref_name = "RegisterInput"

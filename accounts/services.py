@@ -16,6 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .exceptions import CodeExpired, EmailNotVerified, EmailTaken, InvalidCode, ResendTooSoon, TooManyAttempts
 from .models import ApiToken, EmailVerificationCode, User
+from .validators import validate_person_name, validate_phone
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +32,37 @@ def hash_code(*, user_id: int, code: str) -> str:
     return salted_hmac("accounts.EmailVerificationCode", f"{user_id}:{code}").hexdigest()
 
 
-def register_user(*, email: str, password: str, full_name: str, phone: str = "", language: str = "id") -> User:
+def check_signup(*, email: str, password: str, full_name: str, phone: str) -> None:
+    """The rules of a new account's data (the same for the web form and the API): a ValidationError
+    listing every field at fault."""
+    checks = {
+        "full_name": lambda: validate_person_name(full_name),
+        "phone": lambda: validate_phone(phone),
+        "password": lambda: password_validation.validate_password(
+            password, user=User(email=email, full_name=full_name)
+        ),
+    }
+    errors = {}
+    for field, check in checks.items():
+        try:
+            check()
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def register_user(*, email: str, password: str, full_name: str, phone: str, language: str = "id") -> User:
     """Create an applicant's account (not yet verified) and e-mail it a verification code."""
     email = User.objects.normalize_email(email).lower()
-    try:
-        password_validation.validate_password(password, user=User(email=email, full_name=full_name))
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+    full_name = " ".join(full_name.split())
+    check_signup(email=email, password=password, full_name=full_name, phone=phone)
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken(field="email")
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                email=email, password=password, full_name=full_name.strip(), phone=phone.strip(), language=language
+                email=email, password=password, full_name=full_name, phone=phone, language=language
             )
             send_verification_code(user=user, check_interval=False)
     except IntegrityError as exc:  # two sign-ups with one address at once

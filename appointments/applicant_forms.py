@@ -1,11 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PersonNameField, PhoneField
+
 from .models import Sex
 
 
 class PersonForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name (as on the e-KTP)"), max_length=150)
+    """The shape of a listed person; the rules are check_applicant's (add_applicant)."""
+
+    full_name = PersonNameField(label=_("Full name (as on the e-KTP)"))
     nik = forms.RegexField(
         label=_("NIK"),
         regex=r"^\d{16}$",
@@ -15,9 +19,7 @@ class PersonForm(forms.Form):
     )
     birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    phone = forms.CharField(
-        label=_("Phone (optional)"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
-    )
+    phone = PhoneField(label=_("Phone (optional)"), required=False)
 
 
 class RescheduleForm(forms.Form):

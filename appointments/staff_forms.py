@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PersonNameField, PhoneField
+
 from .models import ApplicationKind, PassportType, PriorityGroup, Sex
 
 
@@ -29,13 +31,13 @@ class WalkInForm(forms.Form):
         choices=[("", _("None (counter-only application)"))] + list(PriorityGroup.choices),
     )
     kind = forms.ChoiceField(label=_("Application kind"), choices=ApplicationKind.choices)
-    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    full_name = PersonNameField(label=_("Full name"))
     nik = forms.CharField(
         label=_("NIK"), min_length=16, max_length=16, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
     birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    phone = PhoneField(label=_("Phone"), required=False)
     passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices)
     validity_years = forms.TypedChoiceField(
         label=_("Validity"), choices=[(5, _("5 years")), (10, _("10 years"))], coerce=int, initial=5
