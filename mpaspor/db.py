@@ -103,6 +103,26 @@ def _numbered(sql: str) -> str:
     return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
+# --- Locking ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _lock_sql(model) -> str:
+    table, pk = model._meta.db_table, connection.ops.quote_name(model._meta.pk.column)
+    return f"SELECT 1 FROM {table} WHERE {pk} = %s FOR NO KEY UPDATE"
+
+
+@in_callers_transaction
+def lock_row(name: str, model, pk: int) -> None:
+    """Lock one row until the caller's transaction ends, so that a check made after it (a count
+    of the rows that point to it) holds until the commit; prepared as `name` on PostgreSQL.
+
+    FOR NO KEY UPDATE: rows inserted meanwhile with a foreign key to it do not wait. SQLite needs
+    nothing here: its transactions begin IMMEDIATE (settings), one writer at a time."""
+    if connection.vendor == "postgresql":
+        fetch(name, _lock_sql(model), [pk])
+
+
 # --- Reading ----------------------------------------------------------------------------------
 
 

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mpaspor.db import fetch, fetch_row, select_columns
+from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
@@ -81,8 +82,11 @@ def _other_people_sql(niks: int) -> str:
     )
 
 
+@in_callers_transaction
 def check_account_capacity(*, account, niks: Sequence[str]) -> None:
-    """At most MAX_APPLICANTS_PER_ACCOUNT people with active applications per account.
+    """At most MAX_APPLICANTS_PER_ACCOUNT people with active applications per account. Run it
+    in the booking's transaction after `lock_row` of the account, which two bookings of one
+    account would otherwise both pass with the same count.
 
     Counts as Application.objects.filter(account=account, status__in=ACTIVE_STATUSES)
     .exclude(nik__in=niks).values("nik").distinct().count()."""
@@ -165,7 +169,6 @@ def book_applications(
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
     _check_slot_takes(slot=slot, people=people, now=now)
-    check_account_capacity(account=account, niks=[p.applicant.nik for p in people])
     listed = _listed_people(account=account, people=people)
     applications = [
         new_application(
@@ -199,7 +202,7 @@ def book_applications(
     ]
     for application in applications:
         application.skip_history_when_saving = True  # the event records the creation
-    claim = functools.partial(_claim_and_insert, slot_id=slot.pk, groups=groups, now=now)
+    claim = functools.partial(_claim_and_insert, account=account, slot_id=slot.pk, groups=groups, now=now)
     after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
     return applications
 
@@ -252,9 +255,14 @@ def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
     return {pk for pk, nik in rows if wanted[pk] == nik}
 
 
-def _claim_and_insert(*, slot_id: int, groups: list, now: dt.datetime) -> None:
+def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime) -> None:
+    """The account's lock and count, then the claim with every insert. The slot's row is locked
+    last (by the claim), so the account's lock adds no wait on it; and it serialises only the
+    bookings of one account."""
     try:
         with transaction.atomic(durable=True):
+            lock_row("lock_account", get_user_model(), account.pk)
+            check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
             claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups)
     except IntegrityError as exc:
         # The partial unique index on active NIKs; the claim is rolled back with it.

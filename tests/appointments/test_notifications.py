@@ -82,9 +82,10 @@ class TestOutbox:
         with CaptureQueriesContext(connection) as queries:
             book(applicant_user, slot)
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-        # slot, account capacity, fee, then one statement: the claim and the inserts of the
-        # application, its event and its one outbox row (a prepared statement on PostgreSQL)
-        assert len(statements) == 4 and statements[-1].startswith("EXECUTE claim_")
+        # slot, fee, then in the transaction: the account's lock, its capacity, and one statement,
+        # the claim and the inserts of the application, its event and its one outbox row (a
+        # prepared statement on PostgreSQL)
+        assert len(statements) == 5 and statements[-1].startswith("EXECUTE claim_")
         with connection.cursor() as cursor:
             name = statements[-1].split()[1]
             cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
