@@ -1,3 +1,4 @@
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from mpaspor.errors import DomainError
@@ -49,3 +50,22 @@ class EmailNotVerified(AccountError):
     code = "email_not_verified"
     http_status = 403
     default_message = _("Confirm your e-mail address with the code we sent before booking.")
+
+
+class AccountThrottled(AccountError):
+    """A 429 that says until when: the API answers with Retry-After (seconds)."""
+
+    code = "throttled"
+    http_status = 429
+
+    def __init__(self, *, until, now):
+        local = timezone.localtime(until)
+        super().__init__(time=f"{formats.date_format(local, 'j F Y, H:i')} {local.tzname()}")
+        self.retry_after = max(1, int((until - now).total_seconds()))
+
+
+class BookingsPaused(AccountThrottled):
+    default_message = _(
+        "This account tried too many NIKs today that already have an active application. "
+        "It can book again from %(time)s."
+    )

@@ -10,12 +10,21 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .exceptions import CodeExpired, EmailNotVerified, EmailTaken, InvalidCode, ResendTooSoon, TooManyAttempts
-from .models import ApiToken, EmailVerificationCode, User
+from .exceptions import (
+    BookingsPaused,
+    CodeExpired,
+    EmailNotVerified,
+    EmailTaken,
+    InvalidCode,
+    ResendTooSoon,
+    TooManyAttempts,
+)
+from .models import ApiToken, EmailVerificationCode, RefusedNik, User
 from .validators import validate_person_name, validate_phone
 
 logger = logging.getLogger(__name__)
@@ -142,6 +151,35 @@ def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> Us
     if error:
         raise error
     return user
+
+
+# --- NIKs refused as already in someone else's application ---------------------------------
+
+
+def check_bookings_allowed(*, account: User, now: dt.datetime) -> None:
+    """Refuse (429) the bookings of an account paused by record_refused_niks, until its day ends."""
+    until = account.bookings_paused_until
+    if until is not None and until > now:
+        raise BookingsPaused(until=until, now=now)
+
+
+def record_refused_niks(*, account: User, niks: list[str], now: dt.datetime | None = None) -> None:
+    """Count the NIKs this account was refused today because someone else's active application
+    holds them; at REFUSED_NIKS_PER_DAY different NIKs, pause its bookings until the day ends."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    with transaction.atomic(durable=True):
+        for nik in set(niks):
+            digest = salted_hmac("accounts.RefusedNik", nik).hexdigest()
+            row, created = RefusedNik.objects.get_or_create(
+                account=account, day=day, nik_digest=digest, defaults={"last_at": now}
+            )
+            if not created:
+                RefusedNik.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_at=now)
+        if RefusedNik.objects.filter(account=account, day=day).count() >= settings.REFUSED_NIKS_PER_DAY:
+            until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+            User.objects.filter(pk=account.pk).update(bookings_paused_until=until)
+            account.bookings_paused_until = until
 
 
 # --- API tokens ----------------------------------------------------------------------------

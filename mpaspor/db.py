@@ -103,6 +103,21 @@ def _numbered(sql: str) -> str:
     return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
+# --- Errors -----------------------------------------------------------------------------------
+
+
+def violates(exc: Error, model, constraint_name: str) -> bool:
+    """Whether the IntegrityError `exc` is a violation of `model`'s unique constraint (or
+    unique index) `constraint_name`, and not of any other. PostgreSQL names the constraint;
+    SQLite names the table and columns ("UNIQUE constraint failed: table.col, ...")."""
+    if connection.vendor == "postgresql":
+        return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == constraint_name
+    constraint = next(c for c in model._meta.constraints if c.name == constraint_name)
+    table = model._meta.db_table
+    columns = ", ".join(f"{table}.{model._meta.get_field(f).column}" for f in constraint.fields)
+    return str(exc).endswith(f"UNIQUE constraint failed: {columns}")
+
+
 # --- Locking ----------------------------------------------------------------------------------
 
 

@@ -196,6 +196,10 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
+# An account refused this many different NIKs in a day (each already in someone else's active
+# application) has its bookings refused (429) until the day ends: probing NIKs one by one tells
+# whether each has an application, so the tries are capped and counted (accounts.RefusedNik).
+REFUSED_NIKS_PER_DAY = env.int("REFUSED_NIKS_PER_DAY", default=5)
 # A booked applicant not checked in this long after the session's end is a no-show.
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
 # Availability pages may be this stale (seconds); the claim never reads the cache. 0 = off.

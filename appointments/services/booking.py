@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns
+from accounts.services import check_bookings_allowed, record_refused_niks
+from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
@@ -166,6 +167,7 @@ def book_applications(
     """Claim a place for each person and create their applications awaiting payment, all or
     nothing; or raise and store nothing. A single booking is a list of one."""
     now = now or timezone.now()
+    check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
     _check_slot_takes(slot=slot, people=people, now=now)
@@ -203,7 +205,11 @@ def book_applications(
     for application in applications:
         application.skip_history_when_saving = True  # the event records the creation
     claim = functools.partial(_claim_and_insert, account=account, slot_id=slot.pk, groups=groups, now=now)
-    after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
+    try:
+        after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
+    except DuplicateApplication:
+        _count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
+        raise
     return applications
 
 
@@ -265,5 +271,21 @@ def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime) 
             check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
             claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups)
     except IntegrityError as exc:
-        # The partial unique index on active NIKs; the claim is rolled back with it.
+        # Only the partial unique index on active NIKs is a duplicate; any other violation is a
+        # fault, not the applicant's. The claim is rolled back with it either way.
+        if not violates(exc, Application, "one_active_application_per_nik"):
+            raise
         raise DuplicateApplication() from exc
+
+
+def _count_refused_niks(*, account, niks: list[str], now: dt.datetime) -> None:
+    """After a duplicate refusal: the booked NIKs that someone else's active application holds
+    count against the account (probing); its own applications' NIKs do not."""
+    held = (
+        Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES)
+        .exclude(account=account)
+        .values_list("nik", flat=True)
+    )
+    niks_of_others = list(held)
+    if niks_of_others:
+        record_refused_niks(account=account, niks=niks_of_others, now=now)

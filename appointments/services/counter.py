@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from mpaspor.db import in_callers_transaction
+from mpaspor.db import in_callers_transaction, violates
 from quotas.exceptions import SlotNotFound
 from quotas.models import Pool, Slot
 from quotas.services import claim_places
@@ -140,6 +140,8 @@ def register_walk_in(
                 application=application, to_status=Status.CHECKED_IN, actor=actor, reason="walk-in"
             )
     except IntegrityError as exc:
+        if not violates(exc, Application, "one_active_application_per_nik"):
+            raise
         raise DuplicateApplication() from exc
     return application
 
