@@ -3,6 +3,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from notifications.models import OutboxMessage
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -117,3 +119,16 @@ class RefusedNik(models.Model):
 
     def __str__(self):
         return f"refused NIK of user {self.account_id} on {self.day}"
+
+
+class AccountMessage(OutboxMessage):
+    """The accounts' outbox: e-mails about the account itself (its verification code; a sign-up
+    tried with its address), delivered by notifications.outbox like every other message."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+        verbose_name = _("account message")
+        verbose_name_plural = _("account messages")

@@ -2,17 +2,14 @@
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .exceptions import (
@@ -25,9 +22,8 @@ from .exceptions import (
     TooManyAttempts,
 )
 from .models import ApiToken, EmailVerificationCode, RefusedNik, User
+from .outbox import queue_account_message
 from .validators import validate_person_name, validate_phone
-
-logger = logging.getLogger(__name__)
 
 VERIFY_EMAIL = "verify_email"
 CODE_LIFETIME = dt.timedelta(minutes=15)
@@ -86,7 +82,8 @@ def check_email_verified(*, user: User) -> None:
 
 
 def send_verification_code(*, user: User, now: dt.datetime | None = None, check_interval: bool = True) -> None:
-    """Issue a new 6-digit code (older unused ones stop working) and e-mail it after commit."""
+    """Issue a new 6-digit code (older unused ones stop working) and e-mail it through the outbox:
+    a slow or unreachable mail relay delays the e-mail, never the request."""
     now = now or timezone.now()
     with transaction.atomic():
         # Lock the user row so two quick resends cannot both pass the interval check.
@@ -102,20 +99,11 @@ def send_verification_code(*, user: User, now: dt.datetime | None = None, check_
             code_hash=hash_code(user_id=user.pk, code=code),
             expires_at=now + CODE_LIFETIME,
         )
-        language = user.language or settings.LANGUAGE_CODE
-        transaction.on_commit(lambda: _mail_code(email=user.email, name=user.full_name, code=code, language=language))
-
-
-def _mail_code(*, email: str, name: str, code: str, language: str) -> None:
-    # Failing to send must not undo the sign-up: the applicant can ask for a new code.
-    with translation.override(language):
-        context = {"code": code, "name": name, "minutes": int(CODE_LIFETIME.total_seconds() // 60)}
-        subject = render_to_string("accounts/email/verification_subject.txt", context).strip()
-        body = render_to_string("accounts/email/verification_body.txt", context)
-    try:
-        send_mail(subject, body, None, [email])
-    except Exception:  # noqa: BLE001 - an SMTP outage is logged, never shown as a crash
-        logger.exception("Could not send the verification code to %s", email)
+        queue_account_message(
+            user=user,
+            template="verification",
+            context={"code": code, "minutes": int(CODE_LIFETIME.total_seconds() // 60)},
+        )
 
 
 def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> User:

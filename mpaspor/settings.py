@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "notifications",
     "accounts",
     "offices",
     "quotas",
@@ -216,9 +217,9 @@ PAYMENT_DEV_GATEWAY = env.bool("PAYMENT_DEV_GATEWAY", default=DEBUG)
 # --- Notifications ----------------------------------------------------------------------
 PHONE_GATEWAY_BACKEND = env(
     "PHONE_GATEWAY_BACKEND",
-    default="appointments.messaging.HttpPhoneGateway"
+    default="notifications.messaging.HttpPhoneGateway"
     if env("PHONE_GATEWAY_URL", default="")
-    else "appointments.messaging.LoggingPhoneGateway",
+    else "notifications.messaging.LoggingPhoneGateway",
 )
 PHONE_GATEWAY_URL = env("PHONE_GATEWAY_URL", default="")
 PHONE_GATEWAY_TOKEN = env("PHONE_GATEWAY_TOKEN", default="")
@@ -318,8 +319,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=17),
         "options": {"expire_seconds": 3000},
     },
-    # The outbox sweep: bookings' confirmations, what the broker never got, retries that are due.
-    "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 15.0},
+    # The outbox sweep (every app's messages): bookings' confirmations, what the broker never got,
+    # retries that are due.
+    "notifications-sweep-outboxes": {"task": "notifications.sweep_outboxes", "schedule": 15.0},
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",

@@ -10,17 +10,12 @@ from django.db import connection
 from django.utils import timezone
 
 from appointments import outbox
-from appointments.messaging import DeliveryError, PermanentDeliveryError
 from appointments.models import Notification, Status
-from appointments.outbox import (
-    deliver_notification,
-    deliver_notification_task,
-    queue_reminders,
-    render_message,
-    sweep_outbox,
-)
+from appointments.outbox import queue_reminders, render_message
 from appointments.services.lifecycle import change_status
 from mpaspor.celery import app as celery_app
+from notifications.messaging import DeliveryError, PermanentDeliveryError
+from notifications.outbox import deliver, deliver_task, sweep_outboxes
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 
@@ -41,7 +36,7 @@ def book(account, slot, **overrides):
 def phone_gateway():
     """The SMS/WhatsApp gateway is the outside world: the only thing mocked."""
     gateway = mock.Mock()
-    with mock.patch("appointments.outbox.phone_gateway", return_value=gateway):
+    with mock.patch("notifications.outbox.phone_gateway", return_value=gateway):
         yield gateway
 
 
@@ -63,9 +58,9 @@ class TestOutbox:
             "booking_made",
             "pending",
         )
-        assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=59)) == 0 and mail.outbox == []
-        assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=61)) == 1
-        assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=76)) == 0  # the next sweep
+        assert sweep_outboxes(now=row.created_at + dt.timedelta(seconds=59)) == 0 and mail.outbox == []
+        assert sweep_outboxes(now=row.created_at + dt.timedelta(seconds=61)) == 1
+        assert sweep_outboxes(now=row.created_at + dt.timedelta(seconds=76)) == 0  # the next sweep
         row.refresh_from_db()
         assert row.state == Notification.State.SENT and row.attempts == 1
         assert len(mail.outbox) == 1
@@ -96,8 +91,8 @@ class TestOutbox:
     def test_delivery_task_run_twice_sends_once(self, applicant_user, slot):
         application = book(applicant_user, slot)
         row = Notification.objects.get(application=application)
-        deliver_notification_task.apply(args=(row.pk,))
-        deliver_notification_task.apply(args=(row.pk,))
+        deliver_task.apply(args=("appointments.notification", row.pk))
+        deliver_task.apply(args=("appointments.notification", row.pk))
         assert len(mail.outbox) == 1
         row.refresh_from_db()
         assert row.state == Notification.State.SENT and row.attempts == 1
@@ -109,18 +104,18 @@ class TestOutbox:
         phone_gateway.send.side_effect = DeliveryError("gateway 503")
         now = timezone.now()
 
-        assert deliver_notification(notification_id=row.pk, now=now) == 60
+        assert deliver(model=Notification, message_id=row.pk, now=now) == 60
         row.refresh_from_db()
         assert (row.state, row.attempts, row.last_error) == ("pending", 1, "gateway 503")
         assert row.next_attempt_at > now + dt.timedelta(seconds=55)
         # not due yet: neither the retry nor the sweep touch it
-        assert deliver_notification(notification_id=row.pk, now=now) is None
-        assert sweep_outbox(now=now + dt.timedelta(minutes=5)) == 1  # due now; fails again
+        assert deliver(model=Notification, message_id=row.pk, now=now) is None
+        assert sweep_outboxes(now=now + dt.timedelta(minutes=5)) == 1  # due now; fails again
         row.refresh_from_db()
         assert row.attempts == 2 and row.next_attempt_at > now + dt.timedelta(seconds=115)
 
         phone_gateway.send.side_effect = None
-        deliver_notification(notification_id=row.pk, now=row.next_attempt_at)
+        deliver(model=Notification, message_id=row.pk, now=row.next_attempt_at)
         row.refresh_from_db()
         assert (row.state, row.attempts, row.last_error) == ("sent", 3, "")
         phone_gateway.send.assert_called_with(channel="sms", to="0811111111", text=mock.ANY)
@@ -130,18 +125,18 @@ class TestOutbox:
         application = ApplicationFactory(account=None, phone="0811111111")
         (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = PermanentDeliveryError("bad number")
-        assert deliver_notification(notification_id=row.pk) is None
+        assert deliver(model=Notification, message_id=row.pk) is None
         row.refresh_from_db()
         assert (row.state, row.attempts) == ("failed", 1)
-        assert sweep_outbox(now=timezone.now() + dt.timedelta(hours=2)) == 0
+        assert sweep_outboxes(now=timezone.now() + dt.timedelta(hours=2)) == 0
 
     def test_gives_up_after_max_attempts(self, phone_gateway, settings):
         settings.NOTIFICATION_MAX_ATTEMPTS = 2
         application = ApplicationFactory(account=None, phone="0811111111")
         (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = DeliveryError("down")
-        deliver_notification(notification_id=row.pk)
-        deliver_notification(notification_id=row.pk, now=timezone.now() + dt.timedelta(hours=1))
+        deliver(model=Notification, message_id=row.pk)
+        deliver(model=Notification, message_id=row.pk, now=timezone.now() + dt.timedelta(hours=1))
         row.refresh_from_db()
         assert (row.state, row.attempts) == ("failed", 2)
 
@@ -151,7 +146,7 @@ class TestOutbox:
         Notification.objects.filter(pk=row.pk).update(
             state="sending", claimed_at=timezone.now() - dt.timedelta(hours=1)
         )
-        sweep_outbox()
+        sweep_outboxes()
         row.refresh_from_db()
         assert row.state == "failed" and mail.outbox == []
 
@@ -240,7 +235,7 @@ def test_a_message_with_the_broker_down_is_sent_by_the_sweep_later(office, caplo
         _drop_broker_connections()
     print(f"booking and cancelling with the broker refused took {elapsed * 1000:.0f} ms")
     assert elapsed < 1, f"took {elapsed:.1f}s with the broker down"
-    refused = [r for r in caplog.records if "Could not enqueue notification" in r.getMessage()]
+    refused = [r for r in caplog.records if "Could not enqueue appointments.Notification" in r.getMessage()]
     assert len(refused) == 1  # the cancellation's message, not the booking's
     assert "Connection refused" in repr(refused[0].exc_info[1]) + str(refused[0].exc_info[1])
     rows = Notification.objects.filter(application=application).order_by("pk")
@@ -251,8 +246,8 @@ def test_a_message_with_the_broker_down_is_sent_by_the_sweep_later(office, caplo
     assert mail.outbox == [] and cancelled.status == Status.CANCELLED
 
     # Broker back: the periodic sweep sends what is still pending, once.
-    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=2)) == 2
-    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=3)) == 0
+    assert sweep_outboxes(now=timezone.now() + dt.timedelta(minutes=2)) == 2
+    assert sweep_outboxes(now=timezone.now() + dt.timedelta(minutes=3)) == 0
     assert {r.state for r in rows.all()} == {Notification.State.SENT}
     assert len(mail.outbox) == 2 and application.billing_code in mail.outbox[0].body
 
@@ -269,8 +264,9 @@ def test_enqueue_reaches_the_real_broker(settings):
         (row,) = outbox.queue_message(application=application, template="ready")
     finally:
         conf.task_always_eager = saved
-    # The message carries the row's id in its arguments; take it out again so no worker runs it.
-    ours = [m for m in queue.lrange("celery", 0, -1) if f"[[{row.pk}]" in m.decode() or f"({row.pk}," in m.decode()]
+    # The message carries the table and the row's id in its arguments; take it out again so no
+    # worker runs it.
+    ours = [m for m in queue.lrange("celery", 0, -1) if f"('appointments.notification', {row.pk})" in m.decode()]
     assert len(ours) == 1, queue.lrange("celery", 0, -1)[:3]
     queue.lrem("celery", 1, ours[0])
 
@@ -291,11 +287,11 @@ def test_two_workers_delivering_the_same_row_send_once():
     def worker():
         try:
             start.wait()
-            deliver_notification(notification_id=row.pk)
+            deliver(model=Notification, message_id=row.pk)
         finally:
             connection.close()
 
-    with mock.patch("appointments.outbox.send_email", side_effect=slow_send):
+    with mock.patch("notifications.outbox.send_email", side_effect=slow_send):
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for t in threads:
             t.start()
@@ -338,7 +334,7 @@ class _Recorder:
 
 @pytest.mark.parametrize("status, outcome", [(200, None), (503, DeliveryError), (400, PermanentDeliveryError)])
 def test_http_phone_gateway_posts_json_with_token(status, outcome):
-    from appointments.messaging import HttpPhoneGateway
+    from notifications.messaging import HttpPhoneGateway
 
     server = _Recorder(status=status)
     try:
@@ -354,7 +350,7 @@ def test_http_phone_gateway_posts_json_with_token(status, outcome):
 
 
 def test_http_phone_gateway_unreachable_is_temporary():
-    from appointments.messaging import HttpPhoneGateway
+    from notifications.messaging import HttpPhoneGateway
 
     with pytest.raises(DeliveryError) as error:
         HttpPhoneGateway(url="http://127.0.0.1:1/send", token="t").send(channel="sms", to="1", text="x")
@@ -373,7 +369,7 @@ def test_real_worker_delivers_what_the_refused_broker_never_got(office):
 
     from django.conf import settings as django_settings
 
-    from appointments.tasks import sweep_outbox_task
+    from notifications.tasks import sweep_outboxes_task
 
     slot = SlotFactory(office=office)
     conf = celery_app.conf
@@ -422,8 +418,8 @@ def test_real_worker_delivers_what_the_refused_broker_never_got(office):
         stderr=subprocess.STDOUT,
     )
     try:
-        sweep_outbox_task.apply_async(queue=queue)
-        sweep_outbox_task.apply_async(queue=queue)  # a second sweep finds nothing left to send
+        sweep_outboxes_task.apply_async(queue=queue)
+        sweep_outboxes_task.apply_async(queue=queue)  # a second sweep finds nothing left to send
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and worker.poll() is None:
             row.refresh_from_db()
