@@ -2,7 +2,9 @@
 
 from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -30,10 +32,25 @@ class TokenOutputSerializer(Serializer):
         ref_name = "Token"
 
 
+class SignUpAnswerSerializer(Serializer):
+    detail = serializers.CharField(help_text="What to do next, in the request's language.")
+
+    class Meta:
+        ref_name = "SignUpAnswer"
+
+
+SIGNED_UP = _(
+    "Check your e-mail for the next step. A new account gets a 6-digit code: log in, then enter it to "
+    "confirm the address."
+)
+
+
 class RegisterApi(APIView):
-    """Create an account and get a token. A 6-digit code is mailed to confirm the address;
-    while REQUIRE_VERIFIED_EMAIL is on, booking answers 403 `email_not_verified` until
-    `auth/verify-email/` has accepted the code."""
+    """Sign up. The answer is the same whether or not the address already has an account, so it
+    tells no one which addresses do: a new account is created and mailed a 6-digit code; the
+    owner of an existing account is mailed that someone tried, with a link to reset the password.
+    Then log in (`auth/login/`) for a token. While REQUIRE_VERIFIED_EMAIL is on, booking answers
+    403 `email_not_verified` until `auth/verify-email/` has accepted the code."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -56,13 +73,24 @@ class RegisterApi(APIView):
     @extend_schema(
         operation_id="auth_register",
         request=InputSerializer,
-        responses={201: TokenOutputSerializer, **error_responses(400, 429)},
+        responses={
+            202: OpenApiResponse(
+                SignUpAnswerSerializer,
+                description="Accepted, whether or not the address already has an account; the next step is "
+                "in the e-mail. No token: log in with `auth/login/`.",
+            ),
+            **error_responses(400, 429),
+        },
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = register_user(**data.validated_data, language=translation.get_language() or "id")
-        return Response({"token": create_api_token(user=user)}, status=status.HTTP_201_CREATED)
+        register_user(
+            **data.validated_data,
+            reset_url=request.build_absolute_uri(reverse("accounts:password_reset")),
+            language=translation.get_language() or "id",
+        )
+        return Response({"detail": str(SIGNED_UP)}, status=status.HTTP_202_ACCEPTED)
 
 
 class LoginApi(APIView):

@@ -8,11 +8,6 @@ class AccountError(DomainError):
     http_status = 400
 
 
-class EmailTaken(AccountError):
-    code = "email_taken"
-    default_message = _("An account with this e-mail address already exists. Log in or reset your password.")
-
-
 class InvalidCode(AccountError):
     code = "invalid_code"
     default_message = _("This code is not right. Check the e-mail and try again.")

@@ -52,16 +52,11 @@ class SignUpForm(BaseUserCreationForm):
         widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("An account with this e-mail address already exists. Log in or reset your password."),
-                code="email_taken",
-            )
-        return email
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
     def validate_unique(self):
-        # clean_email checks the address case-insensitively with a clearer message.
+        # Whether the address has an account is never said here: register_user answers the
+        # same either way and e-mails the owner instead.
         pass
 
 

@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,7 +17,6 @@ from .exceptions import (
     BookingsPaused,
     CodeExpired,
     EmailNotVerified,
-    EmailTaken,
     InvalidCode,
     ResendTooSoon,
     TooManyAttempts,
@@ -29,6 +29,7 @@ VERIFY_EMAIL = "verify_email"
 CODE_LIFETIME = dt.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
 RESEND_INTERVAL = dt.timedelta(seconds=60)
+SIGNUP_NOTICE_INTERVAL = dt.timedelta(hours=1)
 
 
 def hash_code(*, user_id: int, code: str) -> str:
@@ -57,22 +58,40 @@ def check_signup(*, email: str, password: str, full_name: str, phone: str) -> No
         raise ValidationError(errors)
 
 
-def register_user(*, email: str, password: str, full_name: str, phone: str, language: str = "id") -> User:
-    """Create an applicant's account (not yet verified) and e-mail it a verification code."""
+def register_user(
+    *, email: str, password: str, full_name: str, phone: str, reset_url: str, language: str = "id"
+) -> None:
+    """Create an applicant's account (not yet verified) and e-mail it a verification code; or,
+    when the address already has an account, e-mail its owner that someone tried to sign up with
+    it, with `reset_url` to choose a new password. The caller answers the same either way, so a
+    sign-up never tells whether an address has an account; the new account logs in next."""
     email = User.objects.normalize_email(email).lower()
     full_name = " ".join(full_name.split())
     check_signup(email=email, password=password, full_name=full_name, phone=phone)
-    if User.objects.filter(email__iexact=email).exists():
-        raise EmailTaken(field="email")
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
-                email=email, password=password, full_name=full_name, phone=phone, language=language
-            )
-            send_verification_code(user=user, check_interval=False)
-    except IntegrityError as exc:  # two sign-ups with one address at once
-        raise EmailTaken(field="email") from exc
-    return user
+            owner = User.objects.filter(email__iexact=email).first()
+            if owner is None:
+                user = User.objects.create_user(
+                    email=email, password=password, full_name=full_name, phone=phone, language=language
+                )
+                send_verification_code(user=user, check_interval=False)
+                return
+    except IntegrityError:  # another sign-up took the address a moment ago
+        owner = User.objects.get(email__iexact=email)
+    make_password(password)  # the work of a new account's password, so both answers take as long
+    _tell_owner_of_signup_attempt(owner=owner, reset_url=reset_url)
+
+
+def _tell_owner_of_signup_attempt(*, owner: User, reset_url: str) -> None:
+    """At most one such e-mail per SIGNUP_NOTICE_INTERVAL: sign-ups cannot flood an inbox."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=owner.pk).first()  # one notice at a time
+        recent = owner.messages.filter(
+            template="signup_attempt", created_at__gt=timezone.now() - SIGNUP_NOTICE_INTERVAL
+        ).exists()
+        if not recent:
+            queue_account_message(user=owner, template="signup_attempt", context={"reset_url": reset_url})
 
 
 def check_email_verified(*, user: User) -> None:

@@ -6,6 +6,7 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_done, name="signup_done"),
     path("verify/", views.verify_email, name="verify_email"),
     path("verify/resend/", views.resend_code, name="resend_code"),
     path("login/", views.LoginView.as_view(), name="login"),

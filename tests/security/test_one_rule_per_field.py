@@ -65,7 +65,13 @@ def test_the_sign_up_service_itself_refuses_a_bad_name_and_phone():
     from accounts.services import register_user
 
     with pytest.raises(ValidationError) as error:
-        register_user(email="baru@example.com", password="Paspor-Baru-2025", full_name=SCRIPT, phone="<b>x</b>")
+        register_user(
+            email="baru@example.com",
+            password="Paspor-Baru-2025",
+            full_name=SCRIPT,
+            phone="<b>x</b>",
+            reset_url="http://testserver/accounts/password/reset/",
+        )
     assert set(error.value.message_dict) == {"full_name", "phone"}
     assert not User.objects.exists()
 

@@ -48,9 +48,14 @@ def hanging_relay():
 
 
 def sign_up() -> User:
-    return register_user(
-        email="baru@example.com", password="Paspor-Baru-2025", full_name="Sari Dewi", phone="081234567890"
+    register_user(
+        email="baru@example.com",
+        password="Paspor-Baru-2025",
+        full_name="Sari Dewi",
+        phone="081234567890",
+        reset_url="http://testserver/accounts/password/reset/",
     )
+    return User.objects.get(email="baru@example.com")
 
 
 @pytest.mark.django_db(transaction=True)
