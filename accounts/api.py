@@ -172,7 +172,15 @@ class VerifyEmailApi(APIView):
         request=InputSerializer,
         responses={
             200: EmailVerifiedOutputSerializer,
-            **error_responses(400, 401, 429, e400="`invalid`: the code is malformed, wrong or expired."),
+            **error_responses(
+                400,
+                401,
+                429,
+                e400="`invalid`: the code is malformed, wrong or expired.",
+                e429="`throttled`: too many requests, 5 wrong tries of this code (ask for a new one), or "
+                "`VERIFICATION_WRONG_CODES_PER_DAY` wrong codes of this account in 24 hours; `Retry-After` "
+                "says how many seconds to wait.",
+            ),
         },
     )
     def post(self, request):
@@ -191,7 +199,15 @@ class ResendVerificationCodeApi(APIView):
     @extend_schema(
         operation_id="auth_verify_email_resend",
         request=None,
-        responses={200: EmailVerifiedOutputSerializer, **error_responses(401, 429)},
+        responses={
+            200: EmailVerifiedOutputSerializer,
+            **error_responses(
+                401,
+                429,
+                e429="`throttled`: a code was sent less than a minute ago, or the account entered too many "
+                "wrong codes in 24 hours; `Retry-After` says how many seconds to wait.",
+            ),
+        },
     )
     def post(self, request):
         if not request.user.email_verified:

@@ -53,9 +53,9 @@ class AccountThrottled(AccountError):
     code = "throttled"
     http_status = 429
 
-    def __init__(self, *, until, now):
+    def __init__(self, *, until, now, field=None):
         local = timezone.localtime(until)
-        super().__init__(time=f"{formats.date_format(local, 'j F Y, H:i')} {local.tzname()}")
+        super().__init__(time=f"{formats.date_format(local, 'j F Y, H:i')} {local.tzname()}", field=field)
         self.retry_after = max(1, int((until - now).total_seconds()))
 
 
@@ -64,3 +64,7 @@ class BookingsPaused(AccountThrottled):
         "This account tried too many NIKs today that already have an active application. "
         "It can book again from %(time)s."
     )
+
+
+class TooManyWrongCodes(AccountThrottled):
+    default_message = _("Too many wrong codes for this account today. Try again from %(time)s.")

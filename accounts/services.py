@@ -20,6 +20,7 @@ from .exceptions import (
     InvalidCode,
     ResendTooSoon,
     TooManyAttempts,
+    TooManyWrongCodes,
 )
 from .models import ApiToken, EmailVerificationCode, RefusedNik, User
 from .outbox import queue_account_message
@@ -30,6 +31,7 @@ CODE_LIFETIME = dt.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
 RESEND_INTERVAL = dt.timedelta(seconds=60)
 SIGNUP_NOTICE_INTERVAL = dt.timedelta(hours=1)
+WRONG_CODES_WINDOW = dt.timedelta(hours=24)
 
 
 def hash_code(*, user_id: int, code: str) -> str:
@@ -110,6 +112,9 @@ def send_verification_code(*, user: User, now: dt.datetime | None = None, check_
         codes = EmailVerificationCode.objects.filter(user=user, purpose=VERIFY_EMAIL)
         if check_interval and codes.filter(created_at__gt=now - RESEND_INTERVAL).exists():
             raise ResendTooSoon()
+        until = _wrong_codes_until(user=user, now=now)
+        if until:  # a new code could not be tried before then anyway
+            raise TooManyWrongCodes(until=until, now=now)
         codes.filter(used_at__isnull=True).update(expires_at=now)
         code = f"{secrets.randbelow(10**6):06d}"
         EmailVerificationCode.objects.create(
@@ -126,13 +131,18 @@ def send_verification_code(*, user: User, now: dt.datetime | None = None, check_
 
 
 def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> User:
-    """Mark the e-mail verified when `code` is the latest unexpired one; count wrong tries."""
+    """Mark the e-mail verified when `code` is the latest unexpired one; count wrong tries, at most
+    CODE_MAX_ATTEMPTS per code and VERIFICATION_WRONG_CODES_PER_DAY per account (`_wrong_codes_until`)."""
     now = now or timezone.now()
     code = (code or "").strip()
     with transaction.atomic():
+        # One try at a time per account, so that the count below holds until the commit.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        until = _wrong_codes_until(user=user, now=now)
+        if until:  # even the right code: a guess that hits must not count once capped
+            raise TooManyWrongCodes(until=until, now=now, field="code")
         current = (
-            EmailVerificationCode.objects.select_for_update()
-            .filter(user=user, purpose=VERIFY_EMAIL, used_at__isnull=True)
+            EmailVerificationCode.objects.filter(user=user, purpose=VERIFY_EMAIL, used_at__isnull=True)
             .order_by("-created_at", "-pk")
             .first()
         )
@@ -146,9 +156,13 @@ def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> Us
             # The wrong try is counted and committed before the error goes out.
             current.attempts += 1
             current.save(update_fields=["attempts"])
-            error = (
-                TooManyAttempts(field="code") if current.attempts >= CODE_MAX_ATTEMPTS else InvalidCode(field="code")
-            )
+            until = _wrong_codes_until(user=user, now=now)
+            if until:
+                error = TooManyWrongCodes(until=until, now=now, field="code")
+            elif current.attempts >= CODE_MAX_ATTEMPTS:
+                error = TooManyAttempts(field="code")
+            else:
+                error = InvalidCode(field="code")
         else:
             current.used_at = now
             current.save(update_fields=["used_at"])
@@ -158,6 +172,29 @@ def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> Us
     if error:
         raise error
     return user
+
+
+def _wrong_codes_until(*, user: User, now: dt.datetime) -> dt.datetime | None:
+    """When the account may try codes again, or None while it may: at most
+    VERIFICATION_WRONG_CODES_PER_DAY wrong tries on the codes issued in the last 24 hours. Each new
+    code brings CODE_MAX_ATTEMPTS tries; without this, a resend a minute gave 5 more guesses
+    (about 7,200 a day). The cap lifts when the oldest codes' tries leave the 24 hours."""
+    limit = settings.VERIFICATION_WRONG_CODES_PER_DAY
+    tried = list(
+        EmailVerificationCode.objects.filter(
+            user=user, purpose=VERIFY_EMAIL, created_at__gt=now - WRONG_CODES_WINDOW, attempts__gt=0
+        )
+        .order_by("created_at")
+        .values_list("created_at", "attempts")
+    )
+    wrong = sum(attempts for _created, attempts in tried)
+    if wrong < limit:
+        return None
+    for created_at, attempts in tried:  # oldest first: once enough of them leave the window
+        wrong -= attempts
+        if wrong < limit:
+            return created_at + WRONG_CODES_WINDOW
+    return now + WRONG_CODES_WINDOW  # a limit of 0: no tries at all
 
 
 # --- NIKs refused as already in someone else's application ---------------------------------

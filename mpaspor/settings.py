@@ -126,6 +126,9 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "appointments:my_applications"
 LOGOUT_REDIRECT_URL = "home"
 REQUIRE_VERIFIED_EMAIL = env.bool("REQUIRE_VERIFIED_EMAIL", default=True)
+# Wrong e-mail codes an account may enter over the codes of the last 24 hours (each code allows
+# 5): resending a code does not give more guesses than this.
+VERIFICATION_WRONG_CODES_PER_DAY = env.int("VERIFICATION_WRONG_CODES_PER_DAY", default=10)
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 # Web-view limits: mpaspor/ratelimits.py (django-ratelimit on the default cache, fail-open).
 RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
