@@ -226,6 +226,20 @@ def record_refused_niks(*, account: User, niks: list[str], now: dt.datetime | No
             account.bookings_paused_until = until
 
 
+# --- Passwords ---------------------------------------------------------------------------
+
+
+def set_new_password(*, user: User, password: str, now: dt.datetime | None = None) -> None:
+    """Set the account's password (a reset or a change) and shut every door the old one opened:
+    every API token is revoked, and every web session ends, because Django checks each session
+    against a hash of the password at its next request. A signed-in change keeps its own session
+    by renewing that hash (`update_session_auth_hash`, in the view)."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+
+
 # --- API tokens ----------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -122,3 +123,24 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        # As Django's view, but through the service: the old password's tokens and sessions end.
+        services.set_new_password(user=form.user, password=form.cleaned_data["new_password1"])
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return redirect(self.get_success_url())
+
+
+@method_decorator(rate_limit("password_change"), name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("appointments:my_applications")
+
+    def form_valid(self, form):
+        services.set_new_password(user=form.user, password=form.cleaned_data["new_password1"])
+        # This session has just proved the old password: it stays; every other one ends.
+        update_session_auth_hash(self.request, form.user)
+        messages.success(
+            self.request, _("Your password is changed. Other devices and the app are signed out; log in there again.")
+        )
+        return redirect(self.get_success_url())
