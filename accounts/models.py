@@ -125,7 +125,7 @@ class AccountMessage(OutboxMessage):
     """The accounts' outbox: e-mails about the account itself (its verification code; a sign-up
     tried with its address), delivered by notifications.outbox like every other message."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_messages")
 
     class Meta:
         ordering = ["-created_at"]

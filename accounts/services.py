@@ -1,4 +1,5 @@
-"""Writes for accounts: sign-up, the e-mail verification code, API tokens. Each service owns its transaction."""
+"""Writes for accounts: sign-up, the e-mail verification code, new passwords, API tokens, and the
+count of NIKs refused to an account. Each service owns its transaction."""
 
 import datetime as dt
 import hashlib
@@ -89,7 +90,7 @@ def _tell_owner_of_signup_attempt(*, owner: User, reset_url: str) -> None:
     """At most one such e-mail per SIGNUP_NOTICE_INTERVAL: sign-ups cannot flood an inbox."""
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=owner.pk).first()  # one notice at a time
-        recent = owner.messages.filter(
+        recent = owner.account_messages.filter(
             template="signup_attempt", created_at__gt=timezone.now() - SIGNUP_NOTICE_INTERVAL
         ).exists()
         if not recent:
