@@ -2,7 +2,9 @@
 
 from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -20,8 +22,7 @@ from mpaspor.api import (
 
 from .exceptions import InvalidCredentials, LoginLockedOut
 from .services import create_api_token, register_user, revoke_api_token, send_verification_code, verify_email
-
-PHONE_PATTERN = r"^\+?[0-9]{8,15}$"
+from .validators import PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, PHONE_MESSAGE, PHONE_PATTERN, validate_person_name
 
 
 class TokenOutputSerializer(Serializer):
@@ -31,10 +32,25 @@ class TokenOutputSerializer(Serializer):
         ref_name = "Token"
 
 
+class SignUpAnswerSerializer(Serializer):
+    detail = serializers.CharField(help_text="What to do next, in the request's language.")
+
+    class Meta:
+        ref_name = "SignUpAnswer"
+
+
+SIGNED_UP = _(
+    "Check your e-mail for the next step. A new account gets a 6-digit code: log in, then enter it to "
+    "confirm the address."
+)
+
+
 class RegisterApi(APIView):
-    """Create an account and get a token. A 6-digit code is mailed to confirm the address;
-    while REQUIRE_VERIFIED_EMAIL is on, booking answers 403 `email_not_verified` until
-    `auth/verify-email/` has accepted the code."""
+    """Sign up. The answer is the same whether or not the address already has an account, so it
+    tells no one which addresses do: a new account is created and mailed a 6-digit code; the
+    owner of an existing account is mailed that someone tried, with a link to reset the password.
+    Then log in (`auth/login/`) for a token. While REQUIRE_VERIFIED_EMAIL is on, booking answers
+    403 `email_not_verified` until `auth/verify-email/` has accepted the code."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -43,8 +59,13 @@ class RegisterApi(APIView):
     class InputSerializer(Serializer):
         email = EmailStringField(max_length=254)
         password = StringField(min_length=8, max_length=128, write_only=True, trim_whitespace=False)
-        full_name = StringField(max_length=150)
-        phone = RegexStringField(PHONE_PATTERN, max_length=16)
+        full_name = StringField(max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_person_name])
+        phone = RegexStringField(
+            f"^{PHONE_PATTERN}$",
+            max_length=PHONE_MAX_LENGTH,
+            error_messages={"invalid": PHONE_MESSAGE},
+            help_text="An Indonesian mobile number, e.g. 081234567890 or +6281234567890.",
+        )
 
         class Meta:
             ref_name = "RegisterInput"
@@ -52,13 +73,24 @@ class RegisterApi(APIView):
     @extend_schema(
         operation_id="auth_register",
         request=InputSerializer,
-        responses={201: TokenOutputSerializer, **error_responses(400, 429)},
+        responses={
+            202: OpenApiResponse(
+                SignUpAnswerSerializer,
+                description="Accepted, whether or not the address already has an account; the next step is "
+                "in the e-mail. No token: log in with `auth/login/`.",
+            ),
+            **error_responses(400, 429),
+        },
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = register_user(**data.validated_data, language=translation.get_language() or "id")
-        return Response({"token": create_api_token(user=user)}, status=status.HTTP_201_CREATED)
+        register_user(
+            **data.validated_data,
+            reset_url=request.build_absolute_uri(reverse("accounts:password_reset")),
+            language=translation.get_language() or "id",
+        )
+        return Response({"detail": str(SIGNED_UP)}, status=status.HTTP_202_ACCEPTED)
 
 
 class LoginApi(APIView):
@@ -140,7 +172,15 @@ class VerifyEmailApi(APIView):
         request=InputSerializer,
         responses={
             200: EmailVerifiedOutputSerializer,
-            **error_responses(400, 401, 429, e400="`invalid`: the code is malformed, wrong or expired."),
+            **error_responses(
+                400,
+                401,
+                429,
+                e400="`invalid`: the code is malformed, wrong or expired.",
+                e429="`throttled`: too many requests, 5 wrong tries of this code (ask for a new one), or "
+                "`VERIFICATION_WRONG_CODES_PER_DAY` wrong codes of this account in 24 hours; `Retry-After` "
+                "says how many seconds to wait.",
+            ),
         },
     )
     def post(self, request):
@@ -159,7 +199,15 @@ class ResendVerificationCodeApi(APIView):
     @extend_schema(
         operation_id="auth_verify_email_resend",
         request=None,
-        responses={200: EmailVerifiedOutputSerializer, **error_responses(401, 429)},
+        responses={
+            200: EmailVerifiedOutputSerializer,
+            **error_responses(
+                401,
+                429,
+                e429="`throttled`: a code was sent less than a minute ago, or the account entered too many "
+                "wrong codes in 24 hours; `Retry-After` says how many seconds to wait.",
+            ),
+        },
     )
     def post(self, request):
         if not request.user.email_verified:

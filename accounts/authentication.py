@@ -39,6 +39,6 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`, the key from `auth/register/` or `auth/login/`. "
+            "description": "`Token <key>`, the key from `auth/login/`. "
             "Keys expire (API_TOKEN_TTL_DAYS) and are revoked by `auth/logout/`.",
         }

@@ -1,3 +1,4 @@
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from mpaspor.errors import DomainError
@@ -5,11 +6,6 @@ from mpaspor.errors import DomainError
 
 class AccountError(DomainError):
     http_status = 400
-
-
-class EmailTaken(AccountError):
-    code = "email_taken"
-    default_message = _("An account with this e-mail address already exists. Log in or reset your password.")
 
 
 class InvalidCode(AccountError):
@@ -66,3 +62,26 @@ class RequestInProgress(AccountError):
     code = "request_in_progress"
     http_status = 409
     default_message = _("A request with this Idempotency-Key is still being processed. Try again in a moment.")
+
+
+class AccountThrottled(AccountError):
+    """A 429 that says until when: the API answers with Retry-After (seconds)."""
+
+    code = "throttled"
+    http_status = 429
+
+    def __init__(self, *, until, now, field=None):
+        local = timezone.localtime(until)
+        super().__init__(time=f"{formats.date_format(local, 'j F Y, H:i')} {local.tzname()}", field=field)
+        self.retry_after = max(1, int((until - now).total_seconds()))
+
+
+class BookingsPaused(AccountThrottled):
+    default_message = _(
+        "This account tried too many NIKs today that already have an active application. "
+        "It can book again from %(time)s."
+    )
+
+
+class TooManyWrongCodes(AccountThrottled):
+    default_message = _("Too many wrong codes for this account today. Try again from %(time)s.")

@@ -3,50 +3,60 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
-from .validators import normalize_phone, validate_person_name, validate_phone
+from .validators import PERSON_NAME_MAX_LENGTH, normalize_phone, validate_person_name, validate_phone
+
+
+class PersonNameField(forms.CharField):
+    """A full name as on the e-KTP, spaces collapsed, checked by the one name rule."""
+
+    default_validators = [validate_person_name]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", PERSON_NAME_MAX_LENGTH)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return " ".join(super().to_python(value).split())
+
+
+class PhoneField(forms.CharField):
+    """An Indonesian mobile number as people type it (spaces, dashes), stored normalised and
+    checked by the one phone rule."""
+
+    default_validators = [validate_phone]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "tel"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return normalize_phone(super().to_python(value))
 
 
 class SignUpForm(BaseUserCreationForm):
     """Validates only; the view calls accounts.services.register_user."""
 
-    phone = forms.CharField(
+    full_name = PersonNameField(
+        label=_("Full name (as on your e-KTP)"), widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = PhoneField(
         label=_("Mobile phone"),
-        max_length=20,
-        validators=[validate_phone],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "08xxxxxxxxxx"}),
     )
 
     class Meta:
         model = User
         fields = ("email", "full_name", "phone")
-        labels = {"email": _("E-mail"), "full_name": _("Full name (as on your e-KTP)")}
-        widgets = {
-            "email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
-        }
+        labels = {"email": _("E-mail")}
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("An account with this e-mail address already exists. Log in or reset your password."),
-                code="email_taken",
-            )
-        return email
-
-    def clean_full_name(self):
-        validate_person_name(self.cleaned_data["full_name"])
-        return self.cleaned_data["full_name"].strip()
-
-    def full_clean(self):
-        # Normalise the phone before its validator sees it.
-        if self.is_bound and "phone" in self.data:
-            self.data = self.data.copy()
-            self.data["phone"] = normalize_phone(self.data["phone"])
-        super().full_clean()
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
     def validate_unique(self):
-        # clean_email checks the address case-insensitively with a clearer message.
+        # Whether the address has an account is never said here: register_user answers the
+        # same either way and e-mails the owner instead.
         pass
 
 

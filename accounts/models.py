@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.models import OutboxMessage
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -37,6 +39,9 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email_verified = models.BooleanField(_("e-mail verified"), default=False)
     language = models.CharField(_("language"), max_length=8, default="id")
+    # Set when the account was refused too many NIKs in a day (services.record_refused_niks):
+    # its bookings answer 429 until then, the end of that day.
+    bookings_paused_until = models.DateTimeField(_("bookings paused until"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]
@@ -115,3 +120,41 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"idempotency key of user {self.account_id} on {self.path}"
+
+
+class RefusedNik(models.Model):
+    """A NIK this account tried to book while someone else's active application held it: one row
+    per account, day and NIK, counting the tries. Trying many such NIKs is probing who has an
+    application (or hoarding), so the rows per account and day are capped
+    (REFUSED_NIKS_PER_DAY) and are the abuse signal a review of the account reads.
+
+    The NIK is kept only as a keyed digest: this table says how many, never whose."""
+
+    account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refused_niks")
+    day = models.DateField()  # in TIME_ZONE
+    nik_digest = models.CharField(max_length=64)
+    attempts = models.PositiveIntegerField(default=1)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("refused NIK")
+        verbose_name_plural = _("refused NIKs")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "nik_digest"], name="one_refused_nik_per_account_day")
+        ]
+
+    def __str__(self):
+        return f"refused NIK of user {self.account_id} on {self.day}"
+
+
+class AccountMessage(OutboxMessage):
+    """The accounts' outbox: e-mails about the account itself (its verification code; a sign-up
+    tried with its address), delivered by notifications.outbox like every other message."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_messages")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+        verbose_name = _("account message")
+        verbose_name_plural = _("account messages")

@@ -1,28 +1,38 @@
-"""Writes for accounts: sign-up, the e-mail verification code, API tokens. Each service owns its transaction."""
+"""Writes for accounts: sign-up, the e-mail verification code, new passwords, API tokens, and the
+count of NIKs refused to an account. Each service owns its transaction."""
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.db.models import F
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .exceptions import CodeExpired, EmailNotVerified, EmailTaken, InvalidCode, ResendTooSoon, TooManyAttempts
-from .models import ApiToken, EmailVerificationCode, User
-
-logger = logging.getLogger(__name__)
+from .exceptions import (
+    BookingsPaused,
+    CodeExpired,
+    EmailNotVerified,
+    InvalidCode,
+    ResendTooSoon,
+    TooManyAttempts,
+    TooManyWrongCodes,
+)
+from .models import ApiToken, EmailVerificationCode, RefusedNik, User
+from .outbox import queue_account_message
+from .validators import validate_person_name, validate_phone
 
 VERIFY_EMAIL = "verify_email"
 CODE_LIFETIME = dt.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
 RESEND_INTERVAL = dt.timedelta(seconds=60)
+SIGNUP_NOTICE_INTERVAL = dt.timedelta(hours=1)
+WRONG_CODES_WINDOW = dt.timedelta(hours=24)
 
 
 def hash_code(*, user_id: int, code: str) -> str:
@@ -31,24 +41,60 @@ def hash_code(*, user_id: int, code: str) -> str:
     return salted_hmac("accounts.EmailVerificationCode", f"{user_id}:{code}").hexdigest()
 
 
-def register_user(*, email: str, password: str, full_name: str, phone: str = "", language: str = "id") -> User:
-    """Create an applicant's account (not yet verified) and e-mail it a verification code."""
+def check_signup(*, email: str, password: str, full_name: str, phone: str) -> None:
+    """The rules of a new account's data (the same for the web form and the API): a ValidationError
+    listing every field at fault."""
+    checks = {
+        "full_name": lambda: validate_person_name(full_name),
+        "phone": lambda: validate_phone(phone),
+        "password": lambda: password_validation.validate_password(
+            password, user=User(email=email, full_name=full_name)
+        ),
+    }
+    errors = {}
+    for field, check in checks.items():
+        try:
+            check()
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def register_user(
+    *, email: str, password: str, full_name: str, phone: str, reset_url: str, language: str = "id"
+) -> None:
+    """Create an applicant's account (not yet verified) and e-mail it a verification code; or,
+    when the address already has an account, e-mail its owner that someone tried to sign up with
+    it, with `reset_url` to choose a new password. The caller answers the same either way, so a
+    sign-up never tells whether an address has an account; the new account logs in next."""
     email = User.objects.normalize_email(email).lower()
-    try:
-        password_validation.validate_password(password, user=User(email=email, full_name=full_name))
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    if User.objects.filter(email__iexact=email).exists():
-        raise EmailTaken(field="email")
+    full_name = " ".join(full_name.split())
+    check_signup(email=email, password=password, full_name=full_name, phone=phone)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
-                email=email, password=password, full_name=full_name.strip(), phone=phone.strip(), language=language
-            )
-            send_verification_code(user=user, check_interval=False)
-    except IntegrityError as exc:  # two sign-ups with one address at once
-        raise EmailTaken(field="email") from exc
-    return user
+            owner = User.objects.filter(email__iexact=email).first()
+            if owner is None:
+                user = User.objects.create_user(
+                    email=email, password=password, full_name=full_name, phone=phone, language=language
+                )
+                send_verification_code(user=user, check_interval=False)
+                return
+    except IntegrityError:  # another sign-up took the address a moment ago
+        owner = User.objects.get(email__iexact=email)
+    make_password(password)  # the work of a new account's password, so both answers take as long
+    _tell_owner_of_signup_attempt(owner=owner, reset_url=reset_url)
+
+
+def _tell_owner_of_signup_attempt(*, owner: User, reset_url: str) -> None:
+    """At most one such e-mail per SIGNUP_NOTICE_INTERVAL: sign-ups cannot flood an inbox."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=owner.pk).first()  # one notice at a time
+        recent = owner.account_messages.filter(
+            template="signup_attempt", created_at__gt=timezone.now() - SIGNUP_NOTICE_INTERVAL
+        ).exists()
+        if not recent:
+            queue_account_message(user=owner, template="signup_attempt", context={"reset_url": reset_url})
 
 
 def check_email_verified(*, user: User) -> None:
@@ -58,7 +104,8 @@ def check_email_verified(*, user: User) -> None:
 
 
 def send_verification_code(*, user: User, now: dt.datetime | None = None, check_interval: bool = True) -> None:
-    """Issue a new 6-digit code (older unused ones stop working) and e-mail it after commit."""
+    """Issue a new 6-digit code (older unused ones stop working) and e-mail it through the outbox:
+    a slow or unreachable mail relay delays the e-mail, never the request."""
     now = now or timezone.now()
     with transaction.atomic():
         # Lock the user row so two quick resends cannot both pass the interval check.
@@ -66,6 +113,9 @@ def send_verification_code(*, user: User, now: dt.datetime | None = None, check_
         codes = EmailVerificationCode.objects.filter(user=user, purpose=VERIFY_EMAIL)
         if check_interval and codes.filter(created_at__gt=now - RESEND_INTERVAL).exists():
             raise ResendTooSoon()
+        until = _wrong_codes_until(user=user, now=now)
+        if until:  # a new code could not be tried before then anyway
+            raise TooManyWrongCodes(until=until, now=now)
         codes.filter(used_at__isnull=True).update(expires_at=now)
         code = f"{secrets.randbelow(10**6):06d}"
         EmailVerificationCode.objects.create(
@@ -74,30 +124,26 @@ def send_verification_code(*, user: User, now: dt.datetime | None = None, check_
             code_hash=hash_code(user_id=user.pk, code=code),
             expires_at=now + CODE_LIFETIME,
         )
-        language = user.language or settings.LANGUAGE_CODE
-        transaction.on_commit(lambda: _mail_code(email=user.email, name=user.full_name, code=code, language=language))
-
-
-def _mail_code(*, email: str, name: str, code: str, language: str) -> None:
-    # Failing to send must not undo the sign-up: the applicant can ask for a new code.
-    with translation.override(language):
-        context = {"code": code, "name": name, "minutes": int(CODE_LIFETIME.total_seconds() // 60)}
-        subject = render_to_string("accounts/email/verification_subject.txt", context).strip()
-        body = render_to_string("accounts/email/verification_body.txt", context)
-    try:
-        send_mail(subject, body, None, [email])
-    except Exception:  # noqa: BLE001 - an SMTP outage is logged, never shown as a crash
-        logger.exception("Could not send the verification code to %s", email)
+        queue_account_message(
+            user=user,
+            template="verification",
+            context={"code": code, "minutes": int(CODE_LIFETIME.total_seconds() // 60)},
+        )
 
 
 def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> User:
-    """Mark the e-mail verified when `code` is the latest unexpired one; count wrong tries."""
+    """Mark the e-mail verified when `code` is the latest unexpired one; count wrong tries, at most
+    CODE_MAX_ATTEMPTS per code and VERIFICATION_WRONG_CODES_PER_DAY per account (`_wrong_codes_until`)."""
     now = now or timezone.now()
     code = (code or "").strip()
     with transaction.atomic():
+        # One try at a time per account, so that the count below holds until the commit.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        until = _wrong_codes_until(user=user, now=now)
+        if until:  # even the right code: a guess that hits must not count once capped
+            raise TooManyWrongCodes(until=until, now=now, field="code")
         current = (
-            EmailVerificationCode.objects.select_for_update()
-            .filter(user=user, purpose=VERIFY_EMAIL, used_at__isnull=True)
+            EmailVerificationCode.objects.filter(user=user, purpose=VERIFY_EMAIL, used_at__isnull=True)
             .order_by("-created_at", "-pk")
             .first()
         )
@@ -111,9 +157,13 @@ def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> Us
             # The wrong try is counted and committed before the error goes out.
             current.attempts += 1
             current.save(update_fields=["attempts"])
-            error = (
-                TooManyAttempts(field="code") if current.attempts >= CODE_MAX_ATTEMPTS else InvalidCode(field="code")
-            )
+            until = _wrong_codes_until(user=user, now=now)
+            if until:
+                error = TooManyWrongCodes(until=until, now=now, field="code")
+            elif current.attempts >= CODE_MAX_ATTEMPTS:
+                error = TooManyAttempts(field="code")
+            else:
+                error = InvalidCode(field="code")
         else:
             current.used_at = now
             current.save(update_fields=["used_at"])
@@ -123,6 +173,72 @@ def verify_email(*, user: User, code: str, now: dt.datetime | None = None) -> Us
     if error:
         raise error
     return user
+
+
+def _wrong_codes_until(*, user: User, now: dt.datetime) -> dt.datetime | None:
+    """When the account may try codes again, or None while it may: at most
+    VERIFICATION_WRONG_CODES_PER_DAY wrong tries on the codes issued in the last 24 hours. Each new
+    code brings CODE_MAX_ATTEMPTS tries; without this, a resend a minute gave 5 more guesses
+    (about 7,200 a day). The cap lifts when the oldest codes' tries leave the 24 hours."""
+    limit = settings.VERIFICATION_WRONG_CODES_PER_DAY
+    tried = list(
+        EmailVerificationCode.objects.filter(
+            user=user, purpose=VERIFY_EMAIL, created_at__gt=now - WRONG_CODES_WINDOW, attempts__gt=0
+        )
+        .order_by("created_at")
+        .values_list("created_at", "attempts")
+    )
+    wrong = sum(attempts for _created, attempts in tried)
+    if wrong < limit:
+        return None
+    for created_at, attempts in tried:  # oldest first: once enough of them leave the window
+        wrong -= attempts
+        if wrong < limit:
+            return created_at + WRONG_CODES_WINDOW
+    return now + WRONG_CODES_WINDOW  # a limit of 0: no tries at all
+
+
+# --- NIKs refused as already in someone else's application ---------------------------------
+
+
+def check_bookings_allowed(*, account: User, now: dt.datetime) -> None:
+    """Refuse (429) the bookings of an account paused by record_refused_niks, until its day ends."""
+    until = account.bookings_paused_until
+    if until is not None and until > now:
+        raise BookingsPaused(until=until, now=now)
+
+
+def record_refused_niks(*, account: User, niks: list[str], now: dt.datetime | None = None) -> None:
+    """Count the NIKs this account was refused today because someone else's active application
+    holds them; at REFUSED_NIKS_PER_DAY different NIKs, pause its bookings until the day ends."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    with transaction.atomic(durable=True):
+        for nik in set(niks):
+            digest = salted_hmac("accounts.RefusedNik", nik).hexdigest()
+            row, created = RefusedNik.objects.get_or_create(
+                account=account, day=day, nik_digest=digest, defaults={"last_at": now}
+            )
+            if not created:
+                RefusedNik.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_at=now)
+        if RefusedNik.objects.filter(account=account, day=day).count() >= settings.REFUSED_NIKS_PER_DAY:
+            until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+            User.objects.filter(pk=account.pk).update(bookings_paused_until=until)
+            account.bookings_paused_until = until
+
+
+# --- Passwords ---------------------------------------------------------------------------
+
+
+def set_new_password(*, user: User, password: str, now: dt.datetime | None = None) -> None:
+    """Set the account's password (a reset or a change) and shut every door the old one opened:
+    every API token is revoked, and every web session ends, because Django checks each session
+    against a hash of the password at its next request. A signed-in change keeps its own session
+    by renewing that hash (`update_session_auth_hash`, in the view)."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
 
 
 # --- API tokens ----------------------------------------------------------------------------

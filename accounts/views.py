@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -16,6 +16,8 @@ from mpaspor.ratelimits import rate_limit
 
 from . import services
 from .forms import EmailAuthenticationForm, SignUpForm, VerifyEmailForm
+
+SIGNUP_EMAIL_KEY = "signup_email"
 
 
 def _next_url(request, default: str) -> str:
@@ -37,23 +39,36 @@ def signup(request):
         return redirect("appointments:offices")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.register_user(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                full_name=form.cleaned_data["full_name"],
-                phone=form.cleaned_data["phone"],
-                language=get_language() or settings.LANGUAGE_CODE,
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request, _("Your account is created. We sent a 6-digit code to %(email)s.") % {"email": user.email}
-            )
-            return redirect(_verify_url(_next_url(request, reverse("appointments:offices"))))
+        email = form.cleaned_data["email"]
+        services.register_user(
+            email=email,
+            password=form.cleaned_data["password1"],
+            full_name=form.cleaned_data["full_name"],
+            phone=form.cleaned_data["phone"],
+            reset_url=request.build_absolute_uri(reverse("accounts:password_reset")),
+            language=get_language() or settings.LANGUAGE_CODE,
+        )
+        # The same page whether the address was new or already had an account.
+        request.session[SIGNUP_EMAIL_KEY] = email
+        done = reverse("accounts:signup_done")
+        next_url = _next_url(request, "")
+        return redirect(f"{done}?{urlencode({'next': next_url})}" if next_url else done)
     return render(request, "accounts/signup.html", {"form": form, "next": _next_url(request, "")})
+
+
+def signup_done(request):
+    """Check your e-mail: a new account finds its code there and logs in to enter it; the owner
+    of an address that already had an account finds how to log in or reset the password."""
+    after_login = _verify_url(_next_url(request, reverse("appointments:offices")))
+    return render(
+        request,
+        "accounts/signup_done.html",
+        {
+            "email": request.session.get(SIGNUP_EMAIL_KEY, ""),
+            "minutes": int(services.CODE_LIFETIME.total_seconds() // 60),
+            "login_url": f"{reverse('accounts:login')}?{urlencode({'next': after_login})}",
+        },
+    )
 
 
 @login_required
@@ -108,3 +123,24 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        # As Django's view, but through the service: the old password's tokens and sessions end.
+        services.set_new_password(user=form.user, password=form.cleaned_data["new_password1"])
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return redirect(self.get_success_url())
+
+
+@method_decorator(rate_limit("password_change"), name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("appointments:my_applications")
+
+    def form_valid(self, form):
+        services.set_new_password(user=form.user, password=form.cleaned_data["new_password1"])
+        # This session has just proved the old password: it stays; every other one ends.
+        update_session_auth_hash(self.request, form.user)
+        messages.success(
+            self.request, _("Your password is changed. Other devices and the app are signed out; log in there again.")
+        )
+        return redirect(self.get_success_url())

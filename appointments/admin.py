@@ -5,6 +5,7 @@ row); the status field itself is read-only.
 """
 
 import datetime as dt
+import re
 
 from django.contrib import admin
 from django.utils import timezone
@@ -89,8 +90,18 @@ class ApplicationEventInline(admin.TabularInline):
         return permissions.is_staff_member(request.user)
 
 
-class NikColumnsMixin:
-    """The NIK as a column: masked, or in full for staff who serve the applicant's office."""
+class NikPrivacyMixin:
+    """The NIK on a staff screen: a column, masked or in full for staff who serve the person's
+    office; a search by the exact NIK only, which finds only what the user serves; and no
+    filtering by NIK in the address bar.
+
+    Django's admin takes any lookup on the model's own fields from the query string
+    (`?nik__startswith=3571014303`): one row or none answers a question about a masked NIK, and
+    a few dozen such questions recover it. So the address bar may carry only what the list
+    filters put there."""
+
+    # The lookups Django's list filters write (choices, booleans, dates, related objects).
+    FILTER_LOOKUPS = ("exact", "isnull", "gte", "lt", "id__exact")
 
     @admin.display(description=_("NIK"))
     def nik_masked(self, obj):
@@ -100,9 +111,35 @@ class NikColumnsMixin:
     def nik_full(self, obj):
         return obj.nik
 
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in self._filter_lookups(request) and super().lookup_allowed(lookup, value, request)
+
+    def _filter_lookups(self, request) -> set[str]:
+        allowed = set()
+        for item in self.get_list_filter(request):
+            if isinstance(item, type):  # a SimpleListFilter: its own parameter
+                allowed.add(item.parameter_name)
+            else:
+                path = item[0] if isinstance(item, (list, tuple)) else item
+                allowed.update(f"{path}__{lookup}" for lookup in self.FILTER_LOOKUPS)
+        return allowed
+
+    def get_search_results(self, request, queryset, search_term):
+        """`search_fields` never name the NIK; a search term that is a whole NIK also finds the
+        rows with exactly that NIK at the offices the user serves (counter staff and heads)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        nik = search_term.strip()
+        if NIK_RE.fullmatch(nik):
+            served = permissions.counter_offices(request.user)
+            found = found | queryset.filter(nik=nik, **{f"{self.office_path}__in": served})
+        return found, may_have_duplicates
+
+
+NIK_RE = re.compile(r"[0-9]{16}")
+
 
 @admin.register(Application)
-class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, ScopedHistoryAdmin):
+class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikPrivacyMixin, ScopedHistoryAdmin):
     office_path = "slot__office"
     change_scope = "counter"
     change_list_template = "admin/appointments/application/change_list.html"
@@ -119,8 +156,8 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
         "walk_in",
     ]
     list_select_related = ["slot__office"]
-    search_fields = ["=booking_code", "=nik", "full_name"]
-    search_help_text = _("Booking code, full NIK or name.")
+    search_fields = ["=booking_code", "full_name"]  # and the exact NIK (NikPrivacyMixin)
+    search_help_text = _("Booking code, name, or the whole NIK of someone your office serves.")
     list_filter = [
         ("slot__date", admin.DateFieldListFilter),
         SessionFilter,
@@ -209,13 +246,13 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikColumnsMixin, Scop
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(NikColumnsMixin, OfficeScopedAdmin):
+class ApplicantAdmin(NikPrivacyMixin, OfficeScopedAdmin):
     """The people behind accounts, for staff of an office where they have an application."""
 
     office_path = "applications__slot__office"
     change_scope = None
     list_display = ["full_name", "nik_masked", "birth_date", "sex", "account"]
-    search_fields = ["=nik", "full_name", "account__email"]
+    search_fields = ["full_name", "account__email"]  # and the exact NIK (NikPrivacyMixin)
     list_select_related = ["account"]
 
     def get_queryset(self, request):

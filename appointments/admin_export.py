@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from mpaspor.spreadsheets import spreadsheet_safe
 from offices import permissions
 
 from .models import mask_nik
@@ -71,7 +72,8 @@ class CsvExportMixin:
 
         writer = csv.writer(_Echo())
         response = StreamingHttpResponse(
-            (writer.writerow([_csv_safe(v) for v in row]) for row in rows()), content_type="text/csv; charset=utf-8"
+            (writer.writerow([spreadsheet_safe(v) for v in row]) for row in rows()),
+            content_type="text/csv; charset=utf-8",
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
@@ -90,9 +92,3 @@ class CsvExportMixin:
 class _Echo:
     def write(self, value):
         return value
-
-
-def _csv_safe(value) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -182,9 +182,12 @@ class ApplicationCreateApi(APIView):
                 429,
                 e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`).",
                 e404="`not_found`: no such online slot.",
-                e409=CONFLICTS + "`duplicate_application`: this NIK already has an active application; "
-                "`too_many_applicants`: the account already applies for 5 people; "
+                e409=CONFLICTS + "`duplicate_application`: this NIK already has an active application (the same "
+                "answer whoever holds it); `too_many_applicants`: the account already applies for 5 people; "
                 "`request_in_progress`: a request with this `Idempotency-Key` is still being processed.",
+                e429="`throttled`: too many requests; or the account was refused too many different NIKs "
+                "of other people's applications today (`REFUSED_NIKS_PER_DAY`) and may book again when the "
+                "day ends. `Retry-After` says how many seconds to wait.",
             ),
         },
     )

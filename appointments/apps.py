@@ -6,4 +6,15 @@ class AppointmentsConfig(AppConfig):
     name = "appointments"
 
     def ready(self):
+        from notifications.outbox import register
+
         from . import checks  # noqa: F401 - registers the system checks
+        from .models import Notification
+        from .outbox import reason_gone, render_message
+
+        register(
+            Notification,
+            render=render_message,
+            skip=reason_gone,
+            select_related=["application__slot__office"],
+        )

@@ -14,7 +14,11 @@ class InvalidInput(BookingError):
 
 class DuplicateApplication(BookingError):
     code = "duplicate_application"
-    default_message = _("This NIK already has an active application. Finish or cancel it first.")
+    # One text whoever holds the NIK: the refusal tells that the NIK is in use, and nothing more.
+    default_message = _(
+        "This NIK already has an active application. If it is yours, finish or cancel it first; "
+        "if it is not, contact the immigration office."
+    )
 
 
 class TooManyApplicants(BookingError):

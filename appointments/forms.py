@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import normalize_phone, validate_phone
+from accounts.forms import PersonNameField, PhoneField
 
 from .exceptions import InvalidInput
 from .models import ONLINE_KINDS, ApplicationKind, PassportType, Sex
@@ -20,8 +20,8 @@ class ApplicationForm(forms.Form):
         error_messages={"invalid": _("A NIK has exactly 16 digits.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 16, "autocomplete": "off"}),
     )
-    full_name = forms.CharField(
-        label=_("Full name (as on the e-KTP)"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    full_name = PersonNameField(
+        label=_("Full name (as on the e-KTP)"), widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     birth_date = forms.DateField(
         label=_("Birth date"),
@@ -29,11 +29,8 @@ class ApplicationForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
-    phone = forms.CharField(
-        label=_("Mobile phone"),
-        max_length=20,
-        validators=[validate_phone],
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    phone = PhoneField(
+        label=_("Mobile phone"), widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
     )
     married = forms.BooleanField(
         label=_("Married"),
@@ -65,9 +62,6 @@ class ApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if fees:
             self._label_prices(fees)
-        if self.is_bound and "phone" in self.data:
-            self.data = self.data.copy()
-            self.data["phone"] = normalize_phone(self.data["phone"])
 
     def _label_prices(self, fees: dict[str, int]) -> None:
         """Show the fees in force next to the choices; amounts come from the fee table."""
@@ -81,9 +75,6 @@ class ApplicationForm(forms.Form):
             labels.append((value, f"{label}: {' / '.join(prices)}" if prices else label))
         self.fields["passport_type"].choices = labels
         self.fields["passport_type"].help_text = _("Fee for 5 / 10 years.")
-
-    def clean_full_name(self):
-        return " ".join(self.cleaned_data["full_name"].split())
 
     def clean(self):
         cleaned = super().clean()

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from notifications.models import OutboxMessage
 from quotas.models import Slot
 
 
@@ -323,21 +324,8 @@ class Payment(models.Model):
         return self.transaction_id
 
 
-class Notification(models.Model):
-    """The outbox: a message is a row first, delivered by a task after commit (appointments.outbox)."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("E-mail")
-        SMS = "sms", _("SMS")
-        WHATSAPP = "whatsapp", _("WhatsApp")
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        # Its reason was gone by delivery time (a "please pay" for a paid application, say).
-        SKIPPED = "skipped", _("Not sent (no longer true)")
+class Notification(OutboxMessage):
+    """The applicants' outbox: messages about an application (notifications.outbox delivers them)."""
 
     class SkipReason(models.TextChoices):
         STATUS_CHANGED = "status_changed", _("The application's status changed before delivery")
@@ -352,29 +340,10 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
     )
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    recipient = models.CharField(_("recipient"), max_length=254)
-    template = models.CharField(_("message"), max_length=50)
-    language = models.CharField(_("language"), max_length=8, default="id")
-    context = models.JSONField(default=dict, blank=True)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     skip_reason = models.CharField(_("why not sent"), max_length=20, choices=SkipReason.choices, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    # Set when a delivery failed and will be tried again (backoff); the sweep waits for it.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # Claimed for sending: a row in "sending" is never picked up again (at most once).
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    # For messages a job may queue more than once (the reminder): one row per key.
-    dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "created_at"])]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-
-    def __str__(self):
-        return f"{self.template} ({self.get_channel_display()})"

@@ -1,28 +1,21 @@
-"""The notification outbox: a message is a row first, written in the same transaction as the
-change it reports; its delivery task (here, beside the rows it sends) runs after commit, and a
-periodic sweep delivers whatever the broker never got. A row is claimed (state "sending")
-before anything is sent, so no message goes out twice."""
+"""The applicants' messages: which messages an application's changes send, to whom, and how
+they read. The rows (appointments.Notification) are written in the same transaction as the
+change they report and delivered by notifications.outbox, like every other outbox."""
 
 import datetime as dt
-import logging
-from functools import partial
 from zoneinfo import ZoneInfo
 
-from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from notifications.outbox import queue
 from offices.models import TIMEZONE_LABELS
 
-from .messaging import DeliveryError, PermanentDeliveryError, phone_gateway, send_email
 from .models import Application, Notification, Status
 from .templatetags.mpaspor import office_time, rupiah
-
-logger = logging.getLogger(__name__)
 
 # template name -> e-mail subject. The bodies are templates/appointments/notifications/<name>.txt.
 SUBJECTS = {
@@ -105,7 +98,6 @@ def reason_gone(notification: Notification, now: dt.datetime) -> str:
     return rule(notification.application, now) if rule else ""
 
 
-STALE_SENDING = dt.timedelta(minutes=15)
 MESSAGE_TIME_FORMAT = "j F Y, H:i"
 
 
@@ -161,23 +153,8 @@ def queue_message(
 
     No rendering and no network here: this runs inside the caller's transaction."""
     rows = outbox_rows(application=application, template=template, context=context, email=email, dedupe_key=dedupe_key)
-    if rows:
-        Notification.objects.bulk_create(rows)
-        transaction.on_commit(partial(enqueue_delivery, [row.pk for row in rows]))
+    queue(rows)
     return rows
-
-
-def enqueue_delivery(notification_ids: list[int]) -> None:
-    """Hand the rows to the broker. Never raises: with the broker down the request still
-    succeeds and the periodic sweep sends the rows later."""
-    for notification_id in notification_ids:
-        try:
-            deliver_notification_task.apply_async((notification_id,), retry=False)
-        except Exception:  # broker unreachable, refused, timed out: the sweep covers it
-            logger.warning(
-                "Could not enqueue notification %s; the outbox sweep will send it.", notification_id, exc_info=True
-            )
-            return
 
 
 # --- Rendering (at delivery, in the applicant's language) --------------------------------
@@ -206,107 +183,6 @@ def render_message(notification: Notification) -> tuple[str, str]:
         subject = str(SUBJECTS[notification.template]) % {"booking_code": application.booking_code}
         text = render_to_string(f"appointments/notifications/{notification.template}.txt", context).strip()
     return subject, text
-
-
-# --- Delivery (a task or the sweep) ------------------------------------------------------
-
-
-def _backoff(attempts: int) -> int:
-    return min(settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
-
-
-def deliver_notification(*, notification_id: int, now: dt.datetime | None = None) -> int | None:
-    """Send one pending notification at most once, or mark it skipped when its reason is gone
-    (`reason_gone`). Returns the seconds after which a failed delivery should be tried again, or
-    None when there is nothing more to do."""
-    now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=notification_id, state=Notification.State.PENDING)
-            # a retry scheduled by backoff waits for its time (a little slack for clock drift)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + dt.timedelta(seconds=2)))
-            .select_related("application__slot__office")
-            .first()
-        )
-        if notification is None:
-            return None  # sent, being sent by someone else, or not due yet
-        # Read with the row, at the claim: a change committed in the instant between this and
-        # the send is not seen (the next message tells the applicant).
-        skip_reason = reason_gone(notification, now)
-        if skip_reason:
-            notification.state = Notification.State.SKIPPED
-            notification.skip_reason = skip_reason
-            notification.save(update_fields=["state", "skip_reason"])
-            return None
-        notification.state = Notification.State.SENDING
-        notification.claimed_at = now
-        notification.attempts += 1
-        notification.save(update_fields=["state", "claimed_at", "attempts"])
-
-    claimed = Notification.objects.filter(pk=notification.pk, state=Notification.State.SENDING)
-    try:
-        subject, text = render_message(notification)
-        if notification.channel == Notification.Channel.EMAIL:
-            send_email(to=notification.recipient, subject=subject, text=text)
-        else:
-            phone_gateway().send(channel=notification.channel, to=notification.recipient, text=text)
-    except PermanentDeliveryError as exc:
-        claimed.update(state=Notification.State.FAILED, last_error=str(exc)[:2000])
-        logger.error("Notification %s failed for good: %s", notification.pk, exc)
-        return None
-    except Exception as exc:  # DeliveryError or anything unexpected: try again later
-        if not isinstance(exc, DeliveryError):
-            logger.exception("Notification %s: unexpected error", notification.pk)
-        if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-            claimed.update(state=Notification.State.FAILED, last_error=str(exc)[:2000])
-            return None
-        delay = _backoff(notification.attempts)
-        claimed.update(
-            state=Notification.State.PENDING,
-            last_error=str(exc)[:2000],
-            next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
-        )
-        return delay
-    claimed.update(state=Notification.State.SENT, sent_at=timezone.now(), last_error="")
-    return None
-
-
-@shared_task(name="appointments.deliver_notification", bind=True, max_retries=8, acks_late=True)
-def deliver_notification_task(self, notification_id: int) -> None:
-    """Send one outbox row. A failed delivery is retried with exponential backoff; the row
-    itself records when it is due, so the sweep and this retry cannot both send it.
-    It lives beside the outbox, which enqueues it: in tasks.py it would close an import circle."""
-    retry_in = deliver_notification(notification_id=notification_id)
-    if retry_in is not None:
-        raise self.retry(countdown=retry_in)
-
-
-def sweep_outbox(*, now: dt.datetime | None = None, limit: int = 500, min_age_seconds: int | None = None) -> int:
-    """Deliver pending rows older than `min_age_seconds` (BOOKING_MESSAGE_DELAY_SECONDS by
-    default): the bookings' confirmations, which no task sends, and the rows whose task never
-    ran (broker down); and the retries that are due. Younger rows are left to their own task.
-    A row left in "sending" by a crashed worker may or may not have gone out; it is marked
-    failed, never resent."""
-    now = now or timezone.now()
-    if min_age_seconds is None:
-        min_age_seconds = settings.BOOKING_MESSAGE_DELAY_SECONDS
-    Notification.objects.filter(state=Notification.State.SENDING, claimed_at__lt=now - STALE_SENDING).update(
-        state=Notification.State.FAILED, last_error="interrupted while sending; not resent to avoid a duplicate"
-    )
-    due = (
-        Notification.objects.filter(
-            state=Notification.State.PENDING, created_at__lte=now - dt.timedelta(seconds=min_age_seconds)
-        )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    sent = 0
-    for notification_id in list(due):
-        deliver_notification(notification_id=notification_id, now=now)
-        sent += 1
-    return sent
 
 
 def queue_reminders(*, now: dt.datetime | None = None) -> int:

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PersonNameField, PhoneField
+
 from .models import ApplicationKind, PassportType, PriorityGroup, Sex
 
 
@@ -37,7 +39,7 @@ class WalkInForm(forms.Form):
             "for one), as the interview report finds. Otherwise the fine is charged with the fee."
         ),
     )
-    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    full_name = PersonNameField(label=_("Full name"))
     nik = forms.CharField(
         label=_("NIK"), min_length=16, max_length=16, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
@@ -48,7 +50,7 @@ class WalkInForm(forms.Form):
         required=False,
         help_text=_("Under 17 and married: check the marriage book; then 10 years may be chosen."),
     )
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    phone = PhoneField(label=_("Phone"), required=False)
     passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices)
     validity_years = forms.TypedChoiceField(
         label=_("Validity"), choices=[(5, _("5 years")), (10, _("10 years"))], coerce=int, initial=5

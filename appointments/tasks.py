@@ -1,5 +1,5 @@
-"""Celery tasks of appointments: thin; ids in, one service, the retry policy here. The outbox's
-delivery task lives in appointments.outbox, beside the rows it sends."""
+"""Celery tasks of appointments: thin; ids in, one service, the retry policy here. Messages are
+delivered by notifications' tasks."""
 
 from celery import shared_task
 from django.db import OperationalError
@@ -15,12 +15,6 @@ DB_RETRY = {
     "retry_backoff_max": 300,
     "max_retries": 5,
 }
-
-
-@shared_task(**DB_RETRY)
-def sweep_outbox_task() -> int:
-    """Periodic (every 15 s): bookings' confirmations, what the broker never got, due retries."""
-    return outbox.sweep_outbox()
 
 
 @shared_task(**DB_RETRY)

@@ -418,7 +418,7 @@ def drain_outbox(slot_id, timeout=90):
     before = state["notifications_pending"]
     # The outbox's periodic sweep (beat runs it every minute in production; run here at once).
     sweep = os.environ.get(
-        "BENCH_OUTBOX_SWEEP", "from appointments.outbox import sweep_outbox; sweep_outbox(min_age_seconds=0)"
+        "BENCH_OUTBOX_SWEEP", "from notifications.outbox import sweep_outboxes; sweep_outboxes(min_age_seconds=0)"
     )
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -113,7 +113,11 @@ def exception_handler(exc, context):
             errors = {field_names.get(exc.field, exc.field or "non_field_errors"): [exc.message]}
         # The contract's codes for these two statuses; the others carry the domain's own code.
         code = {400: "invalid", 429: "throttled"}.get(exc.http_status, exc.code)
-        response = error_response(code=code, detail=exc.message, http_status=exc.http_status, errors=errors)
+        retry_after = getattr(exc, "retry_after", None)  # a refusal that knows when it ends
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        response = error_response(
+            code=code, detail=exc.message, http_status=exc.http_status, errors=errors, headers=headers
+        )
         if exc.http_status == 409:
             # An expected refusal (most of a release burst is `slot_full`): logged at DEBUG here
             # instead of a WARNING line per request from django.request.

@@ -103,16 +103,41 @@ def _numbered(sql: str) -> str:
     return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
-def violates(exc: Error, model: type[Model], constraint_name: str) -> bool:
-    """Whether the IntegrityError `exc` is the violation of `model`'s constraint `constraint_name`.
-    PostgreSQL names the constraint; SQLite names only the table and columns of a unique one."""
+# --- Errors -----------------------------------------------------------------------------------
+
+
+def violates(exc: Error, model, constraint_name: str) -> bool:
+    """Whether the IntegrityError `exc` is a violation of `model`'s unique constraint (or
+    unique index) `constraint_name`, and not of any other. PostgreSQL names the constraint;
+    SQLite names the table and columns ("UNIQUE constraint failed: table.col, ...")."""
     cause = exc.__cause__
     diag = getattr(cause, "diag", None)
     if diag is not None:
         return diag.constraint_name == constraint_name
     constraint = next(c for c in model._meta.constraints if c.name == constraint_name)
-    columns = ", ".join(f"{model._meta.db_table}.{model._meta.get_field(f).column}" for f in constraint.fields)
-    return str(cause) == f"UNIQUE constraint failed: {columns}"
+    table = model._meta.db_table
+    columns = ", ".join(f"{table}.{model._meta.get_field(f).column}" for f in constraint.fields)
+    return str(cause).endswith(f"UNIQUE constraint failed: {columns}")
+
+
+# --- Locking ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _lock_sql(model) -> str:
+    table, pk = model._meta.db_table, connection.ops.quote_name(model._meta.pk.column)
+    return f"SELECT 1 FROM {table} WHERE {pk} = %s FOR NO KEY UPDATE"
+
+
+@in_callers_transaction
+def lock_row(name: str, model, pk: int) -> None:
+    """Lock one row until the caller's transaction ends, so that a check made after it (a count
+    of the rows that point to it) holds until the commit; prepared as `name` on PostgreSQL.
+
+    FOR NO KEY UPDATE: rows inserted meanwhile with a foreign key to it do not wait. SQLite needs
+    nothing here: its transactions begin IMMEDIATE (settings), one writer at a time."""
+    if connection.vendor == "postgresql":
+        fetch(name, _lock_sql(model), [pk])
 
 
 # --- Reading ----------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ RATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "verification_check": [("user_or_ip", "10/10m", ("POST",))],
     # Password reset sends an e-mail: per address, and per e-mail asked for.
     "password_reset": [("ip", "10/h", ("POST",)), ("post:email", "3/h", ("POST",))],
+    # A signed-in change asks for the old password: a borrowed session must not guess it.
+    "password_change": [("user_or_ip", "10/h", ("POST",))],
     # Booking: a person books a few applicants; a broker's script books hundreds.
     "booking": [("user_or_ip", "20/m", ("POST",)), ("ip", "60/m", ("POST",))],
     # Availability pages are cached; this caps a scraper polling at quota release.

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "notifications",
     "accounts",
     "offices",
     "quotas",
@@ -129,6 +130,9 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "appointments:my_applications"
 LOGOUT_REDIRECT_URL = "home"
 REQUIRE_VERIFIED_EMAIL = env.bool("REQUIRE_VERIFIED_EMAIL", default=True)
+# Wrong e-mail codes an account may enter over the codes of the last 24 hours (each code allows
+# 5): resending a code does not give more guesses than this.
+VERIFICATION_WRONG_CODES_PER_DAY = env.int("VERIFICATION_WRONG_CODES_PER_DAY", default=10)
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 # Web-view limits: mpaspor/ratelimits.py (django-ratelimit on the default cache, fail-open).
 RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
@@ -200,6 +204,10 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 MAX_APPLICANTS_PER_ACCOUNT = 5
+# An account refused this many different NIKs in a day (each already in someone else's active
+# application) has its bookings refused (429) until the day ends: probing NIKs one by one tells
+# whether each has an application, so the tries are capped and counted (accounts.RefusedNik).
+REFUSED_NIKS_PER_DAY = env.int("REFUSED_NIKS_PER_DAY", default=5)
 # A booked applicant not checked in this long after the session's end is a no-show.
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
 # Availability pages may be this stale (seconds); the claim never reads the cache. 0 = off.
@@ -216,9 +224,9 @@ PAYMENT_DEV_GATEWAY = env.bool("PAYMENT_DEV_GATEWAY", default=DEBUG)
 # --- Notifications ----------------------------------------------------------------------
 PHONE_GATEWAY_BACKEND = env(
     "PHONE_GATEWAY_BACKEND",
-    default="appointments.messaging.HttpPhoneGateway"
+    default="notifications.messaging.HttpPhoneGateway"
     if env("PHONE_GATEWAY_URL", default="")
-    else "appointments.messaging.LoggingPhoneGateway",
+    else "notifications.messaging.LoggingPhoneGateway",
 )
 PHONE_GATEWAY_URL = env("PHONE_GATEWAY_URL", default="")
 PHONE_GATEWAY_TOKEN = env("PHONE_GATEWAY_TOKEN", default="")
@@ -318,8 +326,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=17),
         "options": {"expire_seconds": 3000},
     },
-    # The outbox sweep: bookings' confirmations, what the broker never got, retries that are due.
-    "appointments-sweep-outbox": {"task": "appointments.tasks.sweep_outbox_task", "schedule": 15.0},
+    # The outbox sweep (every app's messages): bookings' confirmations, what the broker never got,
+    # retries that are due.
+    "notifications-sweep-outboxes": {"task": "notifications.sweep_outboxes", "schedule": 15.0},
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",

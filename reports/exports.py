@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from mpaspor.spreadsheets import spreadsheet_safe
+
 from .selectors import CAPACITY_COLUMNS, DAILY_COLUMNS, SUMMARY_COLUMNS, WEEKPART_COLUMNS, Report
 
 
@@ -21,12 +23,7 @@ def rounded(value, kind: str):
         return round(float(value), 1)
     if kind == "int":
         return int(value)
-    return safe_text(str(value))
-
-
-def safe_text(text: str) -> str:
-    """Text that a spreadsheet will not run as a formula (an office named "=HYPERLINK(...)")."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return str(value)
 
 
 def sheet_names() -> list[str]:
@@ -48,21 +45,26 @@ def sections(report: Report) -> list[tuple[str, list, list[dict], dict | None]]:
 def _title(report: Report) -> list[list]:
     return [
         [_("Passport appointment report"), f"{report.date_from.isoformat()} – {report.date_to.isoformat()}"],
-        [_("Offices"), safe_text(", ".join(office.name for office in report.offices))],
+        [_("Offices"), ", ".join(office.name for office in report.offices)],
         [_("Assumed applications served per counter per day"), report.per_counter_assumption],
     ]
+
+
+def _safe(cells: list) -> list:
+    """Every cell of a line through the one export rule (office names are staff's free text)."""
+    return [spreadsheet_safe(cell) for cell in cells]
 
 
 def csv_response(report: Report, filename: str) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for line in _title(report):
-        writer.writerow(line)
+        writer.writerow(_safe(line))
     for title, columns, rows, total in sections(report):
         rows = rows + ([total] if total else [])
         writer.writerow([])
-        writer.writerow([title])
-        writer.writerow([str(c.label) + (" (%)" if c.kind == "pct" else "") for c in columns])
+        writer.writerow(_safe([title]))
+        writer.writerow(_safe([str(c.label) + (" (%)" if c.kind == "pct" else "") for c in columns]))
         for row in rows:
             cells = []
             for c in columns:
@@ -70,7 +72,7 @@ def csv_response(report: Report, filename: str) -> HttpResponse:
                 if c.kind == "pct" and value is not None:
                     value = round(value * 100, 1)
                 cells.append("" if value is None else value)
-            writer.writerow(cells)
+            writer.writerow(_safe(cells))
     # A byte-order mark so that spreadsheet programs read the UTF-8 (office names, dashes).
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -86,14 +88,14 @@ def xlsx_response(report: Report, filename: str) -> HttpResponse:
         sheet.title = name
         if first:
             for line in _title(report):
-                sheet.append(line)
+                sheet.append(_safe(line))
             sheet.append([])
             first = False
-        sheet.append([str(c.label) for c in columns])
+        sheet.append(_safe([str(c.label) for c in columns]))
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([rounded(row.get(c.key), c.kind) for c in columns])
+            sheet.append(_safe([rounded(row.get(c.key), c.kind) for c in columns]))
             for cell, column in zip(sheet[sheet.max_row], columns, strict=True):
                 if column.kind == "pct":
                     cell.number_format = "0.0%"

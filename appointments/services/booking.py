@@ -10,11 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mpaspor.db import fetch, fetch_row, select_columns, violates
+from accounts.services import check_bookings_allowed, record_refused_niks
+from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
@@ -89,8 +91,11 @@ def _other_people_sql(niks: int) -> str:
     )
 
 
+@in_callers_transaction
 def check_account_capacity(*, account, niks: Sequence[str]) -> None:
-    """At most MAX_APPLICANTS_PER_ACCOUNT people with active applications per account.
+    """At most MAX_APPLICANTS_PER_ACCOUNT people with active applications per account. Run it
+    in the booking's transaction after `lock_row` of the account, which two bookings of one
+    account would otherwise both pass with the same count.
 
     Counts as Application.objects.filter(account=account, status__in=ACTIVE_STATUSES)
     .exclude(nik__in=niks).values("nik").distinct().count()."""
@@ -190,10 +195,10 @@ def book_applications(
     `in_same_transaction` is called with the applications once they are inserted, inside the
     booking's transaction: what must commit with them or not at all (the API's idempotency key)."""
     now = now or timezone.now()
+    check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
     _check_slot_takes(slot=slot, people=people, now=now)
-    check_account_capacity(account=account, niks=[p.applicant.nik for p in people])
     listed = _listed_people(account=account, people=people)
     applications = [
         new_application(
@@ -228,9 +233,18 @@ def book_applications(
     for application in applications:
         application.skip_history_when_saving = True  # the event records the creation
     claim = functools.partial(
-        _claim_and_insert, slot_id=slot.pk, groups=groups, now=now, in_same_transaction=in_same_transaction
+        _claim_and_insert,
+        account=account,
+        slot_id=slot.pk,
+        groups=groups,
+        now=now,
+        in_same_transaction=in_same_transaction,
     )
-    after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
+    try:
+        after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
+    except DuplicateApplication:
+        _count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
+        raise
     return applications
 
 
@@ -287,15 +301,33 @@ def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
     return {pk for pk, nik in rows if wanted[pk] == nik}
 
 
-def _claim_and_insert(*, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None) -> None:
+def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None) -> None:
+    """The account's lock and count, then the claim with every insert, then what must commit with
+    them. The slot's row is locked last (by the claim), so the account's lock adds no wait on it;
+    and it serialises only the bookings of one account."""
     try:
         with transaction.atomic(durable=True):
+            lock_row("lock_account", get_user_model(), account.pk)
+            check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
             claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups)
             if in_same_transaction is not None:
                 in_same_transaction([application for application, _rows in groups])
     except IntegrityError as exc:
-        # The partial unique index on active NIKs; the claim is rolled back with it. Any other
-        # violation is a bug, not a duplicate: it stays an error.
-        if violates(exc, Application, NIK_CONSTRAINT):
-            raise DuplicateApplication() from exc
-        raise
+        # Only the partial unique index on active NIKs is a duplicate; any other violation is a
+        # fault, not the applicant's. The claim is rolled back with it either way.
+        if not violates(exc, Application, NIK_CONSTRAINT):
+            raise
+        raise DuplicateApplication() from exc
+
+
+def _count_refused_niks(*, account, niks: list[str], now: dt.datetime) -> None:
+    """After a duplicate refusal: the booked NIKs that someone else's active application holds
+    count against the account (probing); its own applications' NIKs do not."""
+    held = (
+        Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES)
+        .exclude(account=account)
+        .values_list("nik", flat=True)
+    )
+    niks_of_others = list(held)
+    if niks_of_others:
+        record_refused_niks(account=account, niks=niks_of_others, now=now)

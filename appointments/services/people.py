@@ -13,13 +13,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.validators import PERSON_NAME_MESSAGE, PHONE_MESSAGE, is_person_name, is_phone
+from accounts.validators import person_name_problem, phone_problem
 
 from ..exceptions import ApplicantLimitReached, InvalidInput
-from ..models import ACTIVE_STATUSES, Applicant, Application, Sex
+from ..models import ACTIVE_STATUSES, Applicant, Sex
 from ..nik import nik_problem
 
-NAME_MAX_LENGTH = Application._meta.get_field("full_name").max_length
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
 
@@ -40,15 +39,9 @@ class ApplicantData:
 def check_applicant(applicant: ApplicantData) -> None:
     """Refuse malformed, oversized or wrong-type personal data, and a NIK that does not match the
     birth date and sex, with an InvalidInput naming the field; the phone is optional."""
-    name = applicant.full_name
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(_("Enter the full name as written on the e-KTP."), field="full_name")
-    if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(
-            _("The full name may have at most %(max)s characters.") % {"max": NAME_MAX_LENGTH}, field="full_name"
-        )
-    if not is_person_name(name):
-        raise InvalidInput(PERSON_NAME_MESSAGE, field="full_name")
+    problem = person_name_problem(applicant.full_name)
+    if problem:
+        raise InvalidInput(problem, field="full_name")
     birth_date = applicant.birth_date
     if not isinstance(birth_date, dt.date) or isinstance(birth_date, dt.datetime):
         raise InvalidInput(_("Enter a valid birth date."), field="birth_date")
@@ -56,8 +49,10 @@ def check_applicant(applicant: ApplicantData) -> None:
         raise InvalidInput(_("The birth date must be between 1900 and today."), field="birth_date")
     if applicant.sex not in Sex.values:
         raise InvalidInput(_("Choose the sex as written on the e-KTP."), field="sex")
-    if not isinstance(applicant.phone, str) or (applicant.phone and not is_phone(applicant.phone)):
-        raise InvalidInput(PHONE_MESSAGE, field="phone")
+    if applicant.phone != "":
+        problem = phone_problem(applicant.phone)
+        if problem:
+            raise InvalidInput(problem, field="phone")
     if not isinstance(applicant.married, bool):
         raise InvalidInput(_("Say whether the applicant is married."), field="married")
     problem = nik_problem(applicant.nik, birth_date=birth_date, sex=applicant.sex)

@@ -95,10 +95,10 @@ class TestBook:
         assert Application.objects.get().married
 
     def test_booking_is_a_fixed_number_of_queries(self, api, slot, django_assert_num_queries):
-        # token with user, slot, account capacity, fee, then one statement that claims and inserts
-        # the application, its event and its outbox row: 5; inside the test's transaction the
-        # service's atomic() adds SAVEPOINT and RELEASE (BEGIN/COMMIT in production).
-        with django_assert_num_queries(7):
+        # token with user, slot, fee, then the account's lock and capacity, and one statement that
+        # claims and inserts the application, its event and its outbox row: 6; inside the test's
+        # transaction the service's atomic() adds SAVEPOINT and RELEASE (BEGIN/COMMIT in production).
+        with django_assert_num_queries(8):
             assert api.post(APPLICATIONS, booking_body(slot), format="json").status_code == 201
 
     def test_a_sold_out_slot_is_refused_in_two_queries_without_a_warning(

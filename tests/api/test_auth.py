@@ -32,27 +32,32 @@ def register(anon, **overrides):
 
 @pytest.mark.django_db
 class TestRegister:
-    def test_creates_unverified_account_returns_token_and_mails_a_code(self, anon, django_capture_on_commit_callbacks):
+    def test_creates_unverified_account_answers_202_and_mails_a_code(self, anon, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             response = register(anon)
-        assert response.status_code == 201
-        assert set(response.json()) == {"token"}
+        assert response.status_code == 202
+        assert set(response.json()) == {"detail"} and response.json()["detail"]
         user = User.objects.get(email="sari@example.com")
         assert (user.full_name, user.phone, user.email_verified) == ("Sari Dewi", "081234567890", False)
         assert user.check_password("Paspor-Baru-2025")
-        token = ApiToken.objects.get(user=user)
-        assert token.key_hash == hash_token_key(response.json()["token"])  # stored hashed, never in clear
-        assert response.json()["token"] not in token.key_hash
+        assert not ApiToken.objects.exists()  # the client logs in for its token
         assert len(mail.outbox) == 1 and mail.outbox[0].to == ["sari@example.com"]
         assert EmailVerificationCode.objects.filter(user=user).count() == 1
-        # The token works at once.
-        anon.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+        # Then the client logs in, and the token works at once.
+        login = anon.post(LOGIN, {"email": "sari@example.com", "password": "Paspor-Baru-2025"}, format="json")
+        assert login.status_code == 200
+        token = ApiToken.objects.get(user=user)
+        assert token.key_hash == hash_token_key(login.json()["token"])  # stored hashed, never in clear
+        anon.credentials(HTTP_AUTHORIZATION=f"Token {login.json()['token']}")
         assert anon.get(ME).status_code == 200
 
-    def test_taken_email_is_invalid_and_creates_nothing(self, anon, user):
-        body = assert_error(register(anon, email="BUDI@example.com"), 400, "invalid")
-        assert list(body["errors"]) == ["email"]
+    def test_taken_email_answers_the_same_and_creates_nothing(self, anon, user, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = register(anon, email="BUDI@example.com")
+        assert response.status_code == 202
         assert User.objects.count() == 1
+        assert user.check_password(PASSWORD)  # the account is unchanged
+        assert [m.to for m in mail.outbox] == [["budi@example.com"]]  # its owner is told
 
     def test_weak_password_and_missing_fields_are_listed_per_field(self, anon):
         body = assert_error(register(anon, email="bad", phone="abc", full_name=""), 400, "invalid")

@@ -57,8 +57,9 @@ class TestHousehold:
         with CaptureQueriesContext(connection) as queries:
             applications = book_applications(account=applicant_user, slot_id=slot.pk, people=household(3))
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-        # slot, account capacity, then the fee per person, then one statement for the claim and the inserts
-        assert len(statements) == 6 and statements[-1].startswith("EXECUTE claim_")
+        # slot, the fee per person, then the account's lock and capacity, and one statement for
+        # the claim and the inserts
+        assert len(statements) == 7 and statements[-1].startswith("EXECUTE claim_")
         slot.refresh_from_db()
         assert slot.taken == 3
         assert {a.status for a in applications} == {Status.PENDING_PAYMENT}

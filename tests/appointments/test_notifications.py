@@ -15,17 +15,12 @@ from django.db import connection
 from django.utils import timezone
 
 from appointments import outbox
-from appointments.messaging import DeliveryError, PermanentDeliveryError
 from appointments.models import Application, Notification, Status
-from appointments.outbox import (
-    deliver_notification,
-    deliver_notification_task,
-    queue_reminders,
-    render_message,
-    sweep_outbox,
-)
+from appointments.outbox import queue_reminders, render_message
 from appointments.services.lifecycle import change_status
 from mpaspor.celery import app as celery_app
+from notifications.messaging import DeliveryError, PermanentDeliveryError
+from notifications.outbox import deliver, deliver_task, sweep_outboxes
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 
@@ -46,7 +41,7 @@ def book(account, slot, **overrides):
 def phone_gateway():
     """The SMS/WhatsApp gateway is the outside world: the only thing mocked."""
     gateway = mock.Mock()
-    with mock.patch("appointments.outbox.phone_gateway", return_value=gateway):
+    with mock.patch("notifications.outbox.phone_gateway", return_value=gateway):
         yield gateway
 
 
@@ -68,9 +63,9 @@ class TestOutbox:
             "booking_made",
             "pending",
         )
-        assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=59)) == 0 and mail.outbox == []
-        assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=61)) == 1
-        assert sweep_outbox(now=row.created_at + dt.timedelta(seconds=76)) == 0  # the next sweep
+        assert sweep_outboxes(now=row.created_at + dt.timedelta(seconds=59)) == 0 and mail.outbox == []
+        assert sweep_outboxes(now=row.created_at + dt.timedelta(seconds=61)) == 1
+        assert sweep_outboxes(now=row.created_at + dt.timedelta(seconds=76)) == 0  # the next sweep
         row.refresh_from_db()
         assert row.state == Notification.State.SENT and row.attempts == 1
         assert len(mail.outbox) == 1
@@ -87,9 +82,10 @@ class TestOutbox:
         with CaptureQueriesContext(connection) as queries:
             book(applicant_user, slot)
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-        # slot, account capacity, fee, then one statement: the claim and the inserts of the
-        # application, its event and its one outbox row (a prepared statement on PostgreSQL)
-        assert len(statements) == 4 and statements[-1].startswith("EXECUTE claim_")
+        # slot, fee, then in the transaction: the account's lock, its capacity, and one statement,
+        # the claim and the inserts of the application, its event and its one outbox row (a
+        # prepared statement on PostgreSQL)
+        assert len(statements) == 5 and statements[-1].startswith("EXECUTE claim_")
         with connection.cursor() as cursor:
             name = statements[-1].split()[1]
             cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
@@ -100,8 +96,8 @@ class TestOutbox:
     def test_delivery_task_run_twice_sends_once(self, applicant_user, slot):
         application = book(applicant_user, slot)
         row = Notification.objects.get(application=application)
-        deliver_notification_task.apply(args=(row.pk,))
-        deliver_notification_task.apply(args=(row.pk,))
+        deliver_task.apply(args=("appointments.notification", row.pk))
+        deliver_task.apply(args=("appointments.notification", row.pk))
         assert len(mail.outbox) == 1
         row.refresh_from_db()
         assert row.state == Notification.State.SENT and row.attempts == 1
@@ -113,18 +109,18 @@ class TestOutbox:
         phone_gateway.send.side_effect = DeliveryError("gateway 503")
         now = timezone.now()
 
-        assert deliver_notification(notification_id=row.pk, now=now) == 60
+        assert deliver(model=Notification, message_id=row.pk, now=now) == 60
         row.refresh_from_db()
         assert (row.state, row.attempts, row.last_error) == ("pending", 1, "gateway 503")
         assert row.next_attempt_at > now + dt.timedelta(seconds=55)
         # not due yet: neither the retry nor the sweep touch it
-        assert deliver_notification(notification_id=row.pk, now=now) is None
-        assert sweep_outbox(now=now + dt.timedelta(minutes=5)) == 1  # due now; fails again
+        assert deliver(model=Notification, message_id=row.pk, now=now) is None
+        assert sweep_outboxes(now=now + dt.timedelta(minutes=5)) == 1  # due now; fails again
         row.refresh_from_db()
         assert row.attempts == 2 and row.next_attempt_at > now + dt.timedelta(seconds=115)
 
         phone_gateway.send.side_effect = None
-        deliver_notification(notification_id=row.pk, now=row.next_attempt_at)
+        deliver(model=Notification, message_id=row.pk, now=row.next_attempt_at)
         row.refresh_from_db()
         assert (row.state, row.attempts, row.last_error) == ("sent", 3, "")
         phone_gateway.send.assert_called_with(channel="sms", to="0811111111", text=mock.ANY)
@@ -134,18 +130,18 @@ class TestOutbox:
         application = ApplicationFactory(account=None, phone="0811111111", status=Status.ISSUED)
         (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = PermanentDeliveryError("bad number")
-        assert deliver_notification(notification_id=row.pk) is None
+        assert deliver(model=Notification, message_id=row.pk) is None
         row.refresh_from_db()
         assert (row.state, row.attempts) == ("failed", 1)
-        assert sweep_outbox(now=timezone.now() + dt.timedelta(hours=2)) == 0
+        assert sweep_outboxes(now=timezone.now() + dt.timedelta(hours=2)) == 0
 
     def test_gives_up_after_max_attempts(self, phone_gateway, settings):
         settings.NOTIFICATION_MAX_ATTEMPTS = 2
         application = ApplicationFactory(account=None, phone="0811111111", status=Status.ISSUED)
         (row,) = outbox.queue_message(application=application, template="ready")
         phone_gateway.send.side_effect = DeliveryError("down")
-        deliver_notification(notification_id=row.pk)
-        deliver_notification(notification_id=row.pk, now=timezone.now() + dt.timedelta(hours=1))
+        deliver(model=Notification, message_id=row.pk)
+        deliver(model=Notification, message_id=row.pk, now=timezone.now() + dt.timedelta(hours=1))
         row.refresh_from_db()
         assert (row.state, row.attempts) == ("failed", 2)
 
@@ -155,7 +151,7 @@ class TestOutbox:
         Notification.objects.filter(pk=row.pk).update(
             state="sending", claimed_at=timezone.now() - dt.timedelta(hours=1)
         )
-        sweep_outbox()
+        sweep_outboxes()
         row.refresh_from_db()
         assert row.state == "failed" and mail.outbox == []
 
@@ -230,7 +226,7 @@ class TestStaleMessages:
         application = book(applicant_user, slot)
         change_status(application_id=application.pk, to=Status.BOOKED)  # paid within the minute
 
-        assert sweep_outbox(now=timezone.now() + dt.timedelta(seconds=61)) == 2
+        assert sweep_outboxes(now=timezone.now() + dt.timedelta(seconds=61)) == 2
 
         assert self._sent_and_skipped(application) == [
             ("booking_made", "skipped", "status_changed"),
@@ -250,13 +246,13 @@ class TestStaleMessages:
         application = book(applicant_user, slot)
         if change:
             change_status(application_id=application.pk, to=change)
-        sweep_outbox(now=application.payment_due_at + dt.timedelta(seconds=1 if change is None else -1))
+        sweep_outboxes(now=application.payment_due_at + dt.timedelta(seconds=1 if change is None else -1))
         assert self._sent_and_skipped(application)[0] == ("booking_made", "skipped", reason)
         assert len(mail.outbox) == Notification.objects.filter(state="sent").count()
 
     def test_please_pay_still_awaiting_payment_is_sent(self, applicant_user, slot):
         application = book(applicant_user, slot)
-        sweep_outbox(now=application.payment_due_at - dt.timedelta(seconds=1))
+        sweep_outboxes(now=application.payment_due_at - dt.timedelta(seconds=1))
         assert self._sent_and_skipped(application) == [("booking_made", "sent", "")]
 
     @pytest.mark.parametrize(
@@ -278,7 +274,7 @@ class TestStaleMessages:
     def test_each_message_holds_while_its_status_does(self, template, status, sent):
         application = ApplicationFactory(status=status)
         (row,) = outbox.queue_message(application=application, template=template)
-        deliver_notification(notification_id=row.pk)
+        deliver(model=Notification, message_id=row.pk)
         row.refresh_from_db()
         assert (row.state, row.skip_reason) == (("sent", "") if sent else ("skipped", "status_changed"))
         assert len(mail.outbox) == (1 if sent else 0)
@@ -294,11 +290,11 @@ class TestStaleMessages:
         Application.objects.filter(pk=moved.pk).update(slot=later)
         Application.objects.filter(pk=cancelled.pk).update(status=Status.CANCELLED)
 
-        with mock.patch("appointments.outbox.phone_gateway") as gateway:
+        with mock.patch("notifications.outbox.phone_gateway") as gateway:
             for application in (on_time, moved, cancelled):
-                deliver_notification(notification_id=application.notifications.get().pk, now=nine)
+                deliver(model=Notification, message_id=application.notifications.get().pk, now=nine)
             # Delivered after midnight, "tomorrow" would be wrong.
-            deliver_notification(notification_id=late.notifications.get().pk, now=nine + dt.timedelta(hours=15))
+            deliver(model=Notification, message_id=late.notifications.get().pk, now=nine + dt.timedelta(hours=15))
 
         states = [
             (row.state, row.skip_reason) for row in (a.notifications.get() for a in (on_time, moved, cancelled, late))
@@ -314,7 +310,7 @@ class TestStaleMessages:
     def test_national_staff_see_why_a_message_was_not_sent(self, client, world):
         application = ApplicationFactory(slot=world.kediri_slot, status=Status.CANCELLED)
         (row,) = outbox.queue_message(application=application, template="payment_received")
-        deliver_notification(notification_id=row.pk)
+        deliver(model=Notification, message_id=row.pk)
 
         client.force_login(world.national)
         page = client.get("/admin/appointments/notification/?state=skipped").content.decode()
@@ -350,7 +346,7 @@ def test_a_message_with_the_broker_down_is_sent_by_the_sweep_later(office, caplo
         _drop_broker_connections()
     print(f"booking and cancelling with the broker refused took {elapsed * 1000:.0f} ms")
     assert elapsed < 1, f"took {elapsed:.1f}s with the broker down"
-    refused = [r for r in caplog.records if "Could not enqueue notification" in r.getMessage()]
+    refused = [r for r in caplog.records if "Could not enqueue appointments.Notification" in r.getMessage()]
     assert len(refused) == 1  # the cancellation's message, not the booking's
     assert "Connection refused" in repr(refused[0].exc_info[1]) + str(refused[0].exc_info[1])
     rows = Notification.objects.filter(application=application).order_by("pk")
@@ -362,8 +358,8 @@ def test_a_message_with_the_broker_down_is_sent_by_the_sweep_later(office, caplo
 
     # Broker back: the periodic sweep sends what is still pending and still true, once; the
     # "please pay" of a booking cancelled meanwhile is not sent.
-    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=2)) == 2
-    assert sweep_outbox(now=timezone.now() + dt.timedelta(minutes=3)) == 0
+    assert sweep_outboxes(now=timezone.now() + dt.timedelta(minutes=2)) == 2
+    assert sweep_outboxes(now=timezone.now() + dt.timedelta(minutes=3)) == 0
     assert [(r.template, r.state) for r in rows.all()] == [("booking_made", "skipped"), ("cancelled", "sent")]
     assert len(mail.outbox) == 1 and application.booking_code in mail.outbox[0].subject
 
@@ -380,8 +376,9 @@ def test_enqueue_reaches_the_real_broker(settings):
         (row,) = outbox.queue_message(application=application, template="ready")
     finally:
         conf.task_always_eager = saved
-    # The message carries the row's id in its arguments; take it out again so no worker runs it.
-    ours = [m for m in queue.lrange("celery", 0, -1) if f"[[{row.pk}]" in m.decode() or f"({row.pk}," in m.decode()]
+    # The message carries the table and the row's id in its arguments; take it out again so no
+    # worker runs it.
+    ours = [m for m in queue.lrange("celery", 0, -1) if f"('appointments.notification', {row.pk})" in m.decode()]
     assert len(ours) == 1, queue.lrange("celery", 0, -1)[:3]
     queue.lrem("celery", 1, ours[0])
 
@@ -402,11 +399,11 @@ def test_two_workers_delivering_the_same_row_send_once():
     def worker():
         try:
             start.wait()
-            deliver_notification(notification_id=row.pk)
+            deliver(model=Notification, message_id=row.pk)
         finally:
             connection.close()
 
-    with mock.patch("appointments.outbox.send_email", side_effect=slow_send):
+    with mock.patch("notifications.outbox.send_email", side_effect=slow_send):
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for t in threads:
             t.start()
@@ -449,7 +446,7 @@ class _Recorder:
 
 @pytest.mark.parametrize("status, outcome", [(200, None), (503, DeliveryError), (400, PermanentDeliveryError)])
 def test_http_phone_gateway_posts_json_with_token(status, outcome):
-    from appointments.messaging import HttpPhoneGateway
+    from notifications.messaging import HttpPhoneGateway
 
     server = _Recorder(status=status)
     try:
@@ -465,7 +462,7 @@ def test_http_phone_gateway_posts_json_with_token(status, outcome):
 
 
 def test_http_phone_gateway_unreachable_is_temporary():
-    from appointments.messaging import HttpPhoneGateway
+    from notifications.messaging import HttpPhoneGateway
 
     with pytest.raises(DeliveryError) as error:
         HttpPhoneGateway(url="http://127.0.0.1:1/send", token="t").send(channel="sms", to="1", text="x")
@@ -528,7 +525,7 @@ def _stop(worker: subprocess.Popen) -> tuple[str, str]:
 def test_real_worker_delivers_what_the_refused_broker_never_got(office):
     """The whole way: booking while the broker refuses; broker back; a real Celery worker runs the
     periodic sweep from Redis and the message goes out once."""
-    from appointments.tasks import sweep_outbox_task
+    from notifications.tasks import sweep_outboxes_task
 
     slot = SlotFactory(office=office)
     conf = celery_app.conf
@@ -547,8 +544,8 @@ def test_real_worker_delivers_what_the_refused_broker_never_got(office):
     queue = f"life-it-{uuid.uuid4().hex[:8]}"
     worker = _start_worker(queue, email_backend="django.core.mail.backends.locmem.EmailBackend")
     try:
-        _publish(sweep_outbox_task, queue=queue)
-        _publish(sweep_outbox_task, queue=queue)  # a second sweep finds nothing left to send
+        _publish(sweep_outboxes_task, queue=queue)
+        _publish(sweep_outboxes_task, queue=queue)  # a second sweep finds nothing left to send
         _wait_until_not_pending(row, worker)
         time.sleep(1)  # let the second sweep run too
     finally:
@@ -568,7 +565,7 @@ def test_the_worker_prints_its_emails_on_stdout_and_logs_on_stderr():
     queue = f"mail-it-{uuid.uuid4().hex[:8]}"
     worker = _start_worker(queue, email_backend="django.core.mail.backends.console.EmailBackend", loglevel="INFO")
     try:
-        _publish(deliver_notification_task, row.pk, queue=queue)
+        _publish(deliver_task, "appointments.notification", row.pk, queue=queue)
         _wait_until_not_pending(row, worker)
     finally:
         stdout, stderr = _stop(worker)
@@ -576,4 +573,4 @@ def test_the_worker_prints_its_emails_on_stdout_and_logs_on_stderr():
     assert row.state == Notification.State.SENT, stderr[-2000:]
     subject = f"Subject: {render_message(row)[0]}"
     assert subject in stdout and f"To: {row.recipient}" in stdout
-    assert subject not in stderr and "deliver_notification" in stderr  # the task's log lines
+    assert subject not in stderr and "notifications.deliver" in stderr  # the task's log lines

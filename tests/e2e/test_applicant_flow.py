@@ -16,7 +16,7 @@ from tests.factories import OfficeFactory, RegionFactory, SlotFactory, UserFacto
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutbox):
+def test_sign_up_log_in_verify_book_and_see_the_confirmation(page, screenshot, mailoutbox):
     region = RegionFactory()
     office = OfficeFactory(
         code="kanim-kediri", name="Kantor Imigrasi Kelas II Non-TPI Kediri", city="Kediri", region=region
@@ -68,13 +68,23 @@ def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutb
     screenshot("05-signup")
     page.get_by_role("button", name="Buat akun").click()
 
-    expect_heading(page, "Verifikasi e-mail Anda")
+    # The same page whether or not the address had an account: the next step is in the e-mail.
+    expect_heading(page, "Periksa e-mail Anda")
+    assert page.get_by_text("siti@example.com").is_visible()
+    screenshot("06-check-email")
     assert len(mailoutbox) == 1
+    page.locator("main").get_by_role("button", name="Masuk").click()
+    expect_heading(page, "Masuk")
+    page.fill("input[name=username]", "siti@example.com")
+    page.fill("input[name=password]", "Rahasia-Kuat-123")
+    page.locator("main form button[type=submit]").click()
+
+    expect_heading(page, "Verifikasi e-mail Anda")
     code = re.search(r"\b(\d{6})\b", mailoutbox[0].body).group(1)
     page.fill("input[name=code]", "000000" if code != "000000" else "111111")
     page.get_by_role("button", name="Verifikasi").click()
     assert page.locator(".field-error").is_visible()
-    screenshot("06-verify-wrong-code")
+    screenshot("07-verify-wrong-code")
     page.fill("input[name=code]", code)
     page.get_by_role("button", name="Verifikasi").click()
 
@@ -88,7 +98,7 @@ def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutb
     page.select_option("select[name=application_kind]", "new")
     page.check("input[name=passport_type][value=electronic]")
     page.check("input[name=validity_years][value='10']")
-    screenshot("07-form")
+    screenshot("08-form")
     page.get_by_role("button", name="Pesan sesi ini").click()
 
     expect_heading(page, "Sudah dipesan: sekarang bayar biayanya")
@@ -101,10 +111,10 @@ def test_sign_up_verify_book_and_see_the_confirmation(page, screenshot, mailoutb
     assert page.get_by_text("Rp950.000").is_visible()
     assert "WIB" in page.locator(".deadline").inner_text()
     assert Slot.objects.get(pk=slot.pk).taken == 1
-    screenshot("08-confirmation")
+    screenshot("09-confirmation")
 
     page.get_by_role("link", name="Permohonan saya").first.click()
-    screenshot("09-my-applications")
+    screenshot("10-my-applications")
     assert page.get_by_text(application.booking_code).is_visible()
 
 

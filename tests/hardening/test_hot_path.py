@@ -43,8 +43,8 @@ def test_a_sold_out_slot_with_an_overdue_hold_still_books(applicant_user, office
 
 @pytest.mark.django_db
 def test_a_booking_costs_a_bounded_number_of_queries(applicant_user, slot, django_assert_num_queries):
-    # slot, account's applicants, fee, then in the transaction one statement: the claim and the
-    # inserts of the application, its event and its outbox row (+ SAVEPOINT and RELEASE).
-    with django_assert_num_queries(6):
+    # slot, fee, then in the transaction the account's lock, its people, and one statement: the
+    # claim and the inserts of the application, its event and its outbox row (+ SAVEPOINT and RELEASE).
+    with django_assert_num_queries(7):
         book(applicant_user, slot)
     assert Application.objects.count() == 1

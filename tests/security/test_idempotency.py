@@ -95,11 +95,11 @@ class TestRetry:
         assert_booked(slot, 0)
 
     def test_the_key_costs_a_lookup_and_an_insert_and_nothing_without_it(self, api, slot, django_assert_num_queries):
-        # Without the header: the 7 of test_booking_is_a_fixed_number_of_queries. With it: the
+        # Without the header: the 8 of test_booking_is_a_fixed_number_of_queries. With it: the
         # lookup before, and the key's row in the booking's transaction.
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             assert book(api, booking_body(slot), key=None).status_code == 201
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             assert book(api, booking_body(slot)).status_code == 201
 
 
