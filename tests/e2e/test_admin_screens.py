@@ -7,12 +7,15 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
+from accounts.models import User
 from appointments.models import Applicant, Application, Notification, Payment, PriorityGroup, QueueState, Status
+from offices.models import StaffMembership
 from quotas.models import DateOverride, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, SlotDrift
 from reports.models import OfficeDay
 from tests.e2e.conftest import ARTIFACTS, log_in
-from tests.factories import ApplicationFactory, applicant_data
+from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory, applicant_data
 from tests.staff_world import today_slot, world  # noqa: F401 - the offices and staff of the scoping tests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -246,3 +249,96 @@ def test_every_change_list_fits_a_1280_px_screen(desktop, lists_with_rows, role)
         if figures["table"] > figures["box"] or figures["page"] > DESKTOP["width"]:
             too_wide[name] = figures
     assert not too_wide, f"change lists wider than a 1280 px screen for {role}: {too_wide}"
+
+
+def test_an_office_head_manages_an_officer_a_programme_and_a_release_schedule(desktop, browser, live_server):
+    shot = _screenshots(desktop, "admin-walk")
+    kediri = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kelas II Non-TPI Kediri")
+    malang = OfficeFactory(code="kanim-malang", name="Kantor Imigrasi Kelas I TPI Malang", city="Malang")
+    head = UserFactory(email="kepala.kediri@example.com", full_name="Hendro Wibisono", is_staff=True)
+    StaffMembershipFactory(user=head, role=StaffMembership.Role.HEAD, office=kediri)
+    today = timezone.localdate()
+    program = ServiceProgram.objects.create(
+        office=kediri,
+        name="Layanan Paspor Simpatik Akhir Pekan",
+        date_from=today + dt.timedelta(days=1),
+        date_to=today + dt.timedelta(days=30),
+        weekdays=[5],
+    )
+    ProgramSession.objects.create(program=program, start_time=dt.time(8), end_time=dt.time(12), online_capacity=30)
+    ReleaseSchedule.objects.create(office=kediri, kind=ReleaseSchedule.Kind.ROLLING, days_before=14)
+
+    # The head creates a counter officer's account for Kediri: the only office offered.
+    log_in(desktop, email=head.email)
+    desktop.goto("/admin/")
+    desktop.get_by_role("link", name="Pengguna", exact=True).click()
+    desktop.get_by_role("link", name="Tambahkan pengguna").click()
+    expect(desktop.locator("select[name=office]")).to_be_visible()
+    offered = desktop.locator("select[name=office] option").all_inner_texts()
+    assert kediri.name in offered and malang.name not in offered
+    desktop.fill("input[name=email]", "petugas.baru@example.com")
+    desktop.fill("input[name=full_name]", "Sri Wahyuni")
+    desktop.fill("input[name=phone]", "081234567891")
+    desktop.select_option("select[name=office]", label=kediri.name)
+    desktop.fill("input[name=password1]", "Loket-Kediri-2026")
+    desktop.fill("input[name=password2]", "Loket-Kediri-2026")
+    shot("1-new-officer")
+    desktop.get_by_role("button", name="Simpan", exact=True).click()
+    expect(desktop.locator(".messagelist .success")).to_be_visible()
+    officer = User.objects.get(email="petugas.baru@example.com")
+    assert officer.is_staff and officer.is_active and not officer.is_superuser
+    assert [(m.role, m.office_id) for m in officer.memberships.all()] == [(StaffMembership.Role.OFFICER, kediri.pk)]
+
+    # The new officer signs in and reaches the counter.
+    context = browser.new_context(viewport=DESKTOP, locale="id-ID", base_url=live_server.url)
+    officer_page = context.new_page()
+    log_in(officer_page, email=officer.email, password="Loket-Kediri-2026")
+    officer_page.goto("/staff/counter/")
+    expect(officer_page.locator("input[name=code]")).to_be_visible()
+
+    # The head disables the account: the officer's open session ends with it.
+    expect(desktop.locator("#id_password")).to_have_count(0)  # heads never handle passwords
+    expect(desktop.locator("#id_is_superuser")).to_have_count(0)
+    desktop.uncheck("#id_is_active")
+    shot("2-disable-officer")
+    desktop.get_by_role("button", name="Simpan", exact=True).click()
+    expect(desktop.locator("#result_list")).to_contain_text("petugas.baru@example.com")
+    shot("3-officer-disabled")
+    officer.refresh_from_db()
+    assert not officer.is_active
+    officer_page.goto("/staff/counter/")
+    assert "/accounts/login/" in officer_page.url
+    context.close()
+
+    # The Saturday programme also opens on Sundays, for new passports and expired ones only.
+    desktop.goto("/admin/quotas/serviceprogram/")
+    desktop.get_by_role("link", name=program.name).click()
+    expect(desktop.get_by_label("Sabtu", exact=True)).to_be_checked()
+    desktop.get_by_label("Minggu", exact=True).check()
+    desktop.get_by_label("Paspor baru", exact=True).check()
+    desktop.get_by_label("Penggantian: habis masa berlaku", exact=True).check()
+    shot("4-programme-checkboxes")
+    desktop.get_by_role("button", name="Simpan", exact=True).click()
+    expect(desktop.locator("#result_list")).to_contain_text("Sabtu, Minggu")
+    shot("5-programme-saved")
+    program.refresh_from_db()
+    assert program.weekdays == [5, 6] and program.allowed_kinds == ["new", "replacement_expired"]
+
+    # A rolling release schedule shows the rolling field only, and the rule in words.
+    desktop.goto("/admin/quotas/releaseschedule/")
+    expect(desktop.locator("#result_list")).to_contain_text("setiap tanggal 14 hari sebelumnya")
+    desktop.locator("#result_list").get_by_role("link", name=kediri.name).click()
+    desktop.wait_for_load_state()
+    expect(desktop.locator("input[name=days_before]")).to_be_visible()
+    expect(desktop.locator("select[name=weekday]")).to_be_hidden()
+    expect(desktop.locator("input[name=day_of_month]")).to_be_hidden()
+    shot("6-rolling-schedule")
+    desktop.select_option("select[name=kind]", "weekly")  # another kind: its field instead
+    expect(desktop.locator("select[name=weekday]")).to_be_visible()
+    expect(desktop.locator("input[name=days_before]")).to_be_hidden()
+    shot("7-weekly-fields")
+
+
+def _screenshots(page, prefix):
+    ARTIFACTS.mkdir(exist_ok=True)
+    return lambda name: page.screenshot(path=str(ARTIFACTS / f"{prefix}-{name}.png"), full_page=True)
