@@ -197,8 +197,7 @@ class QuotaRuleAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
     list_display = [
         "office",
         "weekday",
-        "start_time",
-        "end_time",
+        "session",
         "online_capacity",
         "priority_capacity",
         "valid_from",
@@ -213,6 +212,10 @@ class QuotaRuleAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
             return False
         # A rule whose sessions hold applications stays: shrink it to zero is refused too.
         return obj is None or not guards.rule_conflicts(old=obj, new=None)
+
+    @admin.display(description=_("session"), ordering="start_time")
+    def session(self, obj):
+        return f"{obj.start_time:%H:%M}–{obj.end_time:%H:%M} {obj.office.timezone_label}"
 
 
 class ProgramSessionFormSet(forms.BaseInlineFormSet):
@@ -265,7 +268,7 @@ class ServiceProgramForm(forms.ModelForm):
     """Weekdays and accepted kinds as checkboxes; stored as the JSON lists the generator reads."""
 
     weekdays = forms.TypedMultipleChoiceField(
-        label=_("weekdays"),
+        label=_("Weekdays"),
         coerce=int,
         choices=Weekday.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -273,7 +276,7 @@ class ServiceProgramForm(forms.ModelForm):
         help_text=_("None ticked: every day of the programme's dates."),
     )
     allowed_kinds = forms.MultipleChoiceField(
-        label=_("application kinds accepted"),
+        label=_("Application kinds accepted"),
         choices=ONLINE_KIND_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -372,18 +375,23 @@ class SlotAdmin(ScopedHistoryAdmin):
     """Slots are made by the generator from the rules; staff read them (and their history)."""
 
     change_scope = None
-    list_display = ["office", "date", "session", "pool", "capacity", "taken", "available", "opens_at"]
+    list_display = ["office", "session", "pool", "capacity", "taken", "available", "opens"]
     list_filter = ["pool", "date", ("office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office"]
     date_hierarchy = "date"
 
     @admin.display(description=_("session"), ordering="starts_at")
     def session(self, obj):
-        return f"{obj.local_start:%H:%M}–{obj.local_end:%H:%M} {obj.office.timezone_label}"
+        return f"{obj.local_start:%Y-%m-%d %H:%M}–{obj.local_end:%H:%M} {obj.office.timezone_label}"
 
     @admin.display(description=_("available"))
     def available(self, obj):
         return obj.available
+
+    @admin.display(description=_("opens"), ordering="opens_at")
+    def opens(self, obj):
+        # In the office's zone, with its label, as every time staff read.
+        return f"{obj.opens_at.astimezone(obj.office.tzinfo):%Y-%m-%d %H:%M} {obj.office.timezone_label}"
 
 
 @admin.register(SlotDrift)

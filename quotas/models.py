@@ -215,7 +215,8 @@ class Slot(models.Model):
         indexes = [models.Index(fields=["office", "date"])]
 
     def __str__(self):
-        return f"{self.office} {self.date} {self.local_start:%H:%M} ({self.pool})"
+        start = f"{self.local_start:%H:%M} {self.office.timezone_label}"
+        return f"{self.office} {self.date} {start} ({self.get_pool_display()})"
 
     @property
     def available(self) -> int:

@@ -8,7 +8,7 @@ class OfficeDay(models.Model):
     """One office's figures for one date (the office's own date), rebuilt by
     `reports.services.refresh_office_days`. The dashboard reads only this table."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="report_days")
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="report_days")
     date = models.DateField(_("date"))
     is_weekend = models.BooleanField(_("weekend"), default=False)
     # Places offered per pool, and places used: applications that kept their place up to

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from appointments.models import Application, Status
 from appointments.nik import build_nik
 from quotas.models import Slot
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import check_accessibility, log_in
 from tests.factories import OfficeFactory, RegionFactory, SlotFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -37,10 +37,12 @@ def test_sign_up_log_in_verify_book_and_see_the_confirmation(page, screenshot, m
 
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "id"
+    check_accessibility(page)
     screenshot("01-home")
     page.get_by_role("button", name="Mulai booking").click()
 
     expect_heading(page, "Pilih kantor")
+    check_accessibility(page)
     screenshot("02-offices")
     page.get_by_role("link", name=re.compile("Kantor Imigrasi Kelas II Non-TPI Kediri")).click()
 
@@ -51,15 +53,20 @@ def test_sign_up_log_in_verify_book_and_see_the_confirmation(page, screenshot, m
     assert "day-free" in day_link.locator("xpath=..").get_attribute("class")
     if later.date.month == slot.date.month:
         assert page.get_by_text("Kuota dibuka").first.is_visible()
+    check_accessibility(page)
     screenshot("03-calendar")
     day_link.click()
 
+    check_accessibility(page)
     screenshot("04-day")
     page.locator(f"a[href='/book/{slot.pk}/']").click()
 
     # Not logged in: the login page, from which the applicant signs up.
+    expect_heading(page, "Masuk")
+    check_accessibility(page)
     page.get_by_role("link", name="Daftar").last.click()
     expect_heading(page, "Buat akun")
+    check_accessibility(page)
     page.fill("input[name=email]", "siti@example.com")
     page.fill("input[name=full_name]", "Siti Aminah")
     page.fill("input[name=phone]", "0812-3456-7890")
@@ -71,6 +78,7 @@ def test_sign_up_log_in_verify_book_and_see_the_confirmation(page, screenshot, m
     # The same page whether or not the address had an account: the next step is in the e-mail.
     expect_heading(page, "Periksa e-mail Anda")
     assert page.get_by_text("siti@example.com").is_visible()
+    check_accessibility(page)
     screenshot("06-check-email")
     assert len(mailoutbox) == 1
     page.locator("main").get_by_role("button", name="Masuk").click()
@@ -84,12 +92,14 @@ def test_sign_up_log_in_verify_book_and_see_the_confirmation(page, screenshot, m
     page.fill("input[name=code]", "000000" if code != "000000" else "111111")
     page.get_by_role("button", name="Verifikasi").click()
     assert page.locator(".field-error").is_visible()
+    check_accessibility(page)
     screenshot("07-verify-wrong-code")
     page.fill("input[name=code]", code)
     page.get_by_role("button", name="Verifikasi").click()
 
     # Back at the chosen session's form.
     expect_heading(page, "Data pemohon")
+    check_accessibility(page)
     birth = dt.date(1992, 3, 8)
     page.fill("input[name=nik]", build_nik(birth_date=birth, sex="F", serial=7))
     page.fill("input[name=full_name]", "Siti Aminah")
@@ -111,11 +121,14 @@ def test_sign_up_log_in_verify_book_and_see_the_confirmation(page, screenshot, m
     assert page.get_by_text("Rp950.000").is_visible()
     assert "WIB" in page.locator(".deadline").inner_text()
     assert Slot.objects.get(pk=slot.pk).taken == 1
+    check_accessibility(page)
     screenshot("09-confirmation")
 
     page.get_by_role("link", name="Permohonan saya").first.click()
     screenshot("10-my-applications")
     assert page.get_by_text(application.booking_code).is_visible()
+    check_accessibility(page)
+    screenshot("09-my-applications")
 
 
 def test_a_married_minor_may_choose_ten_years(page, screenshot):
@@ -136,11 +149,13 @@ def test_a_married_minor_may_choose_ten_years(page, screenshot):
     page.check("input[name=passport_type][value=electronic]")
     page.check("input[name=validity_years][value='10']")
     expect(page.get_by_text("kecuali sudah menikah")).to_be_visible()
+    check_accessibility(page)
     page.get_by_role("button", name="Pesan sesi ini").click()
 
     refusal = "Pemohon di bawah 17 tahun yang belum menikah hanya bisa mendapat paspor 5 tahun."
     expect(page.locator(".field-error", has_text=refusal)).to_be_visible()
     assert not Application.objects.exists()
+    check_accessibility(page)
     screenshot("1-unmarried-minor-refused")
 
     married = page.get_by_label("Sudah menikah")
@@ -154,6 +169,7 @@ def test_a_married_minor_may_choose_ten_years(page, screenshot):
     assert (application.validity_years, application.married) == (10, True)
     assert page.get_by_text("Rp950.000").is_visible()
     expect(page.get_by_text("Menyatakan sudah menikah: bawa buku nikah.")).to_be_visible()
+    check_accessibility(page)
     screenshot("3-booked")
 
 

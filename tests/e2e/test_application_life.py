@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from appointments.models import Applicant, Application, Payment, Status
 from appointments.nik import build_nik
 from quotas.models import Slot
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import check_accessibility, log_in
 from tests.factories import OfficeFactory, SlotFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -40,6 +40,7 @@ def test_person_books_pays_reschedules_once_and_cancels(page, screenshot):
     page.check("input[name=sex][value=M]")
     page.get_by_role("button", name="Tambah orang").click()
     expect(page.get_by_text("Bima Lestari", exact=True)).to_be_visible()
+    check_accessibility(page)
     screenshot("1-people")
 
     # The booking form: pick the person, the form fills in.
@@ -49,39 +50,49 @@ def test_person_books_pays_reschedules_once_and_cancels(page, screenshot):
     page.fill("input[name=phone]", "081234567890")
     page.check("input[name=passport_type][value=electronic]")
     page.check("input[name=validity_years][value='5']")
+    check_accessibility(page)
     screenshot("2-book-for-person")
     page.get_by_role("button", name="Pesan sesi ini").click()
 
     application = Application.objects.get()
     assert application.applicant == Applicant.objects.get(full_name="Bima Lestari")
     expect(page.locator(".status-pending_payment")).to_be_visible()
+    check_accessibility(page)
     screenshot("3-pending")
 
     page.get_by_role("button", name="Bayar", exact=True).click()
+    expect(page.get_by_role("button", name="Bayar Rp650.000")).to_be_visible()
+    check_accessibility(page)
     screenshot("4-pay")
     page.get_by_role("button", name="Bayar Rp650.000").click()
     expect(page.locator(".ticket .status-booked")).to_be_visible()
     expect(page.locator(".timeline li")).to_have_count(2)
+    check_accessibility(page)
     screenshot("5-booked")
 
     page.get_by_role("button", name="Ubah tanggal").click()
     page.check(f"input[name=slot][value='{second.pk}']")
+    check_accessibility(page)
     screenshot("6-reschedule")
     page.get_by_role("button", name="Pindahkan jadwal saya").click()
     expect(page.get_by_text("Jadwal Anda telah dipindahkan")).to_be_visible()
     expect(page.get_by_role("button", name="Ubah tanggal")).to_have_count(0)  # the one change is used
+    check_accessibility(page)
     screenshot("7-moved")
 
     page.goto(f"/applications/{application.booking_code}/reschedule/")  # a second try, by hand
     with translation.override("id"):
         refusal = gettext("The date of an application can be changed only once.")
     expect(page.get_by_text(refusal)).to_be_visible()
+    check_accessibility(page)
     screenshot("8-second-reschedule-refused")
 
     page.get_by_role("link", name="Batalkan permohonan ini").click()
+    check_accessibility(page)
     page.get_by_role("button", name="Ya, batalkan").click()
     expect(page.get_by_role("link", name=application.booking_code)).to_be_visible()
     expect(page.locator(".status-cancelled")).to_be_visible()
+    check_accessibility(page)
     screenshot("9-cancelled")
 
     application.refresh_from_db()

@@ -10,6 +10,7 @@ from django.utils import formats, timezone, translation
 from quotas.calendar import holidays_between
 from quotas.models import ReleaseSchedule, Slot
 from quotas.services import generate_slots
+from tests.e2e.conftest import check_accessibility
 from tests.factories import OfficeFactory
 from tests.quotas.helpers import rule
 
@@ -42,6 +43,7 @@ def test_calendar_shows_opening_time_with_zone_and_holiday_names(page, screensho
     assert page.get_by_text(expected).first.is_visible(), expected
     cell = page.locator(f'a[data-date="{slot.date:%Y-%m-%d}"]')
     assert "Belum dibuka" in (cell.get_attribute("aria-label") or "")
+    check_accessibility(page)
     screenshot("not-open")
 
     # The nearest national holiday or cuti bersama the calendar can show (three months ahead).
@@ -56,4 +58,5 @@ def test_calendar_shows_opening_time_with_zone_and_holiday_names(page, screensho
     assert page.get_by_text("Hari libur dan penutupan").is_visible()
     assert page.locator(".notes li", has_text=name).first.is_visible(), name
     assert page.locator(f'td.day-holiday[title="{name}"]').count() == 1
+    check_accessibility(page)
     screenshot("holiday")

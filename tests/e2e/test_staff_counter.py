@@ -13,20 +13,12 @@ from appointments.services.counter import check_in_application, register_walk_in
 from appointments.services.queue import mark_served
 from offices.models import StaffMembership
 from quotas.models import Slot
-from tests.e2e.conftest import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS, check_accessibility, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory, applicant_data
 from tests.staff_world import today_slot
 
 DESKTOP = {"width": 1280, "height": 800}
 TV = {"width": 1920, "height": 1080}
-
-
-def serious_accessibility_violations(page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    return [f"{v['id']}: {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def kediri_with_officer():
@@ -54,6 +46,7 @@ def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cann
     result = page.locator("#check-in-result")
     expect(code_input).to_be_focused()
     expect(page.locator("table.counter-sessions tbody tr")).to_have_count(1)
+    check_accessibility(page)
     screenshot("1-counter")
 
     # The scanner types the code and presses Enter; htmx shows the queue number in place.
@@ -64,6 +57,7 @@ def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cann
     expect(code_input).to_have_value("")
     expect(code_input).to_be_focused()
     expect(page.locator("table.counter-sessions tbody td").nth(2)).to_have_text("1")  # present
+    check_accessibility(page)
     screenshot("2-checked-in")
     booked.refresh_from_db()
     assert booked.status == Status.CHECKED_IN and booked.queue_number == "A-001"
@@ -81,9 +75,9 @@ def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cann
         expect(result.locator(".message-success")).to_have_count(0)
         expect(code_input).to_have_value("")
         expect(code_input).to_be_focused()
+        check_accessibility(page)
         screenshot(name)
     assert Application.objects.get(pk=in_three_days.pk).status == Status.BOOKED
-    assert serious_accessibility_violations(page) == []
 
     # A man born in 1990 is not "over 60": refused at the field, nothing registered.
     young = applicant_data(birth_date=dt.date(1990, 1, 1), full_name="Bukan Lansia")
@@ -96,6 +90,7 @@ def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cann
     page.click("#walk-in button[type=submit]")
     expect(page.locator("#walk-in small.field-error")).to_contain_text("60 tahun ke atas")
     page.locator("#walk-in small.field-error").scroll_into_view_if_needed()
+    check_accessibility(page)
     screenshot("6-walk-in-wrong-group")
     assert not Application.objects.filter(nik=young.nik).exists()
 
@@ -116,6 +111,7 @@ def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cann
     expect(cells.nth(2)).to_have_text("2")  # present: the booked applicant and the walk-in
     expect(cells.nth(3)).to_have_text("1")  # of whom walk-ins
     expect(cells.nth(5)).to_have_text("4 / 5")
+    check_accessibility(page)
     screenshot("8-walk-in-registered")
     walk_in = Application.objects.get(nik=person.nik)
     assert walk_in.walk_in and walk_in.slot_id == priority.pk
@@ -125,6 +121,7 @@ def test_kediri_officer_checks_in_sees_each_refusal_registers_a_walk_in_and_cann
     response = page.goto(f"/admin/appointments/application/{malang_app.pk}/change/")
     assert response.status == 404
     expect(page.locator("body")).not_to_contain_text("Rahasia Malang")
+    check_accessibility(page)  # the portal's own 404 page
     screenshot("9-malang-refused")
     # Its own application is there, with the full NIK for the office's staff.
     page.goto(f"/admin/appointments/application/{booked.pk}/change/")
@@ -154,6 +151,7 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     log_in(page, email=officer.email)
     page.goto("/staff/counter/queue/")
     expect(page.locator("#queue-live")).to_contain_text("Menunggu: 4")
+    check_accessibility(page)
     screenshot("1-queue-phone")
     screen_url = page.locator("a.screen-link").get_attribute("href")
 
@@ -163,6 +161,7 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     tv.goto(screen_url)
     expect(tv.locator(".screen-now")).to_contain_text("Mohon menunggu")
     expect(tv.locator(".screen-waiting")).to_contain_text("4 orang menunggu")
+    check_accessibility(tv)
     tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-2-screen-idle.png"))
 
     # The desk, on a desktop browser.
@@ -170,18 +169,20 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     desk = desk_context.new_page()
     log_in(desk, email=officer.email)
     desk.goto("/staff/counter/queue/")
-    assert serious_accessibility_violations(desk) == []
+    check_accessibility(desk)
     result = desk.locator("#queue-result")
     desk.select_option("#desk", "2")
     desk.click("#call-next-form button")
     expect(result.locator(".message-success[role=status]")).to_contain_text("A-001 dipanggil ke loket 2: Dewi Lestari")
     expect(desk.locator(".queue-called")).to_contain_text("A-001")
+    check_accessibility(desk)
     desk.screenshot(path=str(ARTIFACTS / f"{request.node.name}-3-desk-called.png"), full_page=True)
 
     # The screen follows by itself (it asks every 4 s).
     expect(tv.locator(".screen-now")).to_contain_text("A-001", timeout=10_000)
     expect(tv.locator(".screen-now")).to_contain_text("Loket 2")
     expect(tv.locator("body")).not_to_contain_text("Dewi")
+    check_accessibility(tv)
     tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-4-screen-a001.png"))
 
     # Dewi does not come: set aside; the next one in arrival order comes and is served.
@@ -200,7 +201,7 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     expect(tv.locator(".screen-before")).to_contain_text("A-002")
     expect(tv.locator(".screen-waiting")).to_contain_text("2 orang menunggu")
     tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-5-screen-recalled.png"))
-    assert serious_accessibility_violations(tv) == []
+    check_accessibility(tv)
 
     # Another desk served her meanwhile: the stale button answers in red, in place.
     dewi = Application.objects.get(queue_number="A-001")
@@ -209,7 +210,7 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     expect(result.locator(".message-error[role=alert]")).to_contain_text("A-001 sedang tidak dipanggil")
     expect(result.locator(".message-success")).to_have_count(0)
     desk.screenshot(path=str(ARTIFACTS / f"{request.node.name}-6-desk-refused.png"), full_page=True)
-    assert serious_accessibility_violations(desk) == []
+    check_accessibility(desk)
 
     desk_context.close()
     tv_context.close()
@@ -237,11 +238,13 @@ def test_walk_in_for_a_lost_passport_pays_its_fine_unless_force_majeure(page, sc
     page.goto("/staff/counter/#walk-in")
     fill_walk_in(lost, "lost")
     expect(page.get_by_label("Keadaan kahar (force majeure): tanpa denda")).not_to_be_checked()
+    check_accessibility(page)
     screenshot("1-lost-passport")
     page.click("#walk-in button[type=submit]")
     expect(page.locator(".message-success")).to_contain_text(
         "Yang dibayar: Rp1.350.000 (biaya Rp350.000 dan denda Rp1.000.000)."
     )
+    check_accessibility(page)
     screenshot("2-fine-to-pay")
     application = Application.objects.get(nik=lost.nik)
     assert (application.amount, application.fine, application.force_majeure) == (1_350_000, 1_000_000, False)
@@ -251,6 +254,7 @@ def test_walk_in_for_a_lost_passport_pays_its_fine_unless_force_majeure(page, sc
     page.get_by_label("Keadaan kahar (force majeure): tanpa denda").check()
     page.click("#walk-in button[type=submit]")
     expect(page.locator(".message-success")).to_contain_text("Yang dibayar: Rp350.000 (keadaan kahar: tanpa denda).")
+    check_accessibility(page)
     screenshot("3-force-majeure")
     assert Application.objects.get(nik=flooded.nik).fine == 0
 
@@ -260,4 +264,5 @@ def test_walk_in_for_a_lost_passport_pays_its_fine_unless_force_majeure(page, sc
     screenshot("4-application")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/staff/counter/#walk-in")
+    check_accessibility(page)
     screenshot("5-desktop-counter")
