@@ -4,8 +4,10 @@
 - `lifecycle`: the table of status changes and the services that move along it (cancel,
   reschedule, expiry of unpaid holds, no-shows, staff steps); every place given back.
 - `counter`: check-in and queue numbers, walk-ins, no-shows marked by staff.
+- `queue`: the day's queue at the counter: call next, call again, served, no answer.
 - `people`: the account's listed people and the one check of a person's data.
 - `payments`: a payment notice recorded against its bill.
 - `reconciliation`: slots' `taken` held equal to the applications on them.
-The outbox (messages as rows, and their delivery) is `appointments.outbox`.
+The applicants' messages (which change sends what, and how it reads) are `appointments.outbox`;
+notifications.outbox delivers them.
 """
