@@ -17,7 +17,7 @@ from mpaspor.errors import DomainError
 from mpaspor.ratelimits import rate_limit
 from offices.selectors import active_office, offices_by_region
 from quotas.selectors import DayState
-from quotas.services import record_availability_search
+from quotas.services.searches import record_availability_search
 
 from . import selectors
 from .applicant_views import allowed, life_context, own_application

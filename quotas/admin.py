@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 
-from . import guards, preview, services
+from . import guards, preview
 from .exceptions import QuotaError
 from .models import (
     DateOverride,
@@ -28,6 +28,7 @@ from .models import (
     SlotDrift,
     Weekday,
 )
+from .services.generation import generate_horizon_slots
 
 
 def _apply(instance, cleaned_data):
@@ -87,7 +88,7 @@ class SlotPreviewMixin:
     def regenerate_slots(self, request, *, office_id: int) -> None:
         """The office's slots follow a saved change at once, not at the nightly generation."""
         try:
-            plan = services.generate_horizon_slots(office_id=office_id)
+            plan = generate_horizon_slots(office_id=office_id)
         except QuotaError as error:  # the form's guard refuses these first; say so if one slips by
             self.message_user(request, error.message, messages.ERROR)
             return

@@ -15,7 +15,7 @@ from mpaspor.api import LocalDateTimeField, Serializer, error_responses
 from offices.models import Office
 
 from .selectors import DayState, office_availability
-from .services import record_availability_search
+from .services.searches import record_availability_search
 
 MAX_RANGE_DAYS = 62
 DEFAULT_RANGE_DAYS = 14

@@ -255,7 +255,7 @@ class SlotDrift(models.Model):
 
 class SearchTally(models.Model):
     """Availability searches of one office on one day (the office's date the search was made),
-    flushed from cache counters by `quotas.services.flush_search_counts`. `found_nothing`
+    flushed from cache counters by `quotas.services.searches.flush_search_counts`. `found_nothing`
     counts searches whose whole range had no free online place: unmet demand."""
 
     office = models.ForeignKey(

@@ -11,13 +11,13 @@ from django.db import transaction
 
 from offices.models import Office
 
-from . import services
+from .services.generation import SlotPlan, generate_horizon_slots
 
 
-def preview_change(*, office: Office, apply_change: Callable[[], object]) -> services.SlotPlan:
+def preview_change(*, office: Office, apply_change: Callable[[], object]) -> SlotPlan:
     """The SlotPlan the generator would carry out after `apply_change()`; nothing is kept."""
     with transaction.atomic():
         apply_change()
-        plan = services.generate_horizon_slots(office_id=office.pk, preview=True)
+        plan = generate_horizon_slots(office_id=office.pk, preview=True)
         transaction.set_rollback(True)
     return plan

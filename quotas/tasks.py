@@ -8,8 +8,9 @@ from redis.exceptions import RedisError
 
 from offices.models import Office
 
-from . import selectors, services
+from . import selectors
 from .exceptions import ShrinkRefused
+from .services import generation, priority
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def generate_slots_for_horizon() -> int:
 @shared_task(name="quotas.generate_office_slots", **DB_RETRY)
 def generate_office_slots(office_id: int) -> dict:
     try:
-        plan = services.generate_horizon_slots(office_id=office_id)
+        plan = generation.generate_horizon_slots(office_id=office_id)
     except ShrinkRefused as exc:
         # A person must decide (move applicants or keep the capacity); retrying cannot help.
         logger.error("slot generation refused for office %s: %s", office_id, exc.message)
@@ -44,7 +45,7 @@ def generate_office_slots(office_id: int) -> dict:
 
 @shared_task(name="quotas.give_back_priority_places", **DB_RETRY)
 def give_back_priority_places() -> int:
-    return services.give_back_priority_places()
+    return priority.give_back_priority_places()
 
 
 @shared_task(

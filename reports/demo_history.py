@@ -42,7 +42,7 @@ from appointments.selectors import fees_in_force
 from appointments.services.booking import BOOKING_CODE_ALPHABET
 from offices.models import Office
 from quotas.models import Pool, SearchTally, Slot
-from quotas.services import generate_slots
+from quotas.services.generation import generate_slots
 
 from .services import refresh_recent_office_days
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from appointments.models import Application, Status
 from offices.models import Office
 from quotas.models import Pool, SearchTally, Slot
-from quotas.services import flush_search_counts
+from quotas.services.searches import flush_search_counts
 
 from .models import OfficeDay
 

@@ -88,7 +88,7 @@ def test_the_one_statement_refuses_a_value_too_long_as_an_insert_does(office):
     from django.db import DataError, transaction
 
     from appointments.models import Application, ApplicationEvent
-    from quotas.services import claim_places
+    from quotas.services.claims import claim_places
 
     slot = SlotFactory(office=office)
     application = Application(

@@ -20,7 +20,7 @@ from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, selec
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
-from quotas.services import claim_places
+from quotas.services.claims import claim_places
 
 from ..exceptions import DuplicateApplication, InvalidInput, KindNotAccepted, TooManyApplicants
 from ..models import (

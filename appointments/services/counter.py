@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from mpaspor.db import in_callers_transaction, violates
 from quotas.exceptions import SlotNotFound
 from quotas.models import Pool, Slot
-from quotas.services import claim_places, make_room_for_walk_in
+from quotas.services.claims import claim_places
+from quotas.services.priority import make_room_for_walk_in
 
 from ..exceptions import (
     ApplicationNotFound,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from mpaspor.db import in_callers_transaction
 from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
-from quotas.services import claim_places, return_places
+from quotas.services.claims import claim_places, return_places
 
 from ..exceptions import (
     ApplicationNotFound,

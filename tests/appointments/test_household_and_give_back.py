@@ -24,7 +24,8 @@ from appointments.services.queue import call_next
 from mpaspor.db import TransactionRequired
 from quotas.exceptions import SlotFull
 from quotas.models import Slot
-from quotas.services import claim_places, give_back_priority_places, make_room_for_walk_in, return_places
+from quotas.services.claims import claim_places, return_places
+from quotas.services.priority import give_back_priority_places, make_room_for_walk_in
 from quotas.signals import place_given_back
 from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data
 

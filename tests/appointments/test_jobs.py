@@ -13,7 +13,8 @@ from appointments.models import Application, ApplicationEvent, Status
 from mpaspor.celery import app
 from quotas import tasks as quota_tasks
 from quotas.models import Pool, QuotaRule, ReleaseSchedule, Slot, SlotDrift
-from quotas.services import generate_slots, give_back_priority_places
+from quotas.services.generation import generate_slots
+from quotas.services.priority import give_back_priority_places
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import formats, timezone, translation
 
 from quotas.calendar import holidays_between
 from quotas.models import ReleaseSchedule, Slot
-from quotas.services import generate_slots
+from quotas.services.generation import generate_slots
 from tests.e2e.conftest import check_accessibility
 from tests.factories import OfficeFactory
 from tests.quotas.helpers import rule

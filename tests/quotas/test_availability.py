@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from quotas.models import DateOverride, Pool, QuotaRule, ReleaseSchedule, Slot
 from quotas.selectors import DayState, office_availability, warm_opening_days
-from quotas.services import generate_slots
+from quotas.services.generation import generate_slots
 from tests.factories import ApplicationFactory, OfficeFactory
 
 from .helpers import INDEPENDENCE_DAY, NOW, WIB, open_now_schedule, rule, weekday_rules

@@ -6,7 +6,8 @@ from appointments.exceptions import KindNotAccepted
 from appointments.models import Status
 from quotas.exceptions import ShrinkRefused
 from quotas.models import DateOverride, Pool, QuotaRule, Slot
-from quotas.services import SessionSpec, generate_horizon_slots, generate_slots, set_up_office_quotas
+from quotas.services.generation import generate_horizon_slots, generate_slots
+from quotas.services.setup import SessionSpec, set_up_office_quotas
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory, applicant_data, book_one
 
 from .helpers import INDEPENDENCE_DAY, MONDAY, NOW, WIB, open_now_schedule, programme, rule, weekday_rules

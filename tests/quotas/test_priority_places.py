@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from appointments.services.counter import register_walk_in
 from quotas.models import Pool, QuotaRule, ReleaseSchedule, Slot
-from quotas.services import generate_slots, give_back_priority_places
+from quotas.services.generation import generate_slots
+from quotas.services.priority import give_back_priority_places
 from reports.models import OfficeDay
 from reports.services import refresh_office_days
 from tests.factories import OfficeFactory, SlotFactory, UserFactory, applicant_data

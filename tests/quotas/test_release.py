@@ -9,7 +9,7 @@ from appointments.models import Status
 from quotas.calendar import opens_at
 from quotas.exceptions import NotOpenYet
 from quotas.models import Pool, ReleaseSchedule, Slot
-from quotas.services import generate_slots
+from quotas.services.generation import generate_slots
 from tests.factories import OfficeFactory, UserFactory, book_one
 
 from .helpers import rule

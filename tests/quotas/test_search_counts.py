@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
 from quotas.models import SearchTally
-from quotas.services import flush_search_counts, record_availability_search
+from quotas.services.searches import flush_search_counts, record_availability_search
 from tests.factories import OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from appointments.models import Application, Status
 from offices.models import StaffMembership
-from quotas.services import flush_search_counts, record_availability_search
+from quotas.services.searches import flush_search_counts, record_availability_search
 from reports.services import refresh_office_days
 from tests.factories import ApplicationFactory, OfficeFactory, RegionFactory, SlotFactory, StaffMembershipFactory
 

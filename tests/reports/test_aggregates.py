@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from appointments.models import Status
-from quotas.services import flush_search_counts, record_availability_search
+from quotas.services.searches import flush_search_counts, record_availability_search
 from reports.models import OfficeDay
 from reports.services import refresh_office_days, refresh_recent_office_days
 from tests.factories import ApplicationFactory, SlotFactory

@@ -20,7 +20,7 @@ from appointments.selectors import charges
 from appointments.services.booking import new_billing_code, new_booking_code
 from offices.models import Office, Region, StaffMembership
 from quotas.models import Pool, ReleaseSchedule, Slot
-from quotas.services import SessionSpec, set_up_office_quotas
+from quotas.services.setup import SessionSpec, set_up_office_quotas
 from reports.demo_history import HISTORY_DAYS, seed_history
 
 K = Office.Kind
