@@ -14,10 +14,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from appointments.models import Applicant, Application, Status
+from appointments.models import Applicant, Status
 from appointments.nik import build_nik
-from appointments.selectors import charges
-from appointments.services.booking import new_billing_code, new_booking_code
+from appointments.services.booking import new_application
+from appointments.services.people import ApplicantData
 from offices.models import Office, Region, StaffMembership
 from quotas.models import Pool, ReleaseSchedule, Slot
 from quotas.services.setup import SessionSpec, set_up_office_quotas
@@ -383,25 +383,21 @@ class Command(BaseCommand):
             if slot is None:
                 continue
             booked_at = min(slot.opens_at + dt.timedelta(hours=5), timezone.now())
-            Application.objects.create(
-                booking_code=new_booking_code(),
-                billing_code=new_billing_code(),
-                account=user,
-                applicant=applicant,
-                **person,
+            new_application(
+                slot=slot,
+                applicant=ApplicantData(**person),
                 passport_type="electronic",
                 validity_years=10,
                 kind="new" if status == Status.BOOKED else "replacement_expired",
-                slot=slot,
+                express=False,
                 status=status,
-                amount=sum(
-                    charges(passport_type="electronic", validity_years=10, express=False, on=slot.date).values()
-                ),
+                account=user,
+                applicant_id=applicant.pk if applicant else None,
                 payment_due_at=booked_at + dt.timedelta(hours=2),
                 paid_at=booked_at + dt.timedelta(minutes=20),
                 checked_in_at=slot.starts_at + dt.timedelta(minutes=25) if status == Status.COLLECTED else None,
                 queue_number="A-012" if status == Status.COLLECTED else "",
-            )
+            ).save(force_insert=True)
             Slot.objects.filter(pk=slot.pk).update(taken=F("taken") + 1)
         self.stdout.write(f"  + {user.email}: two applications, three people")
 
