@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "offices",
     "quotas",
     "appointments",
+    "allocation",
     "reports",
 ]
 

@@ -1,0 +1,129 @@
+"""Fair hand-out of scarce places: a release's entries and draw, the waiting list and its offers.
+
+Entries and waiting rows are households of 1 to 5 people (`Seeker` rows). A NIK may have at most
+one open seeker row across both (a partial unique constraint), so one person never waits twice
+or enters a draw while waiting."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from appointments.models import ApplicationKind, PassportType, Sex
+from appointments.services.booking import PersonBooking
+from appointments.services.people import ApplicantData
+from offices.models import Office
+
+
+class Release(models.Model):
+    """One opening of an office's sessions ("kuota dibuka") in draw mode: its entry window and draw."""
+
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="releases")
+    entries_open_at = models.DateTimeField(_("entries open at"))
+    entries_close_at = models.DateTimeField(_("entries close at"))
+
+    class Meta:
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+
+    def __str__(self):
+        return f"{self.office} {self.entries_close_at:%Y-%m-%d %H:%M}"
+
+
+class Entry(models.Model):
+    """A household's entry in a release's draw."""
+
+    release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="entries"
+    )
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
+
+    def __str__(self):
+        return f"{self.release}: #{self.pk}"
+
+
+class Waiting(models.Model):
+    """A household on an office's waiting list."""
+
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="waiting")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="waiting"
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("waiting household")
+        verbose_name_plural = _("waiting list")
+
+    def __str__(self):
+        return f"{self.office}: #{self.pk}"
+
+
+class Seeker(models.Model):
+    """One person of an entry or a waiting row, with the passport asked for: what a booking
+    needs to give them a place. `is_open` while the entry or waiting row may still get one."""
+
+    entry = models.ForeignKey(
+        Entry, verbose_name=_("entry"), on_delete=models.CASCADE, null=True, blank=True, related_name="people"
+    )
+    waiting = models.ForeignKey(
+        Waiting, verbose_name=_("waiting"), on_delete=models.CASCADE, null=True, blank=True, related_name="people"
+    )
+    nik = models.CharField(_("NIK"), max_length=16)
+    full_name = models.CharField(_("full name"), max_length=150)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    married = models.BooleanField(_("married (declared)"), default=False)
+    passport_type = models.CharField(_("passport type"), max_length=12, choices=PassportType.choices)
+    validity_years = models.PositiveSmallIntegerField(_("validity (years)"), choices=[(5, "5"), (10, "10")])
+    kind = models.CharField(_("application kind"), max_length=20, choices=ApplicationKind.choices)
+    express = models.BooleanField(_("same-day service"), default=False)
+    is_open = models.BooleanField(_("open"), default=True)
+
+    class Meta:
+        verbose_name = _("person entered or waiting")
+        verbose_name_plural = _("people entered or waiting")
+        constraints = [
+            models.UniqueConstraint(fields=["nik"], condition=models.Q(is_open=True), name="one_open_seeker_per_nik"),
+            models.CheckConstraint(
+                name="seeker_of_an_entry_or_waiting",
+                condition=models.Q(entry__isnull=False) | models.Q(waiting__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @classmethod
+    def of(cls, person: PersonBooking, **owner) -> "Seeker":
+        """An unsaved row for `person`, of the entry or waiting row given as `owner`."""
+        return cls(
+            **person.applicant.as_fields(),
+            passport_type=person.passport_type,
+            validity_years=person.validity_years,
+            kind=person.kind,
+            express=person.express,
+            **owner,
+        )
+
+    def as_person_booking(self) -> PersonBooking:
+        applicant = ApplicantData(
+            nik=self.nik,
+            full_name=self.full_name,
+            birth_date=self.birth_date,
+            sex=self.sex,
+            phone=self.phone,
+            married=self.married,
+        )
+        return PersonBooking(
+            applicant=applicant,
+            passport_type=self.passport_type,
+            validity_years=self.validity_years,
+            kind=self.kind,
+            express=self.express,
+        )

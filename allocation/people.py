@@ -1,0 +1,78 @@
+"""A household as entries and the waiting list take it: 1 to 5 people, each with the passport
+asked for. The same person data, shapes and checks as a booking (appointments), so that an
+entry or a waiting row can later be booked without asking anything again."""
+
+from collections.abc import Sequence
+
+from django import forms
+from django.db import IntegrityError
+from rest_framework import serializers
+
+from appointments.api import ApplicationCreateApi
+from appointments.forms import ApplicationForm
+from appointments.models import ACTIVE_STATUSES, Application, ApplicationKind, PassportType
+from appointments.services.booking import PersonBooking, check_people
+from appointments.services.people import ApplicantData
+from mpaspor.api import IntegerChoiceField, StrictBooleanField
+from mpaspor.db import in_callers_transaction, violates
+
+from .exceptions import DuplicateEntry
+from .models import Seeker
+
+
+class PersonSerializer(ApplicationCreateApi.InputSerializer.ApplicantSerializer):
+    """A person of DESIGN's API rows: the applicant's data and the passport asked for, flat."""
+
+    passport_type = serializers.ChoiceField(choices=PassportType.choices)
+    validity_years = IntegerChoiceField(choices=[(5, "5"), (10, "10")])
+    application_kind = serializers.ChoiceField(
+        choices=ApplicationKind.choices,
+        help_text="Online: `new`, `replacement_expired`, `replacement_full`; the others only at the office.",
+    )
+    express = StrictBooleanField(default=False)
+
+    class Meta:
+        ref_name = "PersonInput"
+
+
+def people_field() -> serializers.ListField:
+    return serializers.ListField(child=PersonSerializer(), min_length=1, max_length=5)
+
+
+def person_from(data: dict) -> PersonBooking:
+    """A validated `PersonSerializer` value as a booking's person."""
+    applicant = {name: data[name] for name in ("nik", "full_name", "birth_date", "sex", "phone", "married")}
+    return PersonBooking(
+        applicant=ApplicantData(**applicant),
+        passport_type=data["passport_type"],
+        validity_years=data["validity_years"],
+        kind=data["application_kind"],
+        express=data["express"],
+    )
+
+
+# The web pages' household: one booking form per person, 1 to 5.
+HouseholdFormSet = forms.formset_factory(
+    ApplicationForm, extra=0, min_num=1, max_num=5, validate_min=True, validate_max=True
+)
+
+
+def people_of(formset) -> list[PersonBooking]:
+    return [form.person_booking() for form in formset.forms]
+
+
+@in_callers_transaction
+def add_seekers(*, people: Sequence[PersonBooking], **owner) -> list[Seeker]:
+    """Enter or list `people` for `owner` (`entry=` or `waiting=`), after the checks a booking
+    makes of each person. A NIK that holds an active application, or is already entered or
+    waiting, refuses the whole household (DuplicateEntry, the same answer whoever holds it)."""
+    check_people(people)
+    niks = [p.applicant.nik for p in people]
+    if Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES).exists():
+        raise DuplicateEntry()
+    try:
+        return Seeker.objects.bulk_create([Seeker.of(person, **owner) for person in people])
+    except IntegrityError as exc:
+        if violates(exc, Seeker, "one_open_seeker_per_nik"):
+            raise DuplicateEntry() from exc
+        raise

@@ -1,0 +1,61 @@
+"""A NIK has at most one open place in a draw or on a waiting list, and none while it holds an
+active application."""
+
+import pytest
+from django.db import transaction
+
+from allocation.exceptions import DuplicateEntry
+from allocation.models import Entry, Release, Seeker, Waiting
+from allocation.people import add_seekers
+from appointments.services.booking import PersonBooking
+from tests.factories import ApplicationFactory, OfficeFactory, UserFactory, applicant_data
+
+pytestmark = pytest.mark.django_db
+
+
+def _person(**applicant) -> PersonBooking:
+    return PersonBooking(applicant=applicant_data(**applicant), passport_type="regular", validity_years=5, kind="new")
+
+
+@pytest.fixture
+def waiting():
+    return Waiting.objects.create(office=OfficeFactory(), account=UserFactory())
+
+
+def test_a_household_is_listed_with_its_passports(waiting):
+    people = [_person(), _person(full_name="Ani Santoso", sex="F")]
+    with transaction.atomic():
+        add_seekers(people=people, waiting=waiting)
+    rows = Seeker.objects.filter(waiting=waiting).order_by("pk")
+    assert [row.as_person_booking() for row in rows] == people
+
+
+def test_a_nik_open_elsewhere_refuses_the_whole_household(waiting):
+    person = _person()
+    with transaction.atomic():
+        add_seekers(people=[person], waiting=waiting)
+    release = Release.objects.create(
+        office=waiting.office, entries_open_at="2026-01-01T00:00Z", entries_close_at="2026-01-02T00:00Z"
+    )
+    entry = Entry.objects.create(release=release, account=waiting.account)
+    with pytest.raises(DuplicateEntry), transaction.atomic():
+        add_seekers(people=[_person(), person], entry=entry)
+    assert not Seeker.objects.filter(entry=entry).exists()
+
+
+def test_a_closed_row_frees_the_nik(waiting):
+    person = _person()
+    with transaction.atomic():
+        add_seekers(people=[person], waiting=waiting)
+    Seeker.objects.update(is_open=False)
+    with transaction.atomic():
+        add_seekers(people=[person], waiting=Waiting.objects.create(office=waiting.office, account=waiting.account))
+    assert Seeker.objects.filter(nik=person.applicant.nik, is_open=True).count() == 1
+
+
+def test_a_nik_with_an_active_application_cannot_wait(waiting):
+    application = ApplicationFactory()
+    person = _person(nik=application.nik)
+    with pytest.raises(DuplicateEntry), transaction.atomic():
+        add_seekers(people=[person], waiting=waiting)
+    assert not Seeker.objects.exists()
