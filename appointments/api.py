@@ -32,7 +32,7 @@ from mpaspor.errors import DomainError
 from . import gateway, selectors
 from .exceptions import ApplicationNotFound, InvalidInput
 from .models import ApplicationKind, PassportType, Sex, Status
-from .selectors import account_application, account_applications
+from .selectors import account_application, account_applications, express_check_in_by
 from .services.booking import PersonBooking, book_applications
 from .services.lifecycle import cancel_application, reschedule_application
 from .services.payments import record_payment
@@ -112,6 +112,9 @@ class ApplicationOutputSerializer(Serializer):
     validity_years = serializers.IntegerField()
     application_kind = serializers.ChoiceField(source="kind", choices=ApplicationKind.choices)
     express = serializers.BooleanField()
+    express_check_in_by = serializers.SerializerMethodField(
+        help_text="Same-day service: the latest check-in for same-day issue, in the office's zone; null otherwise."
+    )
     slot = SlotSerializer()
     applicant = ApplicantSerializer(source="*")
     payment = PaymentSerializer(source="*")
@@ -120,6 +123,10 @@ class ApplicationOutputSerializer(Serializer):
 
     class Meta:
         ref_name = "Application"
+
+    def get_express_check_in_by(self, application) -> dt.datetime | None:
+        when = express_check_in_by(application=application)
+        return LocalDateTimeField().to_representation(when) if when else None
 
 
 class ApplicationCreateApi(APIView):

@@ -129,7 +129,13 @@ def _plan_applications(*, offices: list[Office], days: int, now: dt.datetime) ->
     by_id = {office.pk: office for office in offices}
     earliest = min(now.astimezone(o.tzinfo).date() for o in offices) - dt.timedelta(days=days)
     slots = list(
-        Slot.objects.filter(office__in=offices, date__gte=earliest, capacity__gt=0, opens_at__lte=now)
+        Slot.objects.filter(
+            office__in=offices,
+            date__gte=earliest,
+            capacity__gt=0,
+            opens_at__lte=now,
+            pool__in=[Pool.ONLINE, Pool.PRIORITY],  # the history has no walk-in sessions or express days
+        )
         .exclude(applications__isnull=False)
         .order_by("office_id", "starts_at", "pool")
     )

@@ -35,6 +35,7 @@ def rule_form(rule, **changes):
         "end_time": rule.end_time.strftime("%H:%M"),
         "online_capacity": rule.online_capacity,
         "priority_capacity": rule.priority_capacity,
+        "walk_in_capacity": rule.walk_in_capacity,
         "valid_from": rule.valid_from.isoformat(),
         "valid_to": "",
     }
@@ -155,6 +156,7 @@ class TestOverridesAndProgrammes:
             "sessions-0-end_time": session.end_time.strftime("%H:%M"),
             "sessions-0-online_capacity": "0",
             "sessions-0-priority_capacity": "0",
+            "sessions-0-walk_in_capacity": "0",
         }
         response = client.post(change("serviceprogram", program), data)
         assert response.status_code == 200
