@@ -43,6 +43,7 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint
 CONFLICTS = (
     "`slot_full`: no place left; `not_open_yet`: booking for this date has not opened; "
     "`slot_past`: the session has started; `kind_not_accepted`: the session does not take this kind; "
+    "`express_full`: no same-day service place is left on that date (regular service may still book); "
 )
 
 
@@ -189,7 +190,8 @@ class ApplicationCreateApi(APIView):
                 429,
                 e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`).",
                 e404="`not_found`: no such online slot.",
-                e409=CONFLICTS + "`duplicate_application`: this NIK already has an active application (the same "
+                e409=CONFLICTS + "`walk_in_only`: a walk-in session, which takes no booking (come to the office); "
+                "`duplicate_application`: this NIK already has an active application (the same "
                 "answer whoever holds it); `too_many_applicants`: the account already applies for 5 people; "
                 "`request_in_progress`: a request with this `Idempotency-Key` is still being processed.",
                 e429="`throttled`: too many requests; or the account was refused too many different NIKs "
