@@ -40,7 +40,7 @@ def test_the_calendar_shows_the_walk_in_day_and_the_counter_registers_from_its_p
 
     page.goto(reverse("appointments:calendar", args=[kediri.code]) + f"?month={pool.date:%Y-%m}")
     cell = page.locator(f'a[data-date="{pool.date:%Y-%m-%d}"]')
-    expect(cell).to_contain_text("datang langsung")
+    expect(cell).to_contain_text("walk-in")
     assert "Datang langsung, tanpa pemesanan" in (cell.get_attribute("aria-label") or "")
     notes = page.locator("section.walk-in-days")
     expect(notes).to_contain_text(hours)
