@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offices import permissions
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
-from quotas.models import Slot
+from quotas.models import SESSION_POOLS, Slot
 
 from .admin_actions import StatusActionsMixin
 from .admin_export import CsvExportMixin
@@ -42,7 +42,7 @@ class SessionFilter(admin.SimpleListFilter):
         )
         day = _date_param(request) or chosen_day or timezone.localdate()
         slots = (
-            Slot.objects.filter(date=day, office__in=visible)
+            Slot.objects.filter(date=day, office__in=visible, pool__in=SESSION_POOLS)
             .select_related("office")
             .order_by("office__name", "starts_at", "pool")[:100]
         )

@@ -32,7 +32,7 @@ from mpaspor.errors import DomainError
 from . import gateway, selectors
 from .exceptions import ApplicationNotFound, InvalidInput
 from .models import ApplicationKind, PassportType, Sex, Status
-from .selectors import account_application, account_applications
+from .selectors import account_application, account_applications, express_check_in_by
 from .services.booking import PersonBooking, book_applications
 from .services.lifecycle import cancel_application, reschedule_application
 from .services.payments import record_payment
@@ -43,6 +43,7 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint
 CONFLICTS = (
     "`slot_full`: no place left; `not_open_yet`: booking for this date has not opened; "
     "`slot_past`: the session has started; `kind_not_accepted`: the session does not take this kind; "
+    "`express_full`: no same-day service place is left on that date (regular service may still book); "
 )
 
 
@@ -112,6 +113,9 @@ class ApplicationOutputSerializer(Serializer):
     validity_years = serializers.IntegerField()
     application_kind = serializers.ChoiceField(source="kind", choices=ApplicationKind.choices)
     express = serializers.BooleanField()
+    express_check_in_by = serializers.SerializerMethodField(
+        help_text="Same-day service: the latest check-in for same-day issue, in the office's zone; null otherwise."
+    )
     slot = SlotSerializer()
     applicant = ApplicantSerializer(source="*")
     payment = PaymentSerializer(source="*")
@@ -120,6 +124,10 @@ class ApplicationOutputSerializer(Serializer):
 
     class Meta:
         ref_name = "Application"
+
+    def get_express_check_in_by(self, application) -> dt.datetime | None:
+        when = express_check_in_by(application=application)
+        return LocalDateTimeField().to_representation(when) if when else None
 
 
 class ApplicationCreateApi(APIView):
@@ -182,7 +190,8 @@ class ApplicationCreateApi(APIView):
                 429,
                 e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`).",
                 e404="`not_found`: no such online slot.",
-                e409=CONFLICTS + "`duplicate_application`: this NIK already has an active application (the same "
+                e409=CONFLICTS + "`walk_in_only`: a walk-in session, which takes no booking (come to the office); "
+                "`duplicate_application`: this NIK already has an active application (the same "
                 "answer whoever holds it); `too_many_applicants`: the account already applies for 5 people; "
                 "`request_in_progress`: a request with this `Idempotency-Key` is still being processed.",
                 e429="`throttled`: too many requests; or the account was refused too many different NIKs "

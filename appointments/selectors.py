@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from mpaspor.db import fetch
 from offices.models import Office
-from quotas.models import Pool, Slot
+from quotas.models import SESSION_POOLS, Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
 from .exceptions import InvalidInput
@@ -42,6 +42,20 @@ def slot_state(slot: Slot, *, now: dt.datetime | None = None) -> str:
     return DayState.FREE if slot.taken < slot.capacity else DayState.FULL
 
 
+def express_check_in_by(*, application: Application) -> dt.datetime | None:
+    """For a same-day (express) application: the latest check-in for same-day issue on its day, in
+    the office's zone (the end of the day's express slot, set by the office); otherwise None."""
+    if not application.express:
+        return None
+    slot = application.slot
+    ends_at = (
+        Slot.objects.filter(office_id=slot.office_id, date=slot.date, pool=Pool.EXPRESS)
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    return ends_at.astimezone(slot.office.tzinfo) if ends_at else None
+
+
 def bookable_slot(*, slot_id: int) -> Slot | None:
     return (
         Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE, office__is_active=True)
@@ -67,6 +81,7 @@ class MonthCalendar:
     next_month: dt.date | None
     releases: list[ReleaseNote]
     closures: list[DayAvailability]
+    walk_in_days: list[DayAvailability]  # from today: days with sessions for walk-ins without booking
 
     @property
     def has_free_day(self) -> bool:
@@ -101,6 +116,7 @@ def month_calendar(*, office: Office, year: int, month: int, now: dt.datetime | 
             note = releases.setdefault(day.opens_at, ReleaseNote(opens_at=day.opens_at, first=day.date, last=day.date))
             note.last = max(note.last, day.date)
     closures = [d for d in days.values() if d.date >= today and (d.holiday_name or d.closed_reason)]
+    walk_in_days = [d for d in days.values() if d.date >= today and d.walk_in]
     return MonthCalendar(
         office=office,
         month=first,
@@ -110,6 +126,7 @@ def month_calendar(*, office: Office, year: int, month: int, now: dt.datetime | 
         next_month=_add_months(first, 1) if first < last_month else None,
         releases=sorted(releases.values(), key=lambda r: r.opens_at),
         closures=closures,
+        walk_in_days=walk_in_days,
     )
 
 
@@ -250,10 +267,18 @@ class CounterSession:
     priority_capacity: int = 0
     priority_taken: int = 0
     priority_overflow: int = 0  # places added for walk-ins beyond the pool
+    # A walk-in session's own pool (anyone, without booking), when the session has one.
+    walk_in_slot_id: int | None = None
+    walk_in_capacity: int = 0
+    walk_in_taken: int = 0
 
     @property
     def priority_left(self) -> int:
         return max(self.priority_capacity - self.priority_taken, 0)
+
+    @property
+    def walk_in_left(self) -> int:
+        return max(self.walk_in_capacity - self.walk_in_taken, 0)
 
     @property
     def priority_pool(self) -> int:
@@ -269,7 +294,7 @@ def counter_sessions(*, office, day: dt.date) -> list[CounterSession]:
     """The day's sessions of an office with its counter figures, in two queries."""
     tz = office.tzinfo
     sessions: dict[dt.datetime, CounterSession] = {}
-    slots = Slot.objects.filter(office=office, date=day).order_by("starts_at", "pool")
+    slots = Slot.objects.filter(office=office, date=day, pool__in=SESSION_POOLS).order_by("starts_at", "pool")
     for slot in slots.values("id", "starts_at", "ends_at", "pool", "capacity", "taken", "overflow"):
         session = sessions.setdefault(
             slot["starts_at"],
@@ -280,6 +305,10 @@ def counter_sessions(*, office, day: dt.date) -> list[CounterSession]:
             session.priority_capacity = slot["capacity"]
             session.priority_taken = slot["taken"]
             session.priority_overflow = slot["overflow"]
+        elif slot["pool"] == Pool.WALK_IN:
+            session.walk_in_slot_id = slot["id"]
+            session.walk_in_capacity = slot["capacity"]
+            session.walk_in_taken = slot["taken"]
     counts = (
         Application.objects.filter(slot__office=office, slot__date=day)
         .values("slot__starts_at")

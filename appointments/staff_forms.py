@@ -28,7 +28,7 @@ class WalkInForm(forms.Form):
     priority_group = forms.ChoiceField(
         label=_("Priority group"),
         required=False,
-        choices=[("", _("None (counter-only application)"))] + list(PriorityGroup.choices),
+        choices=[("", _("None (walk-in session or counter-only application)"))] + list(PriorityGroup.choices),
     )
     kind = forms.ChoiceField(label=_("Application kind"), choices=ApplicationKind.choices)
     force_majeure = forms.BooleanField(
@@ -55,10 +55,23 @@ class WalkInForm(forms.Form):
     validity_years = forms.TypedChoiceField(
         label=_("Validity"), choices=[(5, _("5 years")), (10, _("10 years"))], coerce=int, initial=5
     )
+    express = forms.BooleanField(
+        label=_("Same-day service (percepatan)"),
+        required=False,
+        help_text=_("Takes one of the day's same-day places; the surcharge is added to the fee."),
+    )
 
     def __init__(self, *args, sessions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slot"].choices = [(s.priority_slot_id, session_choice(s)) for s in sessions if s.priority_slot_id]
+        # A walk-in session's own pool first: on such a day most people who come are for it.
+        self.fields["slot"].choices = [
+            (s.walk_in_slot_id, walk_in_session_choice(s)) for s in sessions if s.walk_in_slot_id
+        ] + [(s.priority_slot_id, session_choice(s)) for s in sessions if s.priority_slot_id]
+
+
+def walk_in_session_choice(session) -> str:
+    times = {"start": f"{session.starts_at:%H:%M}", "end": f"{session.ends_at:%H:%M}", "left": session.walk_in_left}
+    return _("%(start)s–%(end)s walk-in session (%(left)s places left)") % times
 
 
 def session_choice(session) -> str:

@@ -100,6 +100,7 @@ def office_day(request, code: str, date: str):
             "sessions": sessions,
             "DayState": DayState,
             "is_past": day_date < selectors.office_today(office=office),
+            "is_today": day_date == selectors.office_today(office=office),
             "person_query": _person_query(request),
         },
     )
@@ -172,6 +173,7 @@ def confirmation(request, booking_code: str):
             "documents": documents_to_bring(application.kind),
             # A cancelled or expired booking's QR code must not get anyone through the door.
             "show_qr": application.status in ACTIVE_STATUSES,
+            "express_check_in_by": selectors.express_check_in_by(application=application),
             **life_context(application),
         },
     )

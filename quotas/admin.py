@@ -23,6 +23,7 @@ from .models import (
     ProgramSession,
     QuotaRule,
     ReleaseSchedule,
+    SameDayService,
     ServiceProgram,
     Slot,
     SlotDrift,
@@ -180,6 +181,7 @@ class QuotaRuleForm(forms.ModelForm):
             "end_time",
             "online_capacity",
             "priority_capacity",
+            "walk_in_capacity",
             "valid_from",
             "valid_to",
         ]
@@ -237,7 +239,7 @@ class ProgramSessionInline(admin.TabularInline):
     model = ProgramSession
     formset = ProgramSessionFormSet
     extra = 1
-    fields = ["start_time", "end_time", "online_capacity", "priority_capacity"]
+    fields = ["start_time", "end_time", "online_capacity", "priority_capacity", "walk_in_capacity"]
 
     def _parent_admin(self):
         return self.admin_site._registry[ServiceProgram]
@@ -319,7 +321,16 @@ class ServiceProgramAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
 class DateOverrideForm(forms.ModelForm):
     class Meta:
         model = DateOverride
-        fields = ["office", "date", "closed", "reason", "online_capacity", "priority_capacity"]
+        fields = [
+            "office",
+            "date",
+            "closed",
+            "reason",
+            "online_capacity",
+            "priority_capacity",
+            "walk_in_capacity",
+            "express_capacity",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -336,6 +347,37 @@ class DateOverrideAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
     list_filter = ["closed", ("office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office"]
     date_hierarchy = "date"
+
+
+class SameDayServiceForm(forms.ModelForm):
+    class Meta:
+        model = SameDayService
+        fields = ["office", "places_per_day", "check_in_by"]
+
+    def clean(self):
+        cleaned = super().clean()
+        office = cleaned.get("office")
+        taken = SameDayService.objects.filter(office=office).exclude(pk=self.instance.pk).exists()
+        if office and not self.errors and not taken:  # one per office: the unique check says so
+            # Fewer places a day than express applications hold on a date is refused, as the
+            # slot generator would refuse it: its own preview answers.
+            edited = _apply(self.instance, cleaned)
+            plan = preview.preview_change(office=office, apply_change=edited.save)
+            if plan.conflicts:
+                raise ValidationError(
+                    gettext("Refused: this change would cut below places already taken: %(slots)s.")
+                    % {"slots": plan.conflict_summary()}
+                )
+        return cleaned
+
+
+@admin.register(SameDayService)
+class SameDayServiceAdmin(SlotPreviewMixin, ScopedHistoryAdmin):
+    """Same-day service (percepatan): the office's express places per day and its check-in cut-off."""
+
+    form = SameDayServiceForm
+    list_display = ["office", "places_per_day", "check_in_by"]
+    list_select_related = ["office"]
 
 
 @admin.register(ReleaseSchedule)

@@ -25,7 +25,8 @@ MAX_DISTANCE_DAYS = 400
 
 class OfficeAvailabilityApi(APIView):
     """Each day from `from` to `to` (inclusive, the office's dates; at most 62 days; by default
-    14 days from today) with its online sessions, places free and when they open. Times are
+    14 days from today) with its online sessions, places free and when they open, and its
+    walk-in sessions (state `walk_in` when the day has no online session). Times are
     in the office's zone (ISO 8601 with its offset). Read-only: booking decides on its own."""
 
     permission_classes = [AllowAny]
@@ -79,12 +80,24 @@ class OfficeAvailabilityApi(APIView):
                 class Meta:
                     ref_name = "AvailabilitySlot"
 
+            class WalkInSerializer(Serializer):
+                start = LocalDateTimeField(source="starts_at")
+                end = LocalDateTimeField(source="ends_at")
+                available = serializers.IntegerField()
+                capacity = serializers.IntegerField()
+
+                class Meta:
+                    ref_name = "AvailabilityWalkIn"
+
             date = serializers.DateField()
             state = serializers.ChoiceField(choices=DayState.choices)
             is_weekend = serializers.BooleanField()
             is_holiday = serializers.BooleanField()
             holiday_name = serializers.CharField()
             slots = SlotSerializer(many=True, source="sessions")
+            walk_in = WalkInSerializer(
+                many=True, help_text="Sessions for walk-ins without booking (registered at the office), not over yet."
+            )
 
             class Meta:
                 ref_name = "AvailabilityDay"

@@ -18,6 +18,16 @@ class SlotFull(QuotaError):
     default_message = _("This session is full. Please choose another session or date.")
 
 
+class ExpressFull(QuotaError):
+    code = "express_full"
+    default_message = _("No same-day service places are left on this date. Choose regular service or another date.")
+
+
+class WalkInOnly(QuotaError):
+    code = "walk_in_only"
+    default_message = _("This session takes walk-ins only, without booking: come to the office on the day.")
+
+
 class NotOpenYet(QuotaError):
     code = "not_open_yet"
     default_message = _("Booking for this date has not opened yet.")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .exceptions import QuotaError
-from .models import DateOverride, Pool, QuotaRule, Slot
+from .models import CAPACITY_FIELDS, DateOverride, Pool, QuotaRule, Slot
 
 
 class CapacityBelowTaken(QuotaError):
@@ -55,8 +55,10 @@ def _rule_covers(rule: QuotaRule, slot: Slot) -> bool:
     )
 
 
-def _capacity(source, pool: str) -> int:
-    return source.online_capacity if pool == Pool.ONLINE else source.priority_capacity
+def _capacity(source, pool: str) -> int | None:
+    """The source's places for the pool (a rule or programme session has no express places)."""
+    field = {**CAPACITY_FIELDS, Pool.EXPRESS: "express_capacity"}[pool]
+    return getattr(source, field, 0)
 
 
 def _override_for(office, day: dt.date, *, exclude_pk=None) -> DateOverride | None:

@@ -11,6 +11,21 @@ from offices.models import Office
 class Pool(models.TextChoices):
     ONLINE = "online", _("Online")
     PRIORITY = "priority", _("Priority (walk-in)")
+    # A session's places for anyone who comes without booking (a walk-in day), registered at the counter.
+    WALK_IN = "walk_in", _("Walk-in, no booking")
+    # One slot per office-day: its same-day (express) places, which an express booking takes
+    # together with its session's place. It starts at midnight and ends at the check-in cut-off.
+    EXPRESS = "express", _("Same-day service")
+
+
+# The pools whose slots are sessions a person comes to (the express pool is a day's allowance).
+SESSION_POOLS = (Pool.ONLINE, Pool.PRIORITY, Pool.WALK_IN)
+# The capacity fields of a rule, a programme's session and a date override, per session pool.
+CAPACITY_FIELDS = {
+    Pool.ONLINE: "online_capacity",
+    Pool.PRIORITY: "priority_capacity",
+    Pool.WALK_IN: "walk_in_capacity",
+}
 
 
 class Weekday(models.IntegerChoices):
@@ -32,6 +47,11 @@ class QuotaRule(models.Model):
     end_time = models.TimeField(_("end"))
     online_capacity = models.PositiveIntegerField(_("online places"), default=0)
     priority_capacity = models.PositiveIntegerField(_("priority places"), default=0)
+    walk_in_capacity = models.PositiveIntegerField(
+        _("walk-in places (no booking)"),
+        default=0,
+        help_text=_("Registered at the counter, first come first served. With no online places: a walk-in session."),
+    )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
 
@@ -85,6 +105,11 @@ class ProgramSession(models.Model):
     end_time = models.TimeField(_("end"))
     online_capacity = models.PositiveIntegerField(_("online places"), default=0)
     priority_capacity = models.PositiveIntegerField(_("priority places"), default=0)
+    walk_in_capacity = models.PositiveIntegerField(
+        _("walk-in places (no booking)"),
+        default=0,
+        help_text=_("Registered at the counter, first come first served. With no online places: a walk-in session."),
+    )
 
     history = HistoricalRecords()
 
@@ -113,6 +138,8 @@ class DateOverride(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     online_capacity = models.PositiveIntegerField(_("online places per session"), null=True, blank=True)
     priority_capacity = models.PositiveIntegerField(_("priority places per session"), null=True, blank=True)
+    walk_in_capacity = models.PositiveIntegerField(_("walk-in places per session"), null=True, blank=True)
+    express_capacity = models.PositiveIntegerField(_("same-day service places of the day"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -125,6 +152,34 @@ class DateOverride(models.Model):
     def __str__(self):
         what = _("closed") if self.closed else _("capacity changed")
         return f"{self.office} {self.date.isoformat()}: {what}"
+
+
+class SameDayService(models.Model):
+    """An office's same-day service (percepatan): how many express places each day with online
+    sessions has, beside its sessions' places, and the latest check-in for same-day issue."""
+
+    office = models.OneToOneField(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="same_day_service"
+    )
+    places_per_day = models.PositiveIntegerField(
+        _("same-day places per day"),
+        help_text=_(
+            "Each express booking takes one of these together with its session's place. 0: no same-day service."
+        ),
+    )
+    check_in_by = models.TimeField(
+        _("latest check-in for same-day issue"),
+        help_text=_("In the office's time zone; shown on the applicant's ticket."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("same-day service")
+        verbose_name_plural = _("same-day services")
+
+    def __str__(self):
+        return f"{self.office}: {self.places_per_day}"
 
 
 class ReleaseSchedule(models.Model):

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 class DayState(models.TextChoices):
     FREE = "free", _("Places free")
     FULL = "full", _("Full")
+    WALK_IN = "walk_in", _("Walk-in, no booking")
     NOT_OPEN = "not_open", _("Not open yet")
     CLOSED = "closed", _("Closed")
     PAST = "past", _("Past")
@@ -46,6 +47,8 @@ class DayAvailability:
     closed_reason: str = ""
     opens_at: dt.datetime | None = None  # the earliest opening of the day's sessions, office zone
     sessions: list[SessionAvailability] = field(default_factory=list)
+    # Sessions for walk-ins without booking, not over yet: registered at the counter.
+    walk_in: list[SessionAvailability] = field(default_factory=list)
 
     @property
     def available(self) -> int:
@@ -59,8 +62,9 @@ class DayAvailability:
 def office_availability(
     *, office: Office, date_from: dt.date, date_to: dt.date, now: dt.datetime | None = None
 ) -> list[DayAvailability]:
-    """Each day from date_from to date_to (inclusive) with its online sessions and state,
-    holiday name (in Indonesian) and closure reason.
+    """Each day from date_from to date_to (inclusive) with its online sessions and state, its
+    walk-in sessions (a day with only those is WALK_IN), holiday name (in Indonesian) and
+    closure reason.
 
     Two queries at most (slots, closed overrides) whatever the number of days, slots and
     applications; none when the days are cached. The cache holds each day's raw slot rows
@@ -74,25 +78,30 @@ def office_availability(
     days = []
     for day in dates:
         entry = rows[day]
-        all_sessions = [
-            SessionAvailability(
-                slot_id=slot["id"],
-                starts_at=slot["starts_at"].astimezone(tz),
-                ends_at=slot["ends_at"].astimezone(tz),
-                capacity=slot["capacity"],
-                available=max(slot["capacity"] - slot["taken"], 0),
-                opens_at=slot["opens_at"].astimezone(tz),
-                allowed_kinds=slot["allowed_kinds"],
-            )
-            for slot in entry["slots"]
-        ]
+        all_sessions = [_session(slot, tz) for slot in entry["slots"] if slot["pool"] == Pool.ONLINE]
         sessions = [s for s in all_sessions if s.starts_at > now]
+        walk_in = [_session(slot, tz) for slot in entry["slots"] if slot["pool"] == Pool.WALK_IN]
         result = _day(day, sessions, had_sessions=bool(all_sessions), now=now)
+        result.walk_in = [s for s in walk_in if s.ends_at > now]
+        if result.walk_in and result.state in (DayState.CLOSED, DayState.PAST):
+            result.state = DayState.WALK_IN
         result.holiday_name = holidays.get(day, "")
         if result.state == DayState.CLOSED:
             result.closed_reason = entry["closed_reason"] or result.holiday_name
         days.append(result)
     return days
+
+
+def _session(slot: dict, tz) -> SessionAvailability:
+    return SessionAvailability(
+        slot_id=slot["id"],
+        starts_at=slot["starts_at"].astimezone(tz),
+        ends_at=slot["ends_at"].astimezone(tz),
+        capacity=slot["capacity"],
+        available=max(slot["capacity"] - slot["taken"], 0),
+        opens_at=slot["opens_at"].astimezone(tz),
+        allowed_kinds=slot["allowed_kinds"],
+    )
 
 
 def _day(day: dt.date, sessions: list[SessionAvailability], *, had_sessions: bool, now: dt.datetime) -> DayAvailability:
@@ -113,19 +122,25 @@ def _day(day: dt.date, sessions: list[SessionAvailability], *, had_sessions: boo
 
 
 def _key(office_id: int, day: dt.date) -> str:
-    return f"availability:v1:{office_id}:{day.isoformat()}"
+    return f"availability:v2:{office_id}:{day.isoformat()}"
 
 
 def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
-    """Each day's online slot rows and closure reason, from the database: two queries."""
+    """Each day's online and walk-in slot rows and closure reason, from the database: two queries."""
     loaded = {day: {"slots": [], "closed_reason": ""} for day in dates}
     if not dates:
         return loaded
     first, last = min(dates), max(dates)
     for slot in (
-        Slot.objects.filter(office_id=office_id, pool=Pool.ONLINE, date__gte=first, date__lte=last, capacity__gt=0)
+        Slot.objects.filter(
+            office_id=office_id,
+            pool__in=[Pool.ONLINE, Pool.WALK_IN],
+            date__gte=first,
+            date__lte=last,
+            capacity__gt=0,
+        )
         .order_by("starts_at")
-        .values("id", "date", "starts_at", "ends_at", "capacity", "taken", "opens_at", "allowed_kinds")
+        .values("id", "date", "starts_at", "ends_at", "pool", "capacity", "taken", "opens_at", "allowed_kinds")
     ):
         if slot["date"] in loaded:
             loaded[slot["date"]]["slots"].append(slot)

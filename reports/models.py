@@ -27,6 +27,12 @@ class OfficeDay(models.Model):
     walk_ins = models.PositiveIntegerField(_("walk-ins"), default=0)
     # Walk-ins who came when the priority pool was full: admitted on a place added for them.
     walk_ins_beyond_pool = models.PositiveIntegerField(_("walk-ins beyond the priority pool"), default=0)
+    # Walk-in sessions (no booking): their own places offered and taken (counted in walk_ins too).
+    walk_in_offered = models.PositiveIntegerField(_("walk-in session places offered"), default=0)
+    walk_in_taken = models.PositiveIntegerField(_("walk-in session places taken"), default=0)
+    # Same-day service (percepatan): the day's express places offered and taken.
+    express_offered = models.PositiveIntegerField(_("same-day places offered"), default=0)
+    express_taken = models.PositiveIntegerField(_("same-day places taken"), default=0)
     # Demand signals.
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     sold_out_at = models.DateTimeField(_("sold out at"), null=True, blank=True)

@@ -30,6 +30,10 @@ SUM_FIELDS = (
     "no_show",
     "walk_ins",
     "walk_ins_beyond_pool",
+    "walk_in_offered",
+    "walk_in_taken",
+    "express_offered",
+    "express_taken",
     "searches",
     "searches_unmet",
 )
@@ -59,6 +63,10 @@ SUMMARY_COLUMNS = [
     Column("no_show_rate", _("No-show rate"), "pct"),
     Column("walk_ins", _("Walk-ins")),
     Column("walk_ins_beyond_pool", _("Walk-ins beyond the priority pool")),
+    Column("walk_in_offered", _("Walk-in session places offered")),
+    Column("walk_in_taken", _("Walk-in session places taken")),
+    Column("express_offered", _("Same-day places offered")),
+    Column("express_taken", _("Same-day places taken")),
     Column("weekend_share", _("Weekend share of places taken"), "pct"),
     Column("sold_out_days", _("Days sold out")),
     Column("avg_sellout_minutes", _("Average minutes from release to sell-out"), "dec"),
@@ -83,6 +91,10 @@ DAILY_COLUMNS = [
     Column("no_show", _("No-shows")),
     Column("walk_ins", _("Walk-ins")),
     Column("walk_ins_beyond_pool", _("Walk-ins beyond the priority pool")),
+    Column("walk_in_offered", _("Walk-in session places offered")),
+    Column("walk_in_taken", _("Walk-in session places taken")),
+    Column("express_offered", _("Same-day places offered")),
+    Column("express_taken", _("Same-day places taken")),
     Column("sellout_minutes", _("Minutes from release to sell-out"), "dec"),
     Column("lead_time_days", _("Days to the first free date"), "dec"),
     Column("searches", _("Availability searches")),
@@ -175,7 +187,7 @@ def _figures(values: dict) -> dict:
 
 # Summed and counted per office and per date; the totals add up the per-office figures.
 TOTAL_FIELDS = SUM_FIELDS + ("weekend_taken", "open_days", "sold_out_days", "lead_days", "nothing_free_days")
-OPEN_DAY = Q(online_offered__gt=0) | Q(priority_offered__gt=0)
+OPEN_DAY = Q(online_offered__gt=0) | Q(priority_offered__gt=0) | Q(walk_in_offered__gt=0)
 
 
 def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date) -> Report:

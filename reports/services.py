@@ -48,6 +48,10 @@ FIGURE_FIELDS = (
     "no_show",
     "walk_ins",
     "walk_ins_beyond_pool",
+    "walk_in_offered",
+    "walk_in_taken",
+    "express_offered",
+    "express_taken",
     "released_at",
     "sold_out_at",
     "sellout_minutes",
@@ -123,6 +127,8 @@ def _slot_figures(scope: _Scope) -> tuple[dict[tuple[int, dt.date], dict], dict[
             online_offered=Sum("capacity", filter=online, default=0),
             # Places added for walk-ins beyond the pool were not offered: they are counted apart.
             priority_offered=Sum(F("capacity") - F("overflow"), filter=priority, default=0),
+            walk_in_offered=Sum("capacity", filter=Q(pool=Pool.WALK_IN), default=0),
+            express_offered=Sum("capacity", filter=Q(pool=Pool.EXPRESS), default=0),
             released_at=Min("opens_at", filter=online),
             online_sessions=Count("id", filter=online),
         )
@@ -147,6 +153,8 @@ def _slot_figures(scope: _Scope) -> tuple[dict[tuple[int, dt.date], dict], dict[
         figures[key] = {
             "online_offered": s["online_offered"],
             "priority_offered": s["priority_offered"],
+            "walk_in_offered": s["walk_in_offered"],
+            "express_offered": s["express_offered"],
             "released_at": s["released_at"],
             "sold_out_at": sold_out_at,
             "sellout_minutes": sellout_minutes,
@@ -197,6 +205,8 @@ def _application_figures(scope: _Scope) -> dict[tuple[int, dt.date], dict]:
             no_show=Count("id", filter=Q(status=Status.NO_SHOW)),
             walk_ins=Count("id", filter=Q(walk_in=True)),
             walk_ins_beyond_pool=Count("id", filter=Q(beyond_pool=True)),
+            walk_in_taken=Count("id", filter=Q(slot__pool=Pool.WALK_IN) & kept_place),
+            express_taken=Count("id", filter=Q(express=True) & kept_place),
         )
     )
     return {

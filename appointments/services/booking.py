@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.services import check_bookings_allowed, record_refused_niks
 from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
 from offices.models import Office
-from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
+from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
 from quotas.services.claims import claim_places
 
@@ -116,25 +116,28 @@ def _bookable_slot_sql() -> str:
         f" (SELECT min(a.payment_due_at) FROM {Application._meta.db_table} a"
         f"  WHERE a.slot_id = s.id AND a.status = '{Status.PENDING_PAYMENT}') < %s"
         f" FROM {Slot._meta.db_table} s JOIN {Office._meta.db_table} o ON o.id = s.office_id"
-        " WHERE s.id = %s AND s.pool = %s"
+        " WHERE s.id = %s"
     )
 
 
 def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
     """The online slot of an active office, with its office and whether it holds overdue unpaid
-    holds (`has_overdue_holds`), in one query; or SlotNotFound / SlotInPast.
+    holds (`has_overdue_holds`), in one query; or SlotNotFound / WalkInOnly / SlotInPast.
 
     Every attempt of a release burst runs this, most of them to be refused from its row, so it
     is written out (mpaspor/db.py). Same row as Slot.objects.select_related("office")
-    .annotate(has_overdue_holds=Exists(<pending payment, due before now>)).filter(pk=slot_id, pool="online")."""
+    .annotate(has_overdue_holds=Exists(<pending payment, due before now>)).filter(pk=slot_id), whose
+    pool is then checked: a walk-in session says so rather than "not found"."""
     if not isinstance(slot_id, int) or isinstance(slot_id, bool) or not 0 < slot_id < 2**63:
         raise SlotNotFound()
-    row = fetch_row("bookable_slot", _bookable_slot_sql(), [now, slot_id, Pool.ONLINE], (Slot, Office))
+    row = fetch_row("bookable_slot", _bookable_slot_sql(), [now, slot_id], (Slot, Office))
     if row is None:
         raise SlotNotFound()
     slot, slot.office, has_overdue_holds = row
-    if not slot.office.is_active:
+    if not slot.office.is_active or slot.pool not in (Pool.ONLINE, Pool.WALK_IN):
         raise SlotNotFound()
+    if slot.pool == Pool.WALK_IN:
+        raise WalkInOnly()
     slot.has_overdue_holds = bool(has_overdue_holds)  # NULL (no holds) or 0/1 on SQLite
     if slot.starts_at <= now:
         raise SlotInPast()
@@ -309,7 +312,13 @@ def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime, 
         with transaction.atomic(durable=True):
             lock_row("lock_account", get_user_model(), account.pk)
             check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
-            claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups)
+            claim_places(
+                slot_id=slot_id,
+                count=len(groups),
+                express=sum(application.express for application, _rows in groups),
+                now=now,
+                then_insert=groups,
+            )
             if in_same_transaction is not None:
                 in_same_transaction([application for application, _rows in groups])
     except IntegrityError as exc:

@@ -40,6 +40,7 @@ from .people import ApplicantData, check_applicant
 COUNTER_ONLY_KINDS = (ApplicationKind.LOST, ApplicationKind.DAMAGED, ApplicationKind.DATA_CHANGE)
 QUEUE_SERIES_BOOKED = "A"
 QUEUE_SERIES_WALK_IN = "B"
+QUEUE_SERIES_WALK_IN_POOL = "C"  # a walk-in session's own numbers (Kediri's Saturdays, a mass service)
 
 
 @in_callers_transaction
@@ -109,9 +110,11 @@ def check_walk_in(
     validity_years: int,
     day: dt.date,
     force_majeure: bool = False,
+    open_to_all: bool = False,
 ) -> None:
-    """A walk-in is someone of a priority group (any kind), or a counter-only kind. Force majeure
-    (no fine) is for a lost or damaged passport only."""
+    """A walk-in is someone of a priority group (any kind), or a counter-only kind; on a walk-in
+    session's pool (`open_to_all`) anyone, of any kind. Force majeure (no fine) is for a lost or
+    damaged passport only."""
     check_applicant(applicant)
     if kind not in ApplicationKind.values:
         raise InvalidInput(_("Choose the kind of application."), field="kind")
@@ -122,7 +125,7 @@ def check_walk_in(
         )
     if priority_group and priority_group not in PriorityGroup.values:
         raise InvalidInput(_("Choose a priority group from the list."), field="priority_group")
-    if not priority_group and kind not in COUNTER_ONLY_KINDS:
+    if not priority_group and kind not in COUNTER_ONLY_KINDS and not open_to_all:
         raise InvalidInput(
             _("Without a priority group, walk-ins are only for lost, damaged or data-change applications."),
             field="priority_group",
@@ -174,17 +177,22 @@ def register_walk_in(
     actor=None,
     now: dt.datetime | None = None,
 ) -> Application:
-    """Register someone who came without booking, on today's session of the office, taking a
-    place from that session's PRIORITY pool only, checked in with a queue number at once. A lost
-    or damaged passport is charged its fine with the fee, unless staff find force majeure.
-    A walk-in is never turned away for want of a place: when the pool is full, the slot gets one
-    more place, recorded as overflow (docs/priority-places.md)."""
+    """Register someone who came without booking, on today's session of the office, checked in
+    with a queue number at once, taking a place from one of the session's door pools:
+    - PRIORITY: for priority groups and counter-only kinds. A walk-in is never turned away for
+      want of a place: when the pool is full, the slot gets one more place, recorded as overflow
+      (docs/priority-places.md).
+    - WALK_IN: a walk-in session's own quota, for anyone; when it is gone, SlotFull. Its queue
+      numbers are a series of their own (docs/walk-in-and-same-day.md).
+    A lost or damaged passport is charged its fine with the fee, unless staff find force majeure.
+    Same-day service takes a same-day place of the day too."""
     now = now or timezone.now()
     slot = Slot.objects.select_related("office").filter(pk=slot_id, office_id=office_id).first()
     if slot is None:
         raise SlotNotFound()
-    if slot.pool != Pool.PRIORITY:
-        raise InvalidInput(_("Walk-ins take places from the priority pool only."), field="slot")
+    if slot.pool not in (Pool.PRIORITY, Pool.WALK_IN):
+        raise InvalidInput(_("Walk-ins take places from the priority or walk-in pool only."), field="slot")
+    walk_in_pool = slot.pool == Pool.WALK_IN
     today = now.astimezone(slot.office.tzinfo).date()
     if slot.date != today or slot.ends_at <= now:
         raise InvalidInput(_("Walk-ins are registered for today's sessions that are not over."), field="slot")
@@ -196,6 +204,7 @@ def register_walk_in(
         validity_years=validity_years,
         day=today,
         force_majeure=force_majeure,
+        open_to_all=walk_in_pool,
     )
     application = new_application(
         slot=slot,
@@ -214,9 +223,11 @@ def register_walk_in(
     application._history_user = actor
     try:
         with transaction.atomic(durable=True):
-            application.beyond_pool = make_room_for_walk_in(slot_id=slot.pk)
-            claim_places(slot_id=slot.pk, now=now)
-            application.queue_number = next_queue_number(office_id=office_id, day=today, series=QUEUE_SERIES_WALK_IN)
+            if not walk_in_pool:
+                application.beyond_pool = make_room_for_walk_in(slot_id=slot.pk)
+            claim_places(slot_id=slot.pk, now=now, express=int(express))
+            series = QUEUE_SERIES_WALK_IN_POOL if walk_in_pool else QUEUE_SERIES_WALK_IN
+            application.queue_number = next_queue_number(office_id=office_id, day=today, series=series)
             application.save(force_insert=True)
             ApplicationEvent.objects.create(
                 application=application, to_status=Status.CHECKED_IN, actor=actor, reason="walk-in"

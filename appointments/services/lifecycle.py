@@ -58,7 +58,7 @@ def do_transition(
     if to not in ALLOWED_TRANSITIONS[current]:
         raise TransitionNotAllowed(current=Status(current).label, target=Status(to).label)
     if to in RELEASED_STATUSES and current not in RELEASED_STATUSES:
-        return_places(slot_id=application.slot_id, reason=GIVE_BACK_REASON[to])
+        return_places(slot_id=application.slot_id, reason=GIVE_BACK_REASON[to], express=int(application.express))
     application.status = to
     application.save(update_fields=["status", "updated_at"])
     ApplicationEvent.objects.create(
@@ -135,12 +135,14 @@ def _move(*, application_id: int, slot_id: int, actor, now: dt.datetime) -> Appl
         application = lock_application(application_id=application_id)
         check_reschedule(application=application, now=now)
         old_slot, new_slot = application.slot, _reschedule_target(application=application, slot_id=slot_id, now=now)
-        # Touch the two slot rows in id order, so two crossing moves cannot deadlock.
+        # Touch the two slot rows in id order, so two crossing moves cannot deadlock. An express
+        # application keeps its same-day place on the same date and moves it with a new date.
+        express = int(application.express and new_slot.date != old_slot.date)
         for slot in sorted((old_slot, new_slot), key=lambda s: s.pk):
             if slot is old_slot:
-                return_places(slot_id=old_slot.pk, reason="rescheduled")
+                return_places(slot_id=old_slot.pk, reason="rescheduled", express=express)
             else:
-                claim_places(slot_id=new_slot.pk, now=now)
+                claim_places(slot_id=new_slot.pk, now=now, express=express)
         application.slot = new_slot
         application.reschedule_count += 1
         application.save(update_fields=["slot", "reschedule_count", "updated_at"])

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Subquery
 
 from mpaspor.db import in_callers_transaction, insert_after
 
-from ..exceptions import NotOpenYet, SlotFull
+from ..exceptions import ExpressFull, NotOpenYet, SlotFull
 from ..models import (
+    Pool,
     Slot,
 )
 from ..signals import GIVE_BACK_REASONS, place_given_back
@@ -31,17 +32,41 @@ CLAIM_SQL = (
 
 @in_callers_transaction
 def claim_places(
-    *, slot_id: int, now: dt.datetime, count: int = 1, then_insert: Sequence[tuple[Model, list[Model]]] = ()
+    *,
+    slot_id: int,
+    now: dt.datetime,
+    count: int = 1,
+    express: int = 0,
+    then_insert: Sequence[tuple[Model, list[Model]]] = (),
 ) -> None:
     """Take `count` places on an open slot, all or none, and insert `then_insert` (unsaved
     parents, each with its unsaved children) in the same statement where the database allows it;
-    or raise SlotFull / NotOpenYet and insert nothing.
+    or raise SlotFull / NotOpenYet and insert nothing. `express` of those people also take a
+    same-day place of the slot's day (where the office set its same-day service), or ExpressFull
+    is raised and the caller's transaction, which this raise ends, keeps nothing.
 
     The one way a place is taken: booking, reschedule and walk-in all come here. It runs inside
     the caller's transaction, so a failure of the caller afterwards (a duplicate NIK) gives the
     places back with it. Claim first, insert second: docs/architecture.md, "The hot path"."""
     if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, now], then_insert):
         raise claim_refusal(slot_id=slot_id, now=now)
+    # The session's row first, then the day's express row: every claim and give-back locks them
+    # in this order, so two of them never wait for each other crosswise. A day without an express
+    # slot is an office that has not set its same-day service: the surcharge only, no limit.
+    if express:
+        day = _express_slot_of(slot_id)
+        if not day.filter(taken__lte=F("capacity") - express).update(taken=F("taken") + express) and day.exists():
+            raise ExpressFull()
+
+
+def _express_slot_of(slot_id: int):
+    """The express slot of the same office and day as the session `slot_id`."""
+    session = Slot.objects.filter(pk=slot_id)
+    return Slot.objects.filter(
+        pool=Pool.EXPRESS,
+        office_id=Subquery(session.values("office_id")[:1]),
+        date=Subquery(session.values("date")[:1]),
+    )
 
 
 def claim_refusal(*, slot_id: int, now: dt.datetime) -> NotOpenYet | SlotFull:
@@ -50,11 +75,14 @@ def claim_refusal(*, slot_id: int, now: dt.datetime) -> NotOpenYet | SlotFull:
 
 
 @in_callers_transaction
-def return_places(*, slot_id: int, reason: str, count: int = 1) -> None:
-    """Give places back to a slot, inside the caller's transaction that releases what held them
-    (an application's status change); `place_given_back` is sent once that commits."""
+def return_places(*, slot_id: int, reason: str, count: int = 1, express: int = 0) -> None:
+    """Give places back to a slot (and `express` same-day places to its day), inside the caller's
+    transaction that releases what held them (an application's status change);
+    `place_given_back` is sent once that commits."""
     assert reason in GIVE_BACK_REASONS, reason
     Slot.objects.filter(pk=slot_id, taken__gte=count).update(taken=F("taken") - count)
+    if express:
+        _express_slot_of(slot_id).filter(taken__gte=express).update(taken=F("taken") - express)
     transaction.on_commit(
         partial(place_given_back.send, sender=Slot, slot_id=slot_id, count=count, reason=reason), robust=True
     )

@@ -16,11 +16,13 @@ from offices.models import Office
 from .. import calendar
 from ..exceptions import ShrinkRefused
 from ..models import (
+    CAPACITY_FIELDS,
     DateOverride,
     Pool,
     ProgramSession,
     QuotaRule,
     ReleaseSchedule,
+    SameDayService,
     ServiceProgram,
     Slot,
 )
@@ -165,6 +167,7 @@ def _desired(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[d
     tz = office.tzinfo
     schedule = release_schedule_of(office)
     rules, programs, overrides = _quota_settings(office=office, date_from=date_from, date_to=date_to)
+    same_day = SameDayService.objects.filter(office=office).first()
     holidays = calendar.holidays_between(date_from, date_to)
 
     desired: dict[tuple, PlannedSlot] = {}
@@ -191,7 +194,9 @@ def _desired(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[d
         else:
             sessions = _sessions(day_rules, day_programs)
             opens = calendar.opens_at(schedule, day, tz)
-            for slot in _day_slots(day, sessions, override=override, opens_at=opens, tz=tz):
+            day_slots = _day_slots(day, sessions, override=override, opens_at=opens, tz=tz)
+            express = _express_slot(day, day_slots, same_day=same_day, override=override, tz=tz)
+            for slot in day_slots + express:
                 desired[(slot.starts_at, slot.pool)] = slot
         day += dt.timedelta(days=1)
     return desired, closed
@@ -218,19 +223,18 @@ def _quota_settings(*, office: Office, date_from: dt.date, date_to: dt.date) -> 
 
 
 def _sessions(rules: list[QuotaRule], programs: list[ServiceProgram]) -> dict[dt.time, tuple]:
-    """A day's sessions by start time: (end, online places, priority places, programme or None)."""
+    """A day's sessions by start time: (end, {pool: places}, programme or None)."""
     sessions: dict[dt.time, tuple] = {}
     for rule in rules:
-        sessions[rule.start_time] = (rule.end_time, rule.online_capacity, rule.priority_capacity, None)
+        sessions[rule.start_time] = (rule.end_time, _capacities(rule), None)
     for program in programs:  # a programme's session replaces a rule's at the same start
         for session in program.sessions.all():
-            sessions[session.start_time] = (
-                session.end_time,
-                session.online_capacity,
-                session.priority_capacity,
-                program,
-            )
+            sessions[session.start_time] = (session.end_time, _capacities(session), program)
     return sessions
+
+
+def _capacities(source) -> dict[str, int]:
+    return {pool: getattr(source, name) for pool, name in CAPACITY_FIELDS.items()}
 
 
 def _day_slots(
@@ -238,13 +242,12 @@ def _day_slots(
 ) -> list[PlannedSlot]:
     """One slot per session and pool with places, after the date's override of the capacities."""
     slots = []
-    for start, (end, online, priority, program) in sessions.items():
-        if override is not None:
-            online = override.online_capacity if override.online_capacity is not None else online
-            priority = override.priority_capacity if override.priority_capacity is not None else priority
+    for start, (end, capacities, program) in sessions.items():
         starts_at = dt.datetime.combine(day, start, tzinfo=tz)
         ends_at = dt.datetime.combine(day, end, tzinfo=tz)
-        for pool, capacity in ((Pool.ONLINE, online), (Pool.PRIORITY, priority)):
+        for pool, capacity in capacities.items():
+            if override is not None and getattr(override, CAPACITY_FIELDS[pool]) is not None:
+                capacity = getattr(override, CAPACITY_FIELDS[pool])
             if capacity > 0:
                 slots.append(
                     PlannedSlot(
@@ -259,6 +262,32 @@ def _day_slots(
                     )
                 )
     return slots
+
+
+def _express_slot(
+    day: dt.date, day_slots: list[PlannedSlot], *, same_day: SameDayService | None, override: DateOverride | None, tz
+) -> list[PlannedSlot]:
+    """The day's same-day (express) places, when the office has set its same-day service and the
+    day has online sessions: one slot from midnight to the check-in cut-off. With 0 places it
+    still exists, so that express bookings that day are refused (without it: no limit)."""
+    online = [s for s in day_slots if s.pool == Pool.ONLINE]
+    if same_day is None or not online:
+        return []
+    places = same_day.places_per_day
+    if override is not None and override.express_capacity is not None:
+        places = override.express_capacity
+    return [
+        PlannedSlot(
+            date=day,
+            starts_at=dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz),
+            ends_at=dt.datetime.combine(day, same_day.check_in_by, tzinfo=tz),
+            pool=Pool.EXPRESS,
+            capacity=places,
+            opens_at=min(s.opens_at for s in online),
+            program_id=None,
+            allowed_kinds=(),
+        )
+    ]
 
 
 def _plan(*, office: Office, date_from: dt.date, date_to: dt.date, existing: list[Slot], now: dt.datetime) -> SlotPlan:
@@ -310,8 +339,10 @@ def _update(slot: Slot, want: PlannedSlot, *, moved_to_online: int, now: dt.date
     """What an existing slot would become; its `changed` stays empty when nothing changes."""
     if want.pool == Pool.PRIORITY:
         capacity = want.capacity - moved_to_online + slot.overflow
-    else:
+    elif want.pool == Pool.ONLINE:
         capacity = want.capacity + moved_to_online
+    else:
+        capacity = want.capacity
     capacity = max(capacity, 0)
     change = _change(want, slot, capacity=capacity, tz=tz)
     changed = []

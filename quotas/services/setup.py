@@ -14,6 +14,7 @@ from ..models import (
     ProgramSession,
     QuotaRule,
     ReleaseSchedule,
+    SameDayService,
     ServiceProgram,
 )
 from .generation import SlotPlan, generate_horizon_slots
@@ -30,6 +31,7 @@ class SessionSpec:
     online: int
     priority: int = 0
     kinds: tuple = ()
+    walk_in: int = 0  # places for walk-ins without booking (a walk-in session when online is 0)
 
 
 def set_up_office_quotas(
@@ -44,13 +46,15 @@ def set_up_office_quotas(
     horizon_days: int = 30,
     programme_name: str = "Layanan Paspor Akhir Pekan",
     valid_from: dt.date | None = None,
+    same_day: tuple[int, dt.time] | None = None,
     now: dt.datetime | None = None,
 ) -> SlotPlan:
     """Give an office its quota rules and release schedule, then generate its slots for the
     horizon. `week` maps a weekday (0 = Monday) to its sessions; sessions limited to some
     application kinds become a service programme (rules carry no kinds) on the weekdays they
-    occur. Idempotent: an office that already has rules, a schedule or the programme keeps
-    them. Meant for seed_demo and a first set-up."""
+    occur. `same_day`, (places per day, latest check-in), sets up its same-day service.
+    Idempotent: an office that already has rules, a schedule, the programme or a same-day
+    service keeps them. Meant for seed_demo and a first set-up."""
     now = now or timezone.now()
     valid_from = valid_from or now.astimezone(office.tzinfo).date() - dt.timedelta(days=1)
     with transaction.atomic():
@@ -68,6 +72,11 @@ def set_up_office_quotas(
                 "horizon_days": horizon_days,
             },
         )
+        if same_day is not None:
+            places, check_in_by = same_day
+            SameDayService.objects.get_or_create(
+                office=office, defaults={"places_per_day": places, "check_in_by": check_in_by}
+            )
     return generate_horizon_slots(office_id=office.pk, now=now)
 
 
@@ -81,6 +90,7 @@ def _create_weekday_rules(*, office: Office, week: dict[int, list[SessionSpec]],
             end_time=spec.end,
             online_capacity=spec.online,
             priority_capacity=spec.priority,
+            walk_in_capacity=spec.walk_in,
             valid_from=valid_from,
         )
         for weekday, specs in sorted(week.items())
@@ -118,6 +128,7 @@ def _create_limited_programmes(
                 end_time=spec.end,
                 online_capacity=spec.online,
                 priority_capacity=spec.priority,
+                walk_in_capacity=spec.walk_in,
             )
             for spec in group
         )

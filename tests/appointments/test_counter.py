@@ -10,7 +10,7 @@ from django.urls import reverse
 from appointments.exceptions import CheckInNotAllowed, DuplicateApplication, InvalidInput
 from appointments.models import Application, ApplicationEvent, Fee, Status
 from appointments.services.counter import check_in_application, check_priority_group, register_walk_in
-from quotas.exceptions import SlotNotFound
+from quotas.exceptions import ExpressFull, SlotFull, SlotNotFound
 from quotas.models import Slot
 from tests.factories import ApplicationFactory, applicant_data
 from tests.staff_world import today_slot
@@ -488,3 +488,57 @@ class TestPriorityGroupFitsThePerson:
         assert not Application.objects.filter(nik=person.nik).exists()
         priority.refresh_from_db()
         assert (priority.taken, priority.capacity) == (0, 2)
+
+
+@pytest.mark.django_db
+class TestWalkInSession:
+    """A walk-in session (Kediri's Saturdays): its own pool, open to anyone, its own numbers."""
+
+    def test_anyone_is_registered_from_its_pool_with_its_own_numbers_until_it_is_gone(self, world):
+        pool = today_slot(world.kediri, pool="walk_in", capacity=2)
+        priority = today_slot(world.kediri, pool="priority", capacity=5, start=pool.starts_at)
+        first = walk_in(world, pool, priority_group="", applicant=applicant_data(full_name="Budi Santoso"))
+        second = walk_in(world, pool, priority_group="", kind="replacement_expired")
+        elderly = walk_in(world, priority)  # the priority pool keeps its own series
+        assert (first.queue_number, second.queue_number, elderly.queue_number) == ("C-001", "C-002", "B-001")
+        assert first.walk_in and first.status == Status.CHECKED_IN and first.slot == pool
+        with pytest.raises(SlotFull):  # no place is added beyond a walk-in session's quota
+            walk_in(world, pool, priority_group="")
+        pool.refresh_from_db()
+        assert (pool.capacity, pool.taken, pool.overflow) == (2, 2, 0)
+        assert Application.objects.filter(slot=pool).count() == 2
+
+    def test_an_express_walk_in_takes_a_same_day_place(self, world):
+        pool = today_slot(world.kediri, pool="walk_in", capacity=5)
+        express = today_slot(world.kediri, pool="express", capacity=1, start=pool.starts_at - dt.timedelta(hours=1))
+        walk_in(world, pool, priority_group="", express=True)
+        with pytest.raises(ExpressFull):
+            walk_in(world, pool, priority_group="", express=True)
+        pool.refresh_from_db()
+        express.refresh_from_db()
+        assert (pool.taken, express.taken) == (1, 1)
+
+    def test_the_counter_page_offers_the_walk_in_session_first_with_places_left(self, client, world):
+        pool = today_slot(world.kediri, pool="walk_in", capacity=30)
+        today_slot(world.kediri, pool="priority", capacity=5, start=pool.starts_at)
+        client.force_login(world.kediri_officer)
+        response = client.get(reverse("staff:counter"))
+        choices = response.context["walk_in_form"].fields["slot"].choices
+        assert choices[0][0] == pool.pk and "30" in str(choices[0][1])
+        person = applicant_data()
+        form = {
+            "slot": pool.pk,
+            "priority_group": "",
+            "kind": "new",
+            "full_name": "Budi Santoso",
+            "nik": person.nik,
+            "birth_date": person.birth_date.isoformat(),
+            "sex": "M",
+            "phone": "",
+            "passport_type": "regular",
+            "validity_years": "5",
+        }
+        assert client.post(reverse("staff:walk_in"), form).status_code == 302
+        assert Application.objects.get(nik=person.nik).queue_number == "C-001"
+        response = client.get(reverse("staff:counter"))
+        assert "29 / 30" in response.content.decode()

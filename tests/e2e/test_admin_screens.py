@@ -12,7 +12,15 @@ from playwright.sync_api import expect
 from accounts.models import User
 from appointments.models import Applicant, Application, Notification, Payment, PriorityGroup, QueueState, Status
 from offices.models import StaffMembership
-from quotas.models import DateOverride, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, SlotDrift
+from quotas.models import (
+    DateOverride,
+    ProgramSession,
+    QuotaRule,
+    ReleaseSchedule,
+    SameDayService,
+    ServiceProgram,
+    SlotDrift,
+)
 from reports.models import OfficeDay
 from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory, applicant_data
@@ -33,6 +41,7 @@ OFFICE_LISTS = {
     "quotas/serviceprogram",
     "quotas/dateoverride",
     "quotas/releaseschedule",
+    "quotas/samedayservice",
     "quotas/slot",
     "quotas/slotdrift",
 }
@@ -170,6 +179,8 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
     for office, kind in zip((kediri, world.malang, world.denpasar), kinds, strict=True):
         ReleaseSchedule.objects.create(office=office, kind=kind)
     ReleaseSchedule.objects.create(office=world.malang_ulp, kind=ReleaseSchedule.Kind.ROLLING)
+    for office in (kediri, world.malang, world.denpasar):
+        SameDayService.objects.create(office=office, places_per_day=35, check_in_by=dt.time(11, 30))
     for slot in (world.kediri_slot, priority, world.malang_slot, world.denpasar_slot):
         SlotDrift.objects.create(slot=slot, recorded_taken=3, actual_taken=2, corrected=True)
 

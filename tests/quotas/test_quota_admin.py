@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from quotas.models import DateOverride, QuotaRule, ServiceProgram, Slot
-from tests.factories import ApplicationFactory, SlotFactory, applicant_data, book_one
+from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 
 def rule_for(slot, **overrides):
@@ -35,6 +35,7 @@ def rule_form(rule, **changes):
         "end_time": rule.end_time.strftime("%H:%M"),
         "online_capacity": rule.online_capacity,
         "priority_capacity": rule.priority_capacity,
+        "walk_in_capacity": rule.walk_in_capacity,
         "valid_from": rule.valid_from.isoformat(),
         "valid_to": "",
     }
@@ -155,6 +156,7 @@ class TestOverridesAndProgrammes:
             "sessions-0-end_time": session.end_time.strftime("%H:%M"),
             "sessions-0-online_capacity": "0",
             "sessions-0-priority_capacity": "0",
+            "sessions-0-walk_in_capacity": "0",
         }
         response = client.post(change("serviceprogram", program), data)
         assert response.status_code == 200
@@ -268,3 +270,46 @@ class TestPreview:
         plan = response.context["plan"]
         assert plan is not None and (plan.create or plan.update)
         assert Slot.objects.get(pk=world.kediri_slot.pk).capacity == 10
+
+
+@pytest.mark.django_db
+class TestWalkInAndSameDay:
+    """The office head sets walk-in sessions and same-day places in the quota admin, with the preview."""
+
+    def test_a_walk_in_session_is_set_on_a_rule(self, client, world):
+        rule = rule_for(world.kediri_slot)
+        client.force_login(world.kediri_head)
+        data = rule_form(rule, weekday=5, online_capacity=0, priority_capacity=0, walk_in_capacity=30)
+        response = client.post(reverse("admin:quotas_quotarule_add"), data)
+        assert response.status_code == 302
+        saturday = Slot.objects.filter(office=world.kediri, pool="walk_in", capacity=30)
+        assert saturday.exists() and all(s.date.weekday() == 5 for s in saturday)
+
+    def test_same_day_places_and_cut_off_with_preview_and_refusal(self, client, world):
+        rule_for(world.kediri_slot)
+        client.force_login(world.kediri_head)
+        form = {"office": world.kediri.pk, "places_per_day": 35, "check_in_by": "11:30"}
+        response = client.post(reverse("admin:quotas_samedayservice_preview_add"), form)
+        assert response.status_code == 200 and not response.context["errors"]
+        planned = [c for c in response.context["plan"].create if c.pool == "express"]
+        assert {c.capacity_after for c in planned} == {35}
+        assert world.kediri_slot.date in {c.date for c in planned}
+        assert not Slot.objects.filter(pool="express").exists()  # a preview saves nothing
+        assert client.post(reverse("admin:quotas_samedayservice_add"), form).status_code == 302
+        express = Slot.objects.get(office=world.kediri, date=world.kediri_slot.date, pool="express")
+        assert (express.capacity, express.local_end.time()) == (35, dt.time(11, 30))
+
+        # Two express bookings hold two places: one a day is refused, with the session named.
+        for _ in range(2):
+            book_one(account=UserFactory(), slot_id=world.kediri_slot.pk, express=True)
+        service = world.kediri.same_day_service
+        response = client.post(
+            reverse("admin:quotas_samedayservice_change", args=[service.pk]), {**form, "places_per_day": 1}
+        )
+        assert response.status_code == 200
+        assert "2" in str(response.context["adminform"].form.non_field_errors())
+        express.refresh_from_db()
+        assert express.capacity == 35
+        # Another office's service is out of reach.
+        client.force_login(world.malang_head)
+        assert client.get(reverse("admin:quotas_samedayservice_change", args=[service.pk])).status_code == 404

@@ -51,7 +51,8 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
     assert office_names(response) == ["Kanim Malang", "Kanim Surabaya"]
     surabaya = rows_of(response.content.decode(), "table-0")[1]
     # office, online offered/taken, utilisation, priority offered/taken, booked, paid, expired,
-    # cancelled, checked in, no-show, no-show rate, walk-ins (beyond the pool), weekend share, days sold out,
+    # cancelled, checked in, no-show, no-show rate, walk-ins (beyond the pool), walk-in session places
+    # offered and taken, same-day places offered and taken, weekend share, days sold out,
     # average sell-out minutes, average lead days, days with nothing free (Saturday 7 March),
     # searches, unmet, unmet share.
     assert surabaya == [
@@ -69,6 +70,10 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
         "2",
         "25,0 %",
         "1",
+        "0",
+        "0",
+        "0",
+        "0",
         "0",
         "25,0 %",
         "1",
@@ -201,6 +206,10 @@ def test_csv_has_the_tables_of_the_page(client, regional_jatim):
         "2",
         "25.0",
         "1",
+        "0",
+        "0",
+        "0",
+        "0",
         "0",
         "25.0",
         "1",

@@ -53,6 +53,15 @@ def test_seed_demo_is_idempotent_and_complete(settings):
     assert StaffMembership.objects.get(role="head").office.code == "kanim-kediri"
     assert StaffMembership.objects.get(role="regional").region.code == "JATIM"
     assert User.objects.filter(is_superuser=True).count() == 1
+    # Kediri's Saturday walk-ins (30 places, 08:00-10:00) and Surabaya's same-day places (35 a day).
+    kediri_saturdays = Slot.objects.filter(office__code="kanim-kediri", date__week_day=7)
+    assert kediri_saturdays.exists()
+    assert {(s.pool, s.capacity, f"{s.local_start:%H:%M}-{s.local_end:%H:%M}") for s in kediri_saturdays} == {
+        (Pool.WALK_IN, 30, "08:00-10:00")
+    }
+    express = Slot.objects.filter(office__code="kanim-surabaya", pool=Pool.EXPRESS)
+    assert express.exists() and set(express.values_list("capacity", flat=True)) == {35}
+    assert Application.objects.filter(slot__office__code="kanim-surabaya", express=True).exists()
     check_lived_in_and_consistent()
 
 

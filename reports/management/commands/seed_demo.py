@@ -49,6 +49,7 @@ class Session:
     end: str
     capacity: int
     kinds: list = field(default_factory=list)  # empty: every online kind
+    walk_in: bool = False  # the capacity is for walk-ins without booking, registered at the counter
 
 
 def weekdays(*sessions):
@@ -110,7 +111,7 @@ OFFICES = [
         "JATIM",
         "Kediri",
         weekdays(Session("08:00", "10:00", 30), Session("10:00", "12:00", 30), Session("13:00", "15:00", 20))
-        | {5: [Session("08:00", "10:00", 30, SATURDAY_KINDS)]},
+        | {5: [Session("08:00", "10:00", 30, walk_in=True)]},  # Saturday walk-ins (Jan 2024)
     ),
     (
         "kanim-blitar",
@@ -414,6 +415,11 @@ class Command(BaseCommand):
         return user
 
 
+# Same-day service (percepatan) places per day and the latest check-in for same-day issue, as
+# Batam keeps 35 a day beside its regular and priority places.
+SAME_DAY_SERVICE = {"kanim-surabaya": (35, dt.time(11, 0))}
+
+
 def create_demo_slots(
     *, offices: dict[str, tuple[Office, dict]], days: int, history_days: int = HISTORY_DAYS, stdout=None
 ) -> int:
@@ -428,9 +434,10 @@ def create_demo_slots(
                 SessionSpec(
                     dt.time.fromisoformat(s.start),
                     dt.time.fromisoformat(s.end),
-                    s.capacity,
-                    max(5, s.capacity // 10),  # the priority groups' own places (Layanan Ramah HAM)
+                    0 if s.walk_in else s.capacity,
+                    0 if s.walk_in else max(5, s.capacity // 10),  # the priority groups' own places
                     tuple(s.kinds),
+                    walk_in=s.capacity if s.walk_in else 0,
                 )
                 for s in day_sessions
             ]
@@ -446,6 +453,7 @@ def create_demo_slots(
             days_before=ROLLING_DAYS_BEFORE,
             horizon_days=days,
             valid_from=timezone.now().astimezone(office.tzinfo).date() - dt.timedelta(days=history_days + 1),
+            same_day=SAME_DAY_SERVICE.get(office.code),
         )
         created += len(plan.create)
         if stdout:
