@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from offices.models import Office
 
 from . import calendar
-from .models import DateOverride, Pool, Slot
+from .models import DateOverride, Pool, ReleaseMode, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ class SessionAvailability:
     available: int
     opens_at: dt.datetime
     allowed_kinds: list
+    # How its places are handed out now: by a release's draw until its public opening, then
+    # first come (what the draw left).
+    mode: str = ReleaseMode.FIRST_COME
 
 
 @dataclass
@@ -83,6 +86,7 @@ def office_availability(
                 available=max(slot["capacity"] - slot["taken"], 0),
                 opens_at=slot["opens_at"].astimezone(tz),
                 allowed_kinds=slot["allowed_kinds"],
+                mode=slot["mode"] if slot["opens_at"] > now else ReleaseMode.FIRST_COME,
             )
             for slot in entry["slots"]
         ]
@@ -113,7 +117,7 @@ def _day(day: dt.date, sessions: list[SessionAvailability], *, had_sessions: boo
 
 
 def _key(office_id: int, day: dt.date) -> str:
-    return f"availability:v1:{office_id}:{day.isoformat()}"
+    return f"availability:v2:{office_id}:{day.isoformat()}"
 
 
 def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
@@ -125,7 +129,7 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
     for slot in (
         Slot.objects.filter(office_id=office_id, pool=Pool.ONLINE, date__gte=first, date__lte=last, capacity__gt=0)
         .order_by("starts_at")
-        .values("id", "date", "starts_at", "ends_at", "capacity", "taken", "opens_at", "allowed_kinds")
+        .values("id", "date", "starts_at", "ends_at", "capacity", "taken", "opens_at", "allowed_kinds", "mode")
     ):
         if slot["date"] in loaded:
             loaded[slot["date"]]["slots"].append(slot)
