@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='release',
             name='opens_at',
-            field=models.DateTimeField(default=datetime.date(2000, 1, 1), verbose_name='leftover places open at'),
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='leftover places open at'),
             preserve_default=False,
         ),
         migrations.AddField(
@@ -105,25 +105,25 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='release',
             name='seed',
-            field=models.CharField(default=datetime.date(2000, 1, 1), editable=False, max_length=64, verbose_name='seed'),
+            field=models.CharField(default='', editable=False, max_length=64, verbose_name='seed'),
             preserve_default=False,
         ),
         migrations.AddField(
             model_name='release',
             name='seed_sha256',
-            field=models.CharField(default=django.utils.timezone.now, editable=False, max_length=64, verbose_name='seed commitment (SHA-256)'),
+            field=models.CharField(default='', editable=False, max_length=64, verbose_name='seed commitment (SHA-256)'),
             preserve_default=False,
         ),
         migrations.AddField(
             model_name='release',
             name='sessions_from',
-            field=models.DateField(default='', verbose_name='sessions from'),
+            field=models.DateField(default=datetime.date(2000, 1, 1), verbose_name='sessions from'),
             preserve_default=False,
         ),
         migrations.AddField(
             model_name='release',
             name='sessions_to',
-            field=models.DateField(default='', verbose_name='sessions to'),
+            field=models.DateField(default=datetime.date(2000, 1, 1), verbose_name='sessions to'),
             preserve_default=False,
         ),
         migrations.AddField(
