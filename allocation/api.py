@@ -138,8 +138,8 @@ class EntryCreateApi(APIView):
         return create_once(request, create=enter, answer=_created_answer)
 
 
-def _created_answer(entries) -> tuple[int, dict]:
-    return status.HTTP_201_CREATED, EntryOutputSerializer(entries[0]).data
+def _created_answer(entry) -> tuple[int, dict]:
+    return status.HTTP_201_CREATED, EntryOutputSerializer(entry).data
 
 
 class EntryListApi(APIView):

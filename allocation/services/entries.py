@@ -38,13 +38,13 @@ def enter_draw(
     people: Sequence[PersonBooking],
     choices: Sequence[int],
     now: dt.datetime | None = None,
-    in_same_transaction: Callable[[list[Entry]], None] | None = None,
+    in_same_transaction: Callable[[Entry], None] | None = None,
 ) -> Entry:
     """Enter `people` (1 to 5, checked as a booking checks them) in a release's draw with up to
     three ranked sessions of that release, each of which must take every person. Raises
     NotInEntryWindow outside the window, DuplicateEntry for a NIK already entered, waiting or
     holding an active application, InvalidInput / KindNotAccepted for bad choices; nothing is
-    written then. `in_same_transaction([entry])` commits with the entry (the API's idempotency key)."""
+    written then. `in_same_transaction(entry)` commits with the entry (the API's idempotency key)."""
     now = now or timezone.now()
     release = Release.objects.filter(pk=release_id).first()
     if release is None:
@@ -57,7 +57,7 @@ def enter_draw(
         entry = Entry.objects.create(release=release, account=account, choices=choices)
         add_seekers(people=people, entry=entry)
         if in_same_transaction is not None:
-            in_same_transaction([entry])
+            in_same_transaction(entry)
     return entry
 
 
