@@ -19,7 +19,6 @@ from mpaspor.db import in_callers_transaction, violates
 from .exceptions import DuplicateEntry
 from .models import Seeker
 
-
 APPLICANT_FIELDS = ("nik", "full_name", "birth_date", "sex", "phone", "married")
 
 

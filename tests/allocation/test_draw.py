@@ -7,13 +7,13 @@ import pytest
 from django.utils import timezone
 
 from allocation.draw import allocate, canonical_json, sha256_hex
+from allocation.exceptions import NotInEntryWindow
 from allocation.management.commands.replay_draw import replay
 from allocation.models import Entry, EntryMessage, Release, Seeker
 from allocation.selectors import published_draw
 from allocation.services import draws
-from allocation.services.entries import enter_draw
 from allocation.services.draws import apply_draw, close_window, plan_draw, run_draw
-from allocation.exceptions import NotInEntryWindow
+from allocation.services.entries import enter_draw
 from appointments.models import Application, Status
 from quotas.models import Slot
 from tests.allocation.helpers import open_release, person
@@ -47,7 +47,10 @@ def test_the_stored_result_is_the_replay_of_what_is_published(settings):
     release.refresh_from_db()
     assert sha256_hex(published["seed"]) == release.seed_sha256
     assert replay(published) == release.plan == published["result"]
-    assert canonical_json({"release": release.pk, "slots": published["slots"], "entries": published["entries"]}) == release.snapshot
+    assert (
+        canonical_json({"release": release.pk, "slots": published["slots"], "entries": published["entries"]})
+        == release.snapshot
+    )
 
     # every winner holds applications awaiting payment for DRAW_PAYMENT_HOURS, none beyond the places
     won = Entry.objects.filter(release=release, status=Entry.Status.WON)

@@ -18,10 +18,20 @@ def test_the_order_key_is_the_hmac_of_the_snapshot_hash_and_entry_id():
 
 
 def test_the_canonical_json_does_not_depend_on_the_input_order():
-    one = snapshot([{"id": 2, "people": 1, "choices": [5]}, {"id": 1, "people": 2, "choices": [6, 5]}], [{"id": 6, "places": 1}, {"id": 5, "places": 3}])
-    two = snapshot([{"id": 1, "choices": [6, 5], "people": 2}, {"id": 2, "people": 1, "choices": [5]}], [{"places": 3, "id": 5}, {"id": 6, "places": 1}])
+    one = snapshot(
+        [{"id": 2, "people": 1, "choices": [5]}, {"id": 1, "people": 2, "choices": [6, 5]}],
+        [{"id": 6, "places": 1}, {"id": 5, "places": 3}],
+    )
+    two = snapshot(
+        [{"id": 1, "choices": [6, 5], "people": 2}, {"id": 2, "people": 1, "choices": [5]}],
+        [{"places": 3, "id": 5}, {"id": 6, "places": 1}],
+    )
     assert one == two
-    assert one == '{"entries":[{"choices":[6,5],"id":1,"people":2},{"choices":[5],"id":2,"people":1}],"release":7,"slots":[{"id":5,"places":3},{"id":6,"places":1}]}'
+    expected = (
+        '{"entries":[{"choices":[6,5],"id":1,"people":2},{"choices":[5],"id":2,"people":1}],'
+        '"release":7,"slots":[{"id":5,"places":3},{"id":6,"places":1}]}'
+    )
+    assert one == expected
 
 
 def test_each_entry_gets_its_best_choice_with_room_for_everyone_or_nothing():

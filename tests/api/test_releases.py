@@ -73,9 +73,14 @@ def test_someone_elses_entry_is_not_found(api, release):
 
 def test_entering_outside_the_window_is_refused(api, release):
     release, slots = release
-    Release.objects.filter(pk=release.pk).update(entries_open_at=timezone.now() + dt.timedelta(minutes=1), entries_close_at=timezone.now() + dt.timedelta(hours=1))
+    Release.objects.filter(pk=release.pk).update(
+        entries_open_at=timezone.now() + dt.timedelta(minutes=1),
+        entries_close_at=timezone.now() + dt.timedelta(hours=1),
+    )
     assert_error(enter(api, release, slots), 409, "not_in_entry_window")
-    Release.objects.filter(pk=release.pk).update(entries_open_at=timezone.now() - dt.timedelta(days=2), entries_close_at=timezone.now() - dt.timedelta(minutes=1))
+    Release.objects.filter(pk=release.pk).update(
+        entries_open_at=timezone.now() - dt.timedelta(days=2), entries_close_at=timezone.now() - dt.timedelta(minutes=1)
+    )
     assert_error(enter(api, release, slots), 409, "not_in_entry_window")
     assert not Entry.objects.exists()
 
@@ -86,7 +91,13 @@ def test_a_nik_entered_twice_or_already_booked_is_refused(api, release):
     assert enter(api, release, slots, people=[someone]).status_code == 201
     assert_error(enter(client_for(UserFactory()), release, slots, people=[someone]), 409, "duplicate_entry")
     booked = ApplicationFactory()
-    assert_error(enter(api, release, slots, people=[{**api_person(), "nik": booked.nik, "birth_date": "1990-05-17", "sex": "M"}]), 409, "duplicate_entry")
+    assert_error(
+        enter(
+            api, release, slots, people=[{**api_person(), "nik": booked.nik, "birth_date": "1990-05-17", "sex": "M"}]
+        ),
+        409,
+        "duplicate_entry",
+    )
     assert Entry.objects.count() == 1
 
 
@@ -95,7 +106,11 @@ def test_bad_choices_and_too_many_are_refused(api, release):
     other_release, other_slots = open_release()
     assert_error(enter(api, release, slots, choices=[other_slots[0].pk]), 400, "invalid")
     assert_error(enter(api, release, slots, choices=[slots[0].pk] * 2), 400, "invalid")
-    assert_error(enter(api, release, slots, choices=[slots[0].pk, slots[1].pk, other_slots[0].pk, other_slots[1].pk]), 400, "invalid")
+    assert_error(
+        enter(api, release, slots, choices=[slots[0].pk, slots[1].pk, other_slots[0].pk, other_slots[1].pk]),
+        400,
+        "invalid",
+    )
     assert_error(enter(api, release, slots, people=[api_person() for _ in range(6)]), 400, "invalid")
     slots[0].allowed_kinds = ["replacement_expired"]
     slots[0].save()
@@ -121,5 +136,7 @@ def test_the_draw_is_published_once_drawn(anon, api, release):
 def test_availability_says_each_slots_mode(anon, release):
     release, slots = release
     day = slots[0].date.isoformat()
-    sessions = anon.get(f"/api/v1/offices/{release.office.code}/availability/?from={day}&to={day}").json()["days"][0]["slots"]
+    sessions = anon.get(f"/api/v1/offices/{release.office.code}/availability/?from={day}&to={day}").json()["days"][0][
+        "slots"
+    ]
     assert {s["mode"] for s in sessions} == {"draw"}
