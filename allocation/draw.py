@@ -40,9 +40,14 @@ def order_key(seed: str, entries_sha256: str, entry_id: int) -> str:
 
 def draw_order(seed: str, snapshot_json: str) -> list[int]:
     """The entry ids of the snapshot in draw order (ascending order key)."""
-    entries_sha256 = sha256_hex(snapshot_json)
-    entries = json.loads(snapshot_json)["entries"]
-    return sorted((e["id"] for e in entries), key=lambda entry_id: order_key(seed, entries_sha256, entry_id))
+    return _order(seed, snapshot_json, json.loads(snapshot_json)["entries"])
+
+
+def _order(seed: str, snapshot_json: str, entries: list[dict]) -> list[int]:
+    # The raw digests sort as their hex text does; hmac.digest is the one-shot C path.
+    key, prefix = seed.encode(), f"{sha256_hex(snapshot_json)}:"
+    keyed = sorted((hmac.digest(key, f"{prefix}{e['id']}".encode(), "sha256"), e["id"]) for e in entries)
+    return [entry_id for _digest, entry_id in keyed]
 
 
 def allocate(seed: str, snapshot_json: str) -> dict[str, int | None]:
@@ -52,10 +57,11 @@ def allocate(seed: str, snapshot_json: str) -> dict[str, int | None]:
     places = {s["id"]: s["places"] for s in snapshot["slots"]}
     entries = {e["id"]: e for e in snapshot["entries"]}
     result: dict[str, int | None] = {}
-    for entry_id in draw_order(seed, snapshot_json):
+    for entry_id in _order(seed, snapshot_json, snapshot["entries"]):
         entry = entries[entry_id]
-        won = next((slot for slot in entry["choices"] if places.get(slot, 0) >= entry["people"]), None)
+        people = entry["people"]
+        won = next((slot for slot in entry["choices"] if places.get(slot, 0) >= people), None)
         if won is not None:
-            places[won] -= entry["people"]
+            places[won] -= people
         result[str(entry_id)] = won
     return result
