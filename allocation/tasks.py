@@ -1,11 +1,15 @@
 """Celery tasks of the fair release: they take ids and call one service."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
 from .exceptions import NotInEntryWindow
 from .services.draws import due_releases, run_draw
 from .services.releases import open_entry_windows
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="allocation.draw_release", acks_late=True)
@@ -24,4 +28,7 @@ def sweep_releases() -> None:
     task lost, or the worker down at the close)."""
     open_entry_windows()
     for release_id in due_releases(now=timezone.now()):
-        run_draw(release_id=release_id)
+        try:
+            run_draw(release_id=release_id)
+        except Exception:  # one release's fault must not hold back the others' draws
+            logger.exception("draw of release %s failed; the next sweep tries again", release_id)

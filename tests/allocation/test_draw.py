@@ -2,19 +2,25 @@
 replay of what is published, an application stopped half-way, forfeits and messages."""
 
 import datetime as dt
+import io
+import json
 
 import pytest
-from django.utils import timezone
+from django.core.management import CommandError, call_command
+from django.utils import timezone, translation
 
 from allocation.draw import allocate, canonical_json, sha256_hex
 from allocation.exceptions import NotInEntryWindow
 from allocation.management.commands.replay_draw import replay
 from allocation.models import Entry, EntryMessage, Release, Seeker
+from allocation.outbox import SUBJECTS
 from allocation.selectors import published_draw
 from allocation.services import draws
 from allocation.services.draws import apply_draw, close_window, plan_draw, run_draw
 from allocation.services.entries import enter_draw
+from allocation.tasks import sweep_releases
 from appointments.models import Application, Status
+from notifications.outbox import deliver
 from quotas.models import Slot
 from tests.allocation.helpers import open_release, person
 from tests.factories import UserFactory, book_one
@@ -142,3 +148,43 @@ def test_a_draw_does_not_run_while_the_window_is_open():
     with pytest.raises(NotInEntryWindow):
         run_draw(release_id=release.pk)
     assert not Release.objects.get(pk=release.pk).snapshot
+
+
+def test_the_sweep_runs_a_draw_whose_task_never_came():
+    release, slots = open_release(places=(1,))
+    entry = enter_draw(account=UserFactory(), release_id=release.pk, people=[person()], choices=[slots[0].pk])
+    Release.objects.filter(pk=release.pk).update(entries_close_at=timezone.now() - dt.timedelta(minutes=1))
+    sweep_releases()
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.WON
+    assert Release.objects.get(pk=release.pk).applied_at is not None
+
+
+def test_the_replay_command_prints_the_published_result(tmp_path):
+    release, slots = open_release(places=(1, 1))
+    enter_many(release, slots, [1, 1, 1])
+    run_draw(release_id=release.pk, close_now=True)
+    published = tmp_path / "draw.json"
+    published.write_text(json.dumps(published_draw(release_id=release.pk)))
+    out = io.StringIO()
+    call_command("replay_draw", str(published), stdout=out)
+    assert json.loads(out.getvalue()) == Release.objects.get(pk=release.pk).plan
+
+    tampered = published_draw(release_id=release.pk)
+    tampered["entries"] = tampered["entries"][1:]
+    published.write_text(json.dumps(tampered))
+    with pytest.raises(CommandError):
+        call_command("replay_draw", str(published), stdout=io.StringIO())
+
+
+def test_a_lost_entry_is_told_in_its_language(mailoutbox):
+    release, slots = open_release(places=(1,))
+    enter_many(release, slots, [1, 1])
+    with translation.override("id"):
+        run_draw(release_id=release.pk, close_now=True)
+    message = EntryMessage.objects.get()
+    deliver(model=EntryMessage, message_id=message.pk)
+    sent = next(m for m in mailoutbox if m.to == [message.recipient])
+    with translation.override("id"):
+        assert sent.subject == str(SUBJECTS[Entry.Status.LOST])
+    assert release.office.name in sent.body and "WIB" in sent.body
