@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-embedded bench messages check-services chromium clean
+.PHONY: run test test-embedded bench bench-fairness bench-draw messages check-services chromium clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,11 @@ clean:
 bench: $(VENV)/.dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/report.py
+
+# The fairness model of first come against the draw, and the draw's planning time (no servers).
+bench-fairness: $(VENV)/.dev
+	$(PY) bench/fairness.py
+
+# The draw of 100,000 entries on 10,000 places on PostgreSQL: close, plan, application (its own database).
+bench-draw: $(VENV)/.dev
+	$(PY) bench/draw_scale.py

@@ -14,3 +14,32 @@ class DuplicateEntry(AllocationError):
         "This NIK is already entered in a draw or waiting for a place. Withdraw that first; if it is not "
         "yours, contact the immigration office."
     )
+
+
+class NotInEntryWindow(AllocationError):
+    code = "not_in_entry_window"
+    default_message = _("Entries for this release are not open: its entry window has not started or has closed.")
+
+
+class ReleaseNotFound(AllocationError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("No such release.")
+
+
+class EntryNotFound(AllocationError):
+    code = "not_found"
+    http_status = 404
+    # Someone else's entry gets the same answer as one that does not exist.
+    default_message = _("No such entry.")
+
+
+class NotDrawnYet(AllocationError):
+    code = "not_drawn_yet"
+    default_message = _("This release has not been drawn yet.")
+
+
+class EntryAlreadyDecided(AllocationError):
+    """An entry's outcome was written by another run of the same draw: nothing to do."""
+
+    code = "entry_decided"

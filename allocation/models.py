@@ -11,36 +11,86 @@ from django.utils.translation import gettext_lazy as _
 from appointments.models import ApplicationKind, PassportType, Sex
 from appointments.services.booking import PersonBooking
 from appointments.services.people import ApplicantData
+from notifications.models import OutboxMessage
 from offices.models import Office
 
 
 class Release(models.Model):
-    """One opening of an office's sessions ("kuota dibuka") in draw mode: its entry window and draw."""
+    """One opening of an office's sessions ("kuota dibuka") in draw mode: its entry window and draw.
+
+    The draw (docs/fair-release.md): `seed_sha256` is published when the window opens, the
+    `snapshot` and its `entries_sha256` when it closes, the `seed` with the result once drawn.
+    `plan` maps each entry id (text) to the slot id it won, or None."""
 
     office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="releases")
     entries_open_at = models.DateTimeField(_("entries open at"))
     entries_close_at = models.DateTimeField(_("entries close at"))
+    sessions_from = models.DateField(_("sessions from"))
+    sessions_to = models.DateField(_("sessions to"))
+    # The office's next release: when what the draw left opens to everyone.
+    opens_at = models.DateTimeField(_("leftover places open at"))
+    # Kept out of the admin, the logs and the API until revealed with the result.
+    seed = models.CharField(_("seed"), max_length=64, editable=False)
+    seed_sha256 = models.CharField(_("seed commitment (SHA-256)"), max_length=64, editable=False)
+    snapshot = models.TextField(_("entries snapshot (canonical JSON)"), blank=True, editable=False)
+    entries_sha256 = models.CharField(_("snapshot SHA-256"), max_length=64, blank=True, editable=False)
+    plan = models.JSONField(_("draw result"), null=True, blank=True, editable=False)
+    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True, editable=False)
+    applied_at = models.DateTimeField(_("result applied at"), null=True, blank=True, editable=False)
 
     class Meta:
+        ordering = ["entries_close_at", "pk"]
         verbose_name = _("release")
         verbose_name_plural = _("releases")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "entries_close_at"], name="one_release_per_office_and_time"),
+            models.CheckConstraint(
+                name="release_window_opens_before_it_closes",
+                condition=models.Q(entries_open_at__lt=models.F("entries_close_at")),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.office} {self.entries_close_at:%Y-%m-%d %H:%M}"
 
+    def is_open_for_entries(self, now) -> bool:
+        return self.entries_open_at <= now < self.entries_close_at
+
+    @property
+    def is_drawn(self) -> bool:
+        return self.plan is not None
+
 
 class Entry(models.Model):
-    """A household's entry in a release's draw."""
+    """A household's entry in a release's draw: its people (`Seeker` rows) and up to three
+    ranked choices of session (slot ids, best first)."""
+
+    class Status(models.TextChoices):
+        ENTERED = "entered", _("Entered")
+        WON = "won", _("Won")
+        LOST = "lost", _("Not drawn")
+        FORFEITED = "forfeited", _("Forfeited")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="entries"
     )
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ENTERED)
+    choices = models.JSONField(_("sessions chosen, best first"), default=list)
+    slot = models.ForeignKey(
+        "quotas.Slot", verbose_name=_("session won"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    booking_codes = models.JSONField(_("booking codes"), default=list, blank=True)
+    # Why a winning entry got nothing: the refusal's code (a NIK booked elsewhere meanwhile, ...).
+    forfeit_reason = models.CharField(_("why forfeited"), max_length=40, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("entry")
         verbose_name_plural = _("entries")
+        indexes = [models.Index(fields=["release", "status"])]
 
     def __str__(self):
         return f"{self.release}: #{self.pk}"
@@ -127,3 +177,15 @@ class Seeker(models.Model):
             kind=self.kind,
             express=self.express,
         )
+
+
+class EntryMessage(OutboxMessage):
+    """The entries' outbox: a draw's outcome told to the account (notifications.outbox delivers it)."""
+
+    entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="messages")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="entrymessage_state_created")]
+        verbose_name = _("entry message")
+        verbose_name_plural = _("entry messages")

@@ -19,6 +19,8 @@ from mpaspor.db import in_callers_transaction, violates
 from .exceptions import DuplicateEntry
 from .models import Seeker
 
+APPLICANT_FIELDS = ("nik", "full_name", "birth_date", "sex", "phone", "married")
+
 
 class PersonSerializer(ApplicationCreateApi.InputSerializer.ApplicantSerializer):
     """A person of DESIGN's API rows: the applicant's data and the passport asked for, flat."""
@@ -34,6 +36,11 @@ class PersonSerializer(ApplicationCreateApi.InputSerializer.ApplicantSerializer)
     class Meta:
         ref_name = "PersonInput"
 
+    def validate(self, data):
+        # The applicant's checks see the applicant's fields only, not the passport asked for.
+        super().validate({name: data[name] for name in APPLICANT_FIELDS})
+        return data
+
 
 def people_field() -> serializers.ListField:
     return serializers.ListField(child=PersonSerializer(), min_length=1, max_length=5)
@@ -41,7 +48,7 @@ def people_field() -> serializers.ListField:
 
 def person_from(data: dict) -> PersonBooking:
     """A validated `PersonSerializer` value as a booking's person."""
-    applicant = {name: data[name] for name in ("nik", "full_name", "birth_date", "sex", "phone", "married")}
+    applicant = {name: data[name] for name in APPLICANT_FIELDS}
     return PersonBooking(
         applicant=ApplicantData(**applicant),
         passport_type=data["passport_type"],

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from accounts import api as accounts_api
+from allocation import api as allocation_api
 from appointments import api as appointments_api
 from offices import api as offices_api
 from quotas import api as quotas_api
@@ -55,6 +56,12 @@ urlpatterns = [
         appointments_api.ApplicationRescheduleApi.as_view(),
         name="api-application-reschedule",
     ),
+    path("offices/<slug:code>/releases/", allocation_api.ReleaseListApi.as_view(), name="api-releases"),
+    path("releases/<int:release_id>/entries/", allocation_api.EntryCreateApi.as_view(), name="api-release-entries"),
+    path("releases/<int:release_id>/draw/", allocation_api.DrawApi.as_view(), name="api-release-draw"),
+    path("entries/", allocation_api.EntryListApi.as_view(), name="api-entries"),
+    path("entries/<int:entry_id>/", allocation_api.EntryDetailApi.as_view(), name="api-entry"),
+    path("entries/<int:entry_id>/withdraw/", allocation_api.EntryWithdrawApi.as_view(), name="api-entry-withdraw"),
     path("payments/notify/", appointments_api.PaymentNotifyApi.as_view(), name="api-payments-notify"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

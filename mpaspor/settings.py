@@ -204,6 +204,8 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
+# A release's draw may close at night: its winners get this long to pay instead.
+DRAW_PAYMENT_HOURS = env.int("DRAW_PAYMENT_HOURS", default=24)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 # An account refused this many different NIKs in a day (each already in someone else's active
 # application) has its bookings refused (429) until the day ends: probing NIKs one by one tells
@@ -316,6 +318,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "quotas.warm_opening_days",
         "schedule": 60.0,
         "options": {"expire_seconds": 30},
+    },
+    # Releases in draw mode: entry windows opened (their seeds committed), and any draw whose
+    # window has closed but that has not run (its task is scheduled at the close).
+    "allocation-sweep-releases": {
+        "task": "allocation.sweep_releases",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
     },
     "mark-no-shows": {
         "task": "appointments.mark_no_shows",

@@ -10,18 +10,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 
-from . import guards, preview
+from . import calendar, guards, preview
 from .exceptions import QuotaError
 from .models import (
     DateOverride,
     Pool,
     ProgramSession,
     QuotaRule,
+    ReleaseMode,
     ReleaseSchedule,
     SameDayService,
     ServiceProgram,
@@ -385,7 +389,7 @@ class ReleaseScheduleAdmin(OfficeScopedAdmin):
     """Each kind of schedule has its own field: the form shows only the chosen kind's (a small
     script; without it, each field's section says which kind it belongs to)."""
 
-    list_display = ["office", "kind", "rule", "release_time", "horizon_days"]
+    list_display = ["office", "kind", "mode", "rule", "release_time", "horizon_days"]
     list_select_related = ["office"]
     kind_fields = {
         ReleaseSchedule.Kind.ROLLING: ("days_before", _("Rolling schedule")),
@@ -396,13 +400,43 @@ class ReleaseScheduleAdmin(OfficeScopedAdmin):
     class Media:
         js = ["js/release_schedule_admin.js"]
 
+    readonly_fields = ["coming_releases"]
+
     def get_fieldsets(self, request, obj=None):
         own = {name for name, _title in self.kind_fields.values()}
         common = [name for name in self.get_form(request, obj, fields=None).base_fields if name not in own]
-        return [(None, {"fields": common})] + [
-            (title, {"fields": [name], "classes": ["release-kind", f"release-kind-{kind}"]})
-            for kind, (name, title) in self.kind_fields.items()
-        ]
+        return (
+            [(None, {"fields": common})]
+            + [
+                (title, {"fields": [name], "classes": ["release-kind", f"release-kind-{kind}"]})
+                for kind, (name, title) in self.kind_fields.items()
+            ]
+            + [(_("Preview"), {"fields": ["coming_releases"]})]
+        )
+
+    @admin.display(description=_("next six releases"))
+    def coming_releases(self, obj):
+        """The next six openings with the dates each opens and, in draw mode, its entry window,
+        in the office's time (of the saved schedule)."""
+        if obj is None or obj.pk is None:
+            return gettext("Save the schedule to see its coming releases.")
+        tz, label = obj.office.tzinfo, obj.office.timezone_label
+        draw = obj.mode == ReleaseMode.DRAW
+        rows = []
+        for release in calendar.coming_releases(obj, timezone.now(), tz):
+            line = gettext("%(at)s %(zone)s: sessions %(first)s to %(last)s") % {
+                "at": f"{release.at:%Y-%m-%d %H:%M}",
+                "zone": label,
+                "first": release.first_day.isoformat(),
+                "last": release.last_day.isoformat(),
+            }
+            if draw:
+                line += " · " + gettext("entries from %(open)s %(zone)s, draw at the release") % {
+                    "open": f"{release.entries_open_at.astimezone(tz):%Y-%m-%d %H:%M}",
+                    "zone": label,
+                }
+            rows.append(line)
+        return format_html_join(mark_safe("<br>"), "{}", ((row,) for row in rows))
 
     @admin.display(description=_("when"))
     def rule(self, obj):
@@ -410,6 +444,10 @@ class ReleaseScheduleAdmin(OfficeScopedAdmin):
             return gettext("every %(weekday)s for the following week") % {"weekday": obj.get_weekday_display()}
         if obj.kind == ReleaseSchedule.Kind.MONTHLY:
             return gettext("on day %(day)s for the following month") % {"day": obj.day_of_month}
+        if obj.kind == ReleaseSchedule.Kind.LAST_WORKING_DAY:
+            return gettext("on the last working day for the following month")
+        if obj.kind == ReleaseSchedule.Kind.TWICE_MONTHLY:
+            return gettext("on the 15th and the last day, each for half of the following month")
         return gettext("each date %(days)s days before") % {"days": obj.days_before}
 
 

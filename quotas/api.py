@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from mpaspor.api import LocalDateTimeField, Serializer, error_responses
 from offices.models import Office
 
+from .models import ReleaseMode
 from .selectors import DayState, office_availability
 from .services.searches import record_availability_search
 
@@ -76,6 +77,11 @@ class OfficeAvailabilityApi(APIView):
                 available = serializers.IntegerField()
                 capacity = serializers.IntegerField()
                 opens_at = LocalDateTimeField()
+                mode = serializers.ChoiceField(
+                    choices=ReleaseMode.choices,
+                    help_text="`draw`: the places go to a release's draw among entries (`offices/{code}/releases/`); "
+                    "`opens_at` is then when what the draw left opens to everyone.",
+                )
 
                 class Meta:
                     ref_name = "AvailabilitySlot"

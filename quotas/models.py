@@ -182,18 +182,36 @@ class SameDayService(models.Model):
         return f"{self.office}: {self.places_per_day}"
 
 
+class ReleaseMode(models.TextChoices):
+    """How a release hands out its places: the claim at the opening, or a draw among entries."""
+
+    FIRST_COME = "first_come", _("First come, first served")
+    DRAW = "draw", _("Draw among entries")
+
+
 class ReleaseSchedule(models.Model):
-    """When an office's dates open for booking ("kuota dibuka"), in the office's time."""
+    """When an office's dates open for booking ("kuota dibuka"), in the office's time, and how."""
 
     class Kind(models.TextChoices):
         ROLLING = "rolling", _("Rolling: each date N days before")
         WEEKLY = "weekly", _("Weekly: the next week on a set weekday")
         MONTHLY = "monthly", _("Monthly: the next month on a set day")
+        LAST_WORKING_DAY = "last_working_day", _("Monthly: the next month on the last working day")
+        TWICE_MONTHLY = "twice_monthly", _("Twice a month: mid-month and month end, each for half a month")
 
     office = models.OneToOneField(
         Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="release_schedule"
     )
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ROLLING)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ROLLING)
+    mode = models.CharField(
+        _("release mode"), max_length=12, choices=ReleaseMode.choices, default=ReleaseMode.FIRST_COME
+    )
+    entry_window_hours = models.PositiveSmallIntegerField(
+        _("entry window (hours, draw mode)"),
+        default=72,
+        validators=[MinValueValidator(1)],
+        help_text=_("In draw mode, entries open this long before each release; the draw is at the release time."),
+    )
     days_before = models.PositiveSmallIntegerField(_("days before (rolling)"), default=14)
     weekday = models.PositiveSmallIntegerField(_("weekday (weekly)"), choices=Weekday.choices, default=Weekday.FRIDAY)
     day_of_month = models.PositiveSmallIntegerField(
@@ -246,6 +264,11 @@ class Slot(models.Model):
         related_name="slots",
     )
     allowed_kinds = models.JSONField(_("application kinds accepted"), default=list, blank=True)
+    # Draw: the places are drawn among a release's entries; `opens_at` is then the public
+    # opening of what the draw left, the office's next release (docs/fair-release.md).
+    mode = models.CharField(
+        _("release mode"), max_length=12, choices=ReleaseMode.choices, default=ReleaseMode.FIRST_COME
+    )
     # On a priority slot: places handed to the online pool at the office's cut-off (the online
     # slot of the same session got them). Slot generation keeps both sides of the move.
     moved_to_online = models.PositiveIntegerField(_("priority places moved online"), default=0)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from offices.models import Office
 
 from . import calendar
-from .models import DateOverride, Pool, Slot
+from .models import DateOverride, Pool, ReleaseMode, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ class SessionAvailability:
     available: int
     opens_at: dt.datetime
     allowed_kinds: list
+    # How its places are handed out now: by a release's draw until its public opening, then
+    # first come (what the draw left).
+    mode: str = ReleaseMode.FIRST_COME
 
 
 @dataclass
@@ -78,9 +81,9 @@ def office_availability(
     days = []
     for day in dates:
         entry = rows[day]
-        all_sessions = [_session(slot, tz) for slot in entry["slots"] if slot["pool"] == Pool.ONLINE]
+        all_sessions = [_session(slot, tz, now) for slot in entry["slots"] if slot["pool"] == Pool.ONLINE]
         sessions = [s for s in all_sessions if s.starts_at > now]
-        walk_in = [_session(slot, tz) for slot in entry["slots"] if slot["pool"] == Pool.WALK_IN]
+        walk_in = [_session(slot, tz, now) for slot in entry["slots"] if slot["pool"] == Pool.WALK_IN]
         result = _day(day, sessions, had_sessions=bool(all_sessions), now=now)
         result.walk_in = [s for s in walk_in if s.ends_at > now]
         if result.walk_in and result.state in (DayState.CLOSED, DayState.PAST):
@@ -92,7 +95,7 @@ def office_availability(
     return days
 
 
-def _session(slot: dict, tz) -> SessionAvailability:
+def _session(slot: dict, tz, now: dt.datetime) -> SessionAvailability:
     return SessionAvailability(
         slot_id=slot["id"],
         starts_at=slot["starts_at"].astimezone(tz),
@@ -101,6 +104,7 @@ def _session(slot: dict, tz) -> SessionAvailability:
         available=max(slot["capacity"] - slot["taken"], 0),
         opens_at=slot["opens_at"].astimezone(tz),
         allowed_kinds=slot["allowed_kinds"],
+        mode=slot["mode"] if slot["opens_at"] > now else ReleaseMode.FIRST_COME,
     )
 
 
@@ -140,7 +144,7 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
             capacity__gt=0,
         )
         .order_by("starts_at")
-        .values("id", "date", "starts_at", "ends_at", "pool", "capacity", "taken", "opens_at", "allowed_kinds")
+        .values("id", "date", "starts_at", "ends_at", "pool", "capacity", "taken", "opens_at", "allowed_kinds", "mode")
     ):
         if slot["date"] in loaded:
             loaded[slot["date"]]["slots"].append(slot)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from allocation.selectors import draw_demand
 from offices.models import TIMEZONE_LABELS
 
 from .exports import csv_response, rounded, sections, xlsx_response
@@ -88,6 +89,7 @@ def dashboard(request):
             "is_current_month": month == timezone.localdate().replace(day=1),
             "tz_label": TIMEZONE_LABELS.get(str(tz), ""),
             "regions": sorted({o.region.name for o in chosen}),
+            "draw_demand": draw_demand(offices=chosen, date_from=date_from, date_to=date_to),
         },
     )
 

@@ -191,17 +191,25 @@ def book_applications(
     language: str = "id",
     now: dt.datetime | None = None,
     in_same_transaction: Callable[[list[Application]], None] | None = None,
+    drawn: bool = False,
 ) -> list[Application]:
     """Claim a place for each person and create their applications awaiting payment, all or
     nothing; or raise and store nothing. A single booking is a list of one.
 
     `in_same_transaction` is called with the applications once they are inserted, inside the
-    booking's transaction: what must commit with them or not at all (the API's idempotency key)."""
+    booking's transaction: what must commit with them or not at all (the API's idempotency key,
+    a draw's entry marked won). `drawn`: a release's draw gave these places, before the slot's
+    public opening; they are paid within DRAW_PAYMENT_HOURS (a draw may close at night)."""
     now = now or timezone.now()
     check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
-    _check_slot_takes(slot=slot, people=people, now=now)
+    _check_slot_takes(slot=slot, people=people, now=now, drawn=drawn)
+    pay_within = (
+        dt.timedelta(hours=settings.DRAW_PAYMENT_HOURS)
+        if drawn
+        else dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES)
+    )
     listed = _listed_people(account=account, people=people)
     applications = [
         new_application(
@@ -215,7 +223,7 @@ def book_applications(
             account=account,
             applicant_id=p.person_id if p.person_id in listed else None,
             language=language,
-            payment_due_at=now + dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
+            payment_due_at=now + pay_within,
         )
         for p in people
     ]
@@ -242,6 +250,7 @@ def book_applications(
         groups=groups,
         now=now,
         in_same_transaction=in_same_transaction,
+        drawn=drawn,
     )
     try:
         after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
@@ -274,7 +283,7 @@ def check_people(people: Sequence[PersonBooking], *, language: str = "id") -> No
         raise InvalidInput(_("Each person of a booking needs their own NIK."), field="nik")
 
 
-def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime) -> None:
+def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime, drawn: bool = False) -> None:
     """What this slot refuses, cheapest first: the age rule on its date, its kinds, its opening
     and its places left."""
     for person in people:
@@ -286,7 +295,7 @@ def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.da
         )
         if not slot.accepts(person.kind):
             raise KindNotAccepted()
-    if slot.opens_at > now:
+    if slot.opens_at > now and not drawn:
         raise NotOpenYet()
     if slot.capacity - slot.taken < len(people) and not slot.has_overdue_holds:
         # Too few places, read from the row in this request (never from a cache): refuse before
@@ -304,7 +313,9 @@ def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
     return {pk for pk, nik in rows if wanted[pk] == nik}
 
 
-def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None) -> None:
+def _claim_and_insert(
+    *, account, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None, drawn: bool = False
+) -> None:
     """The account's lock and count, then the claim with every insert, then what must commit with
     them. The slot's row is locked last (by the claim), so the account's lock adds no wait on it;
     and it serialises only the bookings of one account."""
@@ -318,6 +329,7 @@ def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime, 
                 express=sum(application.express for application, _rows in groups),
                 now=now,
                 then_insert=groups,
+                drawn=drawn,
             )
             if in_same_transaction is not None:
                 in_same_transaction([application for application, _rows in groups])

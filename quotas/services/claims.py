@@ -30,6 +30,10 @@ CLAIM_SQL = (
 )
 
 
+# A draw gives its winners their places before the slot's public opening.
+BEFORE_ANY_OPENING = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
 @in_callers_transaction
 def claim_places(
     *,
@@ -38,6 +42,7 @@ def claim_places(
     count: int = 1,
     express: int = 0,
     then_insert: Sequence[tuple[Model, list[Model]]] = (),
+    drawn: bool = False,
 ) -> None:
     """Take `count` places on an open slot, all or none, and insert `then_insert` (unsaved
     parents, each with its unsaved children) in the same statement where the database allows it;
@@ -47,8 +52,10 @@ def claim_places(
 
     The one way a place is taken: booking, reschedule and walk-in all come here. It runs inside
     the caller's transaction, so a failure of the caller afterwards (a duplicate NIK) gives the
-    places back with it. Claim first, insert second: docs/architecture.md, "The hot path"."""
-    if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, now], then_insert):
+    places back with it. Claim first, insert second: docs/architecture.md, "The hot path".
+    `drawn`: places a release's draw gave, taken whether or not the slot has opened to everyone."""
+    opened_by = BEFORE_ANY_OPENING if drawn else now
+    if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, opened_by], then_insert):
         raise claim_refusal(slot_id=slot_id, now=now)
     # The session's row first, then the day's express row: every claim and give-back locks them
     # in this order, so two of them never wait for each other crosswise. A day without an express

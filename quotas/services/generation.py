@@ -21,6 +21,7 @@ from ..models import (
     Pool,
     ProgramSession,
     QuotaRule,
+    ReleaseMode,
     ReleaseSchedule,
     SameDayService,
     ServiceProgram,
@@ -41,6 +42,7 @@ class PlannedSlot:
     opens_at: dt.datetime
     program_id: int | None
     allowed_kinds: tuple
+    mode: str = ReleaseMode.FIRST_COME
 
 
 @dataclass
@@ -58,6 +60,7 @@ class SlotChange:
     slot_id: int | None = None
     program_id: int | None = None
     allowed_kinds: tuple = ()
+    mode: str = ReleaseMode.FIRST_COME
     changed: tuple = ()  # names of the fields that change
 
 
@@ -194,7 +197,7 @@ def _desired(*, office: Office, date_from: dt.date, date_to: dt.date) -> tuple[d
         else:
             sessions = _sessions(day_rules, day_programs)
             opens = calendar.opens_at(schedule, day, tz)
-            day_slots = _day_slots(day, sessions, override=override, opens_at=opens, tz=tz)
+            day_slots = _day_slots(day, sessions, override=override, opens_at=opens, mode=schedule.mode, tz=tz)
             express = _express_slot(day, day_slots, same_day=same_day, override=override, tz=tz)
             for slot in day_slots + express:
                 desired[(slot.starts_at, slot.pool)] = slot
@@ -238,7 +241,13 @@ def _capacities(source) -> dict[str, int]:
 
 
 def _day_slots(
-    day: dt.date, sessions: dict[dt.time, tuple], *, override: DateOverride | None, opens_at: dt.datetime, tz
+    day: dt.date,
+    sessions: dict[dt.time, tuple],
+    *,
+    override: DateOverride | None,
+    opens_at: dt.datetime,
+    mode: str,
+    tz,
 ) -> list[PlannedSlot]:
     """One slot per session and pool with places, after the date's override of the capacities."""
     slots = []
@@ -259,6 +268,8 @@ def _day_slots(
                         opens_at=opens_at,
                         program_id=program.pk if program else None,
                         allowed_kinds=tuple(program.allowed_kinds) if program else (),
+                        # The draw hands out online places; priority places stay at the door.
+                        mode=mode if pool == Pool.ONLINE else ReleaseMode.FIRST_COME,
                     )
                 )
     return slots
@@ -332,6 +343,7 @@ def _change(want: PlannedSlot, slot: Slot | None, *, capacity: int, tz) -> SlotC
         slot_id=None if slot is None else slot.pk,
         program_id=want.program_id,
         allowed_kinds=want.allowed_kinds,
+        mode=want.mode,
     )
 
 
@@ -359,6 +371,11 @@ def _update(slot: Slot, want: PlannedSlot, *, moved_to_online: int, now: dt.date
         changed.append("program")
     if list(slot.allowed_kinds) != list(want.allowed_kinds):
         changed.append("allowed_kinds")
+    # Like the opening, the mode of a date already open stays: its places are being handed out.
+    if slot.mode != want.mode and slot.opens_at > now:
+        changed.append("mode")
+    else:
+        change.mode = slot.mode
     change.changed = tuple(changed)
     return change
 
@@ -377,6 +394,7 @@ def _removal(slot: Slot, *, tz) -> SlotChange:
         slot_id=slot.pk,
         program_id=slot.program_id,
         allowed_kinds=tuple(slot.allowed_kinds),
+        mode=slot.mode,
         changed=("capacity",),
     )
 
@@ -394,6 +412,7 @@ def _apply(*, plan: SlotPlan, office: Office, existing: dict[int, Slot]) -> None
                 opens_at=c.opens_at,
                 program_id=c.program_id,
                 allowed_kinds=list(c.allowed_kinds),
+                mode=c.mode,
             )
             for c in plan.create
         ]
@@ -406,8 +425,9 @@ def _apply(*, plan: SlotPlan, office: Office, existing: dict[int, Slot]) -> None
         slot.opens_at = c.opens_at
         slot.program_id = c.program_id
         slot.allowed_kinds = list(c.allowed_kinds)
+        slot.mode = c.mode
         to_update.append(slot)
-    Slot.objects.bulk_update(to_update, ["capacity", "ends_at", "opens_at", "program", "allowed_kinds"])
+    Slot.objects.bulk_update(to_update, ["capacity", "ends_at", "opens_at", "program", "allowed_kinds", "mode"])
     removed = [c.slot_id for c in plan.remove]
     if removed:
         # A slot that applications ever pointed at stays, empty, for their history.

@@ -13,6 +13,7 @@ from offices.models import Office
 from ..models import (
     ProgramSession,
     QuotaRule,
+    ReleaseMode,
     ReleaseSchedule,
     SameDayService,
     ServiceProgram,
@@ -43,6 +44,8 @@ def set_up_office_quotas(
     release_weekday: int = 4,
     day_of_month: int = 25,
     release_time: dt.time = dt.time(9),
+    release_mode: str = ReleaseMode.FIRST_COME,
+    entry_window_hours: int = 72,
     horizon_days: int = 30,
     programme_name: str = "Layanan Paspor Akhir Pekan",
     valid_from: dt.date | None = None,
@@ -69,6 +72,8 @@ def set_up_office_quotas(
                 "weekday": release_weekday,
                 "day_of_month": day_of_month,
                 "release_time": release_time,
+                "mode": release_mode,
+                "entry_window_hours": entry_window_hours,
                 "horizon_days": horizon_days,
             },
         )

@@ -5,9 +5,10 @@ import pytest
 from django.db import transaction
 
 from allocation.exceptions import DuplicateEntry
-from allocation.models import Entry, Release, Seeker, Waiting
+from allocation.models import Entry, Seeker, Waiting
 from allocation.people import add_seekers
 from appointments.services.booking import PersonBooking
+from tests.allocation.helpers import open_release
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory, applicant_data
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +35,7 @@ def test_a_nik_open_elsewhere_refuses_the_whole_household(waiting):
     person = _person()
     with transaction.atomic():
         add_seekers(people=[person], waiting=waiting)
-    release = Release.objects.create(
-        office=waiting.office, entries_open_at="2026-01-01T00:00Z", entries_close_at="2026-01-02T00:00Z"
-    )
+    release, _slots = open_release(office=waiting.office)
     entry = Entry.objects.create(release=release, account=waiting.account)
     with pytest.raises(DuplicateEntry), transaction.atomic():
         add_seekers(people=[_person(), person], entry=entry)

@@ -14,12 +14,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from allocation.services.releases import open_entry_windows
 from appointments.models import Applicant, Status
 from appointments.nik import build_nik
 from appointments.services.booking import new_application
 from appointments.services.people import ApplicantData
 from offices.models import Office, Region, StaffMembership
-from quotas.models import Pool, ReleaseSchedule, Slot
+from quotas.models import Pool, ReleaseMode, ReleaseSchedule, Slot
 from quotas.services.setup import SessionSpec, set_up_office_quotas
 from reports.demo_history import HISTORY_DAYS, seed_history
 
@@ -250,8 +251,12 @@ STAFF_AND_COUNTERS = {
 }
 
 DAYS_AHEAD = 30
-# Kanim Surabaya releases weekly, the old national way: Friday 14:00 for the following week.
+# Kanim Surabaya releases weekly, the old national way: Friday 14:00 for the following week,
+# by a draw among entries; its entry window is the whole week before, so one is always open.
 WEEKLY_RELEASE = {"kanim-surabaya"}
+DRAW_RELEASE = {"kanim-surabaya"}
+# Kanim Tanjung Perak releases twice a month, as Batam does: mid-month and at month end.
+TWICE_MONTHLY_RELEASE = {"kanim-tanjung-perak"}
 ROLLING_DAYS_BEFORE = 14  # the others: each date opens 14 days before, at 09:00 office time
 
 
@@ -273,6 +278,7 @@ class Command(BaseCommand):
             offices = self.seed_offices(regions)
             self.seed_accounts(regions, offices)
         created = create_demo_slots(offices=offices, days=days, history_days=history_days, stdout=self.stdout)
+        open_entry_windows()
         self.stdout.write("History...")
         history = seed_history(offices=[office for office, _sessions in offices.values()], days=history_days)
         self.seed_demo_applicant()
@@ -444,12 +450,20 @@ def create_demo_slots(
             for weekday, day_sessions in sessions.items()
         }
         weekly = office.code in WEEKLY_RELEASE
+        if weekly:
+            kind = ReleaseSchedule.Kind.WEEKLY
+        elif office.code in TWICE_MONTHLY_RELEASE:
+            kind = ReleaseSchedule.Kind.TWICE_MONTHLY
+        else:
+            kind = ReleaseSchedule.Kind.ROLLING
         plan = set_up_office_quotas(
             office=office,
             week=week,
-            release_kind=ReleaseSchedule.Kind.WEEKLY if weekly else ReleaseSchedule.Kind.ROLLING,
+            release_kind=kind,
             release_weekday=4,  # Friday 14:00 for the next week
             release_time=dt.time(14) if weekly else dt.time(9),
+            release_mode=ReleaseMode.DRAW if office.code in DRAW_RELEASE else ReleaseMode.FIRST_COME,
+            entry_window_hours=7 * 24,
             days_before=ROLLING_DAYS_BEFORE,
             horizon_days=days,
             valid_from=timezone.now().astimezone(office.tzinfo).date() - dt.timedelta(days=history_days + 1),

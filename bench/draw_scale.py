@@ -1,0 +1,156 @@
+"""The draw at scale: 100,000 entries (1-3 people each, 3 ranked choices) on 10,000 places in
+100 sessions, drawn and applied by `allocation.services.draws.run_draw` on PostgreSQL, with its
+progress. Appends to bench/FAIRNESS.md. Run: `make bench-draw` (drops and recreates its own
+database, BENCH_DRAW_DATABASE_URL, default .../mpaspor_bench_h16).
+
+The entries are written in bulk (entering one by one is the API's cost, not the draw's); the
+close, the plan and the application are the portal's own code, as `manage.py draw` runs them."""
+
+import datetime as dt
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get("BENCH_DRAW_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mpaspor_bench_h16")
+ENTRIES = int(os.environ.get("BENCH_DRAW_ENTRIES", "100000"))
+SESSIONS, PER_SESSION = 100, 100
+
+
+def recreate_database() -> None:
+    url = urlparse(DATABASE_URL)
+    name = url.path.lstrip("/")
+    assert name.startswith(("mp_bench", "mpaspor_bench")), "the bench drops its database: give it its own"
+    admin = url._replace(path="/postgres").geturl()
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def main() -> None:
+    recreate_database()
+    os.environ.update(
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL="",  # local-memory cache; this bench measures the database's work
+        CELERY_BROKER_URL="memory://",
+        DJANGO_SETTINGS_MODULE="mpaspor.settings",
+        DJANGO_DEBUG="1",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import User
+    from allocation.draw import new_seed, sha256_hex
+    from allocation.models import Entry, Release, Seeker
+    from allocation.services.draws import apply_draw, close_window, plan_draw
+    from appointments.nik import build_nik
+    from offices.models import Office, Region
+    from quotas.models import ReleaseMode, Slot
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(16)
+    now = timezone.now()
+    region = Region.objects.create(code="JATIM", name="Jawa Timur", province_code="35")
+    office = Office.objects.create(code="kanim-bench", name="Kanim Bench", region=region, city="Surabaya")
+    day0 = (now + dt.timedelta(days=7)).astimezone(office.tzinfo).date()
+    slots = Slot.objects.bulk_create(
+        Slot(
+            office=office,
+            date=day0 + dt.timedelta(days=i // 5),
+            starts_at=dt.datetime.combine(day0 + dt.timedelta(days=i // 5), dt.time(8 + i % 5), tzinfo=office.tzinfo),
+            ends_at=dt.datetime.combine(day0 + dt.timedelta(days=i // 5), dt.time(9 + i % 5), tzinfo=office.tzinfo),
+            capacity=PER_SESSION,
+            opens_at=now + dt.timedelta(days=30),
+            mode=ReleaseMode.DRAW,
+        )
+        for i in range(SESSIONS)
+    )
+    seed = new_seed()
+    release = Release.objects.create(
+        office=office,
+        entries_open_at=now - dt.timedelta(days=3),
+        entries_close_at=now + dt.timedelta(hours=1),
+        sessions_from=slots[0].date,
+        sessions_to=slots[-1].date,
+        opens_at=now + dt.timedelta(days=30),
+        seed=seed,
+        seed_sha256=sha256_hex(seed),
+    )
+    started = time.perf_counter()
+    accounts = User.objects.bulk_create(
+        User(email=f"bench{i}@example.com", full_name="Bench", password="!") for i in range(ENTRIES)
+    )
+    entries = Entry.objects.bulk_create(
+        Entry(release=release, account=a, choices=rng.sample([s.pk for s in slots], 3)) for a in accounts
+    )
+    serial = 0
+    people = []
+    for entry in entries:
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            serial += 1
+            birth = dt.date(1960, 1, 1) + dt.timedelta(days=serial // 9000)
+            people.append(
+                Seeker(
+                    entry=entry,
+                    nik=build_nik(birth_date=birth, sex="M", serial=serial % 9000 + 1),
+                    full_name="Bench Person",
+                    birth_date=birth,
+                    sex="M",
+                    passport_type="regular",
+                    validity_years=5,
+                    kind="new",
+                )
+            )
+    Seeker.objects.bulk_create(people, batch_size=5000)
+    loaded = time.perf_counter() - started
+    print(f"{ENTRIES} entries, {len(people)} people written in {loaded:.1f} s", flush=True)
+
+    timings = {}
+    t = time.perf_counter()
+    close_window(release_id=release.pk, now=now, close_now=True)
+    timings["close"] = time.perf_counter() - t
+    t, cpu = time.perf_counter(), time.process_time()
+    release = plan_draw(release_id=release.pk, now=now)
+    timings["plan"] = time.perf_counter() - t
+    timings["plan_cpu"] = time.process_time() - cpu
+    winners = sum(1 for slot in release.plan.values() if slot is not None)
+    print(f"planned: {winners} winning entries", flush=True)
+
+    def progress(done: int, total: int) -> None:
+        print(f"  applied {done}/{total} winning entries ({time.perf_counter() - t:.0f} s)", flush=True)
+
+    t = time.perf_counter()
+    apply_draw(release_id=release.pk, now=now, progress=progress)
+    timings["apply"] = time.perf_counter() - t
+    taken = sum(Slot.objects.filter(office=office).values_list("taken", flat=True))
+    load = os.getloadavg()[0]
+    report = f"""
+## The draw on PostgreSQL, {ENTRIES:,} entries ({len(people):,} people) on {SESSIONS * PER_SESSION:,} places
+
+| step | seconds |
+|---|---|
+| close (snapshot and its hash) | {timings["close"]:.1f} |
+| plan (the pure allocation; CPU) | {timings["plan"]:.1f} ({timings["plan_cpu"]:.1f}) |
+| application, {winners:,} winning entries, {taken:,} places booked | {timings["apply"]:.1f} |
+
+Load average {load:.1f} on {os.cpu_count()} cores while it ran (the machine is shared).
+"""
+    print(report)
+    with open(ROOT / "bench" / "FAIRNESS.md", "a") as out:
+        out.write(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The draw on the real database: entries, the close's snapshot, the stored plan equal to the
+replay of what is published, an application stopped half-way, forfeits and messages."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone, translation
+
+from allocation.draw import allocate, canonical_json, sha256_hex
+from allocation.exceptions import NotInEntryWindow
+from allocation.management.commands.replay_draw import replay
+from allocation.models import Entry, EntryMessage, Release, Seeker
+from allocation.outbox import SUBJECTS
+from allocation.selectors import published_draw
+from allocation.services import draws
+from allocation.services.draws import apply_draw, close_window, plan_draw, run_draw
+from allocation.services.entries import enter_draw
+from allocation.tasks import sweep_releases
+from appointments.models import Application, Status
+from notifications.outbox import deliver
+from quotas.models import Slot
+from tests.allocation.helpers import open_release, person
+from tests.factories import UserFactory, book_one
+
+pytestmark = pytest.mark.django_db
+
+
+def enter_many(release, slots, households):
+    """One account per household of `size` people, choosing the slots in the given order."""
+    entries = []
+    for size in households:
+        entries.append(
+            enter_draw(
+                account=UserFactory(),
+                release_id=release.pk,
+                people=[person() for _ in range(size)],
+                choices=[s.pk for s in slots],
+            )
+        )
+    return entries
+
+
+def test_the_stored_result_is_the_replay_of_what_is_published(settings):
+    release, slots = open_release(places=(3, 2))
+    enter_many(release, slots, [1, 2, 1, 2, 1, 1, 2])
+    now = timezone.now()
+    run_draw(release_id=release.pk, now=now, close_now=True)
+
+    published = published_draw(release_id=release.pk)
+    release.refresh_from_db()
+    assert sha256_hex(published["seed"]) == release.seed_sha256
+    assert replay(published) == release.plan == published["result"]
+    assert (
+        canonical_json({"release": release.pk, "slots": published["slots"], "entries": published["entries"]})
+        == release.snapshot
+    )
+
+    # every winner holds applications awaiting payment for DRAW_PAYMENT_HOURS, none beyond the places
+    won = Entry.objects.filter(release=release, status=Entry.Status.WON)
+    for entry in won:
+        applications = Application.objects.filter(booking_code__in=entry.booking_codes)
+        assert applications.count() == entry.people.count()
+        assert {a.slot_id for a in applications} == {entry.slot_id}
+        assert all(a.payment_due_at == now + dt.timedelta(hours=settings.DRAW_PAYMENT_HOURS) for a in applications)
+    for slot in Slot.objects.filter(pk__in=[s.pk for s in slots]):
+        assert slot.taken == Application.objects.filter(slot=slot, status=Status.PENDING_PAYMENT).count()
+        assert slot.taken <= slot.capacity
+    lost = Entry.objects.filter(release=release, status=Entry.Status.LOST)
+    assert won.count() + lost.count() == 7
+    assert set(EntryMessage.objects.values_list("entry_id", flat=True)) == set(lost.values_list("pk", flat=True))
+    assert not Seeker.objects.filter(entry__release=release, is_open=True).exists()
+
+
+def test_a_draw_stopped_half_way_runs_again_without_giving_anything_twice(monkeypatch):
+    release, slots = open_release(places=(4, 4))
+    enter_many(release, slots, [1] * 12)
+    now = timezone.now()
+    close_window(release_id=release.pk, now=now, close_now=True)
+    plan_draw(release_id=release.pk, now=now)
+
+    real = draws._apply_winner
+    calls = []
+
+    def stop_after_three(**kwargs):
+        if len(calls) == 3:
+            raise RuntimeError("worker killed")
+        calls.append(kwargs["entry_id"])
+        real(**kwargs)
+
+    monkeypatch.setattr(draws, "_apply_winner", stop_after_three)
+    with pytest.raises(RuntimeError):
+        apply_draw(release_id=release.pk, now=now)
+    assert Entry.objects.filter(release=release, status=Entry.Status.WON).count() == 3
+    monkeypatch.setattr(draws, "_apply_winner", real)
+
+    run_draw(release_id=release.pk, now=now)  # and once more: nothing left to do
+    run_draw(release_id=release.pk, now=now)
+    assert Entry.objects.filter(release=release, status=Entry.Status.WON).count() == 8
+    assert Application.objects.count() == 8
+    assert sorted(Slot.objects.filter(pk__in=[s.pk for s in slots]).values_list("taken", flat=True)) == [4, 4]
+    release.refresh_from_db()
+    assert release.plan == allocate(release.seed, release.snapshot)
+
+
+def test_a_person_booked_elsewhere_during_the_window_leaves_the_entry():
+    """The residual race (a booking does not look at entries): the close drops the person."""
+    release, slots = open_release(places=(5,))
+    pair = [person(), person()]
+    entry = enter_draw(account=UserFactory(), release_id=release.pk, people=pair, choices=[slots[0].pk])
+    alone = person()
+    lone = enter_draw(account=UserFactory(), release_id=release.pk, people=[alone], choices=[slots[0].pk])
+    elsewhere = open_release(places=(5,))[1][0]
+    Slot.objects.filter(pk=elsewhere.pk).update(opens_at=timezone.now() - dt.timedelta(days=1))
+    book_one(account=UserFactory(), slot_id=elsewhere.pk, applicant=pair[1].applicant)
+    book_one(account=UserFactory(), slot_id=elsewhere.pk, applicant=alone.applicant)
+
+    run_draw(release_id=release.pk, close_now=True)
+    entry.refresh_from_db()
+    lone.refresh_from_db()
+    assert entry.status == Entry.Status.WON
+    assert Application.objects.filter(booking_code__in=entry.booking_codes).get().nik == pair[0].applicant.nik
+    assert lone.status == Entry.Status.FORFEITED
+    assert EntryMessage.objects.filter(entry=lone, template="forfeited").exists()
+
+
+def test_a_winner_booked_elsewhere_after_the_close_is_forfeited():
+    release, slots = open_release(places=(5,))
+    someone = person()
+    entry = enter_draw(account=UserFactory(), release_id=release.pk, people=[someone], choices=[slots[0].pk])
+    now = timezone.now()
+    close_window(release_id=release.pk, now=now, close_now=True)
+    elsewhere = open_release(places=(5,))[1][0]
+    Slot.objects.filter(pk=elsewhere.pk).update(opens_at=now - dt.timedelta(days=1))
+    book_one(account=UserFactory(), slot_id=elsewhere.pk, applicant=someone.applicant)
+
+    run_draw(release_id=release.pk, now=now)
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.FORFEITED
+    assert entry.forfeit_reason == "duplicate_application"
+    assert Slot.objects.get(pk=slots[0].pk).taken == 0  # its place stays free
+
+
+def test_a_draw_does_not_run_while_the_window_is_open():
+    release, slots = open_release()
+    with pytest.raises(NotInEntryWindow):
+        run_draw(release_id=release.pk)
+    assert not Release.objects.get(pk=release.pk).snapshot
+
+
+def test_the_sweep_runs_a_draw_whose_task_never_came():
+    release, slots = open_release(places=(1,))
+    entry = enter_draw(account=UserFactory(), release_id=release.pk, people=[person()], choices=[slots[0].pk])
+    Release.objects.filter(pk=release.pk).update(entries_close_at=timezone.now() - dt.timedelta(minutes=1))
+    sweep_releases()
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.WON
+    assert Release.objects.get(pk=release.pk).applied_at is not None
+
+
+def test_the_replay_command_prints_the_published_result(tmp_path):
+    release, slots = open_release(places=(1, 1))
+    enter_many(release, slots, [1, 1, 1])
+    run_draw(release_id=release.pk, close_now=True)
+    published = tmp_path / "draw.json"
+    published.write_text(json.dumps(published_draw(release_id=release.pk)))
+    out = io.StringIO()
+    call_command("replay_draw", str(published), stdout=out)
+    assert json.loads(out.getvalue()) == Release.objects.get(pk=release.pk).plan
+
+    tampered = published_draw(release_id=release.pk)
+    tampered["entries"] = tampered["entries"][1:]
+    published.write_text(json.dumps(tampered))
+    with pytest.raises(CommandError):
+        call_command("replay_draw", str(published), stdout=io.StringIO())
+
+
+def test_a_lost_entry_is_told_in_its_language(mailoutbox):
+    release, slots = open_release(places=(1,))
+    enter_many(release, slots, [1, 1])
+    with translation.override("id"):
+        run_draw(release_id=release.pk, close_now=True)
+    message = EntryMessage.objects.get()
+    deliver(model=EntryMessage, message_id=message.pk)
+    sent = next(m for m in mailoutbox if m.to == [message.recipient])
+    with translation.override("id"):
+        assert sent.subject == str(SUBJECTS[Entry.Status.LOST])
+    assert release.office.name in sent.body and "WIB" in sent.body
