@@ -378,3 +378,8 @@ def queue_screen(*, key: str, now: dt.datetime | None = None) -> QueueScreen | N
     )
     waiting = queue.filter(queue_state=QueueState.WAITING, status=Status.CHECKED_IN).count()
     return QueueScreen(office=office, calls=calls, waiting=waiting)
+
+
+def printing_recorded(*, application_id: int) -> bool:
+    """Whether the printing step of the application was finished: one passport book used."""
+    return StepRecord.objects.filter(application_id=application_id, step=Step.PRINTING, finished_at__isnull=False).exists()

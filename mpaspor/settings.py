@@ -243,11 +243,6 @@ NOTIFICATION_RETRY_BASE_SECONDS = 60
 # The day-before reminder goes out from this hour of the office's own zone.
 REMINDER_HOUR = env.int("REMINDER_HOUR", default=9)
 
-# --- Reports ----------------------------------------------------------------------------
-# The capacity evaluation's assumption, stated on the page: how many applications one
-# counter serves in a working day (document check, photo, fingerprints, interview).
-REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY = env.int("REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY", default=40)
-
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
