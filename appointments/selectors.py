@@ -382,4 +382,6 @@ def queue_screen(*, key: str, now: dt.datetime | None = None) -> QueueScreen | N
 
 def printing_recorded(*, application_id: int) -> bool:
     """Whether the printing step of the application was finished: one passport book used."""
-    return StepRecord.objects.filter(application_id=application_id, step=Step.PRINTING, finished_at__isnull=False).exists()
+    return StepRecord.objects.filter(
+        application_id=application_id, step=Step.PRINTING, finished_at__isnull=False
+    ).exists()

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "quotas",
     "appointments",
     "reports",
+    "planning",
 ]
 
 MIDDLEWARE = [
@@ -323,6 +324,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # The outbox sweep (every app's messages): bookings' confirmations, what the broker never got,
     # retries that are due.
+    # Offices late with a capacity evaluation: their heads get one reminder a day.
+    "planning-remind-late-offices": {
+        "task": "planning.remind_late_offices",
+        "schedule": crontab(hour=2, minute=0),  # 09:00 WIB
+        "options": {"expire_seconds": 3000},
+    },
     "notifications-sweep-outboxes": {"task": "notifications.sweep_outboxes", "schedule": 15.0},
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {

@@ -1,6 +1,5 @@
-from zoneinfo import ZoneInfo
-
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models

@@ -180,7 +180,7 @@ OPEN_DAY = Q(online_offered__gt=0) | Q(priority_offered__gt=0)
 
 def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date) -> Report:
     """Everything the dashboard shows for these offices and dates: two grouped queries, and
-the capacity model's three."""
+    the capacity model's three."""
     report = Report(date_from=date_from, date_to=date_to, offices=offices)
     rows = OfficeDay.objects.filter(office_id__in=[o.pk for o in offices], date__gte=date_from, date__lte=date_to)
     per_office = _per_office(rows)
