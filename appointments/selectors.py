@@ -17,7 +17,18 @@ from quotas.models import Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
 from .exceptions import InvalidInput
-from .models import ACTIVE_STATUSES, Applicant, Application, ApplicationKind, Fee, Payment, QueueState, Status
+from .models import (
+    ACTIVE_STATUSES,
+    Applicant,
+    Application,
+    ApplicationKind,
+    Fee,
+    Payment,
+    QueueState,
+    Status,
+    Step,
+    StepRecord,
+)
 
 
 def account_applications(*, account):

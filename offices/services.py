@@ -1,6 +1,5 @@
 """Writes of the offices app: staff accounts' membership, an office's staff and facilities."""
 
-
 from mpaspor.db import in_callers_transaction
 
 from .models import Office, OfficeResources, StaffMembership
