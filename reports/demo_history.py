@@ -36,6 +36,8 @@ from appointments.models import (
     PriorityGroup,
     QueueCounter,
     Status,
+    Step,
+    StepRecord,
 )
 from appointments.nik import build_nik
 from appointments.selectors import fees_in_force
@@ -467,3 +469,59 @@ def _insert_search_tallies(*, offices: list[Office], days: int, now: dt.datetime
     new = [t for t in tallies if (t.office.pk, t.day) not in existing]
     SearchTally.objects.bulk_create(new, batch_size=2000)
     return len(new)
+
+
+# --- Timed steps at the counter (the capacity model's input) ---------------------------------
+
+# Median minutes per step at a typical office; each office gets its own factor per step, so the
+# demo's bottlenecks differ between offices.
+DEMO_STEP_MINUTES = {
+    Step.DOCUMENT_CHECK: 6.0,
+    Step.BIOMETRICS: 7.5,
+    Step.INTERVIEW: 9.0,
+    Step.APPROVAL: 3.0,
+    Step.PRINTING: 4.0,
+    Step.COLLECTION: 2.0,
+}
+TIMED_PER_OFFICE_DAY = 8
+DONE_AT_THE_OFFICE = (Status.IN_PROCESS, Status.APPROVED, Status.ISSUED, Status.COLLECTED)
+
+
+def seed_step_history(*, offices: list[Office], now: dt.datetime | None = None, days: int = 28) -> int:
+    """Timed steps, and the wait before the first call, for a few applications served on each
+    office's recent days. An office that already has step records is left alone (idempotent)."""
+    now = now or timezone.now()
+    timed = 0
+    with transaction.atomic():
+        for office in offices:
+            if StepRecord.objects.filter(application__slot__office=office).exists():
+                continue
+            rng = random.Random(f"steps-{office.code}")
+            factors = {step: rng.uniform(0.7, 1.5) for step in DEMO_STEP_MINUTES}
+            served = Application.objects.filter(
+                slot__office=office,
+                slot__date__gte=(now - dt.timedelta(days=days)).date(),
+                checked_in_at__isnull=False,
+                checked_in_at__lt=now - dt.timedelta(hours=6),
+                status__in=DONE_AT_THE_OFFICE,
+            ).order_by("slot__date", "pk")
+            per_day: dict[dt.date, int] = {}
+            records, called = [], []
+            for application in served.only("pk", "checked_in_at", "status", "slot__date").select_related("slot"):
+                if per_day.get(application.slot.date, 0) >= TIMED_PER_OFFICE_DAY:
+                    continue
+                per_day[application.slot.date] = per_day.get(application.slot.date, 0) + 1
+                application.called_at = application.checked_in_at + dt.timedelta(minutes=rng.uniform(5, 45))
+                called.append(application)
+                at = application.called_at
+                for step, minutes in DEMO_STEP_MINUTES.items():
+                    length = dt.timedelta(minutes=rng.gauss(minutes * factors[step], minutes * 0.2) or minutes)
+                    length = max(length, dt.timedelta(minutes=1))
+                    records.append(
+                        StepRecord(application=application, step=step, started_at=at, finished_at=at + length)
+                    )
+                    at += length + dt.timedelta(minutes=rng.uniform(0, 10))
+            Application.objects.bulk_update(called, ["called_at"], batch_size=500)
+            StepRecord.objects.bulk_create(records, batch_size=1000)
+            timed += len(called)
+    return timed
