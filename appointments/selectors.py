@@ -396,3 +396,14 @@ def printing_recorded(*, application_id: int) -> bool:
     return StepRecord.objects.filter(
         application_id=application_id, step=Step.PRINTING, finished_at__isnull=False
     ).exists()
+
+
+def steps_in_progress(*, office, day: dt.date) -> list[StepRecord]:
+    """The steps started and not finished today at an office, oldest first, for the counter."""
+    return list(
+        StepRecord.objects.filter(
+            application__slot__office=office, application__slot__date=day, finished_at__isnull=True
+        )
+        .select_related("application")
+        .order_by("started_at", "pk")
+    )

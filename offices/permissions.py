@@ -142,3 +142,9 @@ def division_regions(user) -> QuerySet[Region]:
     if sees_all(user):
         return Region.objects.all()
     return Region.objects.filter(pk__in=[m.region_id for m in _memberships(user) if m.role == Role.REGIONAL])
+
+
+def takes_part_in_evaluations(user) -> bool:
+    """Whether this user submits (an office head) or decides (the regional division, the
+    directorate) capacity evaluations, from the memberships alone."""
+    return reads_reports(user)

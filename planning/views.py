@@ -22,7 +22,7 @@ def index(request):
     regions = permissions.division_regions(request.user)
     rounds = selectors.division_rounds(user=request.user)
     evaluations = selectors.head_evaluations(user=request.user)
-    if not regions.exists() and not evaluations.exists():
+    if not permissions.takes_part_in_evaluations(request.user):
         raise PermissionDenied(_("Capacity evaluations are for office heads and regional divisions."))
     form = OpenRoundForm(request.POST or None, regions=regions)
     if request.method == "POST":

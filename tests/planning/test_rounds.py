@@ -83,7 +83,7 @@ def test_a_head_submits_only_their_office(client, world, jatim_round):
     response = client.post(
         reverse("planning:submit", args=[kediri.pk]), {**RESOURCES, "closes_at": "07:00", "printers": "9"}
     )
-    assert response.status_code == 400 and "close after it opens" in response.content.decode()
+    assert response.status_code == 400 and "harus ditutup setelah dibuka" in response.content.decode()
     assert OfficeResources.objects.get(office=world.kediri).printers == 1
     # The division reads but does not edit; the other region's division sees nothing.
     client.force_login(world.jatim_regional)
@@ -166,7 +166,7 @@ def test_a_weekend_proposal_shows_its_preview_then_becomes_a_programme(client, w
     response = client.post(
         reverse("planning:accept", args=[proposal.pk]), {"comment": "Disetujui", "confirm": "1"}, follow=True
     )
-    assert [str(m) for m in response.context["messages"]] == ["Proposal accepted."]
+    assert [str(m) for m in response.context["messages"]] == ["Usulan diterima."]
     proposal.refresh_from_db()
     assert proposal.decision == "accepted" and proposal.applied_at
     program = ServiceProgram.objects.get(office=world.kediri)
