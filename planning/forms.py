@@ -50,6 +50,8 @@ class ResourcesForm(forms.ModelForm):
             "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
 
+    field_order = ["counters"]
+
     def clean(self):
         data = super().clean()
         if data.get("opens_at") and data.get("closes_at") and data["opens_at"] >= data["closes_at"]:

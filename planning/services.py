@@ -98,26 +98,26 @@ def add_proposal(
 
 
 def _check_proposal(*, kind, reason, weekdays, places, start_time, end_time, starts_on, needed) -> None:
+    """The first missing or wrong field, in the order of the form."""
     if kind not in Proposal.Kind.values:
         raise InvalidProposal(_("Choose what you propose."), field="kind")
+    if kind in (Proposal.Kind.PLACES, Proposal.Kind.WEEKEND):
+        allowed = (Weekday.SATURDAY, Weekday.SUNDAY) if kind == Proposal.Kind.WEEKEND else tuple(Weekday)
+        if not weekdays or any(day not in allowed for day in weekdays):
+            raise InvalidProposal(
+                _("Choose Saturday, Sunday or both.") if kind == Proposal.Kind.WEEKEND else _("Choose the days."),
+                field="weekdays",
+            )
+        if not places:
+            raise InvalidProposal(_("Give the online places per session."), field="places")
+        if kind == Proposal.Kind.WEEKEND and not (start_time and end_time and start_time < end_time):
+            raise InvalidProposal(_("Give the session's start and end, the start first."), field="start_time")
+        if starts_on is None:
+            raise InvalidProposal(_("Give the first date of the change."), field="starts_on")
+    elif not needed.strip():
+        raise InvalidProposal(_("Say what is needed, and how many."), field="needed")
     if not reason.strip():
         raise InvalidProposal(_("Give the reason for this proposal."), field="reason")
-    if kind in (Proposal.Kind.STAFF, Proposal.Kind.EQUIPMENT):
-        if not needed.strip():
-            raise InvalidProposal(_("Say what is needed, and how many."), field="needed")
-        return
-    if not places:
-        raise InvalidProposal(_("Give the online places per session."), field="places")
-    if starts_on is None:
-        raise InvalidProposal(_("Give the first date of the change."), field="starts_on")
-    allowed = (Weekday.SATURDAY, Weekday.SUNDAY) if kind == Proposal.Kind.WEEKEND else tuple(Weekday)
-    if not weekdays or any(day not in allowed for day in weekdays):
-        raise InvalidProposal(
-            _("Choose Saturday, Sunday or both.") if kind == Proposal.Kind.WEEKEND else _("Choose the days."),
-            field="weekdays",
-        )
-    if kind == Proposal.Kind.WEEKEND and not (start_time and end_time and start_time < end_time):
-        raise InvalidProposal(_("Give the session's start and end, the start first."), field="start_time")
 
 
 def quota_change_of(proposal: Proposal) -> PlacesPerSession | WeekendSessions:
