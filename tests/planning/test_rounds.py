@@ -250,3 +250,13 @@ def test_the_round_exports_to_xlsx(client, world, jatim_round):
     assert proposals["F2"].value == "'=1 printer"
     client.force_login(world.kediri_head)
     assert client.get(reverse("planning:round_export", args=[jatim_round.pk])).status_code == 404
+
+
+def test_the_reminders_run_daily_from_the_beat_schedule(world, jatim_round, settings):
+    from planning.tasks import remind_late_offices
+
+    entry = settings.CELERY_BEAT_SCHEDULE["planning-remind-late-offices"]
+    assert entry["task"] == remind_late_offices.name and remind_late_offices.acks_late
+    jatim_round.due_on = timezone.localdate() - dt.timedelta(days=1)
+    jatim_round.save()
+    assert remind_late_offices.apply().get() == 3
