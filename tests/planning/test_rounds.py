@@ -12,6 +12,7 @@ from appointments.models import Application
 from offices.models import OfficeResources
 from planning import services
 from planning.models import OfficeEvaluation, Proposal, RoundMessage
+from planning.selectors import current_resources
 from quotas.models import ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +225,7 @@ def test_late_offices_get_one_reminder_a_day_through_the_outbox(world, jatim_rou
     services.submit_evaluation(
         evaluation_id=evaluation_of(jatim_round, world.malang).pk,
         counters=2,
-        resources={k: v for k, v in OfficeResources(office=world.malang).__dict__.items()},
+        resources=current_resources(evaluation=evaluation_of(jatim_round, world.malang)),
     )
     assert services.remind_late_offices() == 2  # Kediri and the ULP; Malang submitted
     assert services.remind_late_offices() == 0  # once a day
