@@ -261,3 +261,31 @@ def test_the_reminders_run_daily_from_the_beat_schedule(world, jatim_round, sett
     jatim_round.due_on = timezone.localdate() - dt.timedelta(days=1)
     jatim_round.save()
     assert remind_late_offices.apply().get() == 3
+
+
+def test_the_round_and_evaluation_pages_read_a_fixed_number_of_queries(
+    client, world, jatim_round, django_assert_max_num_queries
+):
+    for office in (world.kediri, world.malang):
+        services.add_proposal(
+            evaluation_id=evaluation_of(jatim_round, office).pk, kind=Proposal.Kind.STAFF, needed="1", reason="r"
+        )
+    client.force_login(world.jatim_regional)
+    # session, user, memberships, regions, the round, its evaluations, their proposals
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("planning:round", args=[jatim_round.pk])).status_code == 200
+    evaluation = evaluation_of(jatim_round, world.kediri)
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("planning:evaluation", args=[evaluation.pk])).status_code == 200
+
+
+def test_after_a_decision_the_statement_can_no_longer_change(world, jatim_round):
+    evaluation = evaluation_of(jatim_round, world.kediri)
+    resources = current_resources(evaluation=evaluation)
+    services.submit_evaluation(evaluation_id=evaluation.pk, counters=2, resources=resources)
+    proposal = services.add_proposal(evaluation_id=evaluation.pk, kind=Proposal.Kind.STAFF, needed="1", reason="r")
+    services.reject_proposal(proposal_id=proposal.pk, comment="no")
+    with pytest.raises(services.RoundClosed):
+        services.submit_evaluation(evaluation_id=evaluation.pk, counters=9, resources=resources)
+    world.kediri.refresh_from_db()
+    assert world.kediri.counter_count == 2
