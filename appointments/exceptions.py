@@ -71,3 +71,8 @@ class CheckInNotAllowed(BookingError):
 class QueueActionNotAllowed(BookingError):
     code = "queue_action_not_allowed"
     default_message = _("This queue number cannot be changed so.")
+
+
+class StepNotAllowed(BookingError):
+    code = "step_not_allowed"
+    default_message = _("This step cannot be recorded for this application.")

@@ -300,6 +300,67 @@ class ApplicationEvent(models.Model):
         return f"{self.get_from_status_display() or '·'} → {self.get_to_status_display()}"
 
 
+class Step(models.TextChoices):
+    """The steps an application passes at the office, in order (docs/capacity.md)."""
+
+    DOCUMENT_CHECK = "document_check", _("Document check")
+    BIOMETRICS = "biometrics", _("Photo and fingerprints")
+    INTERVIEW = "interview", _("Interview")
+    APPROVAL = "approval", _("Approval")
+    PRINTING = "printing", _("Printing")
+    COLLECTION = "collection", _("Collection")
+
+
+class StepRecord(models.Model):
+    """One step of one application at the office: started and finished, by whom. Its minutes
+    feed the capacity model; a finished printing step is a passport book used."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.CASCADE, related_name="steps"
+    )
+    step = models.CharField(_("step"), max_length=20, choices=Step.choices)
+    started_at = models.DateTimeField(_("started at"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("finished by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "step"], name="one_record_per_application_step"),
+            models.CheckConstraint(
+                name="step_finishes_after_start",
+                condition=Q(finished_at__isnull=True) | Q(finished_at__gte=models.F("started_at")),
+            ),
+        ]
+        indexes = [models.Index(fields=["step", "finished_at"], name="finished_steps")]
+
+    def __str__(self):
+        return f"{self.application} · {self.get_step_display()}"
+
+    @property
+    def minutes(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds() / 60
+
+
 class Payment(models.Model):
     """A payment notice from the gateway; idempotent by the gateway's transaction id."""
 

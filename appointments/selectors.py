@@ -17,7 +17,18 @@ from quotas.models import SESSION_POOLS, Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
 
 from .exceptions import InvalidInput
-from .models import ACTIVE_STATUSES, Applicant, Application, ApplicationKind, Fee, Payment, QueueState, Status
+from .models import (
+    ACTIVE_STATUSES,
+    Applicant,
+    Application,
+    ApplicationKind,
+    Fee,
+    Payment,
+    QueueState,
+    Status,
+    Step,
+    StepRecord,
+)
 
 
 def account_applications(*, account):
@@ -407,3 +418,21 @@ def queue_screen(*, key: str, now: dt.datetime | None = None) -> QueueScreen | N
     )
     waiting = queue.filter(queue_state=QueueState.WAITING, status=Status.CHECKED_IN).count()
     return QueueScreen(office=office, calls=calls, waiting=waiting)
+
+
+def printing_recorded(*, application_id: int) -> bool:
+    """Whether the printing step of the application was finished: one passport book used."""
+    return StepRecord.objects.filter(
+        application_id=application_id, step=Step.PRINTING, finished_at__isnull=False
+    ).exists()
+
+
+def steps_in_progress(*, office, day: dt.date) -> list[StepRecord]:
+    """The steps started and not finished today at an office, oldest first, for the counter."""
+    return list(
+        StepRecord.objects.filter(
+            application__slot__office=office, application__slot__date=day, finished_at__isnull=True
+        )
+        .select_related("application")
+        .order_by("started_at", "pk")
+    )

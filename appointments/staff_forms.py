@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PersonNameField, PhoneField
 
-from .models import ApplicationKind, PassportType, PriorityGroup, Sex
+from .models import ApplicationKind, PassportType, PriorityGroup, Sex, Step
 
 
 class CheckInForm(forms.Form):
@@ -79,3 +79,20 @@ def session_choice(session) -> str:
     if session.priority_left:
         return _("%(start)s–%(end)s (%(left)s priority places left)") % times
     return _("%(start)s–%(end)s (pool full: registered beyond it)") % times
+
+
+class StepForm(forms.Form):
+    code = forms.CharField(
+        label=_("Booking code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": _("Type or scan the booking code"),
+            }
+        ),
+    )
+    step = forms.ChoiceField(label=_("Step"), choices=Step.choices)
+    action = forms.ChoiceField(choices=[("start", _("Start")), ("finish", _("Finish"))], widget=forms.HiddenInput)

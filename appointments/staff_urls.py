@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import queue_views, staff_views
+from . import queue_views, staff_views, step_views
 
 app_name = "staff"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("counter/check-in/", staff_views.check_in, name="check_in"),
     path("counter/walk-in/", staff_views.walk_in, name="walk_in"),
     path("counter/queue/", queue_views.queue, name="queue"),
+    path("counter/steps/", step_views.steps, name="steps"),
     path("counter/queue/call-next/", queue_views.call_next, name="call_next"),
     path("counter/queue/<int:application_id>/<slug:action>/", queue_views.queue_action, name="queue_action"),
     path("counter/queue/screen-address/", queue_views.replace_screen_address, name="replace_screen_address"),

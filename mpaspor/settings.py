@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "appointments",
     "allocation",
     "reports",
+    "planning",
 ]
 
 MIDDLEWARE = [
@@ -246,11 +247,6 @@ NOTIFICATION_RETRY_BASE_SECONDS = 60
 # The day-before reminder goes out from this hour of the office's own zone.
 REMINDER_HOUR = env.int("REMINDER_HOUR", default=9)
 
-# --- Reports ----------------------------------------------------------------------------
-# The capacity evaluation's assumption, stated on the page: how many applications one
-# counter serves in a working day (document check, photo, fingerprints, interview).
-REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY = env.int("REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY", default=40)
-
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -338,6 +334,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # The outbox sweep (every app's messages): bookings' confirmations, what the broker never got,
     # retries that are due.
+    # Offices late with a capacity evaluation: their heads get one reminder a day.
+    "planning-remind-late-offices": {
+        "task": "planning.remind_late_offices",
+        "schedule": crontab(hour=2, minute=0),  # 09:00 WIB
+        "options": {"expire_seconds": 3000},
+    },
     "notifications-sweep-outboxes": {"task": "notifications.sweep_outboxes", "schedule": 15.0},
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {

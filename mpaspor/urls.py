@@ -26,5 +26,6 @@ urlpatterns = [
     path("staff/", include("appointments.staff_urls")),
     path("reports/", include("reports.urls")),
     path("draws/", include("allocation.urls")),
+    path("planning/", include("planning.urls")),
     path("", include("appointments.urls")),
 ]

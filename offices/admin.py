@@ -8,8 +8,8 @@ from . import (
     admin_accounts,  # noqa: F401 - registers the staff accounts' admin
     permissions,
 )
-from .admin_scoping import OfficeScopedAdmin
-from .models import Office, Region, StaffMembership
+from .admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
+from .models import Office, OfficeResources, Region, StaffMembership
 
 
 @admin.register(Region)
@@ -68,6 +68,34 @@ class OfficeAdmin(OfficeScopedAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # The parent and region of an office: only national staff edit them (read-only otherwise).
         return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+
+
+@admin.register(OfficeResources)
+class OfficeResourcesAdmin(ScopedHistoryAdmin):
+    """Staff on duty by role and facilities: the office head keeps them, the History button
+    shows every change with who made it."""
+
+    office_path = "office"
+    change_scope = "quota"
+    list_display = ["office", "verifiers", "biometric_operators", "biometric_stations", "printers", "updated_at"]
+    list_filter = ["office__region", "saturday_ready", "sunday_ready"]
+    fieldsets = [
+        (None, {"fields": ["office"]}),
+        (
+            _("Staff on duty"),
+            {"fields": ["verifiers", "biometric_operators", "interviewers", "approvers", "printing_staff"]},
+        ),
+        (
+            _("Facilities and hours"),
+            {"fields": ["biometric_stations", "printers", "opens_at", "closes_at", "saturday_ready", "sunday_ready"]},
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["office"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(StaffMembership)

@@ -1,8 +1,10 @@
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 # Indonesia's three zones; no daylight saving. The label is shown with every time.
 TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -63,9 +65,12 @@ class Office(models.Model):
         _("time zone"), max_length=32, choices=TimeZoneChoices.choices, default=TimeZoneChoices.WIB
     )
     is_active = models.BooleanField(_("active"), default=True)
-    # Capacity evaluation (Kanwil's ask): staff (SDM) and counters (sarana prasarana).
+    # Capacity evaluation (Kanwil's ask): all staff, and the counters (the queue's desks, used
+    # for document check, interview and collection). The rest is in OfficeResources.
     staff_count = models.PositiveSmallIntegerField(_("staff"), default=0)
     counter_count = models.PositiveSmallIntegerField(_("counters"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["region__name", "name"]
@@ -121,3 +126,48 @@ class StaffMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.office or self.region or 'DJI'}"
+
+
+class OfficeResources(models.Model):
+    """An office's staff on duty by role (SDM) and its facilities (sarana prasarana), kept by
+    the office head; every change is kept in its history. The capacity model (reports) reads
+    them beside the minutes each step takes (docs/capacity.md)."""
+
+    office = models.OneToOneField(
+        Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="resources", primary_key=True
+    )
+    # Staff on duty on a working day, by the step they serve.
+    verifiers = models.PositiveSmallIntegerField(_("document verifiers"), default=0)
+    biometric_operators = models.PositiveSmallIntegerField(_("photo and fingerprint operators"), default=0)
+    interviewers = models.PositiveSmallIntegerField(_("interviewers"), default=0)
+    approvers = models.PositiveSmallIntegerField(_("approvers"), default=0)
+    printing_staff = models.PositiveSmallIntegerField(
+        _("printing and collection staff"), default=0, help_text=_("They print passports and hand them over.")
+    )
+    # Facilities (the counters are the office's `counter_count`, the queue's desks).
+    biometric_stations = models.PositiveSmallIntegerField(_("photo and fingerprint stations"), default=0)
+    printers = models.PositiveSmallIntegerField(_("passport printers"), default=0)
+    opens_at = models.TimeField(_("service opens at"), default=dt.time(8))
+    closes_at = models.TimeField(_("service closes at"), default=dt.time(15))
+    saturday_ready = models.BooleanField(_("ready to serve on Saturdays"), default=False)
+    sunday_ready = models.BooleanField(_("ready to serve on Sundays"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("staff and facilities")
+        verbose_name_plural = _("staff and facilities")
+        constraints = [
+            models.CheckConstraint(
+                name="resources_open_before_close", condition=models.Q(opens_at__lt=models.F("closes_at"))
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.office)
+
+    @property
+    def open_minutes(self) -> int:
+        opens = self.opens_at.hour * 60 + self.opens_at.minute
+        return self.closes_at.hour * 60 + self.closes_at.minute - opens

@@ -20,7 +20,7 @@ individual applicant's file to the office that serves them.
 
 from django.db.models import Q, QuerySet
 
-from .models import Office, StaffMembership
+from .models import Office, Region, StaffMembership
 
 Role = StaffMembership.Role
 
@@ -132,3 +132,19 @@ def can_serve(user, office_id: int | None) -> bool:
 
 def can_manage_fees(user) -> bool:
     return is_staff_member(user) and sees_all(user)
+
+
+def division_regions(user) -> QuerySet[Region]:
+    """Regions whose offices this user supervises as the regional division (capacity evaluation
+    rounds): their own region for Kanwil staff, every region for the directorate."""
+    if not is_staff_member(user):
+        return Region.objects.none()
+    if sees_all(user):
+        return Region.objects.all()
+    return Region.objects.filter(pk__in=[m.region_id for m in _memberships(user) if m.role == Role.REGIONAL])
+
+
+def takes_part_in_evaluations(user) -> bool:
+    """Whether this user submits (an office head) or decides (the regional division, the
+    directorate) capacity evaluations, from the memberships alone."""
+    return reads_reports(user)

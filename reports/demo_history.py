@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -38,6 +38,8 @@ from appointments.models import (
     PriorityGroup,
     QueueCounter,
     Status,
+    Step,
+    StepRecord,
 )
 from appointments.nik import build_nik
 from appointments.selectors import fees_in_force
@@ -495,3 +497,60 @@ def _insert_search_tallies(*, offices: list[Office], days: int, now: dt.datetime
     new = [t for t in tallies if (t.office.pk, t.day) not in existing]
     SearchTally.objects.bulk_create(new, batch_size=2000)
     return len(new)
+
+
+# --- Timed steps at the counter (the capacity model's input) ---------------------------------
+
+# Median minutes per step at a typical office; each office gets its own factor per step, so the
+# demo's bottlenecks differ between offices.
+DEMO_STEP_MINUTES = {
+    Step.DOCUMENT_CHECK: 6.0,
+    Step.BIOMETRICS: 7.5,
+    Step.INTERVIEW: 9.0,
+    Step.APPROVAL: 3.0,
+    Step.PRINTING: 4.0,
+    Step.COLLECTION: 2.0,
+}
+TIMED_PER_OFFICE_DAY = 8
+WAIT_MINUTES = (5, 10, 15, 20, 25, 30, 40, 50)
+DONE_AT_THE_OFFICE = (Status.IN_PROCESS, Status.APPROVED, Status.ISSUED, Status.COLLECTED)
+
+
+def seed_step_history(*, offices: list[Office], now: dt.datetime | None = None, days: int = 28) -> int:
+    """Timed steps, and the wait before the first call, for a few applications served on each
+    office's recent days. An office that already has step records is left alone (idempotent)."""
+    now = now or timezone.now()
+    timed = 0
+    with transaction.atomic():
+        done = set(StepRecord.objects.values_list("application__slot__office_id", flat=True).distinct())
+        for office in offices:
+            if office.pk in done:
+                continue
+            rng = random.Random(f"steps-{office.code}")
+            factors = {step: rng.uniform(0.7, 1.5) for step in DEMO_STEP_MINUTES}
+            served = Application.objects.filter(
+                slot__office=office,
+                slot__date__gte=(now - dt.timedelta(days=days)).date(),
+                checked_in_at__lt=now - dt.timedelta(hours=6),
+                status__in=DONE_AT_THE_OFFICE,
+            ).order_by("slot__date", "pk")
+            per_day: dict[dt.date, int] = defaultdict(int)
+            waits: dict[int, list[int]] = defaultdict(list)  # minutes before the call: application ids
+            records = []
+            for pk, day, checked_in in served.values_list("pk", "slot__date", "checked_in_at"):
+                if per_day[day] >= TIMED_PER_OFFICE_DAY:
+                    continue
+                per_day[day] += 1
+                wait = rng.choice(WAIT_MINUTES)
+                waits[wait].append(pk)
+                at = checked_in + dt.timedelta(minutes=wait)
+                for step, minutes in DEMO_STEP_MINUTES.items():
+                    length = dt.timedelta(minutes=max(rng.gauss(minutes * factors[step], minutes * 0.2), 1))
+                    records.append({"application_id": pk, "step": step, "started_at": at, "finished_at": at + length})
+                    at += length + dt.timedelta(minutes=rng.uniform(0, 10))
+            # One UPDATE per wait, not one per application.
+            for wait, ids in waits.items():
+                Application.objects.filter(pk__in=ids).update(called_at=F("checked_in_at") + dt.timedelta(minutes=wait))
+            _insert_rows(StepRecord, records)
+            timed += sum(len(ids) for ids in waits.values())
+    return timed

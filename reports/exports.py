@@ -46,7 +46,6 @@ def _title(report: Report) -> list[list]:
     return [
         [_("Passport appointment report"), f"{report.date_from.isoformat()} – {report.date_to.isoformat()}"],
         [_("Offices"), ", ".join(office.name for office in report.offices)],
-        [_("Assumed applications served per counter per day"), report.per_counter_assumption],
     ]
 
 

@@ -6,7 +6,6 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Avg as _Avg
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils.formats import date_format
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from offices import permissions
 from offices.models import Office
 
+from .capacity import OfficeCapacity, office_capacities
 from .models import OfficeDay
 
 SUM_FIELDS = (
@@ -112,13 +112,13 @@ WEEKPART_COLUMNS = [
 
 CAPACITY_COLUMNS = [
     Column("office", _("Office"), "text"),
-    Column("staff", _("Staff members")),
-    Column("counters", _("Counters")),
-    Column("open_days", _("Days with sessions")),
-    Column("served_per_counter_day", _("Applications served per counter per day"), "dec"),
+    Column("bottleneck", _("Bottleneck step"), "text"),
+    Column("capacity_per_day", _("Applications the office can serve per day")),
     Column("offered_per_open_day", _("Places offered per day with sessions"), "dec"),
-    Column("could_carry_per_day", _("Places the counters could carry per day")),
-    Column("headroom_per_day", _("Headroom per day (could carry minus offered)"), "dec"),
+    Column("headroom_per_day", _("Headroom per day (can serve minus offered)"), "dec"),
+    Column("searches_per_place", _("Availability searches per online place"), "dec"),
+    Column("avg_sellout_minutes", _("Average minutes from release to sell-out"), "dec"),
+    Column("wait_minutes", _("Median minutes from check-in to the first call"), "dec"),
     Column("saturdays_without_sessions", _("Saturdays without sessions")),
     Column("sundays_without_sessions", _("Sundays without sessions")),
     Column("extra_with_saturdays", _("Extra places with Saturday sessions")),
@@ -152,8 +152,8 @@ class Report:
     daily: list[dict] = field(default_factory=list)
     weekparts: list[dict] = field(default_factory=list)
     capacity: list[dict] = field(default_factory=list)
+    capacities: dict = field(default_factory=dict)  # office id: capacity.OfficeCapacity
     computed_at: dt.datetime | None = None
-    per_counter_assumption: int = 0
 
     def chart_data(self) -> dict:
         """Every day of the range on the time axis; a day without a row had no sessions: 0."""
@@ -191,23 +191,18 @@ OPEN_DAY = Q(online_offered__gt=0) | Q(priority_offered__gt=0) | Q(walk_in_offer
 
 
 def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date) -> Report:
-    """Everything the dashboard shows for these offices and dates: two grouped queries."""
-    report = Report(
-        date_from=date_from,
-        date_to=date_to,
-        offices=offices,
-        per_counter_assumption=settings.REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY,
-    )
+    """Everything the dashboard shows for these offices and dates: two grouped queries, and
+    the capacity model's three."""
+    report = Report(date_from=date_from, date_to=date_to, offices=offices)
     rows = OfficeDay.objects.filter(office_id__in=[o.pk for o in offices], date__gte=date_from, date__lte=date_to)
     per_office = _per_office(rows)
+    report.capacities = office_capacities(offices=offices, date_from=date_from, date_to=date_to)
     saturdays, sundays = _weekend_dates(date_from, date_to)
     for office in offices:
         values = per_office.get(office.pk) or _no_office_days()
         report.summary.append(_office_summary(office, values))
         report.capacity.append(
-            _office_capacity(
-                office, values, per_counter=report.per_counter_assumption, saturdays=saturdays, sundays=sundays
-            )
+            _office_capacity(office, values, report.capacities[office.pk], saturdays=saturdays, sundays=sundays)
         )
     report.computed_at = max((row["computed_at"] for row in report.summary if row["computed_at"]), default=None)
     report.totals = _totals(report.summary)
@@ -254,28 +249,27 @@ def _office_summary(office: Office, values: dict) -> dict:
     return summary
 
 
-def _office_capacity(office: Office, values: dict, *, per_counter: int, saturdays: int, sundays: int) -> dict:
-    """What the office's counters could carry against what it offered, and what sessions on the
-    weekends it left closed would add."""
-    carry = office.counter_count * per_counter
+def _office_capacity(office: Office, values: dict, capacity: OfficeCapacity, *, saturdays: int, sundays: int) -> dict:
+    """What the office can serve in a day (its bottleneck step) against what it offered and the
+    demand measured, and what sessions on the weekends it left closed would add."""
+    per_day = capacity.per_day
     offered_per_day = _ratio(values["online_offered"] + values["priority_offered"], values["open_days"])
     missing_saturdays = max(saturdays - values["open_saturdays"], 0)
     missing_sundays = max(sundays - values["open_sundays"], 0)
     return {
         "office": office.name,
-        "staff": office.staff_count,
-        "counters": office.counter_count,
-        "open_days": values["open_days"],
-        "served_per_counter_day": _ratio(values["checked_in"], office.counter_count * values["open_days"])
-        if office.counter_count
-        else None,
+        "office_code": office.code,
+        "bottleneck": capacity.bottleneck.label if capacity.bottleneck else None,
+        "capacity_per_day": per_day,
         "offered_per_open_day": offered_per_day,
-        "could_carry_per_day": carry,
-        "headroom_per_day": carry - offered_per_day if offered_per_day is not None else None,
+        "headroom_per_day": per_day - offered_per_day if per_day is not None and offered_per_day is not None else None,
+        "searches_per_place": _ratio(values["searches"], values["online_offered"]),
+        "avg_sellout_minutes": values["avg_sellout_minutes"],
+        "wait_minutes": capacity.wait_minutes,
         "saturdays_without_sessions": missing_saturdays,
         "sundays_without_sessions": missing_sundays,
-        "extra_with_saturdays": carry * missing_saturdays,
-        "extra_with_weekends": carry * (missing_saturdays + missing_sundays),
+        "extra_with_saturdays": (per_day or 0) * missing_saturdays if per_day is not None else None,
+        "extra_with_weekends": (per_day or 0) * (missing_saturdays + missing_sundays) if per_day is not None else None,
     }
 
 

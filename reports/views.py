@@ -94,6 +94,43 @@ def dashboard(request):
     )
 
 
+@login_required
+def capacity(request):
+    """The capacity model per office and step, with a chart per office."""
+    offices = _scoped_offices(request)
+    form = ReportFilterForm(request.GET or None, offices=offices)
+    if form.is_bound and not form.is_valid():
+        return render(request, "reports/capacity.html", {"form": form, "offices": None}, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    month = data.get("month") or timezone.localdate().replace(day=1)
+    chosen = [o for o in offices if o.code == data.get("office")] or offices
+    date_from, date_to = month_range(month)
+    report = office_report(offices=chosen, date_from=date_from, date_to=date_to)
+    rows = [
+        {"capacity": report.capacities[office.pk], "figures": figures, "slug": office.code}
+        for office, figures in zip(chosen, report.capacity, strict=True)
+    ]
+    chart_data = {
+        row["slug"]: {
+            "labels": [step.label for step in row["capacity"].steps],
+            "per_day": [step.per_day for step in row["capacity"].steps],
+            "offered": row["figures"]["offered_per_open_day"],
+        }
+        for row in rows
+    }
+    chart_data["text"] = {"per_day": _("Applications per day"), "offered": _("Places offered per day")}
+    return render(
+        request,
+        "reports/capacity.html",
+        {
+            "form": form if form.is_bound else ReportFilterForm(initial={"month": month}, offices=offices),
+            "offices": rows,
+            "month": month,
+            "chart_data": chart_data,
+        },
+    )
+
+
 @require_POST
 @login_required
 def refresh_today(request):

@@ -5,6 +5,7 @@
   reschedule, expiry of unpaid holds, no-shows, staff steps); every place given back.
 - `counter`: check-in and queue numbers, walk-ins, no-shows marked by staff.
 - `queue`: the day's queue at the counter: call next, call again, served, no answer.
+- `steps`: the steps at the office (document check ... collection), timed with who and when.
 - `people`: the account's listed people and the one check of a person's data.
 - `payments`: a payment notice recorded against its bill.
 - `reconciliation`: slots' `taken` held equal to the applications on them.

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from appointments.models import Applicant, Application, Notification, Payment, PriorityGroup, QueueState, Status
-from offices.models import StaffMembership
+from offices.models import OfficeResources, StaffMembership
 from quotas.models import (
     DateOverride,
     ProgramSession,
@@ -36,6 +36,7 @@ OFFICE_LISTS = {
     "appointments/applicant",
     "appointments/fee",
     "offices/office",
+    "offices/officeresources",
     "offices/region",
     "quotas/quotarule",
     "quotas/serviceprogram",
@@ -183,6 +184,12 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
         SameDayService.objects.create(office=office, places_per_day=35, check_in_by=dt.time(11, 30))
     for slot in (world.kediri_slot, priority, world.malang_slot, world.denpasar_slot):
         SlotDrift.objects.create(slot=slot, recorded_taken=3, actual_taken=2, corrected=True)
+
+    # Staff and facilities.
+    for office in (kediri, world.malang, world.denpasar):
+        OfficeResources.objects.create(
+            office=office, verifiers=3, biometric_operators=4, biometric_stations=3, printers=1, saturday_ready=True
+        )
 
     # Reports: a few days of figures.
     for office in (kediri, world.malang, world.denpasar):

@@ -54,6 +54,6 @@ def test_regional_user_reads_the_month_and_downloads_the_xlsx(page, screenshot, 
     path = tmp_path / download.suggested_filename
     download.save_as(path)
     workbook = load_workbook(path)
-    assert workbook.worksheets[0].cell(row=7, column=1).value == "Kanim Surabaya"
-    assert workbook.worksheets[0].cell(row=7, column=4).value == pytest.approx(0.778)
+    assert workbook.worksheets[0].cell(row=6, column=1).value == "Kanim Surabaya"
+    assert workbook.worksheets[0].cell(row=6, column=4).value == pytest.approx(0.778)
     assert problems == []  # no CSP violation, no script error

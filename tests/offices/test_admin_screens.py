@@ -9,8 +9,16 @@ from django.urls import reverse
 from django.utils.functional import Promise
 
 from accounts.models import User
-from appointments.models import ONLINE_KINDS, Applicant, Application, ApplicationEvent, Notification, Payment
-from offices.models import StaffMembership
+from appointments.models import (
+    ONLINE_KINDS,
+    Applicant,
+    Application,
+    ApplicationEvent,
+    Notification,
+    Payment,
+    StepRecord,
+)
+from offices.models import OfficeResources, StaffMembership
 from quotas.admin import ONLINE_KIND_CHOICES
 from quotas.models import DateOverride, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, Slot
 from tests.factories import UserFactory
@@ -134,8 +142,8 @@ class TestQuotaScreens:
 
 @pytest.mark.parametrize(
     "model",
-    [StaffMembership, QuotaRule, ServiceProgram, ProgramSession, DateOverride, ReleaseSchedule, Slot]
-    + [Applicant, Application, ApplicationEvent, Payment, Notification],
+    [StaffMembership, OfficeResources, QuotaRule, ServiceProgram, ProgramSession, DateOverride, ReleaseSchedule, Slot]
+    + [Applicant, Application, ApplicationEvent, Payment, Notification, StepRecord],
 )
 def test_every_column_staff_see_has_a_translatable_name(model):
     for field in model._meta.get_fields():
@@ -145,3 +153,23 @@ def test_every_column_staff_see_has_a_translatable_name(model):
             if model is Notification and field.name == "dedupe_key":
                 continue
             assert isinstance(field.verbose_name, Promise), f"{model.__name__}.{field.name}"
+
+
+def test_a_head_keeps_the_staff_and_facilities_of_their_office_only(client, world):
+    kediri = OfficeResources.objects.create(office=world.kediri, verifiers=2)
+    denpasar = OfficeResources.objects.create(office=world.denpasar, verifiers=2)
+    url = "/admin/offices/officeresources/{}/change/"
+    client.force_login(world.kediri_head)
+    assert client.get(url.format(denpasar.pk)).status_code == 404
+    form = client.get(url.format(kediri.pk)).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "office"}
+    data.update(verifiers=5, opens_at="08:00", closes_at="15:00")
+    data = {k: v for k, v in data.items() if v is not False}
+    assert client.post(url.format(kediri.pk), data).status_code == 302
+    kediri.refresh_from_db()
+    assert kediri.verifiers == 5
+    assert kediri.history.first().history_user == world.kediri_head  # audited, with who
+    client.force_login(world.jatim_regional)  # the division reads, does not change
+    assert client.post(url.format(kediri.pk), {**data, "verifiers": 1}).status_code == 403
+    kediri.refresh_from_db()
+    assert kediri.verifiers == 5

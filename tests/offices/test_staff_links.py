@@ -28,8 +28,9 @@ def test_each_role_sees_the_links_that_work_for_it(client, role, counter, report
     page = menu(client, user)
     assert ('href="/staff/counter/"' in page) is counter
     assert ('href="/reports/"' in page) is reports
+    assert ('href="/planning/"' in page) is reports  # heads submit evaluations, divisions decide
     assert 'href="/admin/"' in page
-    for url, shown in (("/staff/counter/", counter), ("/reports/", reports)):
+    for url, shown in (("/staff/counter/", counter), ("/reports/", reports), ("/planning/", reports)):
         status = client.get(url).status_code
         assert (status in (200, 302)) is shown, (url, status)
 
@@ -38,3 +39,4 @@ def test_an_applicant_and_a_staff_flag_without_membership_see_no_staff_links(cli
     for user in (UserFactory(), UserFactory(is_staff=True)):
         page = menu(client, user)
         assert 'href="/staff/counter/"' not in page and 'href="/reports/"' not in page and 'href="/admin/"' not in page
+        assert 'href="/planning/"' not in page

@@ -85,12 +85,10 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
         "66,7 %",
     ]
     capacity = rows_of(response.content.decode(), "table-1")[1]
-    # 2 counters x 40 = 80 a day; 6 served over 2 counters x 2 days; (9 + 2) / 2 offered a day;
-    # March 2026 has 4 Saturdays (one with sessions) and 5 Sundays.
-    assert capacity == ["Kanim Surabaya", "10", "2", "2", "1,5", "5,5", "80", "74,5", "3", "5", "240", "640"]
-    assert "40" in response.content.decode()
-    # The assumption in words: a setting's name means nothing to the division.
-    assert "REPORTS_APPLICATIONS_PER_COUNTER_PER_DAY" not in response.content.decode()
+    # No staff and facilities entered and no step timed: the capacity is unknown, not a guess;
+    # (9 + 2) / 2 offered a day; March 2026 has 4 Saturdays (one with sessions) and 5 Sundays.
+    assert capacity[0] == "Kanim Surabaya" and capacity[1:3] == ["–", "–"]
+    assert capacity[3] == "5,5" and capacity[-4:] == ["3", "5", "–", "–"]
 
 
 def test_one_office_can_be_chosen_and_charts_get_their_data(client, regional_jatim):
@@ -172,7 +170,7 @@ def test_xlsx_has_the_numbers_of_the_page(client, regional_jatim):
     assert len(workbook.sheetnames) == 4
     for index, sheet in enumerate(workbook.worksheets):
         values = [list(row) for row in sheet.iter_rows(values_only=True)]
-        header_at = 4 if index == 0 else 0  # the first sheet starts with the title lines
+        header_at = 3 if index == 0 else 0  # the first sheet starts with the title lines
         body = values[header_at + 1 :]
         page = rows_of(html, f"table-{index}")
         assert len(body) == len(page), sheet.title
@@ -182,8 +180,8 @@ def test_xlsx_has_the_numbers_of_the_page(client, regional_jatim):
             sheet_numbers = sheet_row[1:] if index != 3 else sheet_row[2:]
             assert [None if v is None else round(float(v), 3) for v in sheet_numbers] == page_numbers, sheet.title
     summary = workbook.worksheets[0]
-    assert summary.cell(row=7, column=1).value == "Kanim Surabaya"
-    assert summary.cell(row=7, column=4).value == pytest.approx(0.778)
+    assert summary.cell(row=6, column=1).value == "Kanim Surabaya"
+    assert summary.cell(row=6, column=4).value == pytest.approx(0.778)
 
 
 def test_csv_has_the_tables_of_the_page(client, regional_jatim):
@@ -283,11 +281,12 @@ def test_query_count_does_not_grow_with_data(client, regional_jatim, world, offi
         for n in range(365)
     )
     client.force_login(regional_jatim)
-    # session, user, memberships, offices, per-office sums, per-day sums.
-    with django_assert_max_num_queries(6):
+    # session, user, memberships, offices, per-office sums, per-day sums, and the capacity
+    # model's resources, timed steps and waits.
+    with django_assert_max_num_queries(9):
         response = client.get(URL, MARCH)
     assert len(response.context["report"].summary) == offices + 2
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(9):
         assert client.get(URL, {**MARCH, "format": "xlsx"}).status_code == 200
 
 
@@ -296,7 +295,7 @@ def test_exports_do_not_turn_office_names_into_formulas(client, regional_jatim, 
     world["malang"].save()
     client.force_login(regional_jatim)
     workbook = load_workbook(io.BytesIO(client.get(URL, {**MARCH, "format": "xlsx"}).content))
-    names = [row[0].value for row in workbook.worksheets[0].iter_rows(min_row=6, max_row=7)]
-    assert names[0].startswith("'=HYPERLINK") and workbook.worksheets[0]["A6"].data_type == "s"
+    names = [row[0].value for row in workbook.worksheets[0].iter_rows(min_row=5, max_row=6)]
+    assert names[0].startswith("'=HYPERLINK") and workbook.worksheets[0]["A5"].data_type == "s"
     text = client.get(URL, {**MARCH, "format": "csv"}).content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text

@@ -13,6 +13,7 @@ from appointments.services.booking import age_on
 from appointments.services.reconciliation import reconcile_slot_counts
 from offices.models import Office, StaffMembership
 from quotas.models import Pool, SearchTally, Slot
+from reports.capacity import office_capacities
 from reports.models import OfficeDay
 
 FINAL_STATUSES = {Status.COLLECTED, Status.REJECTED, Status.NO_SHOW, Status.CANCELLED, Status.EXPIRED}
@@ -73,7 +74,13 @@ def check_lived_in_and_consistent():
     today = now.astimezone(kediri.tzinfo).date()
 
     # Staff and counters for the capacity evaluation.
-    assert not Office.objects.filter(Q(staff_count=0) | Q(counter_count=0)).exists()
+    assert not Office.objects.filter(Q(staff_count=0) | Q(counter_count=0) | Q(resources__isnull=True)).exists()
+    # Timed steps in the history: the capacity model names a bottleneck at every office.
+    offices = list(Office.objects.all())
+    today = timezone.localdate()
+    capacities = office_capacities(offices=offices, date_from=today - dt.timedelta(days=28), date_to=today)
+    assert all(c.bottleneck is not None and c.wait_minutes for c in capacities.values())
+    assert len({c.bottleneck.step for c in capacities.values()}) > 1
     # Sessions today (in each office's zone), started ones included, on a day Kediri serves.
     if (
         kediri.quota_rules.filter(weekday=today.weekday()).exists()

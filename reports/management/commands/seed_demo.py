@@ -19,10 +19,10 @@ from appointments.models import Applicant, Status
 from appointments.nik import build_nik
 from appointments.services.booking import new_application
 from appointments.services.people import ApplicantData
-from offices.models import Office, Region, StaffMembership
+from offices.models import Office, OfficeResources, Region, StaffMembership
 from quotas.models import Pool, ReleaseMode, ReleaseSchedule, Slot
 from quotas.services.setup import SessionSpec, set_up_office_quotas
-from reports.demo_history import HISTORY_DAYS, seed_history
+from reports.demo_history import HISTORY_DAYS, seed_history, seed_step_history
 
 K = Office.Kind
 C = Office.OfficeClass
@@ -281,6 +281,9 @@ class Command(BaseCommand):
         open_entry_windows()
         self.stdout.write("History...")
         history = seed_history(offices=[office for office, _sessions in offices.values()], days=history_days)
+        self.seed_office_resources(offices)
+        self.stdout.write("Timed steps...")
+        seed_step_history(offices=[office for office, _sessions in offices.values()])
         self.seed_demo_applicant()
         self.stdout.write(
             self.style.SUCCESS(
@@ -321,6 +324,27 @@ class Command(BaseCommand):
             offices[code] = (office, sessions)
             self.stdout.write(f"  {'+' if created else '='} {office.name} ({office.timezone_label})")
         return offices
+
+    def seed_office_resources(self, offices) -> None:
+        """Staff on duty by role and facilities, in proportion to the counters, with a short
+        supply somewhere in each office so that the capacity model names a bottleneck."""
+        for code, (office, _sessions) in offices.items():
+            counters = STAFF_AND_COUNTERS[code][1]
+            OfficeResources.objects.get_or_create(
+                office=office,
+                defaults={
+                    "verifiers": counters + 1,
+                    "biometric_operators": counters,
+                    "interviewers": max(counters - 1, 1),
+                    "approvers": max(counters // 2, 1),
+                    "printing_staff": max(counters // 2, 1),
+                    "biometric_stations": max(counters - 1, 1),
+                    "printers": 2 if counters >= 4 else 1,
+                    "opens_at": dt.time(8),
+                    "closes_at": dt.time(15),
+                    "saturday_ready": counters >= 3,
+                },
+            )
 
     def seed_accounts(self, regions, offices):
         self.stdout.write("Demo accounts...")
