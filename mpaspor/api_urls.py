@@ -55,6 +55,16 @@ urlpatterns = [
         appointments_api.ApplicationRescheduleApi.as_view(),
         name="api-application-reschedule",
     ),
+    path(
+        "applications/<slug:booking_code>/documents/",
+        appointments_api.DocumentCollectionApi.as_view(),
+        name="api-application-documents",
+    ),
+    path(
+        "applications/<slug:booking_code>/documents/<int:document_id>/",
+        appointments_api.DocumentFileApi.as_view(),
+        name="api-application-document",
+    ),
     path("payments/notify/", appointments_api.PaymentNotifyApi.as_view(), name="api-payments-notify"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
