@@ -409,17 +409,23 @@ class DocumentCollectionApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         sent = data.validated_data["file"]
-        create = functools.partial(
-            upload_document,
-            application=application,
-            requirement_code=data.validated_data["requirement"],
-            file=sent,
-            file_name=sent.name,
-        )
+
+        def create(*, in_same_transaction) -> list:
+            return [
+                upload_document(
+                    application=application,
+                    requirement_code=data.validated_data["requirement"],
+                    file=sent,
+                    file_name=sent.name,
+                    in_same_transaction=in_same_transaction,
+                )
+            ]
+
         return create_once(request, create=create, answer=_uploaded_answer)
 
 
 def _uploaded_answer(documents) -> tuple[int, dict]:
+    """The status and body of an upload's answer, stored for an Idempotency-Key as it is sent."""
     return status.HTTP_201_CREATED, DocumentFileSerializer(documents[0]).data
 
 

@@ -206,9 +206,8 @@ if env("DOCUMENTS_STORAGE", default="filesystem") == "s3":
     }
 else:
     DOCUMENTS_STORAGE = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        # No base_url: the files have no public address.
-        "OPTIONS": {"location": str(DOCUMENTS_ROOT), "base_url": None, "file_permissions_mode": 0o600},
+        "BACKEND": "mpaspor.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(DOCUMENTS_ROOT), "file_permissions_mode": 0o600},
     }
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DOCUMENT_MAX_FILES = env.int("DOCUMENT_MAX_FILES", default=10)
