@@ -9,6 +9,8 @@
     const message = box.querySelector(".upload-message");
     const retry = box.querySelector(".upload-retry");
     const submit = form.querySelector("button[type=submit]");
+    // The last answer about this document is about another file: it goes once this one is sent.
+    form.closest(".document-item").querySelectorAll(".upload-outcome").forEach((old) => old.remove());
     box.hidden = false;
     retry.hidden = true;
     submit.disabled = true;
