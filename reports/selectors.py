@@ -32,6 +32,7 @@ SUM_FIELDS = (
     "walk_ins_beyond_pool",
     "searches",
     "searches_unmet",
+    "documents_deleted",
 )
 
 
@@ -67,6 +68,7 @@ SUMMARY_COLUMNS = [
     Column("searches", _("Availability searches")),
     Column("searches_unmet", _("Searches that found nothing free")),
     Column("unmet_share", _("Unmet demand"), "pct"),
+    Column("documents_deleted", _("Documents deleted (retention)")),
 ]
 
 DAILY_COLUMNS = [

@@ -101,3 +101,20 @@ def test_the_nightly_task_runs_the_service(world, settings):
     assert gone(document)
     entry = settings.CELERY_BEAT_SCHEDULE["appointments-purge-documents"]
     assert entry["task"] == purge_documents_task.name == "appointments.purge_documents"
+
+
+def test_the_reports_count_the_deletions_per_office_and_day(world):
+    from reports.models import OfficeDay
+    from reports.selectors import office_report
+    from reports.services import refresh_office_days
+
+    closed(world, Status.CANCELLED, days_ago=8)
+    closed(world, Status.COLLECTED, days_ago=40)
+    closed(world, Status.NO_SHOW, days_ago=8, office="malang")
+    purge_documents(now=NOW)
+    today = timezone.localdate(NOW)
+    refresh_office_days(date_from=today, date_to=today, now=NOW)
+    assert OfficeDay.objects.get(office=world.kediri, date=today).documents_deleted == 2
+    report = office_report(offices=[world.kediri, world.malang], date_from=today, date_to=today)
+    assert [row["documents_deleted"] for row in report.summary] == [2, 1]
+    assert report.totals["documents_deleted"] == 3
