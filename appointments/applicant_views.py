@@ -53,14 +53,15 @@ def life_context(application) -> dict:
     }
 
 
-def confirmation_context(application) -> dict:
-    """The application's page (views.confirmation): its ticket, documents and life."""
+def confirmation_context(application, **outcome) -> dict:
+    """The application's page (views.confirmation): its ticket, documents and life; `outcome`,
+    the last upload's refusal (document_views.upload, without JavaScript)."""
     return {
         "application": application,
         "office": application.slot.office,
         # A cancelled or expired booking's QR code must not get anyone through the door.
         "show_qr": application.status in ACTIVE_STATUSES,
-        **documents_context(application),
+        **documents_context(application, **outcome),
         **life_context(application),
     }
 

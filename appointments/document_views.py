@@ -17,6 +17,7 @@ from mpaspor.errors import DomainError
 from . import selectors
 from .applicant_forms import DocumentReviewForm, DocumentUploadForm
 from .applicant_views import confirmation_context, documents_context, own_application
+from .exceptions import InvalidInput
 from .services.documents import document_storage, record_document_view, review_document, upload_document
 
 
@@ -54,7 +55,7 @@ def upload(request, booking_code: str):
         messages.success(request, outcome["upload_ok"])
         return redirect(reverse("appointments:confirmation", args=[application.booking_code]) + "#documents")
     # Without JavaScript the page comes back with the refusal beside the document it concerns.
-    context = {**confirmation_context(application), **documents_context(application, outcome_code=code, **outcome)}
+    context = confirmation_context(application, outcome_code=code, **outcome)
     return render(request, "appointments/confirmation.html", context, status=status)
 
 
@@ -117,7 +118,7 @@ def counter_review(request, document_id: int):
     form = DocumentReviewForm(request.POST)
     try:
         if not form.is_valid():
-            raise DomainError(next(iter(form.errors.values()))[0])
+            raise InvalidInput(next(iter(form.errors.values()))[0])
         accepted = form.cleaned_data["decision"] == "accept"
         review_document(
             document_id=document.pk, accepted=accepted, reason=form.cleaned_data["reason"], actor=request.user
