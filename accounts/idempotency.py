@@ -67,7 +67,7 @@ class IdempotentRequest:
             return None
         if not _VALID_KEY.fullmatch(key):
             raise InvalidIdempotencyKey(field=HEADER)
-        canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        canonical = json.dumps(_plain(request.data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return cls(
             account=request.user,
             path=request.path,
@@ -104,6 +104,22 @@ class IdempotentRequest:
         finally:
             with contextlib.suppress(RedisError, OSError):
                 cache.delete(lock)
+
+
+def _plain(data):
+    """A request's data as JSON can hold it: a multipart form's fields as lists of values, each
+    uploaded file as the SHA-256 of its content (read, then rewound for the view)."""
+    if not hasattr(data, "lists"):
+        return data
+    return {name: [_file_digest(v) if hasattr(v, "chunks") else v for v in values] for name, values in data.lists()}
+
+
+def _file_digest(file) -> str:
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return f"sha256:{digest.hexdigest()}"
 
 
 def create_once(request, *, create: Callable, answer: Callable[[list], tuple[int, dict]]) -> Response:

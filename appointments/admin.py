@@ -18,7 +18,18 @@ from quotas.models import SESSION_POOLS, Slot
 
 from .admin_actions import StatusActionsMixin
 from .admin_export import CsvExportMixin
-from .models import Applicant, Application, ApplicationEvent, Fee, Notification, Payment, mask_nik
+from .models import (
+    Applicant,
+    Application,
+    ApplicationEvent,
+    DeletedDocuments,
+    DocumentView,
+    Fee,
+    Notification,
+    Payment,
+    RequiredDocument,
+    mask_nik,
+)
 
 
 class SessionFilter(admin.SimpleListFilter):
@@ -363,3 +374,44 @@ class NotificationAdmin(NationalOnlyAdmin):
     def channel_and_language(self, obj):
         # One column for both: the list fits a 1280 px screen.
         return f"{obj.get_channel_display()} ({obj.language})"
+
+
+@admin.register(RequiredDocument)
+class RequiredDocumentAdmin(NationalOnlyAdmin):
+    """What each kind of application asks for. The directorate edits it; applications show it at
+    once. A document that files were sent for cannot be deleted (mark it optional instead)."""
+
+    list_display = ["name", "kind", "code", "required", "position"]
+    list_filter = ["kind", "required"]
+    list_editable = ["position"]
+    search_fields = ["name", "name_en", "code"]
+
+    def has_add_permission(self, request):
+        return permissions.can_manage_fees(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.can_manage_fees(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.can_manage_fees(request.user)
+
+
+@admin.register(DocumentView)
+class DocumentViewAdmin(NationalOnlyAdmin):
+    """Every opening of an applicant's document by staff: who, which, when (read-only)."""
+
+    list_display = ["at", "viewer", "office", "booking_code", "document_name"]
+    list_filter = ["office"]
+    search_fields = ["booking_code", "viewer__email"]
+    date_hierarchy = "at"
+    list_select_related = ["viewer", "office"]
+
+
+@admin.register(DeletedDocuments)
+class DeletedDocumentsAdmin(NationalOnlyAdmin):
+    """How many documents the retention job deleted, per office, day and reason (read-only)."""
+
+    list_display = ["date", "office", "reason", "count"]
+    list_filter = ["reason", "office"]
+    date_hierarchy = "date"
+    list_select_related = ["office"]

@@ -5,11 +5,13 @@ Views parse input and call one service or selector; every rule lives in the serv
 import datetime as dt
 import functools
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,10 +32,12 @@ from mpaspor.api import (
 from mpaspor.errors import DomainError
 
 from . import gateway, selectors
-from .exceptions import ApplicationNotFound, InvalidInput
+from .document_views import file_response
+from .exceptions import ApplicationNotFound, DocumentNotFound, InvalidInput
 from .models import ApplicationKind, PassportType, Sex, Status
 from .selectors import account_application, account_applications, express_check_in_by
 from .services.booking import PersonBooking, book_applications
+from .services.documents import documents_open, upload_document
 from .services.lifecycle import cancel_application, reschedule_application
 from .services.payments import record_payment
 from .services.people import ApplicantData, check_applicant
@@ -316,6 +320,139 @@ def own_application(account, booking_code: str):
     if application is None:
         raise ApplicationNotFound()
     return application
+
+
+# --- Supporting documents --------------------------------------------------------------------
+
+
+class DocumentFileSerializer(Serializer):
+    id = serializers.IntegerField()
+    file_name = serializers.CharField(source="original_name", help_text="The name the file had when sent.")
+    content_type = serializers.ChoiceField(choices=["image/jpeg", "image/png", "application/pdf"])
+    size = serializers.IntegerField(help_text="Bytes, as kept (photos are re-encoded and scaled down).")
+    status = serializers.ChoiceField(choices=["pending", "accepted", "rejected"], help_text="The counter's check.")
+    reason = serializers.CharField(help_text="Why the counter rejected it; empty otherwise.")
+    uploaded_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "DocumentFile"
+
+
+class DocumentChecklistSerializer(Serializer):
+    class RequiredDocumentSerializer(Serializer):
+        code = serializers.CharField(source="requirement.code", help_text="Send it as `requirement`.")
+        name = serializers.CharField(source="requirement.label", help_text="In the request's language.")
+        required = serializers.BooleanField(source="requirement.required")
+        files = DocumentFileSerializer(many=True)
+
+        class Meta:
+            ref_name = "RequiredDocument"
+
+    upload_open = serializers.BooleanField(help_text="Whether files may still be sent (from booking to the visit).")
+    max_bytes = serializers.IntegerField()
+    max_files = serializers.IntegerField(help_text="Per application, rejected files not counted.")
+    documents = RequiredDocumentSerializer(many=True)
+
+    class Meta:
+        ref_name = "DocumentChecklist"
+
+
+UPLOAD_ERRORS = error_responses(
+    400,
+    401,
+    404,
+    409,
+    413,
+    415,
+    422,
+    429,
+    e400="`invalid`: no file, a document not asked for this application (`errors.requirement`), or a file that "
+    "cannot be kept (`errors.file`): a damaged image or PDF, an image of too many pixels (a decompression bomb), "
+    "a PDF with JavaScript, automatic actions or attached files, or one protected by a password.",
+    e404="`not_found`: no such application of this account.",
+    e409="`documents_closed`: the application no longer takes documents; `too_many_documents`: it holds the "
+    "maximum of files; `request_in_progress`: a request with this `Idempotency-Key` is still being processed.",
+)
+
+
+class DocumentCollectionApi(APIView):
+    """`applications/{booking_code}/documents/`: GET lists what is asked and what was sent; POST sends one file."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="applications_documents_list",
+        responses={200: DocumentChecklistSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, booking_code):
+        application = own_application(request.user, booking_code)
+        return Response(
+            DocumentChecklistSerializer(
+                {
+                    "upload_open": documents_open(application),
+                    "max_bytes": settings.DOCUMENT_MAX_BYTES,
+                    "max_files": settings.DOCUMENT_MAX_FILES,
+                    "documents": selectors.document_checklist(application=application),
+                }
+            ).data
+        )
+
+    class InputSerializer(Serializer):
+        requirement = RegexStringField(r"^[-a-zA-Z0-9_]{1,40}$", max_length=40, help_text="A document's `code`.")
+        file = serializers.FileField(
+            help_text="JPEG, PNG or PDF, told by its content; up to `max_bytes`. Photos are re-encoded (their "
+            "EXIF and GPS data dropped) and scaled down."
+        )
+
+        class Meta:
+            ref_name = "DocumentUploadInput"
+
+    @extend_schema(
+        operation_id="applications_documents_create",
+        request={"multipart/form-data": InputSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: DocumentFileSerializer, **UPLOAD_ERRORS},
+    )
+    def post(self, request, booking_code):
+        application = own_application(request.user, booking_code)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sent = data.validated_data["file"]
+
+        def create(*, in_same_transaction) -> list:
+            return [
+                upload_document(
+                    application=application,
+                    requirement_code=data.validated_data["requirement"],
+                    file=sent,
+                    file_name=sent.name,
+                    in_same_transaction=in_same_transaction,
+                )
+            ]
+
+        return create_once(request, create=create, answer=_uploaded_answer)
+
+
+def _uploaded_answer(documents) -> tuple[int, dict]:
+    """The status and body of an upload's answer, stored for an Idempotency-Key as it is sent."""
+    return status.HTTP_201_CREATED, DocumentFileSerializer(documents[0]).data
+
+
+class DocumentFileApi(APIView):
+    """The content of one file of the account's own application."""
+
+    @extend_schema(
+        operation_id="applications_documents_file",
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **error_responses(401, 404, 429),
+        },
+    )
+    def get(self, request, booking_code, document_id):
+        document = selectors.own_document(account=request.user, booking_code=booking_code, document_id=document_id)
+        if document is None:
+            raise DocumentNotFound()
+        return file_response(document)
 
 
 # --- Payment gateway notices ---------------------------------------------------------------

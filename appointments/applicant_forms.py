@@ -34,3 +34,19 @@ class RescheduleForm(forms.Form):
     def __init__(self, *args, options, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = options
+
+
+class DocumentUploadForm(forms.Form):
+    """One file for one document of the application (the checks of its content are the service's)."""
+
+    requirement = forms.SlugField(max_length=40)
+    file = forms.FileField(
+        label=_("Photo or PDF"), error_messages={"required": _("Choose a photo or a PDF file first.")}
+    )
+
+
+class DocumentReviewForm(forms.Form):
+    """The counter's check of one file: accept, or reject with the reason the applicant reads."""
+
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("reject", _("Reject"))])
+    reason = forms.CharField(label=_("Reason for rejection"), max_length=255, required=False)

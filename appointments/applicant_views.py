@@ -16,8 +16,9 @@ from mpaspor.errors import DomainError
 from . import gateway, selectors
 from .applicant_forms import PersonForm, RescheduleForm
 from .ics import appointment_ics
-from .models import Status
+from .models import ACTIVE_STATUSES, Status
 from .services import lifecycle
+from .services.documents import documents_open
 from .services.payments import record_payment
 from .services.people import ApplicantData, add_applicant, remove_applicant
 from .templatetags.mpaspor import office_time
@@ -49,6 +50,32 @@ def life_context(application) -> dict:
         "can_pay": application.status == Status.PENDING_PAYMENT and gateway.dev_gateway_enabled(),
         "can_reschedule": allowed(lifecycle.check_reschedule, application=application, now=now),
         "can_cancel": allowed(lifecycle.check_cancel, application=application, now=now),
+    }
+
+
+def confirmation_context(application, **outcome) -> dict:
+    """The application's page (views.confirmation): its ticket, documents and life; `outcome`,
+    the last upload's refusal (document_views.upload, without JavaScript)."""
+    return {
+        "application": application,
+        "office": application.slot.office,
+        # A cancelled or expired booking's QR code must not get anyone through the door.
+        "show_qr": application.status in ACTIVE_STATUSES,
+        "express_check_in_by": selectors.express_check_in_by(application=application),
+        **documents_context(application, **outcome),
+        **life_context(application),
+    }
+
+
+def documents_context(application, **outcome) -> dict:
+    """What the application's page shows of its documents; `outcome` is the last upload's
+    (`upload_error` or `upload_ok`, for the document `outcome_code`)."""
+    return {
+        "application": application,
+        "checklist": selectors.document_checklist(application=application),
+        "documents_open": documents_open(application),
+        "max_mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024),
+        **outcome,
     }
 
 

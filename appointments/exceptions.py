@@ -76,3 +76,65 @@ class QueueActionNotAllowed(BookingError):
 class StepNotAllowed(BookingError):
     code = "step_not_allowed"
     default_message = _("This step cannot be recorded for this application.")
+
+
+# --- Supporting documents: each refusal stores nothing --------------------------------------
+
+
+class FileTooLarge(BookingError):
+    code = "file_too_large"
+    http_status = 413
+    default_message = _("The file is larger than %(limit)s MB. Take the photo again at a lower resolution.")
+
+
+class FileTypeNotAllowed(BookingError):
+    code = "file_type_not_allowed"
+    http_status = 415
+    default_message = _(
+        "Only JPEG or PNG photos and PDF files are accepted, and this file is none of them, whatever its name says."
+    )
+
+
+class FileDamaged(BookingError):
+    code = "file_damaged"
+    http_status = 400
+    default_message = _("The file cannot be read: it may be damaged or cut off. Take the photo or the scan again.")
+
+
+class ImageTooLarge(BookingError):
+    code = "image_too_large"
+    http_status = 400
+    default_message = _(
+        "The image has too many pixels (more than %(limit)s million) to be processed. Take the photo again "
+        "at a normal size."
+    )
+
+
+class FileUnsafe(BookingError):
+    code = "file_unsafe"
+    http_status = 400
+    default_message = _(
+        "The PDF holds JavaScript, automatic actions or attached files, which are not accepted. Save it again as "
+        "a plain PDF, or send a photo of the document."
+    )
+
+
+class TooManyDocuments(BookingError):
+    code = "too_many_documents"
+    default_message = _("An application may hold at most %(limit)s files, rejected ones not counted.")
+
+
+class DocumentsClosed(BookingError):
+    code = "documents_closed"
+    default_message = _("Documents can no longer be uploaded for this application.")
+
+
+class DocumentNotFound(BookingError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("No such document.")
+
+
+class ReviewNotAllowed(BookingError):
+    code = "review_not_allowed"
+    default_message = _("This document can no longer be checked: its application is closed.")

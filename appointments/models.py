@@ -3,6 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -408,3 +409,131 @@ class Notification(OutboxMessage):
         indexes = [models.Index(fields=["state", "created_at"])]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+
+
+# --- Supporting documents (docs/documents.md) ---------------------------------------------------
+
+
+class RequiredDocument(models.Model):
+    """A document an application of one kind needs, or may have: data that national staff edit."""
+
+    kind = models.CharField(_("application kind"), max_length=20, choices=ApplicationKind.choices)
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name (Indonesian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["kind", "position", "id"]
+        verbose_name = _("required document")
+        verbose_name_plural = _("required documents")
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="one_required_document_per_kind_code")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The name in the page's language (Indonesian unless the page is in English)."""
+        return self.name_en if (get_language() or "id").startswith("en") and self.name_en else self.name
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the counter's check")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ApplicationDocument(models.Model):
+    """One uploaded file of an application, checked and re-encoded, kept in the private storage
+    (`storages["documents"]`) under `storage_name` until the retention job deletes it."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.CASCADE, related_name="documents"
+    )
+    requirement = models.ForeignKey(
+        RequiredDocument, verbose_name=_("document"), on_delete=models.PROTECT, related_name="uploads"
+    )
+    storage_name = models.CharField(_("stored as"), max_length=200, unique=True)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    original_name = models.CharField(_("file name"), max_length=100)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    status = models.CharField(_("check"), max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
+    reason = models.CharField(_("reason for rejection"), max_length=255, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["application", "uploaded_at", "id"]
+        verbose_name = _("uploaded document")
+        verbose_name_plural = _("uploaded documents")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=DocumentStatus.REJECTED) | ~Q(reason=""), name="a_rejection_has_a_reason"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.original_name}"
+
+
+class DocumentView(models.Model):
+    """Who of the staff opened which document when. Kept after the document is deleted."""
+
+    document = models.ForeignKey(
+        ApplicationDocument,
+        verbose_name=_("document"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="views",
+    )
+    office = models.ForeignKey("offices.Office", verbose_name=_("office"), on_delete=models.PROTECT, related_name="+")
+    booking_code = models.CharField(_("booking code"), max_length=12)
+    document_name = models.CharField(_("document"), max_length=200)
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("viewed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("document view by staff")
+        verbose_name_plural = _("document views by staff")
+
+    def __str__(self):
+        return f"{self.booking_code}: {self.document_name}"
+
+
+class DeletedDocuments(models.Model):
+    """How many documents the retention job deleted, per office, day and reason (for the reports)."""
+
+    class Reason(models.TextChoices):
+        COLLECTED = "collected", _("Passport collected")
+        CLOSED = "closed", _("Application cancelled, expired or not attended")
+        REJECTED = "rejected", _("Application rejected")
+
+    office = models.ForeignKey("offices.Office", verbose_name=_("office"), on_delete=models.CASCADE, related_name="+")
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    count = models.PositiveIntegerField(_("documents deleted"), default=0)
+
+    class Meta:
+        ordering = ["-date", "office"]
+        verbose_name = _("deleted documents")
+        verbose_name_plural = _("deleted documents")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date", "reason"], name="one_deletion_count_per_office_day")
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.office_id} {self.reason}: {self.count}"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mpaspor.db import fetch
+from offices import permissions
 from offices.models import Office
 from quotas.models import SESSION_POOLS, Pool, Slot
 from quotas.selectors import DayAvailability, DayState, office_availability
@@ -21,10 +22,12 @@ from .models import (
     ACTIVE_STATUSES,
     Applicant,
     Application,
+    ApplicationDocument,
     ApplicationKind,
     Fee,
     Payment,
     QueueState,
+    RequiredDocument,
     Status,
     Step,
     StepRecord,
@@ -435,4 +438,58 @@ def steps_in_progress(*, office, day: dt.date) -> list[StepRecord]:
         )
         .select_related("application")
         .order_by("started_at", "pk")
+    )
+
+
+# --- Supporting documents ------------------------------------------------------------------
+
+
+@dataclass
+class DocumentItem:
+    """One document asked of an application, with the files sent for it (oldest first)."""
+
+    requirement: RequiredDocument
+    files: list[ApplicationDocument]
+
+    @property
+    def rejected_only(self) -> bool:
+        """Every file sent was rejected: the applicant must send it again."""
+        return bool(self.files) and all(f.status == "rejected" for f in self.files)
+
+
+def document_checklist(*, application: Application) -> list[DocumentItem]:
+    """The documents of the application's kind, required first, each with its files. Two queries."""
+    files = list(ApplicationDocument.objects.filter(application=application).select_related("reviewed_by"))
+    requirements = RequiredDocument.objects.filter(kind=application.kind).order_by("-required", "position", "id")
+    return [DocumentItem(requirement=r, files=[f for f in files if f.requirement_id == r.pk]) for r in requirements]
+
+
+def own_document(*, account, booking_code: str, document_id: int) -> ApplicationDocument | None:
+    """One file of the account's own application; anyone else's is as absent as a missing one."""
+    return (
+        ApplicationDocument.objects.filter(
+            pk=document_id, application__account=account, application__booking_code=booking_code.upper()
+        )
+        .select_related("application")
+        .first()
+    )
+
+
+def counter_application(*, user, application_id: int) -> Application | None:
+    """An application of an office whose applicants this user serves (offices.permissions)."""
+    return (
+        Application.objects.filter(pk=application_id, slot__office__in=permissions.counter_offices(user))
+        .select_related("slot__office")
+        .first()
+    )
+
+
+def counter_document(*, user, document_id: int) -> ApplicationDocument | None:
+    """A file of an application of an office whose applicants this user serves."""
+    return (
+        ApplicationDocument.objects.filter(
+            pk=document_id, application__slot__office__in=permissions.counter_offices(user)
+        )
+        .select_related("application__slot__office", "requirement")
+        .first()
     )

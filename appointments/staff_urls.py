@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import queue_views, staff_views, step_views
+from . import document_views, queue_views, staff_views, step_views
 
 app_name = "staff"
 urlpatterns = [
@@ -8,6 +8,13 @@ urlpatterns = [
     path("counter/office/", staff_views.choose_office, name="choose_office"),
     path("counter/check-in/", staff_views.check_in, name="check_in"),
     path("counter/walk-in/", staff_views.walk_in, name="walk_in"),
+    path(
+        "counter/applications/<int:application_id>/documents/",
+        document_views.counter_documents,
+        name="documents",
+    ),
+    path("counter/documents/<int:document_id>/", document_views.counter_file, name="document_file"),
+    path("counter/documents/<int:document_id>/review/", document_views.counter_review, name="review_document"),
     path("counter/queue/", queue_views.queue, name="queue"),
     path("counter/steps/", step_views.steps, name="steps"),
     path("counter/queue/call-next/", queue_views.call_next, name="call_next"),

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -123,6 +124,12 @@ def check_in(request):
         }
         if application.married_minor:
             message += " " + _("Declared married and under 17: check the marriage book.")
+        message = format_html(
+            '{} <a href="{}">{}</a>',
+            message,
+            reverse("staff:documents", args=[application.pk]),
+            _("Check the documents"),
+        )
     return answer(
         request,
         ok=ok,

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import outbox
-from .services import lifecycle, reconciliation
+from .services import documents, lifecycle, reconciliation
 
 # Jobs that only touch the database: retried with backoff while it is unreachable.
 DB_RETRY = {
@@ -36,3 +36,9 @@ def mark_no_shows() -> int:
 @shared_task(name="appointments.reconcile_slot_counts", **DB_RETRY)
 def reconcile_slot_counts() -> int:
     return reconciliation.reconcile_slot_counts()
+
+
+@shared_task(name="appointments.purge_documents", **DB_RETRY)
+def purge_documents() -> dict[str, int]:
+    """Periodic (nightly): supporting documents past their retention, deleted and counted."""
+    return documents.purge_documents()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import applicant_views, views
+from . import applicant_views, document_views, views
 
 app_name = "appointments"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
         "applications/<str:booking_code>/reschedule/",
         applicant_views.reschedule_application,
         name="reschedule_application",
+    ),
+    path("applications/<str:booking_code>/documents/", document_views.upload, name="upload_document"),
+    path(
+        "applications/<str:booking_code>/documents/<int:document_id>/",
+        document_views.own_file,
+        name="document_file",
     ),
     path("people/", applicant_views.people, name="people"),
     path("people/<int:person_id>/remove/", applicant_views.remove_person, name="remove_person"),

@@ -20,10 +20,8 @@ from quotas.selectors import DayState
 from quotas.services.searches import record_availability_search
 
 from . import selectors
-from .applicant_views import allowed, life_context, own_application
-from .documents import documents_to_bring
+from .applicant_views import allowed, confirmation_context, own_application
 from .forms import ApplicationForm
-from .models import ACTIVE_STATUSES
 from .services.booking import book_applications
 from .services.lifecycle import cancel_application, check_cancel
 
@@ -164,19 +162,7 @@ def book(request, slot_id: int):
 @login_required
 def confirmation(request, booking_code: str):
     application = own_application(request, booking_code)
-    return render(
-        request,
-        "appointments/confirmation.html",
-        {
-            "application": application,
-            "office": application.slot.office,
-            "documents": documents_to_bring(application.kind),
-            # A cancelled or expired booking's QR code must not get anyone through the door.
-            "show_qr": application.status in ACTIVE_STATUSES,
-            "express_check_in_by": selectors.express_check_in_by(application=application),
-            **life_context(application),
-        },
-    )
+    return render(request, "appointments/confirmation.html", confirmation_context(application))
 
 
 @login_required

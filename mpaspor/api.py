@@ -232,6 +232,9 @@ ERROR_DESCRIPTIONS = {
     403: "`permission_denied`.",
     404: "`not_found`.",
     409: "A conflict with the current state.",
+    413: "`file_too_large`: the file is over the size limit.",
+    415: "`file_type_not_allowed` (a file whose content is not JPEG, PNG or PDF, whatever its name) or "
+    "`unsupported_media_type` (a body of another content type than the operation reads).",
     422: "`idempotency_mismatch`: this `Idempotency-Key` was sent before with another body; use a new key.",
     429: "`throttled`: too many requests; `Retry-After` says how many seconds to wait.",
     503: "`unavailable`: the database failed during the request and nothing was stored; try again after "

@@ -62,6 +62,16 @@ urlpatterns = [
     path("entries/", allocation_api.EntryListApi.as_view(), name="api-entries"),
     path("entries/<int:entry_id>/", allocation_api.EntryDetailApi.as_view(), name="api-entry"),
     path("entries/<int:entry_id>/withdraw/", allocation_api.EntryWithdrawApi.as_view(), name="api-entry-withdraw"),
+    path(
+        "applications/<slug:booking_code>/documents/",
+        appointments_api.DocumentCollectionApi.as_view(),
+        name="api-application-documents",
+    ),
+    path(
+        "applications/<slug:booking_code>/documents/<int:document_id>/",
+        appointments_api.DocumentFileApi.as_view(),
+        name="api-application-document",
+    ),
     path("payments/notify/", appointments_api.PaymentNotifyApi.as_view(), name="api-payments-notify"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -185,6 +185,43 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# --- Applicants' supporting documents (docs/documents.md) ------------------------------------
+# Private: never under a static or media URL; served only by views that check who asks.
+# `filesystem` (the default) keeps them under DOCUMENTS_ROOT; `s3` in an S3-compatible bucket
+# through django-storages (pip install -r requirements-s3.txt).
+DOCUMENTS_ROOT = env.path("DOCUMENTS_ROOT", default=BASE_DIR / "private" / "documents")
+if env("DOCUMENTS_STORAGE", default="filesystem") == "s3":
+    DOCUMENTS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("DOCUMENTS_S3_BUCKET"),
+            "endpoint_url": env("DOCUMENTS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("DOCUMENTS_S3_REGION", default=None),
+            "access_key": env("DOCUMENTS_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("DOCUMENTS_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("DOCUMENTS_S3_PREFIX", default="documents"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+        },
+    }
+else:
+    DOCUMENTS_STORAGE = {
+        "BACKEND": "mpaspor.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(DOCUMENTS_ROOT), "file_permissions_mode": 0o600},
+    }
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DOCUMENT_MAX_FILES = env.int("DOCUMENT_MAX_FILES", default=10)
+# An image larger than this many pixels is refused before it is decoded (a decompression bomb
+# makes a small file of a huge image); kept images are scaled down to DOCUMENT_IMAGE_MAX_SIDE.
+DOCUMENT_MAX_PIXELS = env.int("DOCUMENT_MAX_PIXELS", default=40_000_000)
+DOCUMENT_IMAGE_MAX_SIDE = env.int("DOCUMENT_IMAGE_MAX_SIDE", default=2000)
+DOCUMENT_PDF_MAX_PAGES = env.int("DOCUMENT_PDF_MAX_PAGES", default=30)
+# Retention (UU 27/2022: kept no longer than their purpose needs).
+DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION = env.int("DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION", default=30)
+DOCUMENTS_KEEP_DAYS_AFTER_CLOSING = env.int("DOCUMENTS_KEEP_DAYS_AFTER_CLOSING", default=7)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -192,6 +229,7 @@ STORAGES = {
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    "documents": DOCUMENTS_STORAGE,
 }
 
 # --- E-mail -----------------------------------------------------------------------------
@@ -350,6 +388,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "accounts-purge-idempotency-keys": {
         "task": "accounts.purge_idempotency_keys",
         "schedule": crontab(minute=41),
+        "options": {"expire_seconds": 3000},
+    },
+    # Supporting documents past their retention (DOCUMENTS_KEEP_DAYS_*): 18:10 UTC is 01:10 WIB.
+    "appointments-purge-documents": {
+        "task": "appointments.purge_documents",
+        "schedule": crontab(hour=18, minute=10),
         "options": {"expire_seconds": 3000},
     },
     # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.

@@ -50,6 +50,8 @@ class OfficeDay(models.Model):
     )
     searches = models.PositiveIntegerField(_("availability searches"), default=0)
     searches_unmet = models.PositiveIntegerField(_("searches that found nothing free"), default=0)
+    # Supporting documents the retention job deleted that day (appointments.DeletedDocuments).
+    documents_deleted = models.PositiveIntegerField(_("documents deleted (retention)"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -36,6 +36,7 @@ SUM_FIELDS = (
     "express_taken",
     "searches",
     "searches_unmet",
+    "documents_deleted",
 )
 
 
@@ -75,6 +76,7 @@ SUMMARY_COLUMNS = [
     Column("searches", _("Availability searches")),
     Column("searches_unmet", _("Searches that found nothing free")),
     Column("unmet_share", _("Unmet demand"), "pct"),
+    Column("documents_deleted", _("Documents deleted (retention)")),
 ]
 
 DAILY_COLUMNS = [

@@ -12,7 +12,7 @@ from django.db.models import Count, F, Min, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from appointments.models import Application, Status
+from appointments.models import Application, DeletedDocuments, Status
 from offices.models import Office
 from quotas.models import Pool, SearchTally, Slot
 from quotas.services.searches import flush_search_counts
@@ -59,6 +59,7 @@ FIGURE_FIELDS = (
     "nothing_free",
     "searches",
     "searches_unmet",
+    "documents_deleted",
     "computed_at",
 )
 
@@ -105,7 +106,7 @@ def refresh_office_days(
 
     slot_figures, states = _slot_figures(scope)
     rows: dict[tuple[int, dt.date], dict] = {}
-    for figures in (slot_figures, _application_figures(scope), _search_figures(scope)):
+    for figures in (slot_figures, _application_figures(scope), _search_figures(scope), _deletion_figures(scope)):
         for (office_id, day), values in figures.items():
             rows.setdefault((office_id, day), {"office_id": office_id, "date": day}).update(values)
     objects = [
@@ -224,6 +225,16 @@ def _search_figures(scope: _Scope) -> dict[tuple[int, dt.date], dict]:
         (t["office_id"], t["day"]): {"searches": t["searches"], "searches_unmet": t["found_nothing"]}
         for t in search_rows
     }
+
+
+def _deletion_figures(scope: _Scope) -> dict[tuple[int, dt.date], dict]:
+    """Supporting documents deleted by the retention job, per office and day of the run."""
+    rows = (
+        DeletedDocuments.objects.filter(date__gte=scope.date_from, date__lte=scope.date_to, **scope.of_offices())
+        .values("office_id", "date")
+        .annotate(deleted=Sum("count"))
+    )
+    return {(r["office_id"], r["date"]): {"documents_deleted": r["deleted"]} for r in rows}
 
 
 def _office_day(values: dict, *, states: dict[dt.date, _DayState], tz: ZoneInfo, now: dt.datetime) -> OfficeDay:

@@ -9,14 +9,19 @@ from tests.factories import OfficeFactory, SlotFactory, UserFactory
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _plain_static_storage():
+def _plain_static_storage(tmp_path_factory):
     """Pages render without `collectstatic` (the manifest storage of production needs its
-    manifest, which tests with DEBUG off do not build), and passwords hash fast."""
+    manifest, which tests with DEBUG off do not build), uploaded documents go to a temporary
+    folder (never into the checkout), and passwords hash fast."""
     from django.test import override_settings
 
     storages = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "documents": {
+            **settings.STORAGES["documents"],
+            "OPTIONS": {**settings.STORAGES["documents"]["OPTIONS"], "location": str(tmp_path_factory.mktemp("docs"))},
+        },
     }
     # A fast hasher: PBKDF2's million rounds cost ~0.3 s per user created or logged in.
     with override_settings(STORAGES=storages, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
@@ -51,7 +56,8 @@ def _clean_cache(_cache_per_worker):
 
 @pytest.fixture(autouse=True)
 def _pnbp_fees(request):
-    """The fee table is data from migrations; a transactional test's flush removes it."""
+    """The fee and required-document tables are data from migrations; a transactional test's
+    flush removes them."""
     marker = request.node.get_closest_marker("django_db")
     if not marker and not {"db", "transactional_db"} & set(request.fixturenames):
         return
@@ -59,6 +65,7 @@ def _pnbp_fees(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     importlib.import_module("appointments.migrations.0002_pnbp_fees").add_fees(apps, None)
     importlib.import_module("appointments.migrations.0008_fines_married_and_skipped_messages").add_fines(apps, None)
+    importlib.import_module("appointments.migrations.0011_required_documents").add_required_documents(apps, None)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from appointments.applicant_forms import PersonForm
 from appointments.forms import ApplicationForm
-from appointments.models import Applicant, Status
+from appointments.models import Applicant, RequiredDocument, Status
 from quotas.calendar import holidays_between
 from quotas.models import DateOverride
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, applicant_data, book_one
@@ -94,13 +94,19 @@ class TestTicket:
             assert f'data-copy-value="{application.billing_code}"' in page and "data-copy=" in page
 
     def test_the_confirmation_lists_the_documents_of_its_kind(self, logged_in, applicant_user, slot):
+        # The documents are data (RequiredDocument, seeded by a migration): an edit shows at once.
         new = ApplicationFactory(account=applicant_user, slot=slot, kind="new")
         page = logged_in.get(f"/applications/{new.booking_code}/").content.decode()
-        assert indonesian("e-KTP (electronic identity card)") in page
-        assert indonesian("Your current passport") not in page
+        assert "e-KTP (kartu tanda penduduk elektronik)" in page
+        assert "Paspor lama Anda" not in page
         replacement = ApplicationFactory(account=applicant_user, slot=slot, kind="replacement_expired")
         page = logged_in.get(f"/applications/{replacement.booking_code}/").content.decode()
-        assert indonesian("Your current passport") in page
+        assert "Paspor lama Anda" in page
+        RequiredDocument.objects.filter(kind="replacement_expired", code="old_passport").update(
+            name="Paspor lama (asli)"
+        )
+        page = logged_in.get(f"/applications/{replacement.booking_code}/").content.decode()
+        assert "Paspor lama (asli)" in page and "Paspor lama Anda" not in page
         assert f"/applications/{replacement.booking_code}/calendar.ics" in page and "data-print" in page
 
     def test_the_calendar_file_is_in_the_offices_zone(self, logged_in, applicant_user):

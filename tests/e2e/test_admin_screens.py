@@ -3,6 +3,7 @@ opens fits without scrolling sideways, with rows in it; and an office head's wal
 the accounts, programme and release-schedule forms."""
 
 import datetime as dt
+import io
 import uuid
 
 import pytest
@@ -10,7 +11,17 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
-from appointments.models import Applicant, Application, Notification, Payment, PriorityGroup, QueueState, Status
+from appointments.models import (
+    Applicant,
+    Application,
+    DeletedDocuments,
+    Notification,
+    Payment,
+    PriorityGroup,
+    QueueState,
+    Status,
+)
+from appointments.services.documents import record_document_view, upload_document
 from offices.models import OfficeResources, StaffMembership
 from quotas.models import (
     DateOverride,
@@ -22,6 +33,7 @@ from quotas.models import (
     SlotDrift,
 )
 from reports.models import OfficeDay
+from tests.documents import files
 from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory, applicant_data
 from tests.staff_world import today_slot, world  # noqa: F401 - the offices and staff of the scoping tests
@@ -46,18 +58,22 @@ OFFICE_LISTS = {
     "quotas/slot",
     "quotas/slotdrift",
 }
+# What each kind of application asks, who of the staff opened which document, what retention deleted.
+DOCUMENT_LISTS = {"appointments/requireddocument", "appointments/documentview", "appointments/deleteddocuments"}
 EXPECTED_LISTS = {
     "kediri_officer": OFFICE_LISTS,
     "jatim_regional": OFFICE_LISTS,
     "kediri_head": OFFICE_LISTS | {"accounts/user", "offices/staffmembership"},
     "national": OFFICE_LISTS
-    | {"accounts/user", "offices/staffmembership", "appointments/payment", "appointments/notification"},
+    | {"accounts/user", "offices/staffmembership", "appointments/payment", "appointments/notification"}
+    | DOCUMENT_LISTS,
     "superuser": OFFICE_LISTS
     | {
         "accounts/user",
         "offices/staffmembership",
         "appointments/payment",
         "appointments/notification",
+        *DOCUMENT_LISTS,
         "reports/officeday",
         "auth/group",
         "axes/accessattempt",
@@ -190,6 +206,15 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
         OfficeResources.objects.create(
             office=office, verifiers=3, biometric_operators=4, biometric_stations=3, printers=1, saturday_ready=True
         )
+    # Documents: a file sent, opened at the counter; a night's deletions.
+    document = upload_document(
+        application=world.kediri_app,
+        requirement_code="birth_diploma_marriage",
+        file=io.BytesIO(files.png()),
+        file_name="Akta kelahiran Raden Ajeng Sastrowardoyo Kusumaningrum.png",
+    )
+    record_document_view(document=document, office_id=kediri.pk, viewer=world.kediri_officer)
+    DeletedDocuments.objects.create(office=kediri, date=timezone.localdate(), reason="closed", count=12)
 
     # Reports: a few days of figures.
     for office in (kediri, world.malang, world.denpasar):

@@ -54,7 +54,7 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
     # cancelled, checked in, no-show, no-show rate, walk-ins (beyond the pool), walk-in session places
     # offered and taken, same-day places offered and taken, weekend share, days sold out,
     # average sell-out minutes, average lead days, days with nothing free (Saturday 7 March),
-    # searches, unmet, unmet share.
+    # searches, unmet, unmet share, documents deleted by the retention job.
     assert surabaya == [
         "Kanim Surabaya",
         "9",
@@ -83,6 +83,7 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
         "3",
         "2",
         "66,7 %",
+        "0",
     ]
     capacity = rows_of(response.content.decode(), "table-1")[1]
     # No staff and facilities entered and no step timed: the capacity is unknown, not a guess;
@@ -217,6 +218,7 @@ def test_csv_has_the_tables_of_the_page(client, regional_jatim):
         "3",
         "2",
         "66.7",
+        "0",
     ] in lines
 
 

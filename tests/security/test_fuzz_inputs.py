@@ -8,6 +8,7 @@ The URLs come from Django's resolver, so a new page is fuzzed without touching t
 path parameter this file has no value for fails the test until one is added (VALUES below)."""
 
 import html.parser
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
-from appointments.models import Applicant, Status
+from appointments.models import Applicant, ApplicationDocument, Status
+from appointments.services.documents import upload_document
+from tests.documents import files
 from tests.factories import ApplicationFactory, applicant_data
 
 HUGE = "9" * 20  # beyond a 64-bit integer
@@ -147,6 +150,13 @@ def people(world):
     return application, listed
 
 
+def document_of(application) -> ApplicationDocument:
+    """A file sent for the application (once), so that the documents' paths reach their views."""
+    return application.documents.first() or upload_document(
+        application=application, requirement_code="e_ktp", file=io.BytesIO(files.png()), file_name="ktp.png"
+    )
+
+
 def path_values(world, people, url: Url) -> dict[str, str]:
     """A real value for each path parameter, so that the well-formed path reaches its view."""
     application, listed = people
@@ -165,6 +175,7 @@ def path_values(world, people, url: Url) -> dict[str, str]:
         "application_id": str(application.pk),
         "action": "served",
         "key": "no-such-screen",
+        "document_id": str(document_of(application).pk),
     }
     if "object_id" in url.params or "0" in url.params:
         model = next(
