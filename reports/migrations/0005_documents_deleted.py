@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0003_office_day_office_label'),
+        ('reports', '0004_walk_in_and_same_day_figures'),
     ]
 
     operations = [
