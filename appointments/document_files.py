@@ -80,7 +80,7 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
                 raise ImageTooLarge(limit=settings.DOCUMENT_MAX_PIXELS // 1_000_000, field=FIELD)
             image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale where it can
             image.load()
-            image = ImageOps.exif_transpose(image)  # upright, before the EXIF data is dropped
+            ImageOps.exif_transpose(image, in_place=True)  # upright, before the EXIF data is dropped
             image.thumbnail((max_side, max_side))
             out = io.BytesIO()
             if content_type == JPEG:
