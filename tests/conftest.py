@@ -84,6 +84,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+    elif "replica" not in settings.DATABASES:
+        # A second connection to the test database, for the router's tests: it is read only when
+        # a test sets REPLICA_DATABASE_URL (tests/test_db_router.py), and a test that reads it
+        # must name it in django_db(databases=...). The real replica is make test-scale's.
+        settings.DATABASES["replica"] = {**database, "TEST": {**database.get("TEST", {}), "MIRROR": "default"}}
 
 
 def pytest_sessionstart(session):
