@@ -1,4 +1,5 @@
 import importlib
+import os
 
 import pytest
 from django.apps import apps
@@ -6,6 +7,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from tests.factories import OfficeFactory, SlotFactory, UserFactory
+
+# Several nodes, a real replica and two beats: only under `make test-scale`, which starts them.
+collect_ignore = [] if os.environ.get("SCALE_TESTS") else ["scale"]
 
 
 @pytest.fixture(autouse=True, scope="session")
