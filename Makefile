@@ -98,3 +98,10 @@ test-scale: $(VENV)/.dev nginx
 		REDIS_URL=redis://127.0.0.1:$(SCALE_REDIS_PORT)/0 CELERY_BROKER_URL=redis://127.0.0.1:$(SCALE_REDIS_PORT)/0 \
 		$(PY) -m pytest -n 0 --create-db tests/scale $(PYTEST_ARGS); \
 		status=$$?; $(PY) -m tests.scale.cluster down; exit $$status
+
+# One web node against two on this machine (bench/scale.py), on the scale cluster: writes
+# bench/scale-results.json and bench/SCALE.md. On demand only.
+bench-scale: $(VENV)/.dev nginx
+	DJANGO_SECRET_KEY=collectstatic-only $(PY) manage.py collectstatic --noinput -v0
+	$(PY) -m tests.scale.cluster up
+	$(PY) -m bench.scale; status=$$?; $(PY) -m tests.scale.cluster down; exit $$status
