@@ -3,7 +3,9 @@
 Apps call the functions below, never the metric objects, so the names and labels are decided
 here once. Under gunicorn each worker process counts in files under PROMETHEUS_MULTIPROC_DIR
 (prometheus_client's multiprocess mode, set up by deploy/gunicorn.conf.py) and `/metrics` adds
-them up; without that directory (tests, `runserver`) the counts live in the process.
+them up; without that directory (tests, `runserver`) the counts live in the process. A Celery
+worker started with CELERY_METRICS_PORT serves its processes' counts on that port (the draw and
+the offers are counted there).
 
 Who calls what:
 
@@ -25,7 +27,7 @@ from contextlib import contextmanager
 
 import redis
 from django.conf import settings
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess, start_http_server
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
 logger = logging.getLogger(__name__)
@@ -99,14 +101,24 @@ class QueueDepthCollector:
         yield gauge
 
 
-def exposition() -> bytes:
-    """The text Prometheus scrapes: every process's counts, and the queue depths."""
+def _counts() -> CollectorRegistry:
+    """Every process's counts: all of this node's processes when they count in files."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return generate_latest(registry) + generate_latest(_queues)
+        return registry
+    return REGISTRY
+
+
+def exposition() -> bytes:
+    """The text Prometheus scrapes from a web node: the counts, and the queue depths."""
+    return generate_latest(_counts()) + generate_latest(_queues)
+
+
+def serve_worker_metrics(port: int) -> None:
+    """A Celery worker's counts (offers, draws: they happen in workers) on their own port, for
+    Prometheus to scrape as it scrapes the web nodes."""
+    start_http_server(port, registry=_counts())
 
 
 _queues = CollectorRegistry(auto_describe=True)

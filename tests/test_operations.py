@@ -1,6 +1,7 @@
 """What operations rely on: the probes, the metrics, the request id in JSON logs, the queues by
 urgency and the beat's run lock. Several beats and nodes for real: tests/scale/ (make test-scale)."""
 
+import datetime as dt
 import json
 import logging
 import sys
@@ -181,3 +182,20 @@ def test_a_run_lock_is_taken_once_until_it_expires():
 def test_the_lock_lasts_nine_tenths_of_the_time_to_the_next_run():
     assert lock_seconds(schedule(60.0)) == pytest.approx(54, abs=0.5)
     assert 1 <= lock_seconds(crontab(minute=17)) <= 0.9 * 3600
+
+
+def test_a_worker_serves_its_counts_on_its_own_port():
+    import socket
+    import urllib.request
+
+    from mpaspor.metrics import count_offer, serve_worker_metrics
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve_worker_metrics(port)
+    now = dt.datetime.now(dt.UTC)
+    count_offer(given_back_at=now - dt.timedelta(seconds=12), offered_at=now)
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert _sample(text, "mpaspor_offers_total") >= 1
+    assert _sample(text, "mpaspor_offer_reach_seconds_bucket", le="15.0") >= 1
