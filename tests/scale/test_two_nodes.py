@@ -137,6 +137,9 @@ def test_an_accounts_rate_limit_counts_requests_on_every_node(stack, settings):
     limit = int(settings.API_THROTTLE_RATES["account"].split("/")[0])
     token = _tokens(1)[0]
     headers = {"Authorization": f"Token {token}"}
+    left = 60 - time.time() % 60  # the limit counts in clock minutes: stay within one
+    if left < 40:
+        time.sleep(left + 0.2)
     statuses = [
         requests.get(f"{node.url}/api/v1/applications/", headers=headers, timeout=10).status_code
         for _ in range(limit // 2 + 1)
