@@ -35,7 +35,7 @@ run: $(VENV)/.runtime
 	@# (its embedded beat hangs when every process of the group is signalled at once).
 	@# Its log (stderr) goes to .celery/worker.log; its output (stdout: the e-mails it sends, by
 	@# the console backend) comes to this console, next to the web server's.
-	@$$(command -v setsid) $(VENV)/bin/celery --quiet -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
+	@$$(command -v setsid) $(VENV)/bin/celery --quiet -A mpaspor worker -Q urgent,default,bulk --beat --loglevel=INFO --concurrency=2 \
 		--schedule=.celery/beat-schedule 2>.celery/worker.log & \
 	worker=$$!; \
 	trap 'trap - INT TERM EXIT; kill -TERM $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \

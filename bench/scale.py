@@ -99,6 +99,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_TASK_ALWAYS", "REPLICA_"))}
     env.update(
+        DJANGO_SETTINGS_MODULE="mpaspor.settings",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",

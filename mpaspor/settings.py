@@ -10,7 +10,6 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
-from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -298,10 +297,11 @@ else:
 # allocation, every message of the outbox: a booking's, an e-mail code); "default": the minute
 # jobs that keep places right; "bulk": what may wait (reminders of tomorrow's visits, reports,
 # slot generation, purges). Production runs a worker that consumes only "urgent", so bulk work
-# never delays it (deploy/). A worker started without -Q (`make run`) consumes all three.
+# never delays it (deploy/); `make run`'s one worker names all three (-Q urgent,default,bulk).
+# A worker consumes what its -Q names (Celery creates the queues as routes name them), and
+# without -Q the default queue alone.
 CELERY_QUEUE_NAMES = ["urgent", "default", "bulk"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "allocation.*": {"queue": "urgent"},
     "notifications.*": {"queue": "urgent"},
