@@ -33,9 +33,15 @@ def take_run_lock(task: str, seconds: float) -> bool:
         return True
 
 
-class LockedDatabaseScheduler(DatabaseScheduler):
+class RunLock:
+    """A beat scheduler's mixin: a run is sent only by the beat that takes its lock."""
+
     def apply_entry(self, entry, producer=None):
         if not take_run_lock(entry.task, lock_seconds(entry.schedule)):
             logger.info("Scheduler: %s (%s) already sent by another beat", entry.name, entry.task)
             return
         super().apply_entry(entry, producer=producer)
+
+
+class LockedDatabaseScheduler(RunLock, DatabaseScheduler):
+    pass
