@@ -80,6 +80,7 @@ def _closest(sends: list[float]) -> float:
     return min((b - a for a, b in zip(sends, sends[1:], strict=False)), default=float("inf"))
 
 
+@pytest.mark.timeout(900)  # two rounds of two beats starting, on a loaded machine
 def test_two_beats_send_each_run_once(tmp_path):
     sends, skipped = _sweep_sends_of_two_beats("tests.scale.beat_schedulers:LockedPersistentScheduler", tmp_path)
     print(f"with the lock: sweeps sent at {[round(s % 3600, 1) for s in sends]}, {skipped} left to the other beat")
