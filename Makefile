@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-embedded bench bench-fairness bench-draw messages check-services chromium clean
+.PHONY: run test test-embedded test-scale bench bench-fairness bench-draw bench-scale messages check-services chromium nginx clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ run: $(VENV)/.runtime
 	@# (its embedded beat hangs when every process of the group is signalled at once).
 	@# Its log (stderr) goes to .celery/worker.log; its output (stdout: the e-mails it sends, by
 	@# the console backend) comes to this console, next to the web server's.
-	@$$(command -v setsid) $(VENV)/bin/celery --quiet -A mpaspor worker --beat --loglevel=INFO --concurrency=2 \
+	@$$(command -v setsid) $(VENV)/bin/celery --quiet -A mpaspor worker -Q urgent,default,bulk --beat --loglevel=INFO --concurrency=2 \
 		--schedule=.celery/beat-schedule 2>.celery/worker.log & \
 	worker=$$!; \
 	trap 'trap - INT TERM EXIT; kill -TERM $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
@@ -84,3 +84,32 @@ bench-fairness: $(VENV)/.dev
 # The draw of 100,000 entries on 10,000 places on PostgreSQL: close, plan, application (its own database).
 bench-draw: $(VENV)/.dev
 	$(PY) bench/draw_scale.py
+
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "Installing Debian's nginx for the scale tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+
+# Beyond one machine, on this one (tests/scale/): a PostgreSQL primary and its streaming replica
+# (pg_basebackup, PostgreSQL 15 from Debian), its own Redis, two gunicorn nodes behind nginx, two
+# beats. Not part of `make test` (a few minutes); the router's unit tests are.
+SCALE_PRIMARY_PORT ?= 5441
+SCALE_REPLICA_PORT ?= 5442
+SCALE_REDIS_PORT ?= 6392
+test-scale bench-scale: export SCALE_PRIMARY_PORT := $(SCALE_PRIMARY_PORT)
+test-scale bench-scale: export SCALE_REPLICA_PORT := $(SCALE_REPLICA_PORT)
+test-scale bench-scale: export SCALE_REDIS_PORT := $(SCALE_REDIS_PORT)
+test-scale: $(VENV)/.dev nginx
+	DJANGO_SECRET_KEY=collectstatic-only $(PY) manage.py collectstatic --noinput -v0
+	$(PY) -m tests.scale.cluster up
+	SCALE_TESTS=1 DATABASE_URL=postgres://postgres@127.0.0.1:$(SCALE_PRIMARY_PORT)/mpaspor \
+		REPLICA_DATABASE_URL=postgres://postgres@127.0.0.1:$(SCALE_REPLICA_PORT)/mpaspor \
+		REDIS_URL=redis://127.0.0.1:$(SCALE_REDIS_PORT)/0 CELERY_BROKER_URL=redis://127.0.0.1:$(SCALE_REDIS_PORT)/0 \
+		$(PY) -m pytest -n 0 --create-db tests/scale $(PYTEST_ARGS); \
+		status=$$?; $(PY) -m tests.scale.cluster down; exit $$status
+
+# One web node against two on this machine (bench/scale.py), on the scale cluster: writes
+# bench/scale-results.json and bench/SCALE.md. On demand only.
+bench-scale: $(VENV)/.dev nginx
+	DJANGO_SECRET_KEY=collectstatic-only $(PY) manage.py collectstatic --noinput -v0
+	$(PY) -m tests.scale.cluster up
+	$(PY) -m bench.scale; status=$$?; $(PY) -m tests.scale.cluster down; exit $$status

@@ -148,12 +148,14 @@ def queue_message(
     context: dict | None = None,
     email: str | None = None,
     dedupe_key: str | None = None,
+    bulk: bool = False,
 ) -> list[Notification]:
-    """Write the outbox rows for one message and enqueue their delivery after commit.
+    """Write the outbox rows for one message and enqueue their delivery after commit (from the
+    bulk queue when `bulk`: see notifications.outbox.queue).
 
     No rendering and no network here: this runs inside the caller's transaction."""
     rows = outbox_rows(application=application, template=template, context=context, email=email, dedupe_key=dedupe_key)
-    queue(rows)
+    queue(rows, bulk=bulk)
     return rows
 
 
@@ -209,6 +211,7 @@ def queue_reminders(*, now: dt.datetime | None = None) -> int:
                         template="reminder",
                         dedupe_key=key,
                         email=application.account.email if application.account else "",
+                        bulk=True,
                     )
             except IntegrityError:  # another run queued it a moment ago
                 continue

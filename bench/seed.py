@@ -33,6 +33,10 @@ SCENARIOS = {
     "fault_pg": {"region": "357105", "hour": 12},
     "warmup": {"region": "357106", "hour": 13},
     "baseline_after": {"region": "357107", "hour": 14},
+    # make bench-scale (bench/scale.py): one node alone, one behind the load balancer, two behind it
+    "direct": {"region": "357108", "hour": 15},
+    "one_node": {"region": "357109", "hour": 16},
+    "two_nodes": {"region": "357110", "hour": 17},
 }
 
 

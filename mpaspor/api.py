@@ -32,6 +32,7 @@ from mpaspor.errors import (
     DomainError,
 )
 from mpaspor.input_guard import UnprocessableJson, check_json
+from mpaspor.metrics import count_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
 
 
 def error_response(*, code: str, detail, http_status: int, errors=None, headers=None) -> Response:
+    count_refusal(code)  # every error answer of the API is made here
     body = {"code": code, "detail": str(detail)}
     if errors:
         body["errors"] = errors

@@ -10,6 +10,7 @@ from django.utils.log import log_response
 
 from mpaspor.errors import BAD_INPUT_DETAIL, BAD_VALUE_MESSAGE, DATABASE_UNAVAILABLE_ERRORS, RETRY_AFTER_SECONDS
 from mpaspor.input_guard import has_unsafe_text
+from mpaspor.json_logs import id_from_header, request_id
 
 
 class DatabaseUnavailableMiddleware:
@@ -132,3 +133,23 @@ class WebAuthenticationMiddleware(_WebPagesOnly, AuthenticationMiddleware):
 
 class WebMessageMiddleware(_WebPagesOnly, MessageMiddleware):
     pass
+
+
+# --- Every request ---------------------------------------------------------------------------
+
+
+class RequestIdMiddleware:
+    """First of all: each request's log lines carry its id (mpaspor.json_logs), taken from the
+    load balancer's `X-Request-ID` when plausible, and the answer names it in the same header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.id = id_from_header(request.META.get("HTTP_X_REQUEST_ID"))
+        # Not reset on the way out: Django logs a 4xx or 5xx after the middleware returned, and
+        # the next request on this thread sets its own.
+        request_id.set(request.id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.id
+        return response

@@ -51,6 +51,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Every log line of a request carries its id (X-Request-ID), from the first.
+    "mpaspor.middleware.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics, answered before any redirect, host check or session.
+    "mpaspor.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mpaspor.middleware.WebSessionMiddleware",
@@ -101,6 +105,24 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# A streaming replica of the primary for the reports' reads (mpaspor/db_router.py): only code
+# under `reads_replica` reads it, and only while it lags at most REPLICA_MAX_LAG_SECONDS
+# (checked at most every REPLICA_LAG_CHECK_SECONDS per process); otherwise it reads the primary.
+REPLICA_DATABASE_URL = env("REPLICA_DATABASE_URL", default="")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = env.db_url_config(REPLICA_DATABASE_URL)
+    DATABASES["replica"].update(
+        {
+            "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+            "CONN_HEALTH_CHECKS": True,
+            # An unreachable replica costs at most this, once per check, before the primary is read.
+            "OPTIONS": {"connect_timeout": 2, **DATABASES["replica"].get("OPTIONS", {})},
+            "TEST": {"MIRROR": "default"},
+        }
+    )
+DATABASE_ROUTERS = ["mpaspor.db_router.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30)
+REPLICA_LAG_CHECK_SECONDS = env.float("REPLICA_LAG_CHECK_SECONDS", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -307,12 +329,31 @@ else:
         "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": 1,
     }
+# Queues by urgency. "urgent": what a person is waiting for (offers and draw results of
+# allocation, every message of the outbox: a booking's, an e-mail code); "default": the minute
+# jobs that keep places right; "bulk": what may wait (reminders of tomorrow's visits, reports,
+# slot generation, purges). Production runs a worker that consumes only "urgent", so bulk work
+# never delays it (deploy/); `make run`'s one worker names all three (-Q urgent,default,bulk).
+# A worker consumes what its -Q names (Celery creates the queues as routes name them), and
+# without -Q the default queue alone.
+CELERY_QUEUE_NAMES = ["urgent", "default", "bulk"]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "allocation.*": {"queue": "urgent"},
+    "notifications.*": {"queue": "urgent"},
+    "appointments.tasks.queue_reminders_task": {"queue": "bulk"},
+    "reports.*": {"queue": "bulk"},
+    "quotas.generate_*": {"queue": "bulk"},
+    "accounts.purge_idempotency_keys": {"queue": "bulk"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, where each run first takes a Redis lock named after its
+# task (mpaspor/beat.py): a second beat started by mistake, or during a hand-over, sends nothing twice.
+CELERY_BEAT_SCHEDULER = "mpaspor.beat:LockedDatabaseScheduler"
 # A short wait on an unreachable broker: the outbox sweep sends what was not enqueued.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 # Read only by the worker's and beat's reconnect after a broker outage (publishing never reads
@@ -445,11 +486,27 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------
+# "json": one object per line with the request's id (mpaspor/json_logs.py), for production's log
+# collector; "text": lines a person reads on a console (`make run`).
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # On the handler, so it also masks records propagated from every library's logger.
-    "filters": {"mask_nik": {"()": "mpaspor.log_filters.MaskNikFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_nik"]}},
+    "filters": {
+        "mask_nik": {"()": "mpaspor.log_filters.MaskNikFilter"},
+        "request_id": {"()": "mpaspor.json_logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "mpaspor.json_logs.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_nik", "request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }

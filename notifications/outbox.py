@@ -50,21 +50,24 @@ def register(model, *, render, skip=None, select_related: Sequence[str] = (), se
 # --- Queueing (inside the caller's transaction) ------------------------------------------
 
 
-def queue(rows: Sequence[OutboxMessage]) -> None:
+def queue(rows: Sequence[OutboxMessage], *, bulk: bool = False) -> None:
     """Write the rows of one table and enqueue their delivery after commit. No rendering and no
-    network here: this runs inside the caller's transaction."""
+    network here: this runs inside the caller's transaction. `bulk` messages (reminders, sent by
+    the thousand) are delivered from the bulk queue, so that they never delay the urgent one."""
     if rows:
         model = type(rows[0])
         model.objects.bulk_create(rows)
-        transaction.on_commit(partial(enqueue_delivery, model, [row.pk for row in rows]))
+        transaction.on_commit(partial(enqueue_delivery, model, [row.pk for row in rows], bulk=bulk))
 
 
-def enqueue_delivery(model, message_ids: list[int]) -> None:
-    """Hand the rows to the broker. Never raises: with the broker down the request still
-    succeeds and the periodic sweep sends the rows later."""
+def enqueue_delivery(model, message_ids: list[int], *, bulk: bool = False) -> None:
+    """Hand the rows to the broker (the urgent queue, by the task's route, or the bulk queue).
+    Never raises: with the broker down the request still succeeds and the periodic sweep sends
+    the rows later."""
+    options = {"queue": "bulk"} if bulk else {}
     for message_id in message_ids:
         try:
-            deliver_task.apply_async((model._meta.label_lower, message_id), retry=False)
+            deliver_task.apply_async((model._meta.label_lower, message_id), retry=False, **options)
         except Exception:  # broker unreachable, refused, timed out: the sweep covers it
             logger.warning(
                 "Could not enqueue %s %s; the outbox sweep will send it.", model._meta.label, message_id, exc_info=True

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mpaspor.metrics import count_availability_cache
 from offices.models import Office
 
 from . import calendar
@@ -168,6 +169,7 @@ def _day_rows(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
             logger.warning("availability cache unreachable", exc_info=True)
             cached = {}
         found = {d: cached[_key(office_id, d)] for d in dates if _key(office_id, d) in cached}
+        count_availability_cache(hits=len(found), misses=len(dates) - len(found))
     missing = [d for d in dates if d not in found]
     if missing:
         loaded = _load_days(office_id=office_id, dates=missing)

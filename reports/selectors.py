@@ -11,6 +11,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from mpaspor.db_router import reads_replica
 from offices import permissions
 from offices.models import Office
 
@@ -192,9 +193,11 @@ TOTAL_FIELDS = SUM_FIELDS + ("weekend_taken", "open_days", "sold_out_days", "lea
 OPEN_DAY = Q(online_offered__gt=0) | Q(priority_offered__gt=0) | Q(walk_in_offered__gt=0)
 
 
+@reads_replica()
 def office_report(*, offices: list[Office], date_from: dt.date, date_to: dt.date) -> Report:
-    """Everything the dashboard shows for these offices and dates: two grouped queries, and
-    the capacity model's three."""
+    """Everything the dashboard shows for these offices and dates (its exports and the capacity
+    evaluation too): two grouped queries and the capacity model's three, on the read replica when
+    one is usable."""
     report = Report(date_from=date_from, date_to=date_to, offices=offices)
     rows = OfficeDay.objects.filter(office_id__in=[o.pk for o in offices], date__gte=date_from, date__lte=date_to)
     per_office = _per_office(rows)

@@ -1,4 +1,5 @@
 import importlib
+import os
 
 import pytest
 from django.apps import apps
@@ -6,6 +7,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from tests.factories import OfficeFactory, SlotFactory, UserFactory
+
+# Several nodes, a real replica and two beats: only under `make test-scale`, which starts them.
+collect_ignore = [] if os.environ.get("SCALE_TESTS") else ["scale"]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -91,6 +95,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+    elif "replica" not in settings.DATABASES:
+        # A second connection to the test database, for the router's tests: it is read only when
+        # a test sets REPLICA_DATABASE_URL (tests/test_db_router.py), and a test that reads it
+        # must name it in django_db(databases=...). The real replica is make test-scale's.
+        settings.DATABASES["replica"] = {**database, "TEST": {**database.get("TEST", {}), "MIRROR": "default"}}
 
 
 def pytest_sessionstart(session):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import check_bookings_allowed, record_refused_niks
 from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
+from mpaspor.metrics import count_booking
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
@@ -257,6 +258,7 @@ def book_applications(
     except DuplicateApplication:
         _count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
         raise
+    count_booking(people=len(applications))  # committed: the claim's transaction is durable
     return applications
 
 

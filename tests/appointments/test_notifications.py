@@ -378,9 +378,9 @@ def test_enqueue_reaches_the_real_broker(settings):
         conf.task_always_eager = saved
     # The message carries the table and the row's id in its arguments; take it out again so no
     # worker runs it.
-    ours = [m for m in queue.lrange("celery", 0, -1) if f"('appointments.notification', {row.pk})" in m.decode()]
-    assert len(ours) == 1, queue.lrange("celery", 0, -1)[:3]
-    queue.lrem("celery", 1, ours[0])
+    ours = [m for m in queue.lrange("urgent", 0, -1) if f"('appointments.notification', {row.pk})" in m.decode()]
+    assert len(ours) == 1, queue.lrange("urgent", 0, -1)[:3]
+    queue.lrem("urgent", 1, ours[0])
 
 
 @pytest.mark.django_db(transaction=True)
