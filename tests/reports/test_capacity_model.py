@@ -102,11 +102,11 @@ def test_steps_are_recorded_with_who_and_when_once_each():
     )
     assert (record.started_by, record.finished_by, record.minutes) == (officer, officer, 4)
     assert printing_recorded(application_id=app.pk)
-    with pytest.raises(DomainError, match="already"):
+    with pytest.raises(DomainError, match="sudah dimulai"):
         start_step(application_id=app.pk, office_id=office.pk, step=Step.PRINTING, actor=officer, now=t0)
-    with pytest.raises(DomainError, match="already finished"):
+    with pytest.raises(DomainError, match="sudah selesai"):
         finish_step(application_id=app.pk, office_id=office.pk, step=Step.PRINTING, actor=officer)
-    with pytest.raises(DomainError, match="start it first"):
+    with pytest.raises(DomainError, match="mulai dahulu"):
         finish_step(application_id=app.pk, office_id=office.pk, step=Step.INTERVIEW, actor=officer)
     assert StepRecord.objects.count() == 1
 
@@ -115,7 +115,7 @@ def test_steps_are_recorded_with_who_and_when_once_each():
 def test_no_step_for_an_application_not_at_the_office_or_of_another_office():
     office = OfficeFactory()
     booked = ApplicationFactory(slot=SlotFactory(office=office), status=Status.BOOKED)
-    with pytest.raises(DomainError, match="not at the office"):
+    with pytest.raises(DomainError, match="tidak sedang di kantor"):
         start_step(application_id=booked.pk, office_id=office.pk, step=Step.DOCUMENT_CHECK)
     with pytest.raises(DomainError):
         start_step(application_id=booked.pk, office_id=OfficeFactory().pk, step=Step.DOCUMENT_CHECK)

@@ -18,12 +18,15 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
 from appointments.models import Applicant, ApplicationDocument, Status
 from appointments.services.documents import upload_document
+from planning.models import Proposal
+from planning.services import add_proposal, open_round
 from tests.documents import files
 from tests.factories import ApplicationFactory, applicant_data
 
@@ -136,6 +139,15 @@ def form_of(page: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture
+def evaluation_proposal(world):
+    """A round of the world's Jatim division with a proposal of Kediri, for planning's pages."""
+    today = timezone.localdate()
+    evaluation_round = open_round(region=world.kediri.region, period_from=today, period_to=today, due_on=today)
+    evaluation = evaluation_round.evaluations.get(office=world.kediri)
+    return add_proposal(evaluation_id=evaluation.pk, kind=Proposal.Kind.STAFF, needed="1 verifier", reason="queue")
+
+
+@pytest.fixture
 def people(world):
     """The applicant of the world with an application awaiting payment and a listed person."""
     application = ApplicationFactory(account=world.applicant, slot=world.kediri_slot, status=Status.PENDING_PAYMENT)
@@ -157,10 +169,13 @@ def document_of(application) -> ApplicationDocument:
     )
 
 
-def path_values(world, people, url: Url) -> dict[str, str]:
+def path_values(world, people, proposal, url: Url) -> dict[str, str]:
     """A real value for each path parameter, so that the well-formed path reaches its view."""
     application, listed = people
     values = {
+        "round_id": str(proposal.evaluation.round_id),
+        "evaluation_id": str(proposal.evaluation_id),
+        "proposal_id": str(proposal.pk),
         "code": world.kediri.code,
         "date": world.kediri_slot.date.isoformat(),
         "booking_code": application.booking_code,
@@ -231,6 +246,8 @@ def client_for_url(url: Url, clients: dict):
         return [clients["superuser"]]
     if url.name.startswith("reports:"):
         return [clients["anonymous"], clients["regional"]]
+    if url.name.startswith("planning:"):
+        return [clients["anonymous"], clients["regional"], clients["head"]]
     if url.name.startswith("staff:"):
         return [clients["anonymous"], clients["officer"]]
     if url.name.startswith("api-"):
@@ -239,13 +256,14 @@ def client_for_url(url: Url, clients: dict):
 
 
 @pytest.mark.django_db(transaction=True)  # a refused statement must not end the test's own transaction
-def test_no_url_answers_5xx_to_nasty_input(world, people, settings):
+def test_no_url_answers_5xx_to_nasty_input(world, people, evaluation_proposal, settings):
     settings.RATE_LIMITS_ENABLED = settings.RATELIMIT_ENABLE = False  # every request reaches its view
     clients = {"anonymous": Client(raise_request_exception=False), "api anonymous": APIClient()}
     for name, user in [
         ("applicant", world.applicant),
         ("regional", world.jatim_regional),
         ("officer", world.kediri_officer),
+        ("head", world.kediri_head),
         ("superuser", world.superuser),
     ]:
         clients[name] = Client(raise_request_exception=False)
@@ -276,7 +294,7 @@ def test_no_url_answers_5xx_to_nasty_input(world, people, settings):
     for url in named_urls():
         if url.name in ("admin:logout", "accounts:logout", "api-logout"):
             continue  # would end the session the next requests use
-        values = path_values(world, people, url)
+        values = path_values(world, people, evaluation_proposal, url)
         path = url_path(url, values)
         for client in client_for_url(url, clients):
             for method, nasty_path, body, content_type in variants(url, path, values):
