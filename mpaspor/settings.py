@@ -311,11 +311,6 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
     },
-    "warm-opening-days": {
-        "task": "quotas.warm_opening_days",
-        "schedule": 60.0,
-        "options": {"expire_seconds": 30},
-    },
     "mark-no-shows": {
         "task": "appointments.mark_no_shows",
         "schedule": crontab(minute="*/5"),

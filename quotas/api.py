@@ -1,20 +1,21 @@
 """API: an office's bookable days and sessions."""
 
 import datetime as dt
+import hashlib
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from mpaspor.api import LocalDateTimeField, Serializer, error_responses
-from offices.models import Office
 
-from .selectors import DayState, office_availability
+from . import availability_cache
+from .selectors import DayState
 from .services.searches import record_availability_search
 
 MAX_RANGE_DAYS = 62
@@ -104,15 +105,28 @@ class OfficeAvailabilityApi(APIView):
         responses={200: OutputSerializer, **error_responses(400, 404, 429)},
     )
     def get(self, request, code):
-        office = get_object_or_404(Office, code=code, is_active=True)
-        today = timezone.now().astimezone(office.tzinfo).date()
+        office = availability_cache.active_office(code=code, render=self.render_office)
+        if office is None:
+            raise Http404
+        today = timezone.now().astimezone(office.office.tzinfo).date()
         filters = self.FilterSerializer(data=request.query_params, today=today)
         filters.is_valid(raise_exception=True)
-        days = office_availability(office=office, **filters.validated_data)
-        record_availability_search(
-            office=office,
-            date_from=filters.validated_data["date_from"],
-            date_to=filters.validated_data["date_to"],
-            found_free=any(day.state == DayState.FREE for day in days),
-        )
-        return Response(self.OutputSerializer({"office": office, "days": days}).data)
+        dates = filters.validated_data
+        days = availability_cache.days_json(office=office.office, **dates, render=self.render_day)
+        record_availability_search(office=office.office, **dates, found_free=days.any_free)
+        body = b'{"office":' + office.json + b',"days":[' + b",".join(days.days) + b"]}"
+        # A client that polls sends the ETag back and gets 304 without the body.
+        etag = '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
+        return response
+
+    # The cached bytes are these serializers' output, exactly as a Response would render it.
+    def render_office(self, office) -> bytes:
+        return JSONRenderer().render(self.OutputSerializer.OfficeSerializer(office).data)
+
+    def render_day(self, day) -> bytes:
+        return JSONRenderer().render(self.OutputSerializer.DaySerializer(day).data)

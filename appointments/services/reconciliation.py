@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from quotas.availability_cache import mark_slots_changed
 from quotas.models import Slot, SlotDrift
 
 from ..models import RELEASED_STATUSES
@@ -49,5 +50,6 @@ def _reconcile(*, slot_id: int) -> bool:
         SlotDrift.objects.create(slot=slot, recorded_taken=slot.taken, actual_taken=actual, corrected=corrected)
         if corrected:
             Slot.objects.filter(pk=slot.pk).update(taken=actual)
+            mark_slots_changed(slot_ids=[slot.pk], freed=actual < slot.taken)
         logger.warning("slot %s: taken %s, held by applications %s", slot.pk, slot.taken, actual)
         return True

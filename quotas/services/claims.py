@@ -10,6 +10,7 @@ from django.db.models import F, Model
 
 from mpaspor.db import in_callers_transaction, insert_after
 
+from ..availability_cache import mark_slots_changed, remember_sold_out
 from ..exceptions import NotOpenYet, SlotFull
 from ..models import (
     Slot,
@@ -42,11 +43,16 @@ def claim_places(
     places back with it. Claim first, insert second: docs/architecture.md, "The hot path"."""
     if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, now], then_insert):
         raise claim_refusal(slot_id=slot_id, now=now)
+    mark_slots_changed(slot_ids=[slot_id], freed=False)
 
 
 def claim_refusal(*, slot_id: int, now: dt.datetime) -> NotOpenYet | SlotFull:
-    """Why a claim took no place: the slot has not opened yet, or it has too few places left."""
-    return NotOpenYet() if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists() else SlotFull()
+    """Why a claim took no place: the slot has not opened yet, or it has too few places left
+    (remembered a second for the booking API's refusal before validation)."""
+    if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists():
+        return NotOpenYet()
+    remember_sold_out(slot_id=slot_id)
+    return SlotFull()
 
 
 @in_callers_transaction
@@ -55,6 +61,7 @@ def return_places(*, slot_id: int, reason: str, count: int = 1) -> None:
     (an application's status change); `place_given_back` is sent once that commits."""
     assert reason in GIVE_BACK_REASONS, reason
     Slot.objects.filter(pk=slot_id, taken__gte=count).update(taken=F("taken") - count)
+    mark_slots_changed(slot_ids=[slot_id], freed=True)
     transaction.on_commit(
         partial(place_given_back.send, sender=Slot, slot_id=slot_id, count=count, reason=reason), robust=True
     )
