@@ -42,16 +42,17 @@ def claim_places(
     the caller's transaction, so a failure of the caller afterwards (a duplicate NIK) gives the
     places back with it. Claim first, insert second: docs/architecture.md, "The hot path"."""
     if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, now], then_insert):
-        raise claim_refusal(slot_id=slot_id, now=now)
+        raise claim_refusal(slot_id=slot_id, now=now, count=count)
     mark_slots_changed(slot_ids=[slot_id], freed=False)
 
 
-def claim_refusal(*, slot_id: int, now: dt.datetime) -> NotOpenYet | SlotFull:
+def claim_refusal(*, slot_id: int, now: dt.datetime, count: int = 1) -> NotOpenYet | SlotFull:
     """Why a claim took no place: the slot has not opened yet, or it has too few places left
-    (remembered a second for the booking API's refusal before validation)."""
+    (none at all when one was asked: remembered for the booking API's early refusal)."""
     if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists():
         return NotOpenYet()
-    remember_sold_out(slot_id=slot_id)
+    if count == 1:
+        remember_sold_out(slot_id=slot_id)
     return SlotFull()
 
 
