@@ -12,6 +12,8 @@ scenario opens the slot at a time T and fires the burst from a separate process
   booking   the burst on the real endpoint POST /api/v1/applications/, availability reads beside
   baseline_after  the baseline again (the figures compare the booking with the mean of both)
   profile   the booking burst again with py-spy attached to the gunicorn workers
+  pairs     wrk against the floors (bench/pairs.py): availability (a day, a month, 304s, during
+            claims), a refused and a successful booking, and the read's p99 at a fixed rate
   fault_redis  Redis stopped during the burst, started again after it
   fault_pg     every app connection to PostgreSQL terminated during the burst
 
@@ -34,6 +36,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pairs  # bench/pairs.py: this script's folder is first on sys.path
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -468,6 +471,9 @@ def main():
         "--skip", default="", help="comma-separated scenarios to skip (profile,fault_redis,fault_pg,booking)"
     )
     parser.add_argument("--profile-only", action="store_true", help="only the warm-up and the profiled burst")
+    parser.add_argument("--pairs-only", action="store_true", help="only the warm-up and the wrk pairs")
+    parser.add_argument("--wrk-seconds", type=float, default=10, help="each wrk run of a pair")
+    parser.add_argument("--wrk-repeats", type=int, default=2, help="runs of each side of a pair, alternated")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     OUT.mkdir(parents=True, exist_ok=True)
@@ -534,6 +540,9 @@ def main():
         if args.profile_only:
             results["profile"] = run_profile(stack, plan_path, args.concurrency)
             return
+        if args.pairs_only:
+            results["pairs"] = run_wrk_pairs(plan_path, args)
+            return
         results["baseline"] = burst(plan_path, "baseline", "baseline", concurrency=args.concurrency)
         if api_there and "booking" not in skip:
             results["booking"] = burst(plan_path, "booking", "booking", concurrency=args.concurrency)
@@ -542,6 +551,8 @@ def main():
             results["baseline_after"] = burst(plan_path, "baseline_after", "baseline", concurrency=args.concurrency)
             if "profile" not in skip:
                 results["profile"] = run_profile(stack, plan_path, args.concurrency)
+            if "pairs" not in skip:
+                results["pairs"] = run_wrk_pairs(plan_path, args)
             if "fault_redis" not in skip:
                 results["fault_redis"] = fault_redis(stack, plan_path, args.concurrency)
             if "fault_pg" not in skip:
@@ -550,8 +561,30 @@ def main():
         stack.stop_all()
         if args.profile_only and "profile" in results:
             (OUT / "profile-only.json").write_text(json.dumps(results["profile"], indent=2))
-    if not args.profile_only:
+        if args.pairs_only and "pairs" in results:
+            (OUT / "pairs-only.json").write_text(json.dumps(results["pairs"], indent=2))
+    if not (args.profile_only or args.pairs_only):
         write_results(results, args)
+
+
+def run_wrk_pairs(plan_path, args):
+    def cpu():
+        app, db = server_pids()
+        return cpu_seconds(app), cpu_seconds(db)
+
+    def etag_of(path):
+        return urllib.request.urlopen(BASE_URL + path, timeout=5).headers["ETag"]
+
+    return pairs.run_pairs(
+        json.load(open(plan_path)),
+        base_url=BASE_URL,
+        out=OUT,
+        cpu=cpu,
+        etag_of=etag_of,
+        seconds=args.wrk_seconds,
+        repeats=args.wrk_repeats,
+        log=log,
+    )
 
 
 def machine():
@@ -614,6 +647,20 @@ def write_results(results, args):
         "concurrency": args.concurrency,
         "accounts": args.accounts,
     }
+    wrk = results.get("pairs") or {}
+    for name, prefix in (("read", "read"), ("refusal", "refusal")):
+        if name in wrk:
+            figures[f"{prefix}_rps"] = wrk[name]["rps"]
+            figures[f"bare_{prefix}_rps"] = wrk[name]["bare_rps"]
+            figures[f"{prefix}_ratio"] = wrk[name]["ratio"]
+            figures[f"{prefix}_wrk_p99_ms" if name == "read" else f"{prefix}_p99_ms"] = wrk[name]["p99_ms"]
+            figures[f"bare_{prefix}_p99_ms"] = wrk[name]["bare_p99_ms"]
+    for name in ("read_month", "read_304", "read_during_claims", "booking_success"):
+        if name in wrk:
+            figures[f"{name}_ratio"] = wrk[name]["ratio"]
+            figures[f"{name}_p99_ms"] = wrk[name]["p99_ms"]
+    if "read_fixed_rate" in wrk:
+        figures["read_fixed_rate_p99_ratio"] = wrk["read_fixed_rate"]["p99_ratio"]
     if book:
         figures["targets"] = {
             "overbooked == 0": figures["overbooked"] == 0,
@@ -622,9 +669,12 @@ def write_results(results, args):
             "ratio >= 0.5": figures["ratio"] >= 0.5,
             "p99_ms <= 3 x baseline_p99_ms": figures["p99_ms"] <= 3 * figures["baseline_p99_ms"],
         }
+    for name, pair in wrk.items():
+        figures.setdefault("targets", {})[f"{name}: {pair['target']}"] = pair["met"]
+    figures["pairs"] = wrk
     figures["machine"] = machine()
     figures["when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    figures["scenarios"] = results
+    figures["scenarios"] = {k: v for k, v in results.items() if k != "pairs"}
     (BENCH / "results.json").write_text(json.dumps(figures, indent=2) + "\n")
     headline = {k: v for k, v in figures.items() if k not in ("scenarios", "machine")}
     log(f"wrote bench/results.json: {json.dumps(headline)}")

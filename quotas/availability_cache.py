@@ -76,47 +76,64 @@ def _sold_out_key(slot_id: int) -> str:
 
 
 @dataclass
-class RenderedOffice:
+class Availability:
     office: Office
-    json: bytes
-
-
-@dataclass
-class RenderedDays:
-    days: list[bytes]
+    date_from: dt.date
+    date_to: dt.date
+    json: bytes  # {"office": ..., "days": [...]}
     any_free: bool
 
 
-def active_office(*, code: str, render: Callable[[Office], bytes]) -> RenderedOffice | None:
-    """The active office `code` with its rendered JSON, or None when there is none. Cached for
-    AVAILABILITY_CACHE_SECONDS (an office switched off stops answering after that)."""
-    key = _office_key(code, translation.get_language() or "")
-    if enabled():
-        found = _safely(cache.get, key)
-        if found is not None:
-            return found
-    office = Office.objects.filter(code=code, is_active=True).first()
-    if office is None:
-        return None
-    rendered = RenderedOffice(office=office, json=render(office))
-    if enabled():
-        _safely(cache.set, key, rendered, settings.AVAILABILITY_CACHE_SECONDS)
-    return rendered
+def availability_json(
+    *,
+    code: str,
+    asked: tuple[dt.date, dt.date] | None,
+    dates: Callable[[Office], tuple[dt.date, dt.date]],
+    render_office: Callable[[Office], bytes],
+    render_day: Callable[[DayAvailability], bytes],
+) -> Availability | None:
+    """The availability of the active office `code` as JSON, or None when there is none.
 
-
-def days_json(
-    *, office: Office, date_from: dt.date, date_to: dt.date, render: Callable[[DayAvailability], bytes]
-) -> RenderedDays:
-    """Each day from date_from to date_to as the JSON `render` makes of it, from the cache where
-    it is fresh (or being rebuilt by another request), else built now from the database."""
-    dates = [date_from + dt.timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+    `dates(office)` gives the range (and refuses a wrong one); `asked` is that range when the
+    request names it, so that the office and the days come in the same get_many. The office's
+    part is cached for AVAILABILITY_CACHE_SECONDS: one switched off stops answering after that."""
     language = translation.get_language() or ""
+    office_key = _office_key(code, language)
+    found = {}
+    if enabled():
+        found = _safely(cache.get_many, [office_key, *(_keys(code, language, _range(*asked)) if asked else [])]) or {}
+    office = found.get(office_key)
+    if office is None:
+        row = Office.objects.filter(code=code, is_active=True).first()
+        if row is None:
+            return None
+        office = (row, render_office(row))
+        if enabled():
+            _safely(cache.set, office_key, office, settings.AVAILABILITY_CACHE_SECONDS)
+    date_from, date_to = dates(office[0])
+    wanted = _range(date_from, date_to)
+    if (date_from, date_to) != asked and enabled():
+        found = _safely(cache.get_many, _keys(code, language, wanted)) or {}
+    days, any_free = _days(office=office[0], dates=wanted, language=language, found=found, render=render_day)
+    body = b'{"office":' + office[1] + b',"days":[' + b",".join(days) + b"]}"
+    return Availability(office=office[0], date_from=date_from, date_to=date_to, json=body, any_free=any_free)
+
+
+def _range(date_from: dt.date, date_to: dt.date) -> list[dt.date]:
+    return [date_from + dt.timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+
+
+def _keys(code: str, language: str, dates: list[dt.date]) -> list[str]:
+    return [_day_key(code, language, d) for d in dates] + [_mark_key(code, d) for d in dates]
+
+
+def _days(*, office: Office, dates: list[dt.date], language: str, found: dict, render) -> tuple[list[bytes], bool]:
+    """Each day's JSON, from `found` (what the cache held) where it is fresh or being rebuilt by
+    another request, else built now from the database; and whether any day has places free."""
     if not enabled():
         built = _build(office=office, dates=dates, render=render)
-        return RenderedDays(days=[built[d][3] for d in dates], any_free=any(built[d][2] for d in dates))
+        return [built[d][3] for d in dates], any(built[d][2] for d in dates)
     code = office.code
-    keys = [_day_key(code, language, d) for d in dates] + [_mark_key(code, d) for d in dates]
-    found = _safely(cache.get_many, keys) or {}
     now = time.time()
     entries, rebuild, locked = {}, [], []
     for day in dates:
@@ -142,7 +159,7 @@ def days_json(
         finally:
             if locked:
                 _safely(cache.delete_many, [_lock_key(code, language, day) for day in locked])
-    return RenderedDays(days=[entries[d][3] for d in dates], any_free=any(entries[d][2] for d in dates))
+    return [entries[d][3] for d in dates], any(entries[d][2] for d in dates)
 
 
 def _build(*, office: Office, dates: list[dt.date], render) -> dict[dt.date, tuple]:
