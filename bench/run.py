@@ -161,7 +161,7 @@ def wait_for(check, what, timeout=60):
 
 def http_status(url):
     try:
-        return urllib.request.urlopen(url, timeout=2).status
+        return urllib.request.urlopen(url, timeout=30).status
     except urllib.error.HTTPError as exc:
         return exc.code
 
@@ -460,6 +460,7 @@ def fault_pg(stack, plan_path, concurrency):
 
 
 STACK_ENV: dict = {}
+STACK = Stack({})  # its processes, for the pairs' CPU figures
 
 
 def main():
@@ -500,6 +501,7 @@ def main():
     )
     STACK_ENV.update(env)
     stack = Stack(env)
+    STACK.procs = stack.procs
     results = {}
     try:
         start_redis(stack)
@@ -570,7 +572,8 @@ def main():
 def run_wrk_pairs(plan_path, args):
     def cpu():
         app, db = server_pids()
-        return cpu_seconds(app), cpu_seconds(db)
+        redis = STACK.procs.get("redis")
+        return cpu_seconds(app), cpu_seconds(db), cpu_seconds([redis.pid] if redis else [])
 
     def etag_of(path):
         return urllib.request.urlopen(BASE_URL + path, timeout=5).headers["ETag"]

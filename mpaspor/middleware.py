@@ -1,5 +1,6 @@
 """Middleware of the project: cross-app glue, no business logic."""
 
+from csp.middleware import CSPMiddleware
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
@@ -132,3 +133,8 @@ class WebAuthenticationMiddleware(_WebPagesOnly, AuthenticationMiddleware):
 
 class WebMessageMiddleware(_WebPagesOnly, MessageMiddleware):
     pass
+
+
+class WebCSPMiddleware(_WebPagesOnly, CSPMiddleware):
+    """A JSON answer runs nothing in a browser; building the policy for it cost ~7% of an
+    availability read served from the cache."""

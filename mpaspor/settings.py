@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "mpaspor.middleware.WebAuthenticationMiddleware",
     "mpaspor.middleware.WebMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "mpaspor.middleware.WebCSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # A page whose database failed mid-request answers 503 (the API answers its own).
     "mpaspor.middleware.DatabaseUnavailableMiddleware",

@@ -135,7 +135,6 @@ class OfficeAvailabilityApi(APIView):
         else:
             response = HttpResponse(found.json, content_type="application/json")
         response["ETag"] = etag
-        response._csp_exempt = True  # JSON, never a document: no policy to build for each read
         return response
 
     # The cached bytes are these serializers' output, exactly as a Response would render it.
