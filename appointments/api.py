@@ -44,7 +44,8 @@ from .services.people import ApplicantData, check_applicant
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 
 CONFLICTS = (
-    "`slot_full`: no place left; `not_open_yet`: booking for this date has not opened; "
+    "`slot_full`: no place left (answered before the body is checked when a claim found the slot full "
+    "within the last second, except with an `Idempotency-Key`); `not_open_yet`: booking for this date has not opened; "
     "`slot_past`: the session has started; `kind_not_accepted`: the session does not take this kind; "
 )
 

@@ -6,7 +6,7 @@ import hashlib
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -27,7 +27,9 @@ MAX_DISTANCE_DAYS = 400
 class OfficeAvailabilityApi(APIView):
     """Each day from `from` to `to` (inclusive, the office's dates; at most 62 days; by default
     14 days from today) with its online sessions, places free and when they open. Times are
-    in the office's zone (ISO 8601 with its offset). Read-only: booking decides on its own."""
+    in the office's zone (ISO 8601 with its offset). Read-only: booking decides on its own.
+    Served from each day's pre-rendered JSON (docs/performance.md); every answer has an `ETag`,
+    and `If-None-Match` with it answers 304 while nothing changed."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -102,7 +104,11 @@ class OfficeAvailabilityApi(APIView):
             OpenApiParameter("from", dt.date, description="First day (YYYY-MM-DD); default today."),
             OpenApiParameter("to", dt.date, description="Last day (YYYY-MM-DD); default 13 days after `from`."),
         ],
-        responses={200: OutputSerializer, **error_responses(400, 404, 429)},
+        responses={
+            200: OutputSerializer,
+            304: OpenApiResponse(description="Nothing changed since the `ETag` sent in `If-None-Match`; no body."),
+            **error_responses(400, 404, 429),
+        },
     )
     def get(self, request, code):
         asked = _asked(request.query_params)
