@@ -111,17 +111,6 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        try:
-            services.check_password_capacity()
-        except DomainError as exc:  # too many logins this second: refused before hashing
-            messages.error(request, exc.message)
-            response = self.render_to_response(self.get_context_data(form=self.form_class(request)))
-            response.status_code = 429
-            response["Retry-After"] = "1"
-            return response
-        return super().post(request, *args, **kwargs)
-
 
 @method_decorator(rate_limit("password_reset"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):

@@ -6,7 +6,7 @@ import hashlib
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -106,7 +106,6 @@ class OfficeAvailabilityApi(APIView):
         ],
         responses={
             200: OutputSerializer,
-            304: OpenApiResponse(description="Nothing changed since the `ETag` sent in `If-None-Match`; no body."),
             **error_responses(400, 404, 429),
         },
     )
