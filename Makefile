@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-embedded test-scale bench bench-fairness bench-draw bench-scale messages check-services chromium nginx clean
+.PHONY: run test test-embedded test-scale bench bench-fairness bench-draw bench-scale messages check-services chromium nginx wrk clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's Chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The bench's load generator (C, with Lua scripts for bodies that differ per request).
+wrk:
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the bench..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 # The whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, or their local defaults),
 # then every browser walk on the embedded default.
 test: $(VENV)/.dev chromium
@@ -73,7 +78,7 @@ clean:
 # The quota-release burst on the production stack (gunicorn, PostgreSQL, its own Redis on
 # BENCH_REDIS_PORT, a Celery worker): writes bench/results.json and bench/REPORT.md. On demand
 # only, never part of `make test`. Needs PostgreSQL at BENCH_DATABASE_URL (it drops that database).
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/report.py
 

@@ -21,7 +21,14 @@ from mpaspor.api import (
 )
 
 from .exceptions import InvalidCredentials, LoginLockedOut
-from .services import create_api_token, register_user, revoke_api_token, send_verification_code, verify_email
+from .services import (
+    check_password_capacity,
+    create_api_token,
+    register_user,
+    revoke_api_token,
+    send_verification_code,
+    verify_email,
+)
 from .validators import PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, PHONE_MESSAGE, PHONE_PATTERN, validate_person_name
 
 
@@ -114,13 +121,18 @@ class LoginApi(APIView):
         responses={
             200: TokenOutputSerializer,
             **error_responses(
-                400, 429, e400="`invalid` (malformed input) or `invalid_credentials` (wrong e-mail or password)."
+                400,
+                429,
+                e400="`invalid` (malformed input) or `invalid_credentials` (wrong e-mail or password).",
+                e429="`throttled`: too many failed logins for this address, or more logins this second than the "
+                "portal checks passwords for (`Retry-After: 1`), refused before the password is checked.",
             ),
         },
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        check_password_capacity()
         # Through django-axes (the first backend): it counts failures and refuses locked-out logins.
         http_request = request._request
         user = authenticate(

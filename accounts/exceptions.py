@@ -41,6 +41,13 @@ class LoginLockedOut(AccountError):
     default_message = _("Too many failed logins. Try again in %(minutes)s minutes.")
 
 
+class PasswordChecksBusy(AccountError):
+    code = "throttled"
+    http_status = 429
+    retry_after = 1
+    default_message = _("Many people are logging in right now. Please try again in a moment.")
+
+
 class EmailNotVerified(AccountError):
     code = "email_not_verified"
     http_status = 403

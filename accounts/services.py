@@ -3,11 +3,14 @@ count of NIKs refused to an account. Each service owns its transaction."""
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
+import time
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -19,6 +22,7 @@ from .exceptions import (
     CodeExpired,
     EmailNotVerified,
     InvalidCode,
+    PasswordChecksBusy,
     ResendTooSoon,
     TooManyAttempts,
     TooManyWrongCodes,
@@ -39,6 +43,21 @@ def hash_code(*, user_id: int, code: str) -> str:
     """Keyed with SECRET_KEY and bound to the user: a leaked table does not reveal codes,
     and a cheap hash is enough because the attempts per code are limited."""
     return salted_hmac("accounts.EmailVerificationCode", f"{user_id}:{code}").hexdigest()
+
+
+def check_password_capacity(*, now: float | None = None) -> None:
+    """Refuse a login before its password is hashed (429, PasswordChecksBusy) when the portal has
+    already checked PASSWORD_CHECKS_PER_SECOND passwords this second. Each check costs ~175 ms of
+    CPU by design; a flood of logins beyond that budget would take the CPU from bookings. Fails
+    open: without the cache, logins are only limited per address and account."""
+    try:
+        second = int(time.time() if now is None else now)
+        checks = cache.count(f"accounts:password-checks:{second}", 1, 2)
+    except Exception:  # noqa: BLE001
+        logging.getLogger(__name__).warning("password check budget not counted (cache unavailable)", exc_info=True)
+        return
+    if checks > settings.PASSWORD_CHECKS_PER_SECOND:
+        raise PasswordChecksBusy()
 
 
 def check_signup(*, email: str, password: str, full_name: str, phone: str) -> None:

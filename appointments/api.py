@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.idempotency import create_once
 from accounts.services import check_email_verified
 from mpaspor.api import (
+    IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENCY_KEY_PARAMETER,
     IntegerChoiceField,
     LocalDateTimeField,
@@ -30,6 +31,8 @@ from mpaspor.api import (
     error_responses,
 )
 from mpaspor.errors import DomainError
+from quotas.availability_cache import slot_sold_out
+from quotas.exceptions import SlotFull
 
 from . import gateway, selectors
 from .document_views import file_response
@@ -45,7 +48,8 @@ from .services.people import ApplicantData, check_applicant
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 
 CONFLICTS = (
-    "`slot_full`: no place left; `not_open_yet`: booking for this date has not opened; "
+    "`slot_full`: no place left (answered before the body is checked when a claim found the slot full "
+    "within the last second, except with an `Idempotency-Key`); `not_open_yet`: booking for this date has not opened; "
     "`slot_past`: the session has started; `kind_not_accepted`: the session does not take this kind; "
     "`express_full`: no same-day service place is left on that date (regular service may still book); "
 )
@@ -206,6 +210,7 @@ class ApplicationCreateApi(APIView):
     )
     def post(self, request):
         check_email_verified(user=request.user)
+        refuse_sold_out_early(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -224,6 +229,15 @@ class ApplicationCreateApi(APIView):
             language=translation.get_language() or "id",
         )
         return create_once(request, create=book, answer=_created_answer)
+
+
+def refuse_sold_out_early(request) -> None:
+    """409 slot_full before the body is validated when a claim found the slot full within the
+    last second: most requests of a release burst end here (docs/decisions.md). Never for a
+    request with an Idempotency-Key, whose retry must get its stored answer."""
+    slot_id = request.data.get("slot") if isinstance(request.data, dict) else None
+    if type(slot_id) is int and IDEMPOTENCY_KEY_HEADER not in request.headers and slot_sold_out(slot_id=slot_id):
+        raise SlotFull()
 
 
 def _created_answer(applications) -> tuple[int, dict]:

@@ -1,7 +1,7 @@
-"""The baseline of `make bench`: the bare claim with nothing around it.
+"""The floors of `make bench`: the bare claim, and the bare read of one slot, with nothing around them.
 
-Routed at /bench/claim/ by bench/urls.py, which only bench/wsgi.py's Django handler with no
-middleware resolves: the portal's URLs never import the bench. It does exactly what the booking
+Routed under /bench/ by bench/urls.py, which only bench/wsgi.py's Django handler with no
+middleware resolves: the portal's URLs never import the bench. The claim does exactly what the booking
 service's hot path must do and nothing else: the conditional UPDATE of the slot and the INSERT
 of the application, in one transaction, through the ORM. No middleware, authentication,
 validation, fee lookup, event row, outbox or log line: the booking endpoint is measured against
@@ -11,7 +11,7 @@ this.
 import json
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import JsonResponse
 from django.utils import timezone
@@ -55,3 +55,13 @@ def _refused(code):
     response = JsonResponse({"code": code}, status=409)
     response._has_been_logged = True  # an expected refusal: no log line, as on the booking path
     return response
+
+
+def bare_read(request):
+    """One slot row read with a cursor, as JSON: the floor of an availability read."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, capacity, taken, opens_at FROM quotas_slot WHERE id = %s", [int(request.GET["slot"])]
+        )
+        slot_id, capacity, taken, opens_at = cursor.fetchone()
+    return JsonResponse({"id": slot_id, "capacity": capacity, "taken": taken, "opens_at": opens_at.isoformat()})

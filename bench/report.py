@@ -61,6 +61,7 @@ def main():
     if "targets" in r:
         lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
         lines += [row(name, "yes" if ok else "**no**") for name, ok in r["targets"].items()]
+    lines += pairs_section(r.get("pairs") or {})
     lines += [
         "",
         "## Scenarios",
@@ -169,6 +170,63 @@ def main():
         lines += ["", analysis.read_text().strip()]
     (BENCH / "REPORT.md").write_text("\n".join(lines) + "\n")
     print("wrote bench/REPORT.md")
+
+
+def pairs_section(pairs: dict) -> list[str]:
+    """The wrk pairs (bench/pairs.py): each scenario against its floor, with CPU per request."""
+    if not pairs:
+        return []
+    lines = [
+        "",
+        "## Release traffic against its floors (wrk -t2 -c64, back to back, docs/performance.md)",
+        "",
+        "CPU per request is the gunicorn workers' + the PostgreSQL backends' + Redis's, in ms; "
+        "`cpu ratio` is the floor's CPU per request over the scenario's (steadier than the rates "
+        "on a shared machine).",
+        "",
+        row(
+            "pair",
+            "req/s",
+            "floor req/s",
+            "ratio",
+            "target",
+            "p99 ms",
+            "floor p99 ms",
+            "CPU ms/req (app / db / redis)",
+            "floor CPU ms/req",
+            "cpu ratio",
+            "5xx",
+        ),
+        row(*["---"] * 11),
+    ]
+    for name, p in pairs.items():
+        if name == "read_fixed_rate":
+            continue
+        lines.append(
+            row(
+                name,
+                p["rps"],
+                p["bare_rps"],
+                p["ratio"],
+                p["target"],
+                p["p99_ms"],
+                p["bare_p99_ms"],
+                f"{p['cpu_ms_per_request']} ({p['app_cpu_ms_per_request']} / {p['db_cpu_ms_per_request']}"
+                f" / {p['redis_cpu_ms_per_request']})",
+                p["bare_cpu_ms_per_request"],
+                p["cpu_ratio"],
+                p["server_errors"],
+            )
+        )
+    fixed = pairs.get("read_fixed_rate")
+    if fixed:
+        lines += [
+            "",
+            f"At a fixed rate of {fixed['rate']} requests/s (half the floor read's throughput; wrk's delay(), so "
+            f"not strictly open loop) the availability read's p99 was {fixed['p99_ms']} ms against the floor's "
+            f"{fixed['bare_p99_ms']} ms ({fixed['p99_ratio']}x; target at most 2x).",
+        ]
+    return lines
 
 
 if __name__ == "__main__":

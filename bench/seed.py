@@ -38,6 +38,10 @@ SCENARIOS = {
     "one_node": {"region": "357109", "hour": 16},
     "two_nodes": {"region": "357110", "hour": 17},
 }
+# The wrk pairs' slots (bench/pairs.py), open from the start: one sold out, three that never fill.
+OPEN_SLOTS = {"sold_out": 1, "wrk_booking": 10**6, "wrk_floor": 10**6, "wrk_burst": 10**6}
+# The wrk pairs book for distinct people across accounts, at most 5 each.
+WRK_ACCOUNTS = 20_000
 
 
 def main(out_path: str, accounts: int, places: int) -> None:
@@ -68,18 +72,32 @@ def main(out_path: str, accounts: int, places: int) -> None:
                 # Closed until the run opens it at its burst's time T (an UPDATE of opens_at).
                 opens_at=now + dt.timedelta(days=365),
             ).pk
+        for hour, (name, capacity) in enumerate(OPEN_SLOTS.items(), start=15):
+            starts = dt.datetime.combine(day, dt.time(hour), tzinfo=tz)
+            slots[name] = Slot.objects.create(
+                office=office,
+                date=day,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=1),
+                pool="online",
+                capacity=capacity,
+                taken=1 if name == "sold_out" else 0,
+                opens_at=now - dt.timedelta(days=1),
+            ).pk
         users = User.objects.bulk_create(
             [
                 User(email=f"bench{i}@bench.example", full_name=f"Pemohon {i}", email_verified=True, password="!")
-                for i in range(accounts)
-            ]
+                for i in range(max(accounts, WRK_ACCOUNTS))
+            ],
+            batch_size=2000,
         )
         keys = [secrets.token_urlsafe(32) for _ in users]
         ApiToken.objects.bulk_create(
             [
                 ApiToken(user=user, key_hash=hash_token_key(key), expires_at=now + dt.timedelta(days=1))
                 for user, key in zip(users, keys, strict=True)
-            ]
+            ],
+            batch_size=2000,
         )
     people = {}
     for name, spec in SCENARIOS.items():
@@ -101,6 +119,7 @@ def main(out_path: str, accounts: int, places: int) -> None:
             {
                 "office": office.code,
                 "day": day.isoformat(),
+                "month_end": (day + dt.timedelta(days=30)).isoformat(),
                 "slots": slots,
                 "tokens": keys,
                 "people": people,

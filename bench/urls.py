@@ -1,7 +1,10 @@
-"""The baseline's one route, resolved only by bench/wsgi.py's bare handler (never by the portal)."""
+"""The floors' routes, resolved only by bench/wsgi.py's bare handler (never by the portal)."""
 
 from django.urls import path
 
-from bench.baseline import bare_claim
+from bench.baseline import bare_claim, bare_read
 
-urlpatterns = [path("bench/claim/", bare_claim, name="bench_claim")]
+urlpatterns = [
+    path("bench/claim/", bare_claim, name="bench_claim"),
+    path("bench/read/", bare_read, name="bench_read"),
+]

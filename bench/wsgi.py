@@ -1,9 +1,9 @@
-"""The bench's gunicorn application: the portal, and the bare claim with nothing around it.
+"""The bench's gunicorn application: the portal, and the floors with nothing around them.
 
 `make bench` serves this instead of mpaspor.wsgi: every path goes to the portal exactly as in
-production, except the baseline's /bench/claim/, which a Django handler with no middleware at
-all serves (same process, same settings, same database connection handling). The booking path
-is measured against that: the middleware is one of its layers.
+production, except the floors under /bench/ (bench/baseline.py), which a Django handler with no
+middleware at all serves (same process, same settings, same database connection handling). The
+portal's paths are measured against them: the middleware is one of its layers.
 """
 
 import os
@@ -28,6 +28,6 @@ bare.request_class = BaselineRequest
 
 
 def application(environ, start_response):
-    if environ.get("PATH_INFO") == "/bench/claim/":
+    if environ.get("PATH_INFO", "").startswith("/bench/"):
         return bare(environ, start_response)
     return portal(environ, start_response)

@@ -13,7 +13,7 @@ Who calls what:
 |---|---|
 | `count_booking(people=n)` | `appointments.services.booking.book_applications`, once it committed |
 | `count_refusal(code)` | `mpaspor.api.exception_handler`, for every error answer of the API |
-| `count_availability_cache(hits=, misses=)` | the availability selector, per cache lookup |
+| `count_availability_cache(hits=, misses=)` | the availability cache, per day looked up (quotas.availability_cache) |
 | `time_draw()` | the draw of a release, around the allocation (a `with` block) |
 | `count_offer(given_back_at=, offered_at=)` | the waiting list, when a freed place becomes an offer |
 | queue depths | read from the broker at each scrape (`QueueDepthCollector`), no call |

@@ -1,5 +1,6 @@
 """Middleware of the project: cross-app glue, no business logic."""
 
+from csp.middleware import CSPMiddleware
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
@@ -153,3 +154,8 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.id
         return response
+
+
+class WebCSPMiddleware(_WebPagesOnly, CSPMiddleware):
+    """A JSON answer runs nothing in a browser; building the policy for it cost ~7% of an
+    availability read served from the cache."""

@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "mpaspor.middleware.WebAuthenticationMiddleware",
     "mpaspor.middleware.WebMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "mpaspor.middleware.WebCSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # A page whose database failed mid-request answers 503 (the API answers its own).
     "mpaspor.middleware.DatabaseUnavailableMiddleware",
@@ -158,6 +158,10 @@ REQUIRE_VERIFIED_EMAIL = env.bool("REQUIRE_VERIFIED_EMAIL", default=True)
 # 5): resending a code does not give more guesses than this.
 VERIFICATION_WRONG_CODES_PER_DAY = env.int("VERIFICATION_WRONG_CODES_PER_DAY", default=10)
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+# Password checks (logins) the whole portal runs per second, at ~175 ms of CPU each: beyond it a
+# login answers 429 before hashing, so a login flood leaves the CPU to bookings. Not a rate
+# limit (it stays on in benchmarks); size it to about a third of the web nodes' cores / 0.175.
+PASSWORD_CHECKS_PER_SECOND = env.int("PASSWORD_CHECKS_PER_SECOND", default=4)
 # Web-view limits: mpaspor/ratelimits.py (django-ratelimit on the default cache, fail-open).
 RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
 RATELIMIT_FAIL_OPEN = True
@@ -388,11 +392,6 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "quotas.give_back_priority_places",
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
-    },
-    "warm-opening-days": {
-        "task": "quotas.warm_opening_days",
-        "schedule": 60.0,
-        "options": {"expire_seconds": 30},
     },
     # Releases in draw mode: entry windows opened (their seeds committed), and any draw whose
     # window has closed but that has not run (its task is scheduled at the close).

@@ -1,21 +1,22 @@
 """API: an office's bookable days and sessions."""
 
 import datetime as dt
+import hashlib
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from mpaspor.api import LocalDateTimeField, Serializer, error_responses
-from offices.models import Office
 
+from . import availability_cache
 from .models import ReleaseMode
-from .selectors import DayState, office_availability
+from .selectors import DayState
 from .services.searches import record_availability_search
 
 MAX_RANGE_DAYS = 62
@@ -28,7 +29,9 @@ class OfficeAvailabilityApi(APIView):
     """Each day from `from` to `to` (inclusive, the office's dates; at most 62 days; by default
     14 days from today) with its online sessions, places free and when they open, and its
     walk-in sessions (state `walk_in` when the day has no online session). Times are
-    in the office's zone (ISO 8601 with its offset). Read-only: booking decides on its own."""
+    in the office's zone (ISO 8601 with its offset). Read-only: booking decides on its own.
+    Served from each day's pre-rendered JSON (docs/performance.md); every answer has an `ETag`,
+    and `If-None-Match` with it answers 304 while nothing changed."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -120,18 +123,57 @@ class OfficeAvailabilityApi(APIView):
             OpenApiParameter("from", dt.date, description="First day (YYYY-MM-DD); default today."),
             OpenApiParameter("to", dt.date, description="Last day (YYYY-MM-DD); default 13 days after `from`."),
         ],
-        responses={200: OutputSerializer, **error_responses(400, 404, 429)},
+        responses={
+            200: OutputSerializer,
+            **error_responses(400, 404, 429),
+        },
     )
     def get(self, request, code):
-        office = get_object_or_404(Office, code=code, is_active=True)
-        today = timezone.now().astimezone(office.tzinfo).date()
-        filters = self.FilterSerializer(data=request.query_params, today=today)
-        filters.is_valid(raise_exception=True)
-        days = office_availability(office=office, **filters.validated_data)
-        record_availability_search(
-            office=office,
-            date_from=filters.validated_data["date_from"],
-            date_to=filters.validated_data["date_to"],
-            found_free=any(day.state == DayState.FREE for day in days),
+        asked = _asked(request.query_params)
+
+        def dates(office):
+            today = timezone.now().astimezone(office.tzinfo).date()
+            limit = dt.timedelta(days=MAX_DISTANCE_DAYS)
+            if asked and all(abs(day - today) <= limit for day in asked):
+                return asked  # what the FilterSerializer would accept as it is
+            filters = self.FilterSerializer(data=request.query_params, today=today)
+            filters.is_valid(raise_exception=True)
+            return filters.validated_data["date_from"], filters.validated_data["date_to"]
+
+        found = availability_cache.availability_json(
+            code=code,
+            asked=asked,
+            dates=dates,
+            render_office=self.render_office,
+            render_day=self.render_day,
         )
-        return Response(self.OutputSerializer({"office": office, "days": days}).data)
+        if found is None:
+            raise Http404
+        record_availability_search(
+            office=found.office, date_from=found.date_from, date_to=found.date_to, found_free=found.any_free
+        )
+        # A client that polls sends the ETag back and gets 304 without the body.
+        etag = '"' + hashlib.md5(found.json, usedforsecurity=False).hexdigest() + '"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            response = HttpResponse(found.json, content_type="application/json")
+        response["ETag"] = etag
+        return response
+
+    # The cached bytes are these serializers' output, exactly as a Response would render it.
+    def render_office(self, office) -> bytes:
+        return JSONRenderer().render(self.OutputSerializer.OfficeSerializer(office).data)
+
+    def render_day(self, day) -> bytes:
+        return JSONRenderer().render(self.OutputSerializer.DaySerializer(day).data)
+
+
+def _asked(query) -> tuple[dt.date, dt.date] | None:
+    """The range a request names in the plain YYYY-MM-DD form, in order and not too long: the
+    cache then reads the office and the days at once. Anything else goes to the FilterSerializer."""
+    try:
+        asked = dt.date.fromisoformat(query["from"]), dt.date.fromisoformat(query["to"])
+    except (KeyError, ValueError):
+        return None
+    return asked if 0 <= (asked[1] - asked[0]).days < MAX_RANGE_DAYS else None

@@ -1,22 +1,16 @@
-"""Reads of availability. They may be cached briefly; the claim never trusts them."""
+"""Reads of availability. The API caches what they return; the claim never trusts either."""
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mpaspor.metrics import count_availability_cache
 from offices.models import Office
 
 from . import calendar
 from .models import DateOverride, Pool, ReleaseMode, Slot
-
-logger = logging.getLogger(__name__)
 
 
 class DayState(models.TextChoices):
@@ -70,13 +64,12 @@ def office_availability(
     walk-in sessions (a day with only those is WALK_IN), holiday name (in Indonesian) and
     closure reason.
 
-    Two queries at most (slots, closed overrides) whatever the number of days, slots and
-    applications; none when the days are cached. The cache holds each day's raw slot rows
-    for AVAILABILITY_CACHE_SECONDS; the day's state is always worked out against `now`."""
+    Two queries (slots, closed overrides) whatever the number of days, slots and applications.
+    The API serves these days pre-rendered from the cache (quotas/availability_cache.py)."""
     now = now or timezone.now()
     tz = office.tzinfo
     dates = [date_from + dt.timedelta(days=i) for i in range((date_to - date_from).days + 1)]
-    rows = _day_rows(office_id=office.pk, dates=dates)
+    rows = _load_days(office_id=office.pk, dates=dates)
     holidays = calendar.holidays_between(date_from, date_to) if dates else {}
 
     days = []
@@ -123,13 +116,6 @@ def _day(day: dt.date, sessions: list[SessionAvailability], *, had_sessions: boo
     return result
 
 
-# --- The short availability cache ---------------------------------------------------------
-
-
-def _key(office_id: int, day: dt.date) -> str:
-    return f"availability:v2:{office_id}:{day.isoformat()}"
-
-
 def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
     """Each day's online and walk-in slot rows and closure reason, from the database: two queries."""
     loaded = {day: {"slots": [], "closed_reason": ""} for day in dates}
@@ -157,66 +143,3 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
         if day in loaded:
             loaded[day]["closed_reason"] = reason or str(_("Closed"))
     return loaded
-
-
-def _day_rows(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
-    seconds = settings.AVAILABILITY_CACHE_SECONDS
-    found: dict[dt.date, dict] = {}
-    if seconds > 0 and dates:
-        try:
-            cached = cache.get_many([_key(office_id, d) for d in dates])
-        except Exception:  # the cache fails safe: a Redis outage only costs the queries
-            logger.warning("availability cache unreachable", exc_info=True)
-            cached = {}
-        found = {d: cached[_key(office_id, d)] for d in dates if _key(office_id, d) in cached}
-        count_availability_cache(hits=len(found), misses=len(dates) - len(found))
-    missing = [d for d in dates if d not in found]
-    if missing:
-        loaded = _load_days(office_id=office_id, dates=missing)
-        found.update(loaded)
-        if seconds > 0:
-            _store({_key(office_id, d): v for d, v in loaded.items()}, seconds)
-    return found
-
-
-def _store(values: dict, seconds: float) -> None:
-    try:
-        cache.set_many(values, timeout=seconds)
-    except Exception:
-        logger.warning("availability cache unreachable", exc_info=True)
-
-
-def forget_cached_days(*, office_id: int, dates) -> None:
-    """Drop cached days after their slots changed (slot generation calls it after commit)."""
-    try:
-        cache.delete_many([_key(office_id, d) for d in dates])
-    except Exception:
-        logger.warning("availability cache unreachable", exc_info=True)
-
-
-def warm_opening_days(*, now: dt.datetime | None = None, ahead_seconds: int = 90) -> int:
-    """Cache the days whose online sessions open within `ahead_seconds`, until just after they
-    open: the rush at a release then reads the cache. Safe because a date that has not opened
-    cannot lose places (the claim refuses before opens_at), and slot generation drops cached
-    days it changes. Returns how many days it cached."""
-    now = now or timezone.now()
-    opening = (
-        Slot.objects.filter(
-            pool=Pool.ONLINE, capacity__gt=0, opens_at__gt=now, opens_at__lte=now + dt.timedelta(seconds=ahead_seconds)
-        )
-        .values_list("office_id", "date")
-        .distinct()
-        .order_by("office_id", "date")
-    )
-    by_office: dict[int, list[dt.date]] = {}
-    for office_id, day in opening:
-        by_office.setdefault(office_id, []).append(day)
-    warmed = 0
-    for office_id, dates in by_office.items():
-        loaded = _load_days(office_id=office_id, dates=dates)
-        for day, entry in loaded.items():
-            first_open = min((s["opens_at"] for s in entry["slots"]), default=now)
-            seconds = max((first_open - now).total_seconds(), 0) + max(settings.AVAILABILITY_CACHE_SECONDS, 1)
-            cache.set(_key(office_id, day), entry, timeout=seconds)  # errors reach the task's retry
-            warmed += 1
-    return warmed

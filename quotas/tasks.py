@@ -4,11 +4,9 @@ import logging
 
 from celery import shared_task
 from django.db import OperationalError
-from redis.exceptions import RedisError
 
 from offices.models import Office
 
-from . import selectors
 from .exceptions import ShrinkRefused
 from .services import generation, priority
 
@@ -46,15 +44,3 @@ def generate_office_slots(office_id: int) -> dict:
 @shared_task(name="quotas.give_back_priority_places", **DB_RETRY)
 def give_back_priority_places() -> int:
     return priority.give_back_priority_places()
-
-
-@shared_task(
-    name="quotas.warm_opening_days",
-    acks_late=True,
-    autoretry_for=(OperationalError, RedisError),
-    retry_backoff=1,
-    retry_backoff_max=10,
-    max_retries=3,
-)
-def warm_opening_days() -> int:
-    return selectors.warm_opening_days()

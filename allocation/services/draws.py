@@ -12,7 +12,7 @@ from django.utils import timezone
 from appointments.models import ACTIVE_STATUSES, Application
 from appointments.services.booking import book_applications
 from mpaspor.errors import DomainError
-from quotas.selectors import forget_cached_days
+from quotas.availability_cache import mark_days_changed
 
 from ..draw import allocate, canonical_json, draw_order, sha256_hex
 from ..exceptions import EntryAlreadyDecided, NotInEntryWindow, ReleaseNotFound
@@ -135,7 +135,7 @@ def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None =
         tell_outcome(entries=Entry.objects.filter(pk__in=decided).select_related("account"), outcome=Entry.Status.LOST)
         Release.objects.filter(pk=release.pk).update(applied_at=now)
     dates = set(release_slots(release).values_list("date", flat=True))
-    transaction.on_commit(lambda: forget_cached_days(office_id=release.office_id, dates=dates))
+    mark_days_changed(office_code=release.office.code, dates=dates)
     release.applied_at = now
     return release
 

@@ -19,6 +19,7 @@ from accounts.services import check_bookings_allowed, record_refused_niks
 from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
 from mpaspor.metrics import count_booking
 from offices.models import Office
+from quotas.availability_cache import remember_sold_out
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
 from quotas.services.claims import claim_places
@@ -303,6 +304,8 @@ def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.da
         # Too few places, read from the row in this request (never from a cache): refuse before
         # the account, fee and claim queries. Most requests of a release burst end here. A place
         # given back after this read is found by the next attempt; the claim still decides.
+        if slot.capacity <= slot.taken:
+            remember_sold_out(slot_id=slot.pk)
         raise SlotFull()
 
 

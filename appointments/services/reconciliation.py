@@ -8,6 +8,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from quotas.availability_cache import mark_slots_changed
 from quotas.models import Pool, Slot, SlotDrift
 
 from ..models import RELEASED_STATUSES, Application
@@ -76,5 +77,6 @@ def _reconcile(*, slot_id: int) -> bool:
         SlotDrift.objects.create(slot=slot, recorded_taken=slot.taken, actual_taken=actual, corrected=corrected)
         if corrected:
             Slot.objects.filter(pk=slot.pk).update(taken=actual)
+            mark_slots_changed(slot_ids=[slot.pk], freed=actual < slot.taken)
         logger.warning("slot %s: taken %s, held by applications %s", slot.pk, slot.taken, actual)
         return True

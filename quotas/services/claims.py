@@ -10,6 +10,7 @@ from django.db.models import F, Model, Subquery
 
 from mpaspor.db import in_callers_transaction, insert_after
 
+from ..availability_cache import mark_slots_changed, remember_sold_out
 from ..exceptions import ExpressFull, NotOpenYet, SlotFull
 from ..models import (
     Pool,
@@ -56,7 +57,7 @@ def claim_places(
     `drawn`: places a release's draw gave, taken whether or not the slot has opened to everyone."""
     opened_by = BEFORE_ANY_OPENING if drawn else now
     if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, opened_by], then_insert):
-        raise claim_refusal(slot_id=slot_id, now=now)
+        raise claim_refusal(slot_id=slot_id, now=now, count=count)
     # The session's row first, then the day's express row: every claim and give-back locks them
     # in this order, so two of them never wait for each other crosswise. A day without an express
     # slot is an office that has not set its same-day service: the surcharge only, no limit.
@@ -64,6 +65,7 @@ def claim_places(
         day = _express_slot_of(slot_id)
         if not day.filter(taken__lte=F("capacity") - express).update(taken=F("taken") + express) and day.exists():
             raise ExpressFull()
+    mark_slots_changed(slot_ids=[slot_id], freed=False)
 
 
 def _express_slot_of(slot_id: int):
@@ -76,9 +78,14 @@ def _express_slot_of(slot_id: int):
     )
 
 
-def claim_refusal(*, slot_id: int, now: dt.datetime) -> NotOpenYet | SlotFull:
-    """Why a claim took no place: the slot has not opened yet, or it has too few places left."""
-    return NotOpenYet() if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists() else SlotFull()
+def claim_refusal(*, slot_id: int, now: dt.datetime, count: int = 1) -> NotOpenYet | SlotFull:
+    """Why a claim took no place: the slot has not opened yet, or it has too few places left
+    (none at all when one was asked: remembered for the booking API's early refusal)."""
+    if Slot.objects.filter(pk=slot_id, opens_at__gt=now).exists():
+        return NotOpenYet()
+    if count == 1:
+        remember_sold_out(slot_id=slot_id)
+    return SlotFull()
 
 
 @in_callers_transaction
@@ -90,6 +97,7 @@ def return_places(*, slot_id: int, reason: str, count: int = 1, express: int = 0
     Slot.objects.filter(pk=slot_id, taken__gte=count).update(taken=F("taken") - count)
     if express:
         _express_slot_of(slot_id).filter(taken__gte=express).update(taken=F("taken") - express)
+    mark_slots_changed(slot_ids=[slot_id], freed=True)
     transaction.on_commit(
         partial(place_given_back.send, sender=Slot, slot_id=slot_id, count=count, reason=reason), robust=True
     )

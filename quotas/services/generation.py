@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from offices.models import Office
 
 from .. import calendar
+from ..availability_cache import mark_days_changed
 from ..exceptions import ShrinkRefused
 from ..models import (
     CAPACITY_FIELDS,
@@ -27,7 +28,6 @@ from ..models import (
     ServiceProgram,
     Slot,
 )
-from ..selectors import forget_cached_days
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +144,6 @@ def generate_slots(
             raise ShrinkRefused(slots=plan.conflict_summary())
         _apply(plan=plan, office=office, existing={s.pk: s for s in existing})
         plan.applied = True
-    if plan.has_changes:
-        days = {c.date for c in plan.create + plan.update + plan.remove}
-        transaction.on_commit(lambda: forget_cached_days(office_id=office.pk, dates=days))
     return plan
 
 
@@ -433,3 +430,4 @@ def _apply(*, plan: SlotPlan, office: Office, existing: dict[int, Slot]) -> None
         # A slot that applications ever pointed at stays, empty, for their history.
         Slot.objects.filter(pk__in=removed, applications__isnull=True).delete()
         Slot.objects.filter(pk__in=removed).update(capacity=0)
+    mark_days_changed(office_code=office.code, dates={c.date for c in plan.create + plan.update + plan.remove})

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from mpaspor.db import in_callers_transaction
 
+from ..availability_cache import mark_slots_changed
 from ..exceptions import SlotNotFound
 from ..models import (
     Pool,
@@ -75,6 +76,7 @@ def _move_priority_places(*, slot_id: int, office_id: int, starts_at: dt.datetim
             capacity=F("capacity") - free, moved_to_online=F("moved_to_online") + free
         )
         Slot.objects.filter(pk=online.pk).update(capacity=F("capacity") + free)
+        mark_slots_changed(slot_ids=[online.pk], freed=True)
         transaction.on_commit(
             partial(place_given_back.send, sender=Slot, slot_id=online.pk, count=free, reason="priority_release"),
             robust=True,

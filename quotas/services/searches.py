@@ -18,8 +18,8 @@ from ..models import (
 logger = logging.getLogger(__name__)
 
 
-# A search adds to up to three cache counters (Redis in production: `cache.count`, no database
-# write on the hot path). `flush_search_counts` moves them into SearchTally rows.
+# A search adds to up to three cache counters (on Redis in one round trip: `cache.count_many`; no
+# database write on the hot path). `flush_search_counts` moves them into SearchTally rows.
 SEARCH_COUNTER_TTL = 4 * 24 * 3600  # counters outlive a missed flush or two
 SEARCH_FLUSH_DAYS_BACK = 2  # the flush looks at today and the two days before (office date)
 _SEARCH_FIELDS = ("searches", "found_nothing", "days_asked")
@@ -36,11 +36,8 @@ def record_availability_search(*, office: Office, date_from, date_to, found_free
     day = now.astimezone(office.tzinfo).date()  # the office's own date
     days_asked = max((date_to - date_from).days + 1, 0)
     try:
-        cache.count(_search_key(office.pk, day, "searches"), 1, SEARCH_COUNTER_TTL)
-        if not found_free:
-            cache.count(_search_key(office.pk, day, "found_nothing"), 1, SEARCH_COUNTER_TTL)
-        if days_asked:
-            cache.count(_search_key(office.pk, day, "days_asked"), days_asked, SEARCH_COUNTER_TTL)
+        counts = {"searches": 1, "found_nothing": 0 if found_free else 1, "days_asked": days_asked}
+        cache.count_many({_search_key(office.pk, day, name): n for name, n in counts.items() if n}, SEARCH_COUNTER_TTL)
     except Exception:  # noqa: BLE001 - a demand signal must never break availability
         logger.warning("availability search not counted (cache unavailable)", exc_info=True)
 

@@ -1,11 +1,9 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from quotas.models import DateOverride, Pool, QuotaRule, ReleaseSchedule, Slot
-from quotas.selectors import DayState, office_availability, warm_opening_days
+from quotas.models import DateOverride, Pool, ReleaseSchedule, Slot
+from quotas.selectors import DayState, office_availability
 from quotas.services.generation import generate_slots
 from tests.factories import ApplicationFactory, OfficeFactory
 
@@ -84,40 +82,3 @@ def test_days_carry_holiday_names_closure_reasons_and_opening_times(office):
     assert early[dt.date(2027, 8, 4)].state == DayState.FULL  # its week opened on Friday 30 July
     assert early[dt.date(2027, 8, 10)].state == DayState.NOT_OPEN
     assert early[dt.date(2027, 8, 10)].opens_at == dt.datetime(2027, 8, 6, 14, tzinfo=WIB)
-
-
-def test_cache_serves_a_repeat_read_and_generation_forgets_changed_days(
-    office, settings, django_assert_num_queries, django_capture_on_commit_callbacks
-):
-    settings.AVAILABILITY_CACHE_SECONDS = 2
-    weekday_rules(office, online=10)
-    generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
-    first = month(office)
-    with django_assert_num_queries(0):
-        assert [d.available for d in month(office)] == [d.available for d in first]
-
-    QuotaRule.objects.filter(office=office).update(online_capacity=12)
-    with django_capture_on_commit_callbacks(execute=True):
-        generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
-    with CaptureQueriesContext(connection) as queries:
-        after = month(office)
-    assert len(queries) == 2
-    assert {s.capacity for d in after for s in d.sessions} == {12}
-
-
-def test_warming_caches_days_about_to_open_until_they_open(office, settings, django_assert_num_queries):
-    settings.AVAILABILITY_CACHE_SECONDS = 2
-    office.release_schedule.delete()
-    ReleaseSchedule.objects.create(office=office, kind="rolling", days_before=14, release_time=dt.time(9))
-    weekday_rules(office, online=10)
-    generate_slots(office=office, date_from=AUGUST[0], date_to=AUGUST[1], now=NOW)
-    release = dt.datetime(2027, 8, 10, 9, tzinfo=WIB)  # 24 August opens
-
-    assert warm_opening_days(now=release - dt.timedelta(seconds=200)) == 0
-    assert warm_opening_days(now=release - dt.timedelta(seconds=60)) == 1
-
-    with django_assert_num_queries(0):
-        day = office_availability(
-            office=office, date_from=dt.date(2027, 8, 24), date_to=dt.date(2027, 8, 24), now=release
-        )[0]
-    assert day.state == DayState.FREE and day.available == 10

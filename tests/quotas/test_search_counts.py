@@ -65,7 +65,7 @@ def test_a_cache_outage_loses_the_count_not_the_search(monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(cache, "count", broken)
+    monkeypatch.setattr(cache, "count_many", broken)
     search(office, False)  # does not raise
     monkeypatch.undo()
     assert flush_search_counts(now=LATE) == 0

@@ -1,0 +1,210 @@
+"""Availability served pre-rendered from the cache (quotas/availability_cache.py), and the
+booking's early refusal of a slot a claim has just found full."""
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections, transaction
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from appointments.models import Status
+from appointments.services.lifecycle import cancel_application
+from quotas.availability_cache import LOCK_SECONDS, _lock_key
+from quotas.exceptions import SlotFull
+from quotas.services.claims import claim_places
+from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, applicant_data
+
+from .conftest import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cache_on(settings):
+    settings.AVAILABILITY_CACHE_SECONDS = 30
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory(code="kanim-malang", timezone="Asia/Jakarta")
+
+
+@pytest.fixture
+def slots(office):
+    first = SlotFactory(office=office, capacity=5)
+    second = SlotFactory(office=office, starts_at=first.starts_at + dt.timedelta(days=1), capacity=3)
+    return first, second
+
+
+def url(office, first, last):
+    return f"/api/v1/offices/{office.code}/availability/?from={first.date}&to={last.date}"
+
+
+def available(response, slot):
+    return next(s["available"] for d in response.json()["days"] for s in d["slots"] if s["id"] == slot.pk)
+
+
+def claim(slot):
+    with transaction.atomic():
+        claim_places(slot_id=slot.pk, now=timezone.now())
+
+
+def test_a_hit_costs_no_query_and_is_the_bytes_the_serializer_makes(
+    anon, office, slots, settings, django_assert_num_queries
+):
+    first, second = slots
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    uncached = anon.get(url(office, first, second))
+    settings.AVAILABILITY_CACHE_SECONDS = 30
+    with django_assert_num_queries(3):  # the office, the slots, the closed days
+        built = anon.get(url(office, first, second))
+    with django_assert_num_queries(0):
+        hit = anon.get(url(office, first, second))
+    assert uncached.status_code == built.status_code == hit.status_code == 200
+    assert uncached.content == built.content == hit.content
+    assert hit["Content-Type"] == "application/json"
+
+    month = f"/api/v1/offices/{office.code}/availability/?from={first.date}&to={first.date + dt.timedelta(days=30)}"
+    with django_assert_num_queries(2):  # the 29 days not cached yet, in one read
+        built = anon.get(month)
+    with django_assert_num_queries(0):
+        hit = anon.get(month)
+    assert len(hit.json()["days"]) == 31 and hit.content == built.content
+
+
+def test_etag_and_304_until_a_claim_changes_the_day(anon, office, slots, django_capture_on_commit_callbacks):
+    first, second = slots
+    response = anon.get(url(office, first, second))
+    etag = response["ETag"]
+    assert etag.startswith('"') and len(etag) == 34
+    again = anon.get(url(office, first, second), HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)
+    changed = anon.get(url(office, first, second), HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert available(changed, first) == 4 and available(changed, second) == 3
+
+
+def test_a_day_marked_changed_is_rebuilt_by_one_request_while_the_others_serve_the_previous_bytes(
+    anon, office, slots, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    first, second = slots
+    before = anon.get(url(office, first, second))
+    # Another request is rebuilding the first day: it holds the day's lock.
+    assert cache.add(_lock_key(office.code, "id", first.date), 1, LOCK_SECONDS)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)
+    with django_assert_num_queries(0):
+        stale = anon.get(url(office, first, second))
+    assert stale.content == before.content  # the previous bytes meanwhile
+
+    cache.delete(_lock_key(office.code, "id", first.date))  # that rebuild ended without storing
+    with django_assert_num_queries(2):  # this request rebuilds the day: the slots, the closed days
+        rebuilt = anon.get(url(office, first, second))
+    assert available(rebuilt, first) == 4
+    with django_assert_num_queries(0):
+        assert anon.get(url(office, first, second)).content == rebuilt.content
+
+
+def test_a_rebuilder_that_never_finishes_leaves_the_day_stale_for_a_second_at_most(
+    anon, office, slots, django_capture_on_commit_callbacks
+):
+    first, second = slots
+    anon.get(url(office, first, second))
+    assert cache.add(_lock_key(office.code, "id", first.date), 1, LOCK_SECONDS)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)
+    assert available(anon.get(url(office, first, second)), first) == 5
+    time.sleep(LOCK_SECONDS + 0.1)
+    assert available(anon.get(url(office, first, second)), first) == 4
+
+
+def test_a_cancellation_is_seen_at_once(anon, office, slots, django_capture_on_commit_callbacks):
+    first, second = slots
+    application = ApplicationFactory(slot=first, status=Status.BOOKED)
+    first.refresh_from_db()
+    assert available(anon.get(url(office, first, second)), first) == 5 - first.taken
+    taken = first.taken
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_application(application_id=application.pk, actor=None, reason="test")
+    assert available(anon.get(url(office, first, second)), first) == 5 - taken + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readers_racing_a_claim_rebuild_the_day_once_and_never_wait():
+    office = OfficeFactory(code="kanim-jember", timezone="Asia/Jakarta")
+    slot = SlotFactory(office=office, capacity=5)
+    path = f"/api/v1/offices/{office.code}/availability/?from={slot.date}&to={slot.date}"
+    APIClient().get(path)
+    with transaction.atomic():
+        claim_places(slot_id=slot.pk, now=timezone.now())  # marks the day after this commit
+
+    readers, start, slot_reads, seen = 8, threading.Barrier(8), [], []
+    lock = threading.Lock()
+
+    def count_slot_reads(execute, sql, params, many, context):
+        if 'FROM "quotas_slot"' in sql:
+            with lock:
+                slot_reads.append(sql)
+        return execute(sql, params, many, context)
+
+    def read():
+        try:
+            start.wait()
+            with connection.execute_wrapper(count_slot_reads):
+                response = APIClient().get(path)
+            with lock:
+                seen.append((response.status_code, available(response, slot)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(status == 200 for status, _ in seen) and len(seen) == readers
+    assert {places for _, places in seen} <= {5, 4}
+    # One request rebuilt the day (a second one only when it read before the first stored it).
+    assert 1 <= len(slot_reads) <= 2
+    assert available(APIClient().get(path), slot) == 4
+
+
+def test_a_sold_out_slot_is_refused_before_the_body_is_validated(api, office, django_assert_max_num_queries):
+    slot = SlotFactory(office=office, capacity=1, taken=1)
+    body = {"slot": slot.pk}  # nothing else: the full request would answer 400
+    assert_error(api.post("/api/v1/applications/", body, format="json"), 400, "invalid")
+
+    full = {
+        "slot": slot.pk,
+        "passport_type": "regular",
+        "validity_years": 5,
+        "application_kind": "new",
+        "express": False,
+        "applicant": {**vars(applicant_data()), "birth_date": "1990-05-17"},
+    }
+    assert_error(api.post("/api/v1/applications/", full, format="json"), 409, "slot_full")  # remembered
+    assert_error(api.post("/api/v1/applications/", body, format="json"), 409, "slot_full")
+    # An Idempotency-Key's retry must get its stored answer: never the early refusal.
+    keyed = api.post("/api/v1/applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1234567890")
+    assert_error(keyed, 400, "invalid")
+    time.sleep(1.1)  # the flag lives a second
+    assert_error(api.post("/api/v1/applications/", body, format="json"), 400, "invalid")
+
+
+def test_a_place_given_back_ends_the_early_refusal_at_once(api, office, django_capture_on_commit_callbacks):
+    slot = SlotFactory(office=office, capacity=1)
+    application = ApplicationFactory(slot=slot, status=Status.BOOKED)  # takes the one place
+    body = {"slot": slot.pk}
+    with pytest.raises(SlotFull), transaction.atomic():
+        claim_places(slot_id=slot.pk, now=timezone.now())
+    assert_error(api.post("/api/v1/applications/", body, format="json"), 409, "slot_full")
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_application(application_id=application.pk, actor=None, reason="test")
+    assert_error(api.post("/api/v1/applications/", body, format="json"), 400, "invalid")
