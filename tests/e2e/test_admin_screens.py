@@ -10,6 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
+from allocation.draw import sha256_hex
+from allocation.models import Release
 from appointments.models import Applicant, Application, Notification, Payment, PriorityGroup, QueueState, Status
 from offices.models import StaffMembership
 from quotas.models import DateOverride, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, SlotDrift
@@ -170,6 +172,17 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
     for office, kind in zip((kediri, world.malang, world.denpasar), kinds, strict=True):
         ReleaseSchedule.objects.create(office=office, kind=kind)
     ReleaseSchedule.objects.create(office=world.malang_ulp, kind=ReleaseSchedule.Kind.ROLLING)
+    for office in (kediri, world.malang, world.denpasar):  # a release by draw in each list
+        Release.objects.create(
+            office=office,
+            entries_open_at=now - dt.timedelta(days=3),
+            entries_close_at=now + dt.timedelta(days=1),
+            sessions_from=dt.date(2026, 12, 1),
+            sessions_to=dt.date(2026, 12, 31),
+            opens_at=now + dt.timedelta(days=8),
+            seed="0" * 64,
+            seed_sha256=sha256_hex("0" * 64),
+        )
     for slot in (world.kediri_slot, priority, world.malang_slot, world.denpasar_slot):
         SlotDrift.objects.create(slot=slot, recorded_taken=3, actual_taken=2, corrected=True)
 
