@@ -14,7 +14,7 @@ from .models import Release
 @admin.register(Release)
 class ReleaseAdmin(OfficeScopedAdmin):
     change_scope = None
-    list_display = ["office", "entries_open_at", "entries_close_at", "sessions_from", "sessions_to", "drawn_at", "page"]
+    list_display = ["office", "entries_close_at", "sessions_from", "page"]
     list_filter = [("office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office"]
     date_hierarchy = "entries_close_at"

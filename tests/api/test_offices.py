@@ -130,6 +130,7 @@ class TestAvailability:
                 "available": 3,
                 "capacity": 4,
                 "opens_at": slot.opens_at.astimezone(office.tzinfo).isoformat(),
+                "mode": "first_come",
             }
         ]
         assert first["slots"][0]["start"].endswith("+08:00")

@@ -20,7 +20,7 @@ from tests.factories import OfficeFactory, SlotFactory, UserFactory
 # be refused with 400 `invalid`, because the rule spans fields or data OpenAPI cannot express (a
 # NIK must match the birth date and sex; a password must not be common or all digits; wrong
 # credentials). Everything else must be accepted (2xx, or 401/403/404/409/429).
-SEMANTIC_400 = ["auth_register", "auth_login", "applications_create"]
+SEMANTIC_400 = ["auth_register", "auth_login", "applications_create", "releases_entries_create"]
 CONFIG = schemathesis.Config.from_dict(
     {
         "operations": [
@@ -80,6 +80,12 @@ def test_schema_documents_every_answer_of_every_operation(anon, db):
         ("/api/v1/applications/{booking_code}/", "get"): {"200", "401", "404", "429"},
         ("/api/v1/applications/{booking_code}/cancel/", "post"): {"200", "401", "404", "409", "429"},
         ("/api/v1/applications/{booking_code}/reschedule/", "post"): {"200", "400", "401", "404", "409", "429"},
+        ("/api/v1/offices/{code}/releases/", "get"): {"200", "404", "429"},
+        ("/api/v1/releases/{release_id}/entries/", "post"): {"201", "400", "401", "403", "404", "409", "429"},
+        ("/api/v1/releases/{release_id}/draw/", "get"): {"200", "404", "409", "429"},
+        ("/api/v1/entries/", "get"): {"200", "401", "429"},
+        ("/api/v1/entries/{entry_id}/", "get"): {"200", "401", "404", "429"},
+        ("/api/v1/entries/{entry_id}/withdraw/", "post"): {"200", "401", "404", "409", "429"},
     }
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]

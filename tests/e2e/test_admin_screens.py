@@ -11,6 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
+from allocation.draw import sha256_hex
+from allocation.models import Release
 from appointments.models import (
     Applicant,
     Application,
@@ -198,6 +200,17 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
     ReleaseSchedule.objects.create(office=world.malang_ulp, kind=ReleaseSchedule.Kind.ROLLING)
     for office in (kediri, world.malang, world.denpasar):
         SameDayService.objects.create(office=office, places_per_day=35, check_in_by=dt.time(11, 30))
+    for office in (kediri, world.malang, world.denpasar):  # a release by draw in each list
+        Release.objects.create(
+            office=office,
+            entries_open_at=now - dt.timedelta(days=3),
+            entries_close_at=now + dt.timedelta(days=1),
+            sessions_from=dt.date(2026, 12, 1),
+            sessions_to=dt.date(2026, 12, 31),
+            opens_at=now + dt.timedelta(days=8),
+            seed="0" * 64,
+            seed_sha256=sha256_hex("0" * 64),
+        )
     for slot in (world.kediri_slot, priority, world.malang_slot, world.denpasar_slot):
         SlotDrift.objects.create(slot=slot, recorded_taken=3, actual_taken=2, corrected=True)
 

@@ -283,9 +283,9 @@ def test_query_count_does_not_grow_with_data(client, regional_jatim, world, offi
         for n in range(365)
     )
     client.force_login(regional_jatim)
-    # session, user, memberships, offices, per-office sums, per-day sums, and the capacity
-    # model's resources, timed steps and waits.
-    with django_assert_max_num_queries(9):
+    # session, user, memberships, offices, per-office sums, per-day sums, the month's draws, and
+    # the capacity model's resources, timed steps and waits.
+    with django_assert_max_num_queries(10):
         response = client.get(URL, MARCH)
     assert len(response.context["report"].summary) == offices + 2
     with django_assert_max_num_queries(9):
