@@ -180,7 +180,9 @@ class ApplicationCreateApi(APIView):
                 409,
                 422,
                 429,
-                e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`).",
+                e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`); "
+                "`account_restricted`: the account is under a hoarding restriction (`detail` says until when "
+                "and why) or was blocked after a review.",
                 e404="`not_found`: no such online slot.",
                 e409=CONFLICTS + "`duplicate_application`: this NIK already has an active application (the same "
                 "answer whoever holds it); `too_many_applicants`: the account already applies for 5 people; "

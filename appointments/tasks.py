@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import outbox
-from .services import lifecycle, reconciliation
+from .services import hoarding, lifecycle, reconciliation
 
 # Jobs that only touch the database: retried with backoff while it is unreachable.
 DB_RETRY = {
@@ -36,3 +36,9 @@ def mark_no_shows() -> int:
 @shared_task(name="appointments.reconcile_slot_counts", **DB_RETRY)
 def reconcile_slot_counts() -> int:
     return reconciliation.reconcile_slot_counts()
+
+
+@shared_task(name="appointments.evaluate_hoarding", **DB_RETRY)
+def evaluate_hoarding() -> int:
+    """Periodic (every 5 minutes): hoarding signals against HOARDING_RULES; returns the flags raised."""
+    return len(hoarding.evaluate_hoarding())

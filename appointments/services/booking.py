@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import check_bookings_allowed, record_refused_niks
+from accounts.services import check_bookings_allowed, check_not_restricted, record_refused_niks
 from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
 from offices.models import Office
 from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound
@@ -195,6 +195,7 @@ def book_applications(
     `in_same_transaction` is called with the applications once they are inserted, inside the
     booking's transaction: what must commit with them or not at all (the API's idempotency key)."""
     now = now or timezone.now()
+    check_not_restricted(account=account, now=now)
     check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
