@@ -7,16 +7,17 @@ the flag's history records who decided what. Nobody adds, edits or deletes flags
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.hoarding import BLOCKED, hoarding_rules
 from accounts.models import AccountFlag
 from accounts.services import block_account, lift_flag
 from offices import permissions
+from offices.admin_scoping import ReadOnlyHistoryAdmin
 
 from .models import Application
 
@@ -36,7 +37,7 @@ def _local(value):
 
 
 @admin.register(AccountFlag)
-class AccountFlagAdmin(SimpleHistoryAdmin):
+class AccountFlagAdmin(ReadOnlyHistoryAdmin):
     list_display = ("raised", "account", "rule_and_count", "restriction", "state")
     list_filter = ("state", "rule")
     search_fields = ("account__email",)
@@ -75,13 +76,7 @@ class AccountFlagAdmin(SimpleHistoryAdmin):
         )
 
     def has_change_permission(self, request, obj=None):
-        return self.has_view_permission(request, obj)  # the decision buttons; every field is read-only
-
-    def has_view_history_permission(self, request, obj=None):
-        return self.has_view_permission(request, obj)
-
-    def has_change_history_permission(self, request, obj=None):
-        return False
+        return False  # a flag is decided on its page (decide_view), never edited
 
     def has_add_permission(self, request):
         return False
@@ -96,29 +91,29 @@ class AccountFlagAdmin(SimpleHistoryAdmin):
         obj.reviewer = request.user  # read-only fields get no request: the applications shown need it
         return obj
 
-    def get_readonly_fields(self, request, obj=None):
-        editable = obj is not None and obj.state == AccountFlag.State.OPEN
-        return [f for f in self.fields if not (editable and f == "note")]
+    # -- the decision: two buttons on the flag's page, posted to one view, each one service ---
+    def get_urls(self):
+        decide = self.admin_site.admin_view(self.decide_view)
+        return [path("<int:flag_id>/decide/", decide, name="accounts_accountflag_decide"), *super().get_urls()]
 
-    # -- the decision: two buttons on the flag's page, each one service -------------------
-    def response_change(self, request, obj):
+    def decide_view(self, request, flag_id: int):
+        """Outside the change form's transaction: the services own theirs."""
+        if request.method != "POST":
+            raise Http404
+        flag = self.get_object(request, str(flag_id))
+        if flag is None:
+            raise Http404
         note = request.POST.get("note", "")
-        if obj.state == AccountFlag.State.OPEN and "_lift" in request.POST:
-            lift_flag(flag_id=obj.pk, actor=request.user, note=note)
+        if flag.state == AccountFlag.State.OPEN and "_lift" in request.POST:
+            lift_flag(flag_id=flag.pk, actor=request.user, note=note)
             self.message_user(request, _("The flag is lifted, with its restriction."), messages.SUCCESS)
-        elif obj.state == AccountFlag.State.OPEN and "_block" in request.POST:
-            block_account(flag_id=obj.pk, actor=request.user, note=note)
+        elif flag.state == AccountFlag.State.OPEN and "_block" in request.POST:
+            block_account(flag_id=flag.pk, actor=request.user, note=note)
             self.message_user(request, _("The account is blocked."), messages.WARNING)
-        return HttpResponseRedirect(request.path)
+        return HttpResponseRedirect(reverse("admin:accounts_accountflag_change", args=[flag.pk]))
 
-    def save_model(self, request, obj, form, change):
-        pass  # nothing is saved from the form: response_change calls the service chosen
-
-    def save_related(self, request, form, formsets, change):
-        pass
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        return ""
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404  # a flag out of the reviewer's scope does not exist
 
     # -- columns and the flag's page ---------------------------------------------------
     @admin.display(description=_("raised"), ordering="raised_at")

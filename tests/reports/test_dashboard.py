@@ -53,7 +53,7 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
     # office, online offered/taken, utilisation, priority offered/taken, booked, paid, expired,
     # cancelled, checked in, no-show, no-show rate, walk-ins (beyond the pool), weekend share, days sold out,
     # average sell-out minutes, average lead days, days with nothing free (Saturday 7 March),
-    # searches, unmet, unmet share.
+    # searches, unmet, unmet share, hoarding flags (tests/reports/test_hoarding_flags.py).
     assert surabaya == [
         "Kanim Surabaya",
         "9",
@@ -78,6 +78,7 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
         "3",
         "2",
         "66,7 %",
+        "0",
     ]
     capacity = rows_of(response.content.decode(), "table-1")[1]
     # 2 counters x 40 = 80 a day; 6 served over 2 counters x 2 days; (9 + 2) / 2 offered a day;
@@ -210,6 +211,7 @@ def test_csv_has_the_tables_of_the_page(client, regional_jatim):
         "3",
         "2",
         "66.7",
+        "0",
     ] in lines
 
 
@@ -274,11 +276,11 @@ def test_query_count_does_not_grow_with_data(client, regional_jatim, world, offi
         for n in range(365)
     )
     client.force_login(regional_jatim)
-    # session, user, memberships, offices, per-office sums, per-day sums.
-    with django_assert_max_num_queries(6):
+    # session, user, memberships, offices, per-office sums, hoarding flags, per-day sums.
+    with django_assert_max_num_queries(7):
         response = client.get(URL, MARCH)
     assert len(response.context["report"].summary) == offices + 2
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert client.get(URL, {**MARCH, "format": "xlsx"}).status_code == 200
 
 
