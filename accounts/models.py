@@ -203,4 +203,4 @@ class AccountFlag(models.Model):
         indexes = [models.Index(fields=["account", "rule", "-raised_at"])]
 
     def __str__(self):
-        return f"{self.rule} flag of user {self.account_id}"
+        return f"{self.rule}: {self.account}"

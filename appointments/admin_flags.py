@@ -48,12 +48,12 @@ class AccountFlagAdmin(ReadOnlyHistoryAdmin):
         "why",
         "count",
         "subject",
-        "window_start",
-        "raised_at",
-        "restricted_until",
+        "counted_from",
+        "raised",
+        "restriction",
         "state",
         "decided_by",
-        "decided_at",
+        "decided",
         "note",
         "other_flags",
         "applications",
@@ -122,7 +122,16 @@ class AccountFlagAdmin(ReadOnlyHistoryAdmin):
 
     @admin.display(description=_("rule"), ordering="rule")
     def rule_and_count(self, obj):
-        return format_html("{}<br><small>{} × {}</small>", obj.rule, obj.count, obj.subject or obj.signal)
+        counted = f"{obj.count} × {obj.subject}" if obj.subject else str(obj.count)
+        return format_html("{}<br><small>{}</small>", obj.rule, counted)
+
+    @admin.display(description=_("counted from"))
+    def counted_from(self, obj):
+        return _local(obj.window_start)
+
+    @admin.display(description=_("decided at"))
+    def decided(self, obj):
+        return _local(obj.decided_at)
 
     @admin.display(description=_("restricted until"))
     def restriction(self, obj):
