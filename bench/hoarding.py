@@ -228,6 +228,7 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
                 if the_broker.day != today:
                     the_broker.day, the_broker.signed_up_today = today, 0
                 for account in list(the_broker.accounts):
+                    account.refresh_from_db()  # as each request loads its account
                     holds = [due for due in the_broker.holds.get(account.pk, []) if due >= now]
                     the_broker.holds[account.pk] = holds
                     want = PEOPLE_PER_ACCOUNT - len(holds)
@@ -273,6 +274,7 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
                     sold_out = True  # nothing frees up within the tick: the others look next tick
                     continue
                 applicant.account = applicant.account or new_account("pemohon")
+                applicant.account.refresh_from_db()
                 try:
                     (application,) = book_applications(
                         account=applicant.account, slot_id=slot.pk, people=[person(applicant.nik, "")], now=now

@@ -120,3 +120,15 @@ def test_reports_count_a_flag_at_each_office_its_account_applied_at_within_the_w
     }
     yesterday = today - dt.timedelta(days=1)
     assert flags_per_office(offices=offices, date_from=yesterday, date_to=yesterday) == {}
+
+
+def test_the_history_is_evidence_within_the_reviewers_scope(client, world, flagged):  # noqa: F811
+    kediri = flagged[world.kediri_app.account_id]
+    denpasar = flagged[world.denpasar_app.account_id]
+    client.force_login(world.jatim_regional)
+    assert client.get(reverse("admin:accounts_accountflag_history", args=[kediri.pk])).status_code == 200
+    assert client.get(reverse("admin:accounts_accountflag_history", args=[denpasar.pk])).status_code == 404
+    # The flag's form saves nothing: decisions go through the decide view and its services.
+    assert client.post(change_url(kediri), {"note": "diubah", "state": "lifted"}).status_code == 403
+    kediri.refresh_from_db()
+    assert (kediri.state, kediri.note) == ("open", "")
