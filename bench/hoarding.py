@@ -15,7 +15,7 @@ places (100 places). 150 applicants want one (demand above supply, as at a real 
 the earliest free place, pays within a tick (3 % never pay), and gives up after three days.
 The broker starts with 5 accounts and books up to 5 people per account on the earliest free
 places, with fresh NIKs and phones, and books again as soon as its holds expire. When an account
-is refused it signs up new ones, at most 3 a day (each needs an e-mail address and its code).
+is refused it signs up a new one, at most 3 a day (each needs an e-mail address and its code).
 Small, because the machine it runs on is shared: the proportions are what matters.
 
 Three runs of the same world (same seed): no broker, the broker without rules, the broker with
@@ -227,6 +227,11 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
                 today = now.astimezone(WIB).date()
                 if the_broker.day != today:
                     the_broker.day, the_broker.signed_up_today = today, 0
+                while len(the_broker.accounts) < BROKER_ACCOUNTS and the_broker.signed_up_today < NEW_ACCOUNTS_PER_DAY:
+                    the_broker.signed_up_today += 1
+                    fresh = new_account("calo", "203.0.113.9")
+                    broker_ids.add(fresh.pk)
+                    the_broker.accounts.append(fresh)
                 for account in list(the_broker.accounts):
                     account.refresh_from_db()  # as each request loads its account
                     holds = [due for due in the_broker.holds.get(account.pk, []) if due >= now]
@@ -240,14 +245,9 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
                         people = [person(new_nik(), f"0812{rng.randrange(10**8):08d}") for _ in range(count)]
                         try:
                             booked = book_applications(account=account, slot_id=slot.pk, people=people, now=now)
-                        except AccountRestricted:
+                        except AccountRestricted:  # replaced by a new account, within the day's budget
                             result.broker_refused += 1
                             the_broker.accounts.remove(account)
-                            if the_broker.signed_up_today < NEW_ACCOUNTS_PER_DAY:
-                                the_broker.signed_up_today += 1
-                                fresh = new_account("calo", "203.0.113.9")
-                                broker_ids.add(fresh.pk)
-                                the_broker.accounts.append(fresh)
                             break
                         except QuotaError:
                             break
@@ -317,7 +317,7 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
 
 
 def report(results: list[Result]) -> str:
-    control = results[0]
+    control = next(r for r in results if r.name == "none")
     lines = [
         "# Hoarding simulation",
         "",
@@ -362,12 +362,12 @@ def main() -> None:
 
     django.setup()
     start = dt.datetime(2027, 3, 1, 9, tzinfo=WIB)
-    results = []
-    for n, (name, broker, rules) in enumerate((("none", False, False), ("before", True, False), ("after", True, True))):
+    results = {}
+    for n, (name, broker, rules) in enumerate((("after", True, True), ("before", True, False), ("none", False, False))):
         result = simulate(name, start=start + dt.timedelta(days=60 * n), broker=broker, rules=rules)
         print(f"{name}: lost {result.lost} of {result.places}, broker share {result.broker_share:.1%}", flush=True)
-        results.append(result)
-    REPORT.write_text(report(results))
+        results[name] = result
+    REPORT.write_text(report([results["none"], results["before"], results["after"]]))
     print(f"written {REPORT.relative_to(ROOT)}")
 
 
