@@ -137,7 +137,7 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
     result = Result(name=name)
     serial = iter(range(1, 10**6))
     birth_dates: dict[str, dt.date] = {}
-    region_code = {"none": "357101", "before": "357102", "after": "357103"}[name]
+    region_code = {"none": "357111", "before": "357112", "after": "357113"}[name]
 
     def person(nik: str, phone: str) -> PersonBooking:
         return PersonBooking(
@@ -159,7 +159,7 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
 
     def new_account(label: str, address: str | None = None):
         return User.objects.create_user(
-            email=f"{name}-{label}-{next(serial)}@example.com",
+            email=f"{name}-{start:%Y%m%d}-{label}-{next(serial)}@example.com",
             full_name="Akun Simulasi",
             email_verified=True,
             signup_address=address,
@@ -168,7 +168,7 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
     with mock.patch("django.utils.timezone.now", clock), override_settings(**({} if rules else {"HOARDING_RULES": {}})):
         region, _ = Region.objects.get_or_create(code="JATIM", defaults={"name": "Jawa Timur", "province_code": "35"})
         office = Office.objects.create(
-            code=f"kanim-sim-{name}",
+            code=f"kanim-sim-{name}-{start:%Y%m%d}",
             name=f"Kantor Imigrasi Simulasi {name}",
             kind="kanim",
             region=region,
@@ -218,7 +218,8 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
 
         while clock.now <= end:
             now = clock.now
-            release_expired_holds(now=now)
+            for slot in slots:  # this run's slots only: runs may share the database side by side
+                release_expired_holds(slot_id=slot.pk, now=now)
             if rules:
                 evaluate_hoarding(now=now)
 
@@ -353,23 +354,41 @@ def report(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+RUNS = {  # name: (broker, rules, first day); each run its own weeks of the simulated calendar
+    "none": (False, False, dt.datetime(2028, 3, 1, 9, tzinfo=WIB)),
+    "before": (True, False, dt.datetime(2028, 5, 1, 9, tzinfo=WIB)),
+    "after": (True, True, dt.datetime(2028, 7, 3, 9, tzinfo=WIB)),
+}
+
+
+def main(argv: list[str]) -> None:
+    """`python -m bench.hoarding` recreates the database and runs the three runs one after the
+    other. On a busy machine run them side by side on the database of a first call:
+    `python -m bench.hoarding --keep-db after` (and `before`, `none`), then `--report`."""
+    import json
+    from dataclasses import asdict
+
     os.environ.update(DATABASE_URL=DATABASE_URL, REDIS_URL="", CELERY_BROKER_URL="memory://", DJANGO_DEBUG="0")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-hoarding-simulation-only-" + "x" * 32)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mpaspor.settings")
-    recreate_database()
-    import django
+    names = [a for a in argv if a in RUNS]
+    if "--keep-db" not in argv and "--report" not in argv:
+        recreate_database()
+    if "--report" not in argv:
+        import django
 
-    django.setup()
-    start = dt.datetime(2027, 3, 1, 9, tzinfo=WIB)
-    results = {}
-    for n, (name, broker, rules) in enumerate((("after", True, True), ("before", True, False), ("none", False, False))):
-        result = simulate(name, start=start + dt.timedelta(days=60 * n), broker=broker, rules=rules)
-        print(f"{name}: lost {result.lost} of {result.places}, broker share {result.broker_share:.1%}", flush=True)
-        results[name] = result
-    REPORT.write_text(report([results["none"], results["before"], results["after"]]))
-    print(f"written {REPORT.relative_to(ROOT)}")
+        django.setup()
+        for name in names or list(RUNS):
+            broker, rules, start = RUNS[name]
+            result = simulate(name, start=start, broker=broker, rules=rules)
+            print(f"{name}: lost {result.lost} of {result.places}, broker share {result.broker_share:.1%}", flush=True)
+            (ROOT / "bench" / f"hoarding-{name}.json").write_text(json.dumps(asdict(result), indent=1))
+    files = {name: ROOT / "bench" / f"hoarding-{name}.json" for name in RUNS}
+    if all(f.exists() for f in files.values()):
+        results = [Result(**json.loads(files[name].read_text())) for name in RUNS]
+        REPORT.write_text(report(results))
+        print(f"written {REPORT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
