@@ -96,6 +96,7 @@ class RegisterApi(APIView):
             **data.validated_data,
             reset_url=request.build_absolute_uri(reverse("accounts:password_reset")),
             language=translation.get_language() or "id",
+            address=request.META.get("REMOTE_ADDR"),
         )
         return Response({"detail": str(SIGNED_UP)}, status=status.HTTP_202_ACCEPTED)
 

@@ -92,3 +92,26 @@ class BookingsPaused(AccountThrottled):
 
 class TooManyWrongCodes(AccountThrottled):
     default_message = _("Too many wrong codes for this account today. Try again from %(time)s.")
+
+
+class AccountRestricted(AccountError):
+    """A hoarding restriction (accounts.hoarding): until when and why, or blocked by staff."""
+
+    code = "account_restricted"
+    http_status = 403
+    default_message = _(
+        "This account may not book, enter a draw or join a waiting list until %(time)s. Why: %(reason)s "
+        "If you think this is a mistake, contact the immigration office."
+    )
+    blocked_message = _(
+        "This account may no longer book, enter a draw or join a waiting list: immigration staff blocked it "
+        "after a review. Contact the immigration office."
+    )
+
+    def __init__(self, *, until=None, reason=""):
+        if until is None:
+            super().__init__(self.blocked_message)
+        else:
+            local = timezone.localtime(until)
+            super().__init__(time=f"{formats.date_format(local, 'j F Y, H:i')} {local.tzname()}", reason=reason)
+        self.until = until

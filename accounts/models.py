@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from notifications.models import OutboxMessage
 
@@ -42,6 +43,14 @@ class User(AbstractUser):
     # Set when the account was refused too many NIKs in a day (services.record_refused_niks):
     # its bookings answer 429 until then, the end of that day.
     bookings_paused_until = models.DateTimeField(_("bookings paused until"), null=True, blank=True)
+    # The client address of the sign-up, as the rate limits see it: many accounts from one
+    # address in a short time is a hoarding signal (accounts.hoarding).
+    signup_address = models.GenericIPAddressField(_("sign-up address"), null=True, blank=True)
+    # A hoarding restriction (services.check_not_restricted): no booking, draw entry or waiting
+    # list until `restricted_until`, because of the rule `restricted_by`; or for good when
+    # `restricted_by` is BLOCKED (a review's decision). On the row, so the check reads nothing.
+    restricted_until = models.DateTimeField(_("restricted until"), null=True, blank=True)
+    restricted_by = models.CharField(_("restricted by"), max_length=40, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]
@@ -158,3 +167,40 @@ class AccountMessage(OutboxMessage):
         indexes = [models.Index(fields=["state", "created_at"])]
         verbose_name = _("account message")
         verbose_name_plural = _("account messages")
+
+
+class AccountFlag(models.Model):
+    """A hoarding rule (settings.HOARDING_RULES) that an account's signals met: what was counted,
+    over which window, and the restriction it set, if any. National and regional staff review
+    open flags: lift one (and its restriction) or block the account. Its history is the audit."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("open")
+        LIFTED = "lifted", _("lifted")
+        BLOCKED = "blocked", _("account blocked")
+
+    account = models.ForeignKey(User, verbose_name=_("account"), on_delete=models.CASCADE, related_name="flags")
+    rule = models.CharField(_("rule"), max_length=40)
+    signal = models.CharField(_("signal"), max_length=40)
+    # The phone or address the signal was counted on (empty for signals of the account itself).
+    subject = models.CharField(_("counted on"), max_length=64, blank=True)
+    count = models.PositiveIntegerField(_("count"))
+    window_start = models.DateTimeField(_("counted from"))
+    raised_at = models.DateTimeField(_("raised at"), db_index=True)
+    restricted_until = models.DateTimeField(_("restricted until"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("decided by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        verbose_name = _("hoarding flag")
+        verbose_name_plural = _("hoarding flags")
+        indexes = [models.Index(fields=["account", "rule", "-raised_at"])]
+
+    def __str__(self):
+        return f"{self.rule}: {self.account}"

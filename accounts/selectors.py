@@ -1,10 +1,13 @@
+import datetime as dt
 import functools
 
+from django.db.models import Count
 from django.utils import timezone
 
 from mpaspor.db import fetch_row, select_columns
 
-from .models import ApiToken, User
+from .hoarding import Hit, Rule
+from .models import ApiToken, RefusedNik, User
 
 
 # Every API request runs this; written out because building the same query with the ORM costs
@@ -27,3 +30,40 @@ def active_api_token(*, key_hash: str) -> ApiToken | None:
     user, token = row
     token.user = user
     return token
+
+
+# --- Hoarding signals of accounts' own data (accounts.hoarding) ----------------------------
+
+
+def accounts_per_address(*, rule: Rule, now: dt.datetime) -> list[Hit]:
+    """Every account signed up from an address that `rule.threshold` or more accounts signed up
+    from within the window."""
+    since = now - rule.window
+    joined = User.objects.filter(date_joined__gt=since, date_joined__lte=now, signup_address__isnull=False)
+    crowded = {
+        row["signup_address"]: row["accounts"]
+        for row in joined.values("signup_address")
+        .annotate(accounts=Count("pk"))
+        .filter(accounts__gte=rule.threshold)
+        .order_by()
+    }
+    if not crowded:
+        return []
+    return [
+        Hit(account_id=pk, count=crowded[address], subject=address)
+        for pk, address in joined.filter(signup_address__in=crowded).values_list("pk", "signup_address")
+    ]
+
+
+def refused_niks(*, rule: Rule, now: dt.datetime) -> list[Hit]:
+    """Accounts refused `rule.threshold` or more different NIKs of other people's applications
+    within the window (counted by day: RefusedNik keeps days, in TIME_ZONE)."""
+    first_day = timezone.localdate(now - rule.window)
+    rows = (
+        RefusedNik.objects.filter(day__gt=first_day, day__lte=timezone.localdate(now))
+        .values("account_id")
+        .annotate(niks=Count("nik_digest", distinct=True))
+        .filter(niks__gte=rule.threshold)
+        .order_by()
+    )
+    return [Hit(account_id=row["account_id"], count=row["niks"]) for row in rows]

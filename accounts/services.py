@@ -1,5 +1,6 @@
-"""Writes for accounts: sign-up, the e-mail verification code, new passwords, API tokens, and the
-count of NIKs refused to an account. Each service owns its transaction."""
+"""Writes for accounts: sign-up, the e-mail verification code, new passwords, API tokens, the
+count of NIKs refused to an account, and hoarding flags and restrictions. Each service owns its
+transaction."""
 
 import datetime as dt
 import hashlib
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .exceptions import (
+    AccountRestricted,
     BookingsPaused,
     CodeExpired,
     EmailNotVerified,
@@ -27,7 +29,8 @@ from .exceptions import (
     TooManyAttempts,
     TooManyWrongCodes,
 )
-from .models import ApiToken, EmailVerificationCode, RefusedNik, User
+from .hoarding import BLOCKED, Hit, Rule, hoarding_rules
+from .models import AccountFlag, ApiToken, EmailVerificationCode, RefusedNik, User
 from .outbox import queue_account_message
 from .validators import validate_person_name, validate_phone
 
@@ -81,12 +84,20 @@ def check_signup(*, email: str, password: str, full_name: str, phone: str) -> No
 
 
 def register_user(
-    *, email: str, password: str, full_name: str, phone: str, reset_url: str, language: str = "id"
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    phone: str,
+    reset_url: str,
+    language: str = "id",
+    address: str | None = None,
 ) -> None:
     """Create an applicant's account (not yet verified) and e-mail it a verification code; or,
     when the address already has an account, e-mail its owner that someone tried to sign up with
     it, with `reset_url` to choose a new password. The caller answers the same either way, so a
-    sign-up never tells whether an address has an account; the new account logs in next."""
+    sign-up never tells whether an address has an account; the new account logs in next.
+    `address` is the client's network address, kept as a hoarding signal."""
     email = User.objects.normalize_email(email).lower()
     full_name = " ".join(full_name.split())
     check_signup(email=email, password=password, full_name=full_name, phone=phone)
@@ -95,7 +106,12 @@ def register_user(
             owner = User.objects.filter(email__iexact=email).first()
             if owner is None:
                 user = User.objects.create_user(
-                    email=email, password=password, full_name=full_name, phone=phone, language=language
+                    email=email,
+                    password=password,
+                    full_name=full_name,
+                    phone=phone,
+                    language=language,
+                    signup_address=address or None,
                 )
                 send_verification_code(user=user, check_interval=False)
                 return
@@ -244,6 +260,103 @@ def record_refused_niks(*, account: User, niks: list[str], now: dt.datetime | No
             until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
             User.objects.filter(pk=account.pk).update(bookings_paused_until=until)
             account.bookings_paused_until = until
+
+
+# --- Hoarding: flags and restrictions (accounts.hoarding) ----------------------------------
+
+
+def check_not_restricted(*, account: User, now: dt.datetime) -> None:
+    """Refuse (403 account_restricted, with until when and why) an account under a hoarding
+    restriction. Booking, draw entries and the waiting list call it; it reads only the account's
+    row, which the caller has already loaded."""
+    if account.restricted_by == BLOCKED:
+        raise AccountRestricted()
+    until = account.restricted_until
+    if until is not None and until > now:
+        rule = hoarding_rules().get(account.restricted_by)
+        raise AccountRestricted(until=until, reason=rule.explanation() if rule else "")
+
+
+def raise_hoarding_flags(*, hits: dict[str, list[Hit]], now: dt.datetime | None = None) -> list[AccountFlag]:
+    """Flag each account that met a rule (`hits` by rule name) and restrict it for the rule's
+    `restrict_for`. An account flagged by a rule within that rule's window is not flagged again,
+    whatever staff decided, so no counted event leads to two flags; a blocked account stays so."""
+    now = now or timezone.now()
+    rules = hoarding_rules()
+    raised = []
+    with transaction.atomic(durable=True):
+        for name, rule_hits in hits.items():
+            rule = rules[name]
+            recent = set(
+                AccountFlag.objects.filter(
+                    rule=name, account_id__in={hit.account_id for hit in rule_hits}, raised_at__gt=now - rule.window
+                ).values_list("account_id", flat=True)
+            )
+            for hit in rule_hits:
+                if hit.account_id in recent:
+                    continue
+                recent.add(hit.account_id)
+                raised.append(_flag(rule=rule, hit=hit, now=now))
+    return raised
+
+
+def _flag(*, rule: Rule, hit: Hit, now: dt.datetime) -> AccountFlag:
+    until = now + rule.restrict_for if rule.restrict_for else None
+    flag = AccountFlag.objects.create(
+        account_id=hit.account_id,
+        rule=rule.name,
+        signal=rule.signal,
+        subject=hit.subject[:64],
+        count=hit.count,
+        window_start=now - rule.window,
+        raised_at=now,
+        restricted_until=until,
+    )
+    if until is not None:
+        account = User.objects.select_for_update().get(pk=hit.account_id)
+        if account.restricted_by != BLOCKED and (account.restricted_until is None or account.restricted_until < until):
+            account.restricted_until, account.restricted_by = until, rule.name
+            account.save(update_fields=["restricted_until", "restricted_by"])
+    return flag
+
+
+def lift_flag(*, flag_id: int, actor: User, note: str = "", now: dt.datetime | None = None) -> AccountFlag:
+    """A reviewer finds the flag unfounded: it is lifted, and so is its restriction. The account
+    stays restricted by its other open flags still running, if any (the latest end wins)."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        flag = AccountFlag.objects.select_for_update().get(pk=flag_id)
+        account = User.objects.select_for_update().get(pk=flag.account_id)
+        _decide(flag=flag, state=AccountFlag.State.LIFTED, actor=actor, note=note, now=now)
+        if account.restricted_by != BLOCKED:
+            other = (
+                AccountFlag.objects.filter(account=account, state=AccountFlag.State.OPEN, restricted_until__gt=now)
+                .order_by("-restricted_until")
+                .first()
+            )
+            account.restricted_until = other.restricted_until if other else None
+            account.restricted_by = other.rule if other else ""
+            account.save(update_fields=["restricted_until", "restricted_by"])
+    return flag
+
+
+def block_account(*, flag_id: int, actor: User, note: str = "", now: dt.datetime | None = None) -> AccountFlag:
+    """A reviewer confirms the flag: the account may no longer book, enter or wait, with no end.
+    It can still sign in and see (or cancel) its applications."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        flag = AccountFlag.objects.select_for_update().get(pk=flag_id)
+        account = User.objects.select_for_update().get(pk=flag.account_id)
+        _decide(flag=flag, state=AccountFlag.State.BLOCKED, actor=actor, note=note, now=now)
+        account.restricted_until, account.restricted_by = None, BLOCKED
+        account.save(update_fields=["restricted_until", "restricted_by"])
+    return flag
+
+
+def _decide(*, flag: AccountFlag, state: str, actor: User, note: str, now: dt.datetime) -> None:
+    flag.state, flag.decided_by, flag.decided_at, flag.note = state, actor, now, note[:255]
+    flag._history_user = actor  # the flag's history is the audit of every decision
+    flag.save(update_fields=["state", "decided_by", "decided_at", "note"])
 
 
 # --- Passwords ---------------------------------------------------------------------------

@@ -47,6 +47,7 @@ def signup(request):
             phone=form.cleaned_data["phone"],
             reset_url=request.build_absolute_uri(reverse("accounts:password_reset")),
             language=get_language() or settings.LANGUAGE_CODE,
+            address=request.META.get("REMOTE_ADDR"),
         )
         # The same page whether the address was new or already had an account.
         request.session[SIGNUP_EMAIL_KEY] = email

@@ -16,6 +16,7 @@ from offices import permissions
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
 from quotas.models import SESSION_POOLS, Slot
 
+from . import admin_flags  # noqa: F401 - registers the review queue of hoarding flags
 from .admin_actions import StatusActionsMixin
 from .admin_export import CsvExportMixin
 from .models import (

@@ -196,7 +196,9 @@ class ApplicationCreateApi(APIView):
                 409,
                 422,
                 429,
-                e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`).",
+                e403="`email_not_verified`: confirm the e-mail address first (`auth/verify-email/`); "
+                "`account_restricted`: the account is under a hoarding restriction (`detail` says until when "
+                "and why) or was blocked after a review.",
                 e404="`not_found`: no such online slot.",
                 e409=CONFLICTS + "`walk_in_only`: a walk-in session, which takes no booking (come to the office); "
                 "`duplicate_application`: this NIK already has an active application (the same "

@@ -293,6 +293,15 @@ class ApplicationEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # The hoarding evaluation counts expiries and cancellations of the last weeks; a booking's
+        # own event (to pending payment) is not in this index, so it costs the hot path nothing.
+        indexes = [
+            models.Index(
+                fields=["to_status", "at"],
+                condition=Q(to_status__in=["expired", "cancelled"]),
+                name="released_events_by_time",
+            )
+        ]
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
 

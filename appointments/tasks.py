@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import outbox
-from .services import documents, lifecycle, reconciliation
+from .services import documents, hoarding, lifecycle, reconciliation
 
 # Jobs that only touch the database: retried with backoff while it is unreachable.
 DB_RETRY = {
@@ -42,3 +42,9 @@ def reconcile_slot_counts() -> int:
 def purge_documents() -> dict[str, int]:
     """Periodic (nightly): supporting documents past their retention, deleted and counted."""
     return documents.purge_documents()
+
+
+@shared_task(name="appointments.evaluate_hoarding", **DB_RETRY)
+def evaluate_hoarding() -> int:
+    """Periodic (every 5 minutes): hoarding signals against HOARDING_RULES; returns the flags raised."""
+    return len(hoarding.evaluate_hoarding())

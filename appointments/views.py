@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import verified_email_required
+from accounts.exceptions import AccountRestricted
+from accounts.services import check_not_restricted
 from mpaspor.errors import DomainError
 from mpaspor.ratelimits import rate_limit
 from offices.selectors import active_office, offices_by_region
@@ -132,6 +134,11 @@ def book(request, slot_id: int):
             married=person.married,
         )
     form = ApplicationForm(request.POST or None, initial=initial, fees=selectors.fees_in_force(on=slot.date))
+    try:  # a restricted account is told before it fills in the form (the booking refuses it too)
+        check_not_restricted(account=request.user, now=timezone.now())
+        restriction = None
+    except AccountRestricted as exc:
+        restriction = exc.message
     if request.method == "POST" and form.is_valid():
         try:
             (application,) = book_applications(
@@ -155,6 +162,7 @@ def book(request, slot_id: int):
             "DayState": DayState,
             "people": people,
             "person": person,
+            "restriction": restriction,
         },
     )
 

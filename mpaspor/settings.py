@@ -5,6 +5,7 @@ cache and a file-based Celery broker. Production sets DATABASE_URL, REDIS_URL an
 DJANGO_SECRET_KEY and leaves DJANGO_DEBUG off.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -276,6 +277,39 @@ MAX_APPLICANTS_PER_ACCOUNT = 5
 # application) has its bookings refused (429) until the day ends: probing NIKs one by one tells
 # whether each has an application, so the tries are capped and counted (accounts.RefusedNik).
 REFUSED_NIKS_PER_DAY = env.int("REFUSED_NIKS_PER_DAY", default=5)
+# Hoarding (accounts.hoarding): each rule counts one signal over a window; an account at the
+# threshold is flagged for review and, with `restrict_for`, may not book, enter a draw or join
+# a waiting list for that long (403 account_restricted, with the rule's explanation). Families
+# share phones, so NIKs per phone starts above 5; accounts per address is never more than a flag
+# (mobile carriers put many people behind one address). Evaluated every 5 minutes.
+HOARDING_RULES = {
+    "expired_holds": {
+        "signal": "expired_holds",
+        "threshold": 3,
+        "window": dt.timedelta(days=30),
+        "restrict_for": dt.timedelta(days=7),
+    },
+    "late_cancellations": {
+        "signal": "late_cancellations",
+        "threshold": 3,
+        "window": dt.timedelta(days=30),
+        "before_session": dt.timedelta(hours=24),
+        "restrict_for": dt.timedelta(days=7),
+    },
+    "niks_per_phone": {
+        "signal": "niks_per_phone",
+        "threshold": 8,
+        "window": dt.timedelta(days=30),
+        "restrict_for": dt.timedelta(days=7),
+    },
+    "refused_niks": {
+        "signal": "refused_niks",
+        "threshold": 10,
+        "window": dt.timedelta(days=7),
+        "restrict_for": dt.timedelta(days=7),
+    },
+    "accounts_per_address": {"signal": "accounts_per_address", "threshold": 20, "window": dt.timedelta(hours=1)},
+}
 # A booked applicant not checked in this long after the session's end is a no-show.
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
 # Availability pages may be this stale (seconds); the claim never reads the cache. 0 = off.
@@ -423,6 +457,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",
         "schedule": crontab(minute=5),
+    },
+    # Hoarding signals counted against HOARDING_RULES: flags and restrictions.
+    "appointments-evaluate-hoarding": {
+        "task": "appointments.evaluate_hoarding",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expire_seconds": 280},
     },
     # Answers stored for the API's Idempotency-Key are kept 24 hours: an hour more at most.
     "accounts-purge-idempotency-keys": {

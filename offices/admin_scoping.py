@@ -108,8 +108,9 @@ class OfficeScopedAdmin(admin.ModelAdmin):
         return obj
 
 
-class ScopedHistoryAdmin(OfficeScopedAdmin, SimpleHistoryAdmin):
-    """Scoped admin with django-simple-history's read-only audit trail ("History" button).
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's read-only audit trail ("History" button), for an admin whose
+    `get_object` answers None out of the user's scope.
 
     History is evidence, so nobody reverts or edits through it: changes go through the forms
     and services that check them."""
@@ -135,3 +136,7 @@ class ScopedHistoryAdmin(OfficeScopedAdmin, SimpleHistoryAdmin):
         if self.get_object(request, object_id) is None:
             raise Http404
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ScopedHistoryAdmin(OfficeScopedAdmin, ReadOnlyHistoryAdmin):
+    """Scoped admin with the read-only audit trail."""

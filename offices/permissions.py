@@ -122,6 +122,17 @@ def reads_reports(user) -> bool:
     )
 
 
+def reviews_flags(user) -> bool:
+    """National and regional staff review hoarding flags of accounts (appointments.admin_flags)."""
+    return is_staff_member(user) and (sees_all(user) or any(m.role == Role.REGIONAL for m in _memberships(user)))
+
+
+def region_offices(user) -> QuerySet[Office]:
+    """The offices of this user's regions (every office for national staff): whose applicants'
+    accounts a reviewer of flags sees."""
+    return _readable_offices(user, roles=(Role.REGIONAL,))
+
+
 def office_ids(queryset: QuerySet[Office]) -> set[int]:
     return set(queryset.values_list("pk", flat=True))
 

@@ -9,6 +9,7 @@
 - `people`: the account's listed people and the one check of a person's data.
 - `payments`: a payment notice recorded against its bill.
 - `reconciliation`: slots' `taken` held equal to the applications on them.
+- `hoarding`: hoarding signals of applications counted against the rules; accounts flags.
 The applicants' messages (which change sends what, and how it reads) are `appointments.outbox`;
 notifications.outbox delivers them.
 """

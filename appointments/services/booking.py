@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import check_bookings_allowed, record_refused_niks
+from accounts.services import check_bookings_allowed, check_not_restricted, record_refused_niks
 from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
 from mpaspor.metrics import count_booking
 from offices.models import Office
@@ -203,6 +203,7 @@ def book_applications(
     a draw's entry marked won). `drawn`: a release's draw gave these places, before the slot's
     public opening; they are paid within DRAW_PAYMENT_HOURS (a draw may close at night)."""
     now = now or timezone.now()
+    check_not_restricted(account=account, now=now)
     check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)

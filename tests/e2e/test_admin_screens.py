@@ -10,7 +10,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.hoarding import Hit
 from accounts.models import User
+from accounts.services import raise_hoarding_flags
 from allocation.draw import sha256_hex
 from allocation.models import Release
 from appointments.models import (
@@ -64,14 +66,21 @@ OFFICE_LISTS = {
 DOCUMENT_LISTS = {"appointments/requireddocument", "appointments/documentview", "appointments/deleteddocuments"}
 EXPECTED_LISTS = {
     "kediri_officer": OFFICE_LISTS,
-    "jatim_regional": OFFICE_LISTS,
+    "jatim_regional": OFFICE_LISTS | {"accounts/accountflag"},
     "kediri_head": OFFICE_LISTS | {"accounts/user", "offices/staffmembership"},
     "national": OFFICE_LISTS
-    | {"accounts/user", "offices/staffmembership", "appointments/payment", "appointments/notification"}
+    | {
+        "accounts/user",
+        "accounts/accountflag",
+        "offices/staffmembership",
+        "appointments/payment",
+        "appointments/notification",
+    }
     | DOCUMENT_LISTS,
     "superuser": OFFICE_LISTS
     | {
         "accounts/user",
+        "accounts/accountflag",
         "offices/staffmembership",
         "appointments/payment",
         "appointments/notification",
@@ -242,6 +251,15 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
                 sellout_minutes=42,
                 computed_at=now,
             )
+    # Hoarding flags: a phone behind many NIKs (restricting), sign-ups from one address (a flag only).
+    raise_hoarding_flags(
+        hits={
+            "niks_per_phone": [Hit(account_id=world.kediri_app.account_id, count=9, subject="081234567890")],
+            "accounts_per_address": [
+                Hit(account_id=world.denpasar_app.account_id, count=23, subject="2001:db8:85a3::8a2e:370:7334")
+            ],
+        }
+    )
     _superuser_only_rows()
     return world
 

@@ -54,7 +54,8 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
     # cancelled, checked in, no-show, no-show rate, walk-ins (beyond the pool), walk-in session places
     # offered and taken, same-day places offered and taken, weekend share, days sold out,
     # average sell-out minutes, average lead days, days with nothing free (Saturday 7 March),
-    # searches, unmet, unmet share, documents deleted by the retention job.
+    # searches, unmet, unmet share, documents deleted by the retention job, hoarding flags
+    # (tests/reports/test_hoarding_flags.py).
     assert surabaya == [
         "Kanim Surabaya",
         "9",
@@ -83,6 +84,7 @@ def test_regional_user_sees_the_month_of_their_region_with_hand_counted_figures(
         "3",
         "2",
         "66,7 %",
+        "0",
         "0",
     ]
     capacity = rows_of(response.content.decode(), "table-1")[1]
@@ -283,12 +285,12 @@ def test_query_count_does_not_grow_with_data(client, regional_jatim, world, offi
         for n in range(365)
     )
     client.force_login(regional_jatim)
-    # session, user, memberships, offices, per-office sums, per-day sums, the month's draws, and
-    # the capacity model's resources, timed steps and waits.
-    with django_assert_max_num_queries(10):
+    # session, user, memberships, offices, per-office sums, hoarding flags, per-day sums, the
+    # month's draws, and the capacity model's resources, timed steps and waits.
+    with django_assert_max_num_queries(11):
         response = client.get(URL, MARCH)
     assert len(response.context["report"].summary) == offices + 2
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert client.get(URL, {**MARCH, "format": "xlsx"}).status_code == 200
 
 

@@ -191,6 +191,7 @@ def path_values(world, people, proposal, url: Url) -> dict[str, str]:
         "action": "served",
         "key": "no-such-screen",
         "document_id": str(document_of(application).pk),
+        "flag_id": "1",
     }
     if "object_id" in url.params or "0" in url.params:
         model = next(
