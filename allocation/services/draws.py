@@ -12,6 +12,7 @@ from django.utils import timezone
 from appointments.models import ACTIVE_STATUSES, Application
 from appointments.services.booking import book_applications
 from mpaspor.errors import DomainError
+from mpaspor.metrics import time_draw
 from quotas.availability_cache import mark_days_changed
 
 from ..draw import allocate, canonical_json, draw_order, sha256_hex
@@ -31,9 +32,10 @@ def run_draw(
     """Close, plan and apply a release's draw, whichever of these is not done yet. Refuses a
     release whose window is still open (NotInEntryWindow) unless `close_now` ends it at once."""
     now = now or timezone.now()
-    close_window(release_id=release_id, now=now, close_now=close_now)
-    plan_draw(release_id=release_id, now=now)
-    return apply_draw(release_id=release_id, now=now, progress=progress)
+    with time_draw():
+        close_window(release_id=release_id, now=now, close_now=close_now)
+        plan_draw(release_id=release_id, now=now)
+        return apply_draw(release_id=release_id, now=now, progress=progress)
 
 
 def close_window(*, release_id: int, now: dt.datetime, close_now: bool = False) -> Release:

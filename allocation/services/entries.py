@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.services import check_not_restricted
 from appointments.exceptions import InvalidInput, KindNotAccepted
 from appointments.services.booking import PersonBooking, check_people, check_validity
 from quotas.models import Pool, ReleaseMode, Slot
@@ -46,6 +47,7 @@ def enter_draw(
     holding an active application, InvalidInput / KindNotAccepted for bad choices; nothing is
     written then. `in_same_transaction(entry)` commits with the entry (the API's idempotency key)."""
     now = now or timezone.now()
+    check_not_restricted(account=account, now=now)
     release = Release.objects.filter(pk=release_id).first()
     if release is None:
         raise ReleaseNotFound()

@@ -140,3 +140,12 @@ def test_availability_says_each_slots_mode(anon, release):
         "slots"
     ]
     assert {s["mode"] for s in sessions} == {"draw"}
+
+
+def test_an_account_under_a_hoarding_restriction_cannot_enter(api, user, release):
+    release, slots = release
+    user.restricted_until = timezone.now() + dt.timedelta(days=7)
+    user.restricted_by = "expired_holds"
+    user.save(update_fields=["restricted_until", "restricted_by"])
+    assert_error(enter(api, release, slots), 403, "account_restricted")
+    assert not Entry.objects.exists() and not Seeker.objects.exists()
