@@ -1,6 +1,7 @@
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,13 @@ class Office(models.Model):
     # Capacity evaluation (Kanwil's ask): staff (SDM) and counters (sarana prasarana).
     staff_count = models.PositiveSmallIntegerField(_("staff"), default=0)
     counter_count = models.PositiveSmallIntegerField(_("counters"), default=0)
+    # Where the office is, for "nearby offices" when one is full (decimal degrees, WGS 84).
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
 
     class Meta:
         ordering = ["region__name", "name"]

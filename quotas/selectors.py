@@ -80,7 +80,7 @@ def office_availability(
                 starts_at=slot["starts_at"].astimezone(tz),
                 ends_at=slot["ends_at"].astimezone(tz),
                 capacity=slot["capacity"],
-                available=max(slot["capacity"] - slot["taken"], 0),
+                available=max(slot["capacity"] - slot["taken"] - slot["held"], 0),
                 opens_at=slot["opens_at"].astimezone(tz),
                 allowed_kinds=slot["allowed_kinds"],
             )
@@ -113,7 +113,7 @@ def _day(day: dt.date, sessions: list[SessionAvailability], *, had_sessions: boo
 
 
 def _key(office_id: int, day: dt.date) -> str:
-    return f"availability:v1:{office_id}:{day.isoformat()}"
+    return f"availability:v2:{office_id}:{day.isoformat()}"
 
 
 def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
@@ -125,7 +125,7 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
     for slot in (
         Slot.objects.filter(office_id=office_id, pool=Pool.ONLINE, date__gte=first, date__lte=last, capacity__gt=0)
         .order_by("starts_at")
-        .values("id", "date", "starts_at", "ends_at", "capacity", "taken", "opens_at", "allowed_kinds")
+        .values("id", "date", "starts_at", "ends_at", "capacity", "taken", "held", "opens_at", "allowed_kinds")
     ):
         if slot["date"] in loaded:
             loaded[slot["date"]]["slots"].append(slot)

@@ -188,17 +188,20 @@ def book_applications(
     language: str = "id",
     now: dt.datetime | None = None,
     in_same_transaction: Callable[[list[Application]], None] | None = None,
+    held: bool = False,
 ) -> list[Application]:
     """Claim a place for each person and create their applications awaiting payment, all or
     nothing; or raise and store nothing. A single booking is a list of one.
 
     `in_same_transaction` is called with the applications once they are inserted, inside the
-    booking's transaction: what must commit with them or not at all (the API's idempotency key)."""
+    booking's transaction: what must commit with them or not at all (the API's idempotency key,
+    an accepted offer). `held=True` books places held for the waiting list (an offer's) instead
+    of public ones; `in_same_transaction` then checks that the offer is still open."""
     now = now or timezone.now()
     check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
-    _check_slot_takes(slot=slot, people=people, now=now)
+    _check_slot_takes(slot=slot, people=people, now=now, held=held)
     listed = _listed_people(account=account, people=people)
     applications = [
         new_application(
@@ -239,6 +242,7 @@ def book_applications(
         groups=groups,
         now=now,
         in_same_transaction=in_same_transaction,
+        held=held,
     )
     try:
         after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
@@ -271,7 +275,7 @@ def check_people(people: Sequence[PersonBooking], *, language: str = "id") -> No
         raise InvalidInput(_("Each person of a booking needs their own NIK."), field="nik")
 
 
-def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime) -> None:
+def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime, held: bool = False) -> None:
     """What this slot refuses, cheapest first: the age rule on its date, its kinds, its opening
     and its places left."""
     for person in people:
@@ -285,7 +289,9 @@ def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.da
             raise KindNotAccepted()
     if slot.opens_at > now:
         raise NotOpenYet()
-    if slot.capacity - slot.taken < len(people) and not slot.has_overdue_holds:
+    if held:
+        return  # the offer's places, which the claim takes from `held`
+    if slot.capacity - slot.taken - slot.held < len(people) and not slot.has_overdue_holds:
         # Too few places, read from the row in this request (never from a cache): refuse before
         # the account, fee and claim queries. Most requests of a release burst end here. A place
         # given back after this read is found by the next attempt; the claim still decides.
@@ -301,7 +307,9 @@ def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
     return {pk for pk, nik in rows if wanted[pk] == nik}
 
 
-def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None) -> None:
+def _claim_and_insert(
+    *, account, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None, held: bool = False
+) -> None:
     """The account's lock and count, then the claim with every insert, then what must commit with
     them. The slot's row is locked last (by the claim), so the account's lock adds no wait on it;
     and it serialises only the bookings of one account."""
@@ -309,7 +317,7 @@ def _claim_and_insert(*, account, slot_id: int, groups: list, now: dt.datetime, 
         with transaction.atomic(durable=True):
             lock_row("lock_account", get_user_model(), account.pk)
             check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
-            claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups)
+            claim_places(slot_id=slot_id, count=len(groups), now=now, then_insert=groups, held=held)
             if in_same_transaction is not None:
                 in_same_transaction([application for application, _rows in groups])
     except IntegrityError as exc:
