@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class AllocationConfig(AppConfig):
     name = "allocation"
     verbose_name = _("Fair allocation")
+
+    def ready(self):
+        from notifications.outbox import register
+        from quotas.signals import place_given_back
+
+        from .models import OfferMessage
+        from .outbox import reason_gone, render_offer_message
+        from .receivers import offer_places_given_back
+
+        register(
+            OfferMessage,
+            render=render_offer_message,
+            skip=reason_gone,
+            select_related=["offer__slot__office", "offer__waiting"],
+        )
+        place_given_back.connect(offer_places_given_back, dispatch_uid="allocation.offer_places_given_back")

@@ -89,7 +89,9 @@ class Waiting(models.Model):
             )
         ]
         constraints = [
-            models.CheckConstraint(name="waiting_range_in_order", condition=models.Q(date_from__lte=models.F("date_to")))
+            models.CheckConstraint(
+                name="waiting_range_in_order", condition=models.Q(date_from__lte=models.F("date_to"))
+            )
         ]
 
     def __str__(self):
@@ -107,7 +109,9 @@ class Offer(models.Model):
         LAPSED = "lapsed", _("Lapsed")
         CANCELLED = "cancelled", _("Cancelled (office closed)")
 
-    waiting = models.ForeignKey(Waiting, verbose_name=_("waiting household"), on_delete=models.CASCADE, related_name="offers")
+    waiting = models.ForeignKey(
+        Waiting, verbose_name=_("waiting household"), on_delete=models.CASCADE, related_name="offers"
+    )
     slot = models.ForeignKey(Slot, verbose_name=_("session"), on_delete=models.PROTECT, related_name="offers")
     places = models.PositiveSmallIntegerField(_("places"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)

@@ -204,6 +204,8 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
+# How long a waiting household has to accept a place offered to it (docs/waiting-list.md).
+OFFER_MINUTES = env.int("OFFER_MINUTES", default=30)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 # An account refused this many different NIKs in a day (each already in someone else's active
 # application) has its bookings refused (429) until the day ends: probing NIKs one by one tells
@@ -330,6 +332,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The outbox sweep (every app's messages): bookings' confirmations, what the broker never got,
     # retries that are due.
     "notifications-sweep-outboxes": {"task": "notifications.sweep_outboxes", "schedule": 15.0},
+    # The waiting list: offers past their deadline lapse and pass on, held places no offer covers
+    # are offered (or go back to the pool), waiting rows past their dates end.
+    "allocation-sweep-offers": {
+        "task": "allocation.sweep_offers",
+        "schedule": 15.0,
+        "options": {"expire_seconds": 14},
+    },
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",

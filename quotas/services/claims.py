@@ -32,8 +32,7 @@ CLAIM_SQL = (
 # count, count, slot id, count. The same as Slot.objects.filter(pk=slot_id, held__gte=count)
 # .update(taken=F("taken") + count, held=F("held") - count).
 CLAIM_HELD_SQL = (
-    f"UPDATE {Slot._meta.db_table} SET taken = taken + %s, held = held - %s"
-    " WHERE id = %s AND held >= %s RETURNING id"
+    f"UPDATE {Slot._meta.db_table} SET taken = taken + %s, held = held - %s WHERE id = %s AND held >= %s RETURNING id"
 )
 
 
@@ -84,4 +83,6 @@ def kept_for_waiting(count: int):
     """The new `held` of a slot given `count` places back: decided by the row itself, in the
     statement that gives them back, so no claim can take them before the waiting list does. The
     waiting list offers them, or puts them back in the pool when no household fits."""
-    return Case(When(waiting__gt=0, then=F("held") + count), default=F("held"))
+    return Case(
+        When(waiting__gt=0, then=F("held") + count), default=F("held"), output_field=Slot._meta.get_field("held")
+    )
