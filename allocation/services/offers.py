@@ -25,6 +25,7 @@ from appointments.models import Application
 from appointments.services.booking import book_applications, check_validity
 from mpaspor.db import lock_row
 from offices.models import Office
+from quotas.exceptions import SlotFull
 from quotas.models import Slot
 from quotas.selectors import forget_cached_days
 
@@ -167,15 +168,19 @@ def accept_offer(*, offer_id: int, account, now: dt.datetime | None = None) -> l
         Waiting.objects.filter(pk=waiting.pk).update(status=Waiting.Status.BOOKED, closed_at=now)
         Seeker.objects.filter(waiting=waiting, is_open=True).update(is_open=False)
 
-    applications = book_applications(
-        account=account,
-        slot_id=offer.slot_id,
-        people=people,
-        language=waiting.language,
-        now=now,
-        held=True,
-        in_same_transaction=close_offer,
-    )
+    try:
+        applications = book_applications(
+            account=account,
+            slot_id=offer.slot_id,
+            people=people,
+            language=waiting.language,
+            now=now,
+            held=True,
+            in_same_transaction=close_offer,
+        )
+    except SlotFull as exc:
+        # An open offer's places are always held: none left means it closed meanwhile.
+        raise OfferExpired() from exc
     _recount(office_id=waiting.office_id, now=now)
     return applications
 
