@@ -34,14 +34,22 @@ class PersonSerializer(ApplicationCreateApi.InputSerializer.ApplicantSerializer)
     class Meta:
         ref_name = "PersonInput"
 
+    def validate(self, data):
+        # The applicant's check takes the applicant's fields only, not the passport asked for.
+        super().validate({name: data[name] for name in APPLICANT_FIELDS})
+        return data
+
 
 def people_field() -> serializers.ListField:
     return serializers.ListField(child=PersonSerializer(), min_length=1, max_length=5)
 
 
+APPLICANT_FIELDS = ("nik", "full_name", "birth_date", "sex", "phone", "married")
+
+
 def person_from(data: dict) -> PersonBooking:
     """A validated `PersonSerializer` value as a booking's person."""
-    applicant = {name: data[name] for name in ("nik", "full_name", "birth_date", "sex", "phone", "married")}
+    applicant = {name: data[name] for name in APPLICANT_FIELDS}
     return PersonBooking(
         applicant=ApplicantData(**applicant),
         passport_type=data["passport_type"],

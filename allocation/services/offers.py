@@ -12,6 +12,7 @@ lapse or a withdrawal has one winner (docs/waiting-list.md)."""
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -147,10 +148,17 @@ def own_offer(*, offer_id: int, account) -> Offer:
     return offer
 
 
-def accept_offer(*, offer_id: int, account, now: dt.datetime | None = None) -> list[Application]:
+def accept_offer(
+    *,
+    offer_id: int,
+    account,
+    now: dt.datetime | None = None,
+    in_same_transaction: Callable[[list[Application]], None] | None = None,
+) -> list[Application]:
     """Book every person of the household on the offer's session (awaiting payment), taking the
     held places, in one transaction with the offer's closing; or refuse (OfferExpired, a NIK
-    that meanwhile got an application elsewhere) and change nothing."""
+    that meanwhile got an application elsewhere) and change nothing. `in_same_transaction` as
+    in booking."""
     now = now or timezone.now()
     offer = own_offer(offer_id=offer_id, account=account)
     if offer.status != Offer.Status.OPEN or offer.expires_at <= now:
@@ -167,6 +175,8 @@ def accept_offer(*, offer_id: int, account, now: dt.datetime | None = None) -> l
             raise OfferExpired()
         Waiting.objects.filter(pk=waiting.pk).update(status=Waiting.Status.BOOKED, closed_at=now)
         Seeker.objects.filter(waiting=waiting, is_open=True).update(is_open=False)
+        if in_same_transaction is not None:
+            in_same_transaction(applications)
 
     try:
         applications = book_applications(

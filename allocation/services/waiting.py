@@ -7,7 +7,7 @@ office's row lock, so that quotas can decide in the statement that gives a place
 held for the list rather than put in the public pool (docs/waiting-list.md)."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -37,10 +37,12 @@ def join_waiting_list(
     people: Sequence[PersonBooking],
     language: str = "id",
     now: dt.datetime | None = None,
+    in_same_transaction: Callable[[list[Waiting]], None] | None = None,
 ) -> Waiting:
     """Put a household of 1 to 5 people on an office's waiting list for a range of dates; or
     refuse (dates in the past or too far, a switched-off office, a NIK booked or already
-    waiting) and change nothing."""
+    waiting) and change nothing. `in_same_transaction` is called with the new row inside the
+    transaction (the API's idempotency key)."""
     now = now or timezone.now()
     office = Office.objects.filter(pk=office_id).first()
     if office is None or not office.is_active:
@@ -53,6 +55,8 @@ def join_waiting_list(
         )
         add_seekers(people=people, waiting=waiting)
         count_waiting_households(office_id=office.pk, now=now)
+        if in_same_transaction is not None:
+            in_same_transaction([waiting])
     return waiting
 
 
