@@ -25,5 +25,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("staff/", include("appointments.staff_urls")),
     path("reports/", include("reports.urls")),
+    path("", include("allocation.urls")),
     path("", include("appointments.urls")),
 ]

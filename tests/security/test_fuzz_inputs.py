@@ -165,6 +165,8 @@ def path_values(world, people, url: Url) -> dict[str, str]:
         "application_id": str(application.pk),
         "action": "served",
         "key": "no-such-screen",
+        "waiting_id": "1",
+        "offer_id": "1",
     }
     if "object_id" in url.params or "0" in url.params:
         model = next(
