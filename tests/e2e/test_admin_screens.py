@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
+from allocation.models import Offer, Seeker, Waiting
 from appointments.models import Applicant, Application, Notification, Payment, PriorityGroup, QueueState, Status
 from offices.models import StaffMembership
 from quotas.models import DateOverride, ProgramSession, QuotaRule, ReleaseSchedule, ServiceProgram, SlotDrift
@@ -172,6 +173,30 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
     ReleaseSchedule.objects.create(office=world.malang_ulp, kind=ReleaseSchedule.Kind.ROLLING)
     for slot in (world.kediri_slot, priority, world.malang_slot, world.denpasar_slot):
         SlotDrift.objects.create(slot=slot, recorded_taken=3, actual_taken=2, corrected=True)
+
+    # The waiting list: a household waiting, another offered a place given back.
+    for _n in range(2):
+        waiting = Waiting.objects.create(
+            office=kediri,
+            account=world.kediri_app.account,
+            date_from=world.kediri_slot.date,
+            date_to=world.kediri_slot.date + dt.timedelta(days=13),
+        )
+        Seeker.objects.create(
+            waiting=waiting,
+            **applicant_data(full_name="Raden Ajeng Sastrowardoyo Kusumaningrum").as_fields(),
+            passport_type="electronic",
+            validity_years=10,
+            kind="replacement_expired",
+        )
+    Offer.objects.create(
+        waiting=waiting,
+        slot=world.kediri_slot,
+        places=1,
+        given_back_at=now - dt.timedelta(seconds=2),
+        offered_at=now,
+        expires_at=now + dt.timedelta(minutes=30),
+    )
 
     # Reports: a few days of figures.
     for office in (kediri, world.malang, world.denpasar):
