@@ -79,8 +79,8 @@ def nearby_offices(
     *, office: Office, date_from: dt.date, date_to: dt.date, now: dt.datetime | None = None, limit: int = 3
 ) -> list[NearbyOffice]:
     """The nearest other active offices with online places free (and open) between the dates,
-    nearest first; none when this office has no coordinates. Three queries whatever the number
-    of offices: free places per office, next openings, releases in draw mode."""
+    nearest first; none when this office has no coordinates. Four queries whatever the number
+    of offices: free places per office, those offices, their next openings, releases in draw mode."""
     now = now or timezone.now()
     if office.latitude is None or office.longitude is None:
         return []

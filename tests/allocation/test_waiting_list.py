@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from allocation.exceptions import DuplicateEntry, OfferExpired, OfferNotFound, OfficeClosedForWaiting, WaitingNotAllowed
-from allocation.models import Offer, OfferMessage, Seeker, Waiting
+from allocation.models import Entry, Offer, OfferMessage, Release, Seeker, Waiting
+from allocation.selectors_waiting import nearby_offices
 from allocation.services.offers import (
     accept_offer,
     decline_offer,
@@ -17,14 +18,14 @@ from allocation.services.offers import (
     offer_held_places,
     sweep_offers,
 )
-from allocation.services.waiting import households_ahead, join_waiting_list
+from allocation.services.waiting import households_ahead, join_waiting_list, wait_after_lost_draw
 from appointments.models import Application, Status
 from appointments.services.booking import PersonBooking
 from appointments.services.lifecycle import cancel_application
 from appointments.services.reconciliation import reconcile_slot_counts
 from quotas.exceptions import SlotFull
 from quotas.models import Slot, SlotDrift
-from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data, book_one
+from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 pytestmark = pytest.mark.django_db
 
@@ -290,3 +291,72 @@ class TestOfferExpiry:
         assert offer_expiry(starts_at=self.at(day, 13), tz=self.tz, now=self.at(day, 10)) == self.at(day, 10, 30)
         assert offer_expiry(starts_at=self.at(day, 12, 50), tz=self.tz, now=self.at(day, 10)) == self.at(day, 10, 20)
         assert offer_expiry(starts_at=self.at(day, 12, 40), tz=self.tz, now=self.at(day, 10)) is None
+
+
+class TestDrawLosers:
+    def test_losers_wait_for_their_chosen_sessions_behind_earlier_joiners_in_draw_order(self, office):
+        chosen = SlotFactory(office=office, capacity=1)
+        other = SlotFactory(office=office, capacity=1, starts_at=chosen.starts_at + dt.timedelta(hours=3))
+        early = join(chosen)  # joined before the draw, for the whole day
+        release = Release.objects.create(
+            office=office, entries_open_at=timezone.now() - dt.timedelta(days=2), entries_close_at=timezone.now()
+        )
+        drawn_at = timezone.now()
+        losers = {}
+        for position in (1, 0):  # added out of order: the draw's position decides
+            entry = Entry.objects.create(release=release, account=UserFactory())
+            Seeker.objects.create(
+                entry=entry, **applicant_data().as_fields(), passport_type="regular", validity_years=5, kind="new"
+            )
+            losers[position] = wait_after_lost_draw(
+                entry=entry, slot_ids=[chosen.pk], position=position, drawn_at=drawn_at
+            )
+        order = list(Waiting.objects.filter(office=office).values_list("pk", flat=True))
+        assert order == [early.pk, losers[0].pk, losers[1].pk]
+        assert [households_ahead(losers[0]), households_ahead(losers[1])] == [1, 2]
+        assert not Seeker.objects.filter(entry__isnull=False, is_open=True).exists()
+        assert Seeker.objects.filter(waiting__in=losers.values(), is_open=True).count() == 2
+        # Only the session they chose counts them.
+        assert (fresh(chosen).waiting, fresh(other).waiting) == (3, 1)
+
+    def test_a_lost_entrys_household_is_offered_only_its_chosen_sessions(
+        self, office, django_capture_on_commit_callbacks
+    ):
+        chosen, chosen_applications = full_slot(office, capacity=1)
+        other, other_applications = full_slot(office, capacity=1, starts_at=chosen.starts_at + dt.timedelta(hours=3))
+        release = Release.objects.create(
+            office=office, entries_open_at=timezone.now() - dt.timedelta(days=2), entries_close_at=timezone.now()
+        )
+        entry = Entry.objects.create(release=release, account=UserFactory())
+        Seeker.objects.create(
+            entry=entry, **applicant_data().as_fields(), passport_type="regular", validity_years=5, kind="new"
+        )
+        waiting = wait_after_lost_draw(entry=entry, slot_ids=[chosen.pk], position=0, drawn_at=timezone.now())
+        cancel(other_applications[0], django_capture_on_commit_callbacks)
+        assert not Offer.objects.exists() and fresh(other).available == 1
+        cancel(chosen_applications[0], django_capture_on_commit_callbacks)
+        assert Offer.objects.get().waiting_id == waiting.pk
+
+
+class TestQueries:
+    def test_nearby_offices_is_four_queries_whatever_the_number_of_offices(self, office, django_assert_num_queries):
+        office.latitude, office.longitude = -7.8166, 112.0114
+        office.save()
+        slot = SlotFactory(office=office)
+        for n in range(6):
+            other = OfficeFactory(latitude=-7.8 - n / 10, longitude=112.0 + n / 10)
+            SlotFactory(office=other, starts_at=slot.starts_at, date=slot.date)
+        with django_assert_num_queries(4):
+            found = nearby_offices(office=office, date_from=slot.date, date_to=slot.date)
+        assert len(found) == 3 and [f.distance_km for f in found] == sorted(f.distance_km for f in found)
+
+    def test_my_waiting_list_page(self, client, slot, django_assert_num_queries):
+        account = UserFactory()
+        for _ in range(2):
+            join(slot, account=account)
+        client.force_login(account)
+        # The session and its user, the rows with their people and offers, one count of the
+        # households ahead per row (an account has at most 5 people waiting).
+        with django_assert_num_queries(8):
+            page = client.get("/waiting/")
+        assert page.status_code == 200 and page.content.decode().count("waiting-card") == 2
