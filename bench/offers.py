@@ -163,7 +163,7 @@ def percentile(values, share):
     return ordered[max(int(-(-share * len(ordered) // 1)) - 1, 0)]
 
 
-def measure(to_cancel, rate: float, timeout: float = 180.0) -> dict:
+def measure(to_cancel, rate: float, timeout: float = 600.0) -> dict:
     """Cancel at `rate` a second; the latency of each is its offer's creation minus the commit."""
     from django.utils import timezone
 
@@ -233,7 +233,7 @@ def write_report(result: dict):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cancellations", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=2.0)
     args = parser.parse_args()
     env = environment()
     os.environ.update(env)

@@ -103,7 +103,8 @@ def offer_held_places(*, slot_id: int, now: dt.datetime | None = None, given_bac
 
 def _households_waiting_for(slot: Slot):
     """Households waiting for the slot's session, in the list's order, that hold no open offer and
-    were not offered this session before (they declined it or let it lapse)."""
+    were not offered this session before (they declined it or let it lapse). The first 50: a slot
+    gives back a few places at a time, and the next run looks again."""
     return (
         Waiting.objects.filter(
             office_id=slot.office_id,
@@ -116,7 +117,7 @@ def _households_waiting_for(slot: Slot):
         .exclude(offers__slot=slot)
         .distinct()
         .order_by("joined_at", "rank", "pk")
-        .prefetch_related(Prefetch("people", queryset=Seeker.objects.filter(is_open=True).order_by("pk")))[:200]
+        .prefetch_related(Prefetch("people", queryset=Seeker.objects.filter(is_open=True).order_by("pk")))[:50]
     )
 
 
