@@ -21,7 +21,7 @@ from offices.selectors import active_office
 from .people import HouseholdFormSet, people_of
 from .selectors_waiting import account_waiting, nearby_offices, office_has_free_places
 from .services.offers import accept_offer, decline_offer, leave_waiting_list
-from .services.waiting import join_waiting_list
+from .services.waiting import MAX_WAITING_DAYS, join_waiting_list
 
 DEFAULT_RANGE_DAYS = 14
 
@@ -50,12 +50,13 @@ def join(request, code: str):
     if office is None:
         raise Http404(_("No such office."))
     today = timezone.now().astimezone(office.tzinfo).date()
-    initial_from = _date_param(request, "from") or today
+    initial_from = _date_param(request, "from", today=today) or today
     range_form = WaitingRangeForm(
         request.POST or None,
         initial={
             "date_from": initial_from,
-            "date_to": _date_param(request, "to") or initial_from + dt.timedelta(days=DEFAULT_RANGE_DAYS - 1),
+            "date_to": _date_param(request, "to", today=today)
+            or initial_from + dt.timedelta(days=DEFAULT_RANGE_DAYS - 1),
         },
     )
     person = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic"}
@@ -93,11 +94,13 @@ def join(request, code: str):
     )
 
 
-def _date_param(request, name: str) -> dt.date | None:
+def _date_param(request, name: str, *, today: dt.date) -> dt.date | None:
+    """A date from the query, only within the dates one may wait for (others are ignored)."""
     try:
-        return dt.date.fromisoformat(request.GET.get(name, ""))
+        value = dt.date.fromisoformat(request.GET.get(name, ""))
     except ValueError:
         return None
+    return value if today <= value <= today + dt.timedelta(days=MAX_WAITING_DAYS) else None
 
 
 @login_required

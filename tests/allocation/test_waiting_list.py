@@ -360,3 +360,9 @@ class TestQueries:
         with django_assert_num_queries(8):
             page = client.get("/waiting/")
         assert page.status_code == 200 and page.content.decode().count("waiting-card") == 2
+
+
+def test_the_join_page_ignores_dates_it_cannot_take(client, slot):
+    client.force_login(UserFactory(email_verified=True))
+    for query in ("from=9999-12-31", "to=9999-12-31", "from=0001-01-01&to=0001-01-01", "from=x"):
+        assert client.get(f"/waiting/{slot.office.code}/join/?{query}").status_code == 200
