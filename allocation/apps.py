@@ -8,8 +8,17 @@ class AllocationConfig(AppConfig):
 
     def ready(self):
         from notifications.outbox import register
+        from quotas.signals import place_given_back
 
-        from .models import EntryMessage
-        from .outbox import render_message
+        from .models import EntryMessage, OfferMessage
+        from .outbox import reason_gone, render_message, render_offer_message
+        from .receivers import offer_places_given_back
 
         register(EntryMessage, render=render_message, select_related=["entry__release__office"])
+        register(
+            OfferMessage,
+            render=render_offer_message,
+            skip=reason_gone,
+            select_related=["offer__slot__office", "offer__waiting"],
+        )
+        place_given_back.connect(offer_places_given_back, dispatch_uid="allocation.offer_places_given_back")

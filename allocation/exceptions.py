@@ -43,3 +43,35 @@ class EntryAlreadyDecided(AllocationError):
     """An entry's outcome was written by another run of the same draw: nothing to do."""
 
     code = "entry_decided"
+
+
+# --- The waiting list and its offers ---------------------------------------------------------
+
+
+class WaitingNotAllowed(AllocationError):
+    code = "invalid"
+    http_status = 400
+    default_message = _("This waiting list cannot be joined.")
+
+
+class OfficeClosedForWaiting(AllocationError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("This office is not taking applications at the moment; choose another office.")
+
+
+class WaitingNotFound(AllocationError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("No such place on your waiting list.")
+
+
+class OfferNotFound(AllocationError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("No such offer.")
+
+
+class OfferExpired(AllocationError):
+    code = "offer_expired"
+    default_message = _("This offer is no longer open: it expired, was declined or was withdrawn.")

@@ -6,6 +6,7 @@ or enters a draw while waiting."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import ApplicationKind, PassportType, Sex
@@ -13,6 +14,7 @@ from appointments.services.booking import PersonBooking
 from appointments.services.people import ApplicantData
 from notifications.models import OutboxMessage
 from offices.models import Office
+from quotas.models import Slot
 
 
 class Release(models.Model):
@@ -97,20 +99,106 @@ class Entry(models.Model):
 
 
 class Waiting(models.Model):
-    """A household on an office's waiting list."""
+    """A household on an office's waiting list, for a date range (or, after a lost draw, the
+    sessions the entry chose). First come, first served by `joined_at`; a draw's losers share
+    the draw's time and keep its order in `rank`."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        BOOKED = "booked", _("Booked (offer accepted)")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ENDED = "ended", _("Ended (dates passed)")
 
     office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="waiting")
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, related_name="waiting"
     )
-    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
+    rank = models.PositiveIntegerField(_("order among those joined together"), default=0)
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    # A lost draw entry waits only for the sessions it chose; other rows for every session of the range.
+    entry = models.ForeignKey(
+        Entry, verbose_name=_("lost entry"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    slots = models.ManyToManyField(Slot, verbose_name=_("sessions"), blank=True, related_name="waiting_rows")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
+    language = models.CharField(_("language"), max_length=8, default="id")
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("waiting household")
         verbose_name_plural = _("waiting list")
+        ordering = ["joined_at", "rank", "pk"]
+        indexes = [
+            models.Index(
+                fields=["office", "date_from", "date_to"],
+                condition=models.Q(status="waiting"),
+                name="waiting_rows_by_office",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="waiting_range_in_order", condition=models.Q(date_from__lte=models.F("date_to"))
+            )
+        ]
 
     def __str__(self):
         return f"{self.office}: #{self.pk}"
+
+
+class Offer(models.Model):
+    """Places held on a session for one waiting household until `expires_at`. A household has
+    at most one open offer; the places of open offers on a slot never exceed its `held`."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        LAPSED = "lapsed", _("Lapsed")
+        CANCELLED = "cancelled", _("Cancelled (office closed)")
+
+    waiting = models.ForeignKey(
+        Waiting, verbose_name=_("waiting household"), on_delete=models.CASCADE, related_name="offers"
+    )
+    slot = models.ForeignKey(Slot, verbose_name=_("session"), on_delete=models.PROTECT, related_name="offers")
+    places = models.PositiveSmallIntegerField(_("places"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # When the place came back (the give-back's commit), for the time it took to offer it.
+    given_back_at = models.DateTimeField(_("place given back at"), null=True, blank=True)
+    offered_at = models.DateTimeField(_("offered at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["-offered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["waiting"], condition=models.Q(status="open"), name="one_open_offer_per_household"
+            ),
+        ]
+        indexes = [
+            # The lapse sweep, every 15 s, reads open offers by deadline only.
+            models.Index(fields=["expires_at"], condition=models.Q(status="open"), name="open_offers_by_expiry"),
+            models.Index(fields=["slot"], condition=models.Q(status="open"), name="open_offers_by_slot"),
+        ]
+
+    def __str__(self):
+        return f"{self.slot}: {self.places}"
+
+
+class OfferMessage(OutboxMessage):
+    """The waiting list's outbox: an offer told by e-mail and by SMS/WhatsApp."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="messages")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="offer_messages_by_state")]
+        verbose_name = _("offer message")
+        verbose_name_plural = _("offer messages")
 
 
 class Seeker(models.Model):

@@ -1,11 +1,14 @@
-"""Celery tasks of the fair release: they take ids and call one service."""
+"""Celery tasks of allocation: ids in, one service, the retry policy here."""
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from .exceptions import NotInEntryWindow
+from .services import offers
 from .services.draws import due_releases, run_draw
 from .services.releases import open_entry_windows
 
@@ -32,3 +35,23 @@ def sweep_releases() -> None:
             run_draw(release_id=release_id)
         except Exception:  # one release's fault must not hold back the others' draws
             logger.exception("draw of release %s failed; the next sweep tries again", release_id)
+
+
+DB_RETRY = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="allocation.offer_held_places", **DB_RETRY)
+def offer_held_places_task(slot_id: int, given_back_at: str | None = None) -> int:
+    given_back = dt.datetime.fromisoformat(given_back_at) if given_back_at else None
+    return offers.offer_held_places(slot_id=slot_id, given_back_at=given_back)
+
+
+@shared_task(name="allocation.sweep_offers", **DB_RETRY)
+def sweep_offers_task() -> dict:
+    return offers.sweep_offers()

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts import api as accounts_api
 from allocation import api as allocation_api
+from allocation import api_waiting
 from appointments import api as appointments_api
 from offices import api as offices_api
 from quotas import api as quotas_api
@@ -73,6 +74,13 @@ urlpatterns = [
         name="api-application-document",
     ),
     path("payments/notify/", appointments_api.PaymentNotifyApi.as_view(), name="api-payments-notify"),
+    # The waiting list and its offers.
+    path("waitlist/", api_waiting.WaitingCollectionApi.as_view(), name="api-waitlist"),
+    path("waitlist/<int:waiting_id>/withdraw/", api_waiting.WaitingWithdrawApi.as_view(), name="api-waitlist-withdraw"),
+    path("offers/", api_waiting.OfferListApi.as_view(), name="api-offers"),
+    path("offers/<int:offer_id>/accept/", api_waiting.OfferAcceptApi.as_view(), name="api-offer-accept"),
+    path("offers/<int:offer_id>/decline/", api_waiting.OfferDeclineApi.as_view(), name="api-offer-decline"),
+    path("offices/<slug:code>/nearby/", api_waiting.NearbyOfficesApi.as_view(), name="api-offices-nearby"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/v1/ answers 404 in the error shape, not Django's HTML page.

@@ -272,6 +272,8 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 # A release's draw may close at night: its winners get this long to pay instead.
 DRAW_PAYMENT_HOURS = env.int("DRAW_PAYMENT_HOURS", default=24)
+# How long a waiting household has to accept a place offered to it (docs/waiting-list.md).
+OFFER_MINUTES = env.int("OFFER_MINUTES", default=30)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 # An account refused this many different NIKs in a day (each already in someone else's active
 # application) has its bookings refused (429) until the day ends: probing NIKs one by one tells
@@ -453,6 +455,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expire_seconds": 3000},
     },
     "notifications-sweep-outboxes": {"task": "notifications.sweep_outboxes", "schedule": 15.0},
+    # The waiting list: offers past their deadline lapse and pass on, held places no offer covers
+    # are offered (or go back to the pool), waiting rows past their dates end.
+    "allocation-sweep-offers": {
+        "task": "allocation.sweep_offers",
+        "schedule": 15.0,
+        "options": {"expire_seconds": 14},
+    },
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",

@@ -25,7 +25,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("staff/", include("appointments.staff_urls")),
     path("reports/", include("reports.urls")),
-    path("draws/", include("allocation.urls")),
     path("planning/", include("planning.urls")),
+    path("", include("allocation.urls")),
     path("", include("appointments.urls")),
 ]

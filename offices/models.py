@@ -2,6 +2,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -69,6 +70,13 @@ class Office(models.Model):
     # for document check, interview and collection). The rest is in OfficeResources.
     staff_count = models.PositiveSmallIntegerField(_("staff"), default=0)
     counter_count = models.PositiveSmallIntegerField(_("counters"), default=0)
+    # Where the office is, for "nearby offices" when one is full (decimal degrees, WGS 84).
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
 
     history = HistoricalRecords()
 

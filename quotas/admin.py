@@ -456,7 +456,7 @@ class SlotAdmin(ScopedHistoryAdmin):
     """Slots are made by the generator from the rules; staff read them (and their history)."""
 
     change_scope = None
-    list_display = ["office", "session", "pool", "capacity", "taken", "available", "opens"]
+    list_display = ["office", "session", "pool", "capacity", "taken_and_held", "available", "opens"]
     list_filter = ["pool", "date", ("office", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office"]
     date_hierarchy = "date"
@@ -468,6 +468,13 @@ class SlotAdmin(ScopedHistoryAdmin):
     @admin.display(description=_("available"))
     def available(self, obj):
         return obj.available
+
+    @admin.display(description=_("taken (held)"), ordering="taken")
+    def taken_and_held(self, obj):
+        # Held places are not public: given back while households waited, kept for their offers.
+        if obj.held:
+            return gettext("%(taken)s (+%(held)s held for the waiting list)") % {"taken": obj.taken, "held": obj.held}
+        return obj.taken
 
     @admin.display(description=_("opens"), ordering="opens_at")
     def opens(self, obj):

@@ -254,6 +254,12 @@ class Slot(models.Model):
     pool = models.CharField(_("pool"), max_length=10, choices=Pool.choices, default=Pool.ONLINE)
     capacity = models.PositiveIntegerField(_("capacity"))
     taken = models.PositiveIntegerField(_("places taken"), default=0)
+    # Places kept off the public pool for the waiting list: given back while someone waited for
+    # the session, then held by an open offer (allocation keeps them). The claim leaves them.
+    held = models.PositiveIntegerField(_("places held for the waiting list"), default=0)
+    # Households waiting for this session, kept by allocation: while above 0, a place given back
+    # goes to `held` in the same statement, never to the public pool first.
+    waiting = models.PositiveIntegerField(_("households waiting"), default=0)
     opens_at = models.DateTimeField(_("opens at"))
     program = models.ForeignKey(
         ServiceProgram,
@@ -278,7 +284,7 @@ class Slot(models.Model):
 
     # `taken` moves on every booking (by a bare UPDATE, which writes no history anyway);
     # excluded so that no save of the counter ever writes a history row on the hot path.
-    history = HistoricalRecords(excluded_fields=["taken"])
+    history = HistoricalRecords(excluded_fields=["taken", "held", "waiting"])
 
     class Meta:
         ordering = ["office", "starts_at", "pool"]
@@ -288,9 +294,17 @@ class Slot(models.Model):
             models.CheckConstraint(
                 name="slot_taken_within_capacity", condition=models.Q(taken__lte=models.F("capacity"))
             ),
+            models.CheckConstraint(
+                name="slot_taken_and_held_within_capacity",
+                condition=models.Q(taken__lte=models.F("capacity") - models.F("held")),
+            ),
             models.UniqueConstraint(fields=["office", "starts_at", "pool"], name="one_slot_per_session_pool"),
         ]
-        indexes = [models.Index(fields=["office", "date"])]
+        indexes = [
+            models.Index(fields=["office", "date"]),
+            # The waiting list's sweep looks for held places that no open offer covers.
+            models.Index(fields=["held"], condition=models.Q(held__gt=0), name="slots_with_held_places"),
+        ]
 
     def __str__(self):
         start = f"{self.local_start:%H:%M} {self.office.timezone_label}"
@@ -298,7 +312,7 @@ class Slot(models.Model):
 
     @property
     def available(self) -> int:
-        return max(self.capacity - self.taken, 0)
+        return max(self.capacity - self.taken - self.held, 0)
 
     def accepts(self, kind: str) -> bool:
         """Whether the session takes this kind of application (an empty list: every kind)."""

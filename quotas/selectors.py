@@ -95,7 +95,7 @@ def _session(slot: dict, tz, now: dt.datetime) -> SessionAvailability:
         starts_at=slot["starts_at"].astimezone(tz),
         ends_at=slot["ends_at"].astimezone(tz),
         capacity=slot["capacity"],
-        available=max(slot["capacity"] - slot["taken"], 0),
+        available=max(slot["capacity"] - slot["taken"] - slot["held"], 0),
         opens_at=slot["opens_at"].astimezone(tz),
         allowed_kinds=slot["allowed_kinds"],
         mode=slot["mode"] if slot["opens_at"] > now else ReleaseMode.FIRST_COME,
@@ -131,7 +131,19 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
             capacity__gt=0,
         )
         .order_by("starts_at")
-        .values("id", "date", "starts_at", "ends_at", "pool", "capacity", "taken", "opens_at", "allowed_kinds", "mode")
+        .values(
+            "id",
+            "date",
+            "starts_at",
+            "ends_at",
+            "pool",
+            "capacity",
+            "taken",
+            "held",
+            "opens_at",
+            "allowed_kinds",
+            "mode",
+        )
     ):
         if slot["date"] in loaded:
             loaded[slot["date"]]["slots"].append(slot)

@@ -194,6 +194,7 @@ def book_applications(
     now: dt.datetime | None = None,
     in_same_transaction: Callable[[list[Application]], None] | None = None,
     drawn: bool = False,
+    held: bool = False,
 ) -> list[Application]:
     """Claim a place for each person and create their applications awaiting payment, all or
     nothing; or raise and store nothing. A single booking is a list of one.
@@ -201,13 +202,15 @@ def book_applications(
     `in_same_transaction` is called with the applications once they are inserted, inside the
     booking's transaction: what must commit with them or not at all (the API's idempotency key,
     a draw's entry marked won). `drawn`: a release's draw gave these places, before the slot's
-    public opening; they are paid within DRAW_PAYMENT_HOURS (a draw may close at night)."""
+    public opening; they are paid within DRAW_PAYMENT_HOURS (a draw may close at night).
+    `held=True` books places held for the waiting list (an offer's) instead of public ones;
+    `in_same_transaction` then checks that the offer is still open."""
     now = now or timezone.now()
     check_not_restricted(account=account, now=now)
     check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
-    _check_slot_takes(slot=slot, people=people, now=now, drawn=drawn)
+    _check_slot_takes(slot=slot, people=people, now=now, drawn=drawn, held=held)
     pay_within = (
         dt.timedelta(hours=settings.DRAW_PAYMENT_HOURS)
         if drawn
@@ -254,6 +257,7 @@ def book_applications(
         now=now,
         in_same_transaction=in_same_transaction,
         drawn=drawn,
+        held=held,
     )
     try:
         after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
@@ -287,7 +291,9 @@ def check_people(people: Sequence[PersonBooking], *, language: str = "id") -> No
         raise InvalidInput(_("Each person of a booking needs their own NIK."), field="nik")
 
 
-def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime, drawn: bool = False) -> None:
+def _check_slot_takes(
+    *, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime, drawn: bool = False, held: bool = False
+) -> None:
     """What this slot refuses, cheapest first: the age rule on its date, its kinds, its opening
     and its places left."""
     for person in people:
@@ -301,11 +307,13 @@ def _check_slot_takes(*, slot: Slot, people: Sequence[PersonBooking], now: dt.da
             raise KindNotAccepted()
     if slot.opens_at > now and not drawn:
         raise NotOpenYet()
-    if slot.capacity - slot.taken < len(people) and not slot.has_overdue_holds:
+    if held:
+        return  # the offer's places, which the claim takes from `held`
+    if slot.capacity - slot.taken - slot.held < len(people) and not slot.has_overdue_holds:
         # Too few places, read from the row in this request (never from a cache): refuse before
         # the account, fee and claim queries. Most requests of a release burst end here. A place
         # given back after this read is found by the next attempt; the claim still decides.
-        if slot.capacity <= slot.taken:
+        if slot.capacity <= slot.taken + slot.held:
             remember_sold_out(slot_id=slot.pk)
         raise SlotFull()
 
@@ -320,7 +328,14 @@ def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
 
 
 def _claim_and_insert(
-    *, account, slot_id: int, groups: list, now: dt.datetime, in_same_transaction=None, drawn: bool = False
+    *,
+    account,
+    slot_id: int,
+    groups: list,
+    now: dt.datetime,
+    in_same_transaction=None,
+    drawn: bool = False,
+    held: bool = False,
 ) -> None:
     """The account's lock and count, then the claim with every insert, then what must commit with
     them. The slot's row is locked last (by the claim), so the account's lock adds no wait on it;
@@ -336,6 +351,7 @@ def _claim_and_insert(
                 now=now,
                 then_insert=groups,
                 drawn=drawn,
+                held=held,
             )
             if in_same_transaction is not None:
                 in_same_transaction([application for application, _rows in groups])

@@ -73,7 +73,8 @@ def _reconcile(*, slot_id: int) -> bool:
             slot=slot, corrected=False, recorded_taken=slot.taken, actual_taken=actual
         ).exists():
             return False  # already reported; more places held than the slot has needs a person
-        corrected = actual <= slot.capacity
+        # Places held for the waiting list are not applications: they count against capacity only.
+        corrected = actual + slot.held <= slot.capacity
         SlotDrift.objects.create(slot=slot, recorded_taken=slot.taken, actual_taken=actual, corrected=corrected)
         if corrected:
             Slot.objects.filter(pk=slot.pk).update(taken=actual)

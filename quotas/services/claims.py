@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, Model, Subquery
+from django.db.models import Case, F, Model, Subquery, When
 
 from mpaspor.db import in_callers_transaction, insert_after
 
@@ -22,12 +22,19 @@ logger = logging.getLogger(__name__)
 
 
 # The claim: one conditional UPDATE, which PostgreSQL serialises on the slot's row; no read
-# decides. Its parameters: count, slot id, count, now. The same as
-# Slot.objects.filter(pk=slot_id, taken__lte=F("capacity") - count, opens_at__lte=now)
+# decides. Places held for the waiting list are not the public's. Its parameters: count, slot
+# id, count, now. The same as
+# Slot.objects.filter(pk=slot_id, taken__lte=F("capacity") - F("held") - count, opens_at__lte=now)
 # .update(taken=F("taken") + count), written out to run as one statement with the inserts.
 CLAIM_SQL = (
     f"UPDATE {Slot._meta.db_table} SET taken = taken + %s"
-    " WHERE id = %s AND taken + %s <= capacity AND opens_at <= %s RETURNING id"
+    " WHERE id = %s AND taken + held + %s <= capacity AND opens_at <= %s RETURNING id"
+)
+# An accepted offer's claim: places held for the waiting list become taken. Its parameters:
+# count, count, slot id, count. The same as Slot.objects.filter(pk=slot_id, held__gte=count)
+# .update(taken=F("taken") + count, held=F("held") - count).
+CLAIM_HELD_SQL = (
+    f"UPDATE {Slot._meta.db_table} SET taken = taken + %s, held = held - %s WHERE id = %s AND held >= %s RETURNING id"
 )
 
 
@@ -44,6 +51,7 @@ def claim_places(
     express: int = 0,
     then_insert: Sequence[tuple[Model, list[Model]]] = (),
     drawn: bool = False,
+    held: bool = False,
 ) -> None:
     """Take `count` places on an open slot, all or none, and insert `then_insert` (unsaved
     parents, each with its unsaved children) in the same statement where the database allows it;
@@ -54,10 +62,16 @@ def claim_places(
     The one way a place is taken: booking, reschedule and walk-in all come here. It runs inside
     the caller's transaction, so a failure of the caller afterwards (a duplicate NIK) gives the
     places back with it. Claim first, insert second: docs/architecture.md, "The hot path".
-    `drawn`: places a release's draw gave, taken whether or not the slot has opened to everyone."""
-    opened_by = BEFORE_ANY_OPENING if drawn else now
-    if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, opened_by], then_insert):
-        raise claim_refusal(slot_id=slot_id, now=now, count=count)
+    `drawn`: places a release's draw gave, taken whether or not the slot has opened to everyone.
+    `held=True` takes places held for the waiting list (an accepted offer, whose service checks
+    in the same transaction that the offer is still open) instead of public ones."""
+    if held:
+        if not insert_after("claim_held", CLAIM_HELD_SQL, [count, count, slot_id, count], then_insert):
+            raise SlotFull()
+    else:
+        opened_by = BEFORE_ANY_OPENING if drawn else now
+        if not insert_after("claim", CLAIM_SQL, [count, slot_id, count, opened_by], then_insert):
+            raise claim_refusal(slot_id=slot_id, now=now, count=count)
     # The session's row first, then the day's express row: every claim and give-back locks them
     # in this order, so two of them never wait for each other crosswise. A day without an express
     # slot is an office that has not set its same-day service: the surcharge only, no limit.
@@ -92,12 +106,22 @@ def claim_refusal(*, slot_id: int, now: dt.datetime, count: int = 1) -> NotOpenY
 def return_places(*, slot_id: int, reason: str, count: int = 1, express: int = 0) -> None:
     """Give places back to a slot (and `express` same-day places to its day), inside the caller's
     transaction that releases what held them (an application's status change);
-    `place_given_back` is sent once that commits."""
+    `place_given_back` is sent once that commits. While households wait for the session the
+    places are held for them (`kept_for_waiting`)."""
     assert reason in GIVE_BACK_REASONS, reason
-    Slot.objects.filter(pk=slot_id, taken__gte=count).update(taken=F("taken") - count)
+    Slot.objects.filter(pk=slot_id, taken__gte=count).update(taken=F("taken") - count, held=kept_for_waiting(count))
     if express:
         _express_slot_of(slot_id).filter(taken__gte=express).update(taken=F("taken") - express)
     mark_slots_changed(slot_ids=[slot_id], freed=True)
     transaction.on_commit(
         partial(place_given_back.send, sender=Slot, slot_id=slot_id, count=count, reason=reason), robust=True
+    )
+
+
+def kept_for_waiting(count: int):
+    """The new `held` of a slot given `count` places back: decided by the row itself, in the
+    statement that gives them back, so no claim can take them before the waiting list does. The
+    waiting list offers them, or puts them back in the pool when no household fits."""
+    return Case(
+        When(waiting__gt=0, then=F("held") + count), default=F("held"), output_field=Slot._meta.get_field("held")
     )

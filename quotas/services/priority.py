@@ -19,6 +19,7 @@ from ..models import (
     Slot,
 )
 from ..signals import place_given_back
+from .claims import kept_for_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def _move_priority_places(*, slot_id: int, office_id: int, starts_at: dt.datetim
         Slot.objects.filter(pk=priority.pk).update(
             capacity=F("capacity") - free, moved_to_online=F("moved_to_online") + free
         )
-        Slot.objects.filter(pk=online.pk).update(capacity=F("capacity") + free)
+        Slot.objects.filter(pk=online.pk).update(capacity=F("capacity") + free, held=kept_for_waiting(free))
         mark_slots_changed(slot_ids=[online.pk], freed=True)
         transaction.on_commit(
             partial(place_given_back.send, sender=Slot, slot_id=online.pk, count=free, reason="priority_release"),

@@ -1,6 +1,8 @@
 """A NIK has at most one open place in a draw or on a waiting list, and none while it holds an
 active application."""
 
+import datetime as dt
+
 import pytest
 from django.db import transaction
 
@@ -12,6 +14,7 @@ from tests.allocation.helpers import open_release
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory, applicant_data
 
 pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 1, 1)
 
 
 def _person(**applicant) -> PersonBooking:
@@ -20,7 +23,7 @@ def _person(**applicant) -> PersonBooking:
 
 @pytest.fixture
 def waiting():
-    return Waiting.objects.create(office=OfficeFactory(), account=UserFactory())
+    return Waiting.objects.create(office=OfficeFactory(), account=UserFactory(), date_from=TODAY, date_to=TODAY)
 
 
 def test_a_household_is_listed_with_its_passports(waiting):
@@ -48,7 +51,12 @@ def test_a_closed_row_frees_the_nik(waiting):
         add_seekers(people=[person], waiting=waiting)
     Seeker.objects.update(is_open=False)
     with transaction.atomic():
-        add_seekers(people=[person], waiting=Waiting.objects.create(office=waiting.office, account=waiting.account))
+        add_seekers(
+            people=[person],
+            waiting=Waiting.objects.create(
+                office=waiting.office, account=waiting.account, date_from=TODAY, date_to=TODAY
+            ),
+        )
     assert Seeker.objects.filter(nik=person.applicant.nik, is_open=True).count() == 1
 
 

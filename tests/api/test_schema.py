@@ -20,7 +20,14 @@ from tests.factories import OfficeFactory, SlotFactory, UserFactory
 # be refused with 400 `invalid`, because the rule spans fields or data OpenAPI cannot express (a
 # NIK must match the birth date and sex; a password must not be common or all digits; wrong
 # credentials). Everything else must be accepted (2xx, or 401/403/404/409/429).
-SEMANTIC_400 = ["auth_register", "auth_login", "applications_create", "releases_entries_create"]
+SEMANTIC_400 = [
+    "auth_register",
+    "auth_login",
+    "applications_create",
+    "releases_entries_create",
+    "waitlist_create",
+    "offers_accept",
+]
 CONFIG = schemathesis.Config.from_dict(
     {
         "operations": [
@@ -86,6 +93,13 @@ def test_schema_documents_every_answer_of_every_operation(anon, db):
         ("/api/v1/entries/", "get"): {"200", "401", "429"},
         ("/api/v1/entries/{entry_id}/", "get"): {"200", "401", "404", "429"},
         ("/api/v1/entries/{entry_id}/withdraw/", "post"): {"200", "401", "404", "409", "429"},
+        ("/api/v1/waitlist/", "post"): {"201", "400", "401", "404", "409", "429"},
+        ("/api/v1/waitlist/", "get"): {"200", "401", "429"},
+        ("/api/v1/waitlist/{waiting_id}/withdraw/", "post"): {"200", "401", "404", "429"},
+        ("/api/v1/offers/", "get"): {"200", "401", "429"},
+        ("/api/v1/offers/{offer_id}/accept/", "post"): {"201", "401", "404", "409", "429"},
+        ("/api/v1/offers/{offer_id}/decline/", "post"): {"200", "401", "404", "409", "429"},
+        ("/api/v1/offices/{code}/nearby/", "get"): {"200", "400", "404", "429"},
     }
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]

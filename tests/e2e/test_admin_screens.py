@@ -14,7 +14,7 @@ from accounts.hoarding import Hit
 from accounts.models import User
 from accounts.services import raise_hoarding_flags
 from allocation.draw import sha256_hex
-from allocation.models import Release
+from allocation.models import Offer, Release, Seeker, Waiting
 from appointments.models import (
     Applicant,
     Application,
@@ -237,6 +237,29 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
     )
     record_document_view(document=document, office_id=kediri.pk, viewer=world.kediri_officer)
     DeletedDocuments.objects.create(office=kediri, date=timezone.localdate(), reason="closed", count=12)
+    # The waiting list: a household waiting, another offered a place given back.
+    for _n in range(2):
+        waiting = Waiting.objects.create(
+            office=kediri,
+            account=world.kediri_app.account,
+            date_from=world.kediri_slot.date,
+            date_to=world.kediri_slot.date + dt.timedelta(days=13),
+        )
+        Seeker.objects.create(
+            waiting=waiting,
+            **applicant_data(full_name="Raden Ajeng Sastrowardoyo Kusumaningrum").as_fields(),
+            passport_type="electronic",
+            validity_years=10,
+            kind="replacement_expired",
+        )
+    Offer.objects.create(
+        waiting=waiting,
+        slot=world.kediri_slot,
+        places=1,
+        given_back_at=now - dt.timedelta(seconds=2),
+        offered_at=now,
+        expires_at=now + dt.timedelta(minutes=30),
+    )
 
     # Reports: a few days of figures.
     for office in (kediri, world.malang, world.denpasar):

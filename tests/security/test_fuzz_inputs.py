@@ -192,6 +192,8 @@ def path_values(world, people, proposal, url: Url) -> dict[str, str]:
         "key": "no-such-screen",
         "document_id": str(document_of(application).pk),
         "flag_id": "1",
+        "waiting_id": "1",
+        "offer_id": "1",
     }
     if "object_id" in url.params or "0" in url.params:
         model = next(

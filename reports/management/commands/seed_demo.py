@@ -44,6 +44,27 @@ REGIONS = [
 ]
 
 
+# Where each demo office is (latitude, longitude; the city's centre, near enough for "nearby offices").
+COORDINATES = {
+    "kanim-surabaya": (-7.3797, 112.7870),
+    "kanim-tanjung-perak": (-7.2090, 112.7340),
+    "kanim-malang": (-7.9666, 112.6326),
+    "kanim-jember": (-8.1724, 113.7000),
+    "kanim-kediri": (-7.8166, 112.0114),
+    "kanim-blitar": (-8.0983, 112.1681),
+    "kanim-madiun": (-7.6298, 111.5239),
+    "kanim-ponorogo": (-7.8651, 111.4696),
+    "kanim-pamekasan": (-7.1568, 113.4746),
+    "mpp-sidoarjo": (-7.4478, 112.7183),
+    "ulp-gresik": (-7.1554, 112.6540),
+    "ukk-bojonegoro": (-7.1502, 111.8817),
+    "ukk-pasuruan": (-7.6453, 112.9075),
+    "mpp-kediri": (-7.8200, 112.0150),
+    "kanim-denpasar": (-8.6705, 115.2126),
+    "kanim-jayapura": (-2.5337, 140.7181),
+}
+
+
 @dataclass
 class Session:
     start: str
@@ -321,6 +342,9 @@ class Command(BaseCommand):
                     "counter_count": STAFF_AND_COUNTERS[code][1],
                 },
             )
+            if office.latitude is None and code in COORDINATES:
+                office.latitude, office.longitude = COORDINATES[code]
+                office.save(update_fields=["latitude", "longitude"])
             offices[code] = (office, sessions)
             self.stdout.write(f"  {'+' if created else '='} {office.name} ({office.timezone_label})")
         return offices

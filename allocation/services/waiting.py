@@ -1,0 +1,145 @@
+"""The waiting list: a household joins for an office and a date range (or, after a lost draw,
+for the sessions its entry chose) and waits first come first served. Leaving passes an open
+offer on, so it is in `offers`.
+
+Every change keeps `Slot.waiting` (households waiting per online session) in step, under the
+office's row lock, so that quotas can decide in the statement that gives a place back that it is
+held for the list rather than put in the public pool (docs/waiting-list.md)."""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from appointments.services.booking import PersonBooking
+from mpaspor.db import in_callers_transaction, lock_row
+from offices.models import Office
+from quotas.models import Pool, Slot
+
+from ..exceptions import OfficeClosedForWaiting, WaitingNotAllowed
+from ..models import Entry, Waiting
+from ..people import add_seekers
+
+# How far ahead a household may wait: the longest booking horizon of any release schedule.
+MAX_WAITING_DAYS = 120
+
+
+def join_waiting_list(
+    *,
+    account,
+    office_id: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    people: Sequence[PersonBooking],
+    language: str = "id",
+    now: dt.datetime | None = None,
+    in_same_transaction: Callable[[list[Waiting]], None] | None = None,
+) -> Waiting:
+    """Put a household of 1 to 5 people on an office's waiting list for a range of dates; or
+    refuse (dates in the past or too far, a switched-off office, a NIK booked or already
+    waiting) and change nothing. `in_same_transaction` is called with the new row inside the
+    transaction (the API's idempotency key)."""
+    now = now or timezone.now()
+    office = Office.objects.filter(pk=office_id).first()
+    if office is None or not office.is_active:
+        raise OfficeClosedForWaiting()
+    _check_range(office=office, date_from=date_from, date_to=date_to, now=now)
+    with transaction.atomic(durable=True):
+        lock_row("lock_office", Office, office.pk)
+        waiting = Waiting.objects.create(
+            office=office, account=account, date_from=date_from, date_to=date_to, language=language, joined_at=now
+        )
+        add_seekers(people=people, waiting=waiting)
+        count_waiting_households(office_id=office.pk, now=now)
+        if in_same_transaction is not None:
+            in_same_transaction([waiting])
+    return waiting
+
+
+def wait_after_lost_draw(*, entry: Entry, slot_ids: Sequence[int], position: int, drawn_at: dt.datetime) -> Waiting:
+    """Add a lost draw entry's household to the waiting list for the sessions it chose, behind
+    everyone who joined before the draw and in draw order among its losers (`position`, from 0).
+    Its people leave the entry (no longer open there) and wait instead."""
+    slots = list(Slot.objects.filter(pk__in=slot_ids, pool=Pool.ONLINE).order_by("date"))
+    if not slots:
+        raise WaitingNotAllowed(_("The entry chose no session to wait for."))
+    office_id = slots[0].office_id
+    with transaction.atomic(durable=True):
+        lock_row("lock_office", Office, office_id)
+        people = [seeker.as_person_booking() for seeker in entry.people.filter(is_open=True)]
+        entry.people.filter(is_open=True).update(is_open=False)
+        waiting = Waiting.objects.create(
+            office_id=office_id,
+            account_id=entry.account_id,
+            entry=entry,
+            joined_at=drawn_at,
+            rank=position,
+            date_from=slots[0].date,
+            date_to=slots[-1].date,
+        )
+        waiting.slots.set(slots)
+        add_seekers(people=people, waiting=waiting)
+        count_waiting_households(office_id=office_id, now=drawn_at)
+    return waiting
+
+
+@in_callers_transaction
+def count_waiting_households(*, office_id: int, now: dt.datetime) -> int:
+    """Set `Slot.waiting` of the office's online sessions from today on to the households that
+    wait for each; only rows whose count changed are written. The caller holds the office's row
+    lock, so two changes of one office's list count one after the other. Returns how many
+    sessions changed."""
+    today = now.astimezone(Office.objects.get(pk=office_id).tzinfo).date()
+    waiting_for_slot = (
+        Waiting.objects.filter(
+            office_id=OuterRef("office_id"),
+            status=Waiting.Status.WAITING,
+            date_from__lte=OuterRef("date"),
+            date_to__gte=OuterRef("date"),
+        )
+        .filter(Q(entry__isnull=True) | Q(slots=OuterRef("pk")))
+        .order_by()
+        .values("office_id")
+        .annotate(n=Count("pk", distinct=True))
+        .values("n")
+    )
+    households = Coalesce(Subquery(waiting_for_slot), 0)
+    changed = list(
+        Slot.objects.filter(office_id=office_id, pool=Pool.ONLINE, date__gte=today)
+        .annotate(households=households)
+        .exclude(waiting=F("households"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if changed:
+        Slot.objects.filter(pk__in=changed).update(waiting=households)
+    return len(changed)
+
+
+def _check_range(*, office: Office, date_from: dt.date, date_to: dt.date, now: dt.datetime) -> None:
+    today = now.astimezone(office.tzinfo).date()
+    if date_from < today:
+        raise WaitingNotAllowed(_("Choose dates from today on."), field="date_from")
+    if date_to < date_from:
+        raise WaitingNotAllowed(_("The last date comes before the first."), field="date_to")
+    if date_to > today + dt.timedelta(days=MAX_WAITING_DAYS):
+        raise WaitingNotAllowed(
+            _("You can wait for dates up to %(days)s days ahead.") % {"days": MAX_WAITING_DAYS}, field="date_to"
+        )
+
+
+def households_ahead(waiting: Waiting) -> int:
+    """How many households of the same office wait before this one."""
+    return (
+        Waiting.objects.filter(office_id=waiting.office_id, status=Waiting.Status.WAITING)
+        .filter(
+            Q(joined_at__lt=waiting.joined_at)
+            | Q(joined_at=waiting.joined_at, rank__lt=waiting.rank)
+            | Q(joined_at=waiting.joined_at, rank=waiting.rank, pk__lt=waiting.pk)
+        )
+        .count()
+    )
