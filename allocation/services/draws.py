@@ -16,10 +16,11 @@ from mpaspor.metrics import time_draw
 from quotas.availability_cache import mark_days_changed
 
 from ..draw import allocate, canonical_json, draw_order, sha256_hex
-from ..exceptions import EntryAlreadyDecided, NotInEntryWindow, ReleaseNotFound
-from ..models import Entry, Release, Seeker
+from ..exceptions import DuplicateEntry, EntryAlreadyDecided, NotInEntryWindow, ReleaseNotFound, WaitingNotAllowed
+from ..models import Entry, Release, Seeker, Waiting
 from ..outbox import tell_outcome
 from .entries import release_slots
+from .waiting import wait_after_lost_draw
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +133,9 @@ def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None =
             .values_list("pk", flat=True)
         )
         Entry.objects.filter(pk__in=decided).update(status=Entry.Status.LOST, decided_at=now)
-        Seeker.objects.filter(entry_id__in=decided).update(is_open=False)
-        # Losers join the waiting list for their chosen sessions, in draw order (`lost` is in it).
         tell_outcome(entries=Entry.objects.filter(pk__in=decided).select_related("account"), outcome=Entry.Status.LOST)
-        Release.objects.filter(pk=release.pk).update(applied_at=now)
+    _losers_wait(lost=lost, drawn_at=release.drawn_at or now)
+    Release.objects.filter(pk=release.pk).update(applied_at=now)
     dates = set(release_slots(release).values_list("date", flat=True))
     mark_days_changed(office_code=release.office.code, dates=dates)
     release.applied_at = now
@@ -191,3 +191,19 @@ def due_releases(*, now: dt.datetime) -> list[int]:
         .order_by("entries_close_at")
         .values_list("pk", flat=True)
     )
+
+
+def _losers_wait(*, lost: list[int], drawn_at: dt.datetime) -> None:
+    """Lost entries' households join the waiting list for the sessions they chose, in draw order,
+    one household per transaction: a draw stopped half-way adds the rest when it runs again. A
+    household one of whose people meanwhile holds a place elsewhere leaves the draw instead."""
+    entries = Entry.objects.filter(pk__in=lost, status=Entry.Status.LOST).in_bulk()
+    already = set(Waiting.objects.filter(entry_id__in=lost).values_list("entry_id", flat=True))
+    for position, entry_id in enumerate(lost):
+        entry = entries.get(entry_id)
+        if entry is None or entry_id in already:
+            continue
+        try:
+            wait_after_lost_draw(entry=entry, slot_ids=entry.choices, position=position, drawn_at=drawn_at)
+        except (DuplicateEntry, WaitingNotAllowed):
+            Seeker.objects.filter(entry_id=entry_id, is_open=True).update(is_open=False)

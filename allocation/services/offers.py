@@ -25,6 +25,7 @@ from appointments.exceptions import InvalidInput
 from appointments.models import Application
 from appointments.services.booking import book_applications, check_validity
 from mpaspor.db import lock_row
+from mpaspor.metrics import count_offer
 from offices.models import Office
 from quotas.availability_cache import mark_slots_changed
 from quotas.exceptions import SlotFull
@@ -96,6 +97,9 @@ def offer_held_places(*, slot_id: int, now: dt.datetime | None = None, given_bac
                     break
         if free:
             _to_public_pool(slot=slot, count=free)
+    for offer in offers:
+        if offer.given_back_at is not None:
+            count_offer(given_back_at=offer.given_back_at, offered_at=offer.offered_at)
     if offers:
         logger.info("slot %s: %s offers made", slot_id, len(offers))
     return len(offers)

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.services import check_not_restricted
 from appointments.services.booking import PersonBooking
 from mpaspor.db import in_callers_transaction, lock_row
 from offices.models import Office
@@ -44,6 +45,7 @@ def join_waiting_list(
     waiting) and change nothing. `in_same_transaction` is called with the new row inside the
     transaction (the API's idempotency key)."""
     now = now or timezone.now()
+    check_not_restricted(account=account, now=now)
     office = Office.objects.filter(pk=office_id).first()
     if office is None or not office.is_active:
         raise OfficeClosedForWaiting()
