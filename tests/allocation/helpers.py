@@ -43,6 +43,22 @@ def open_release(*, office=None, places=(2, 2), now=None, **fields) -> tuple[Rel
     return release, slots
 
 
+def closed_release(office) -> Release:
+    """A release of `office` whose entry window closed just now (its entries are drawn)."""
+    now = timezone.now()
+    seed = new_seed()
+    return Release.objects.create(
+        office=office,
+        entries_open_at=now - dt.timedelta(days=2),
+        entries_close_at=now,
+        sessions_from=now.date(),
+        sessions_to=now.date() + dt.timedelta(days=30),
+        opens_at=now + dt.timedelta(days=7),
+        seed=seed,
+        seed_sha256=sha256_hex(seed),
+    )
+
+
 def person(kind="new", **applicant) -> PersonBooking:
     return PersonBooking(applicant=applicant_data(**applicant), passport_type="regular", validity_years=5, kind=kind)
 

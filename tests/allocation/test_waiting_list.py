@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from allocation.exceptions import DuplicateEntry, OfferExpired, OfferNotFound, OfficeClosedForWaiting, WaitingNotAllowed
-from allocation.models import Entry, Offer, OfferMessage, Release, Seeker, Waiting
+from allocation.models import Entry, Offer, OfferMessage, Seeker, Waiting
 from allocation.selectors_waiting import nearby_offices
 from allocation.services.offers import (
     accept_offer,
@@ -25,6 +25,7 @@ from appointments.services.lifecycle import cancel_application
 from appointments.services.reconciliation import reconcile_slot_counts
 from quotas.exceptions import SlotFull
 from quotas.models import Slot, SlotDrift
+from tests.allocation.helpers import closed_release
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 pytestmark = pytest.mark.django_db
@@ -298,9 +299,7 @@ class TestDrawLosers:
         chosen = SlotFactory(office=office, capacity=1)
         other = SlotFactory(office=office, capacity=1, starts_at=chosen.starts_at + dt.timedelta(hours=3))
         early = join(chosen)  # joined before the draw, for the whole day
-        release = Release.objects.create(
-            office=office, entries_open_at=timezone.now() - dt.timedelta(days=2), entries_close_at=timezone.now()
-        )
+        release = closed_release(office)
         drawn_at = timezone.now()
         losers = {}
         for position in (1, 0):  # added out of order: the draw's position decides
@@ -324,9 +323,7 @@ class TestDrawLosers:
     ):
         chosen, chosen_applications = full_slot(office, capacity=1)
         other, other_applications = full_slot(office, capacity=1, starts_at=chosen.starts_at + dt.timedelta(hours=3))
-        release = Release.objects.create(
-            office=office, entries_open_at=timezone.now() - dt.timedelta(days=2), entries_close_at=timezone.now()
-        )
+        release = closed_release(office)
         entry = Entry.objects.create(release=release, account=UserFactory())
         Seeker.objects.create(
             entry=entry, **applicant_data().as_fields(), passport_type="regular", validity_years=5, kind="new"

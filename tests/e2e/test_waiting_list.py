@@ -8,11 +8,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from allocation.models import Entry, Offer, Release, Seeker, Waiting
+from allocation.models import Entry, Offer, Seeker, Waiting
 from allocation.services.waiting import wait_after_lost_draw
 from appointments.models import Application, Status
 from appointments.nik import build_nik
 from appointments.services.lifecycle import cancel_application
+from tests.allocation.helpers import closed_release
 from tests.e2e.conftest import check_accessibility, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
 
@@ -78,9 +79,7 @@ def test_a_household_that_lost_the_draw_is_offered_a_place_accepts_and_pays(page
     slot = session(office, 4, capacity=1)
     someone = ApplicationFactory(slot=slot, status=Status.BOOKED)
     user = UserFactory(email="budi@example.com", full_name="Budi Santoso")
-    release = Release.objects.create(
-        office=office, entries_open_at=timezone.now() - dt.timedelta(days=2), entries_close_at=timezone.now()
-    )
+    release = closed_release(office)
     entry = Entry.objects.create(release=release, account=user)
     person = applicant_data(full_name="Budi Santoso")
     Seeker.objects.create(entry=entry, **person.as_fields(), passport_type="regular", validity_years=5, kind="new")

@@ -221,6 +221,7 @@ def test_csv_has_the_tables_of_the_page(client, regional_jatim):
         "2",
         "66.7",
         "0",
+        "0",
     ] in lines
 
 

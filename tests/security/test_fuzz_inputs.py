@@ -194,6 +194,8 @@ def path_values(world, people, proposal, url: Url) -> dict[str, str]:
         "flag_id": "1",
         "waiting_id": "1",
         "offer_id": "1",
+        "release_id": "1",
+        "entry_id": "1",
     }
     if "object_id" in url.params or "0" in url.params:
         model = next(
