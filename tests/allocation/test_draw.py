@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from allocation.draw import allocate, canonical_json, sha256_hex
 from allocation.exceptions import NotInEntryWindow
 from allocation.management.commands.replay_draw import replay
-from allocation.models import Entry, EntryMessage, Release, Seeker
+from allocation.models import Entry, EntryMessage, Release, Seeker, Waiting
 from allocation.outbox import SUBJECTS
 from allocation.selectors import published_draw
 from allocation.services import draws
@@ -188,3 +188,20 @@ def test_a_lost_entry_is_told_in_its_language(mailoutbox):
     with translation.override("id"):
         assert sent.subject == str(SUBJECTS[Entry.Status.LOST])
     assert release.office.name in sent.body and "WIB" in sent.body
+
+
+def test_losers_wait_for_their_chosen_sessions_in_draw_order_once():
+    release, slots = open_release(places=(1, 1))
+    entries = enter_many(release, slots, [1, 1, 1, 1, 1])
+    run_draw(release_id=release.pk, close_now=True)
+    release.refresh_from_db()
+    losers = [e for e in draws.draw_order(release.seed, release.snapshot) if release.plan[str(e)] is None]
+    assert len(losers) == 3
+    waiting = list(Waiting.objects.filter(office=release.office).order_by("joined_at", "rank", "pk"))
+    assert [w.entry_id for w in waiting] == losers
+    assert all(set(w.slots.values_list("pk", flat=True)) == {s.pk for s in slots} for w in waiting)
+    # each loser's person now waits (one open row per NIK), and a second run adds nobody again
+    assert Seeker.objects.filter(waiting__in=waiting, is_open=True).count() == 3
+    assert not Seeker.objects.filter(entry__in=entries, is_open=True).exists()
+    draws._losers_wait(lost=losers, drawn_at=timezone.now())
+    assert Waiting.objects.filter(office=release.office).count() == 3
