@@ -72,7 +72,7 @@ def main(out_path: str, accounts: int, places: int) -> None:
                 # Closed until the run opens it at its burst's time T (an UPDATE of opens_at).
                 opens_at=now + dt.timedelta(days=365),
             ).pk
-        for hour, (name, capacity) in enumerate(OPEN_SLOTS.items(), start=15):
+        for hour, (name, capacity) in enumerate(OPEN_SLOTS.items(), start=18):  # after every scenario's hour
             starts = dt.datetime.combine(day, dt.time(hour), tzinfo=tz)
             slots[name] = Slot.objects.create(
                 office=office,
