@@ -261,6 +261,8 @@ def main():
                 "mpaspor",
                 "worker",
                 "--beat",
+                "-Q",
+                "urgent,default,bulk",  # every queue (settings.CELERY_QUEUE_NAMES)
                 "--concurrency",
                 "1",
                 "--loglevel",

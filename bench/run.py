@@ -136,6 +136,8 @@ def start_worker(stack):
             "-A",
             "mpaspor",
             "worker",
+            "-Q",
+            "urgent,default,bulk",  # every queue (settings.CELERY_QUEUE_NAMES)
             "--concurrency",
             "1",
             "--loglevel",
