@@ -46,12 +46,12 @@ def render_message(message: EntryMessage) -> tuple[str, str]:
     with translation.override(message.language or settings.LANGUAGE_CODE):
         context = {
             "office": office.name,
-            "draw_at": office_time(entry.release.entries_close_at, office, "j F Y, H:i"),
-            "opens_at": office_time(entry.release.opens_at, office, "j F Y, H:i"),
+            "draw_at": office_time(entry.release.entries_close_at, office, MESSAGE_TIME_FORMAT),
+            "opens_at": office_time(entry.release.opens_at, office, MESSAGE_TIME_FORMAT),
             "entry_id": entry.pk,
         }
         subject = str(SUBJECTS[message.template])
-        text = render_to_string(f"allocation/messages/{message.template}.txt", context).strip()
+        text = render_to_string(f"allocation/notifications/{message.template}.txt", context).strip()
     return subject, text
 
 
