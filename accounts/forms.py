@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .exceptions import PasswordChecksBusy
 from .models import User
+from .services import check_password_capacity
 from .validators import PERSON_NAME_MAX_LENGTH, normalize_phone, validate_person_name, validate_phone
 
 
@@ -75,6 +78,15 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self):
         return User.objects.normalize_email(self.cleaned_data["username"]).lower()
+
+    def clean(self):
+        # Before the password is hashed, as the API's login: beyond the portal's password-checking
+        # budget the visitor is asked to try again in a moment (the view answers 429).
+        try:
+            check_password_capacity()
+        except PasswordChecksBusy as busy:
+            raise ValidationError(busy.message, code=busy.code) from None
+        return super().clean()
 
 
 class VerifyEmailForm(forms.Form):

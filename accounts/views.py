@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -15,6 +16,7 @@ from mpaspor.errors import DomainError
 from mpaspor.ratelimits import rate_limit
 
 from . import services
+from .exceptions import PasswordChecksBusy
 from .forms import EmailAuthenticationForm, SignUpForm, VerifyEmailForm
 
 SIGNUP_EMAIL_KEY = "signup_email"
@@ -111,6 +113,13 @@ class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, PasswordChecksBusy.code):
+            response.status_code = 429
+            response["Retry-After"] = str(PasswordChecksBusy.retry_after)
+        return response
 
 
 @method_decorator(rate_limit("password_reset"), name="dispatch")

@@ -1,4 +1,5 @@
-"""The floors of `make bench`: the bare claim, and the bare read of one slot, with nothing around them.
+"""The floors of `make bench`: the bare claim, the bare read of one slot and the bare entry in a
+draw, with nothing around them.
 
 Routed under /bench/ by bench/urls.py, which only bench/wsgi.py's Django handler with no
 middleware resolves: the portal's URLs never import the bench. The claim does exactly what the booking
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from allocation.models import Entry, Seeker
 from appointments.models import Application
 from quotas.models import Slot
 
@@ -65,3 +67,34 @@ def bare_read(request):
         )
         slot_id, capacity, taken, opens_at = cursor.fetchone()
     return JsonResponse({"id": slot_id, "capacity": capacity, "taken": taken, "opens_at": opens_at.isoformat()})
+
+
+@csrf_exempt
+@require_POST
+def bare_enter(request):
+    """The rows an entry in a draw writes (the entry and one Seeker per person), in one
+    transaction through the ORM: the floor of entering."""
+    body = json.loads(request.body)
+    try:
+        with transaction.atomic():
+            entry = Entry.objects.create(
+                release_id=body["release"], account_id=body["account"], choices=body["choices"]
+            )
+            Seeker.objects.bulk_create(
+                [
+                    Seeker(
+                        entry=entry,
+                        nik=nik,
+                        full_name="Bench",
+                        birth_date="1990-01-01",
+                        sex="M",
+                        passport_type="regular",
+                        validity_years=5,
+                        kind="new",
+                    )
+                    for nik in body["niks"]
+                ]
+            )
+    except IntegrityError:
+        return _refused("duplicate_entry")
+    return JsonResponse({"id": entry.pk, "status": "entered"}, status=201)

@@ -13,7 +13,7 @@ and one `Pair` in `pairs()` below.
 
 import json
 import subprocess
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,8 @@ LUA = Path(__file__).resolve().parent / "lua"
 class Run:
     script: str  # bench/lua/<script>.lua
     params: dict = field(default_factory=dict)  # the Lua `params` table
+    connections: int = 16  # as load beside a measured run (a measured run uses run_pairs' own)
+    rate: int = 0  # requests/s over all connections (wrk's delay()), 0: as fast as answered
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Pair:
     floor: Run
     target: float  # the ratio of the rates asked for (scenario / floor)
     beside: Run | None = None  # load running during the scenario, not measured (claims on the same day)
+    beside_floor: bool = False  # the same load beside the floor too: the floor under the same burst
 
 
 def pairs(plan: dict) -> list[Pair]:
@@ -44,6 +47,13 @@ def pairs(plan: dict) -> list[Pair]:
     def booking(slot: str, region: str, *, floor: bool = False) -> Run:
         params = {"slot": slots[slot], "region": region, "floor": floor}
         return Run("booking", params if floor else {**params, "tokens": tokens})
+
+    def entering(region: str, *, floor: bool = False) -> Run:
+        params = {"release": plan["release"], "choices": plan["draw_slots"], "region": region, "floor": floor}
+        return Run("enter", {**params, "account": plan["floor_account"]} if floor else {**params, "tokens": tokens})
+
+    # Logins offered at twice what two cores can hash (a check costs ~175 ms of CPU by design).
+    logins = Run("login", plan["login"], connections=8, rate=round(2 * 2 / 0.175))
 
     return [
         Pair("read", Run("get", {"path": availability}), floor_read, 0.8),
@@ -62,7 +72,11 @@ def pairs(plan: dict) -> list[Pair]:
             floor_read,
             0.5,
             beside=booking("wrk_burst", "357114"),
+            beside_floor=True,
         ),
+        Pair("enter", entering("357115"), entering("357116", floor=True), 0.5),
+        # The booking's throughput with logins beside it against the same booking without them.
+        Pair("booking_with_logins", booking("wrk_booking", "357117"), booking("wrk_booking", "357118"), 0.7, logins),
     ]
 
 
@@ -139,12 +153,15 @@ def run_pairs(
     repeats: int = 2,
     connections: int = 64,
     threads: int = 2,
+    only: set[str] = frozenset(),
     log=print,
 ) -> dict:
-    """Every pair, its floor and its scenario back to back `repeats` times (alternating which
-    goes first); then the read at a fixed rate (half the floor's) against the floor at that rate.
+    """Every pair (or those named in `only`), its floor and its scenario back to back `repeats`
+    times (alternating which goes first); then the read at a fixed rate (half the floor's) against
+    the floor at that rate (with `only`, when it names both `read` and `read_fixed_rate`).
     Returns the figures by pair."""
     offsets = iter(range(1_000_000, 10**9, 1_000_000))  # people never repeat across runs
+    background = ThreadPoolExecutor(max_workers=1)  # the load beside a measured run
 
     def measured(run: Run, name: str, *, rate: int = 0, beside: Run | None = None) -> dict:
         """One wrk run, with the CPU the app and the database spent on it per request."""
@@ -153,19 +170,24 @@ def run_pairs(
         common = {"base_url": base_url, "out": out, "seconds": seconds}
         side = None
         if beside:
-            side = threading.Thread(
-                target=wrk,
-                args=(beside,),
-                kwargs={**common, "name": f"{name}-beside", "connections": 16, "threads": 1, "offset": next(offsets)},
+            side = background.submit(
+                wrk,
+                beside,
+                **common,
+                name=f"{name}-beside",
+                connections=beside.connections,
+                threads=1,
+                offset=next(offsets),
+                rate=beside.rate,
             )
-            side.start()
         before = cpu()
         result = wrk(
             run, **common, name=name, connections=connections, threads=threads, offset=next(offsets), rate=rate
         )
         after = cpu()
         if side:
-            side.join()
+            beside_result = side.result()
+            result["beside"] = {key: beside_result[key] for key in ("requests", "rps", "p99_ms", "statuses")}
         requests = max(result["requests"], 1)
         result["app_cpu_ms_per_request"] = round(1000 * (after[0] - before[0]) / requests, 3)
         result["db_cpu_ms_per_request"] = round(1000 * (after[1] - before[1]) / requests, 3)
@@ -175,15 +197,19 @@ def run_pairs(
 
     results = {}
     for pair in pairs(plan):
+        if only and pair.name not in only:
+            continue
         runs = {"scenario": [], "floor": []}
         for repeat in range(repeats):
             for side in ("floor", "scenario") if repeat % 2 == 0 else ("scenario", "floor"):
-                beside = pair.beside if side == "scenario" else None
+                beside = pair.beside if side == "scenario" or pair.beside_floor else None
                 runs[side].append(measured(getattr(pair, side), f"{pair.name}-{side}-{repeat}", beside=beside))
         results[pair.name] = summarise(runs, pair.target)
 
     # p99 at a fixed rate: half the floor's throughput, for the read and its floor alike.
     read = pairs(plan)[0]
+    if only and not {"read_fixed_rate", read.name} <= only:
+        return results
     rate = round(results[read.name]["bare_rps"] / 2)
     fixed = {side: measured(getattr(read, side), f"fixed-rate-{side}", rate=rate) for side in ("floor", "scenario")}
     results["read_fixed_rate"] = {

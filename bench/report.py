@@ -218,6 +218,16 @@ def pairs_section(pairs: dict) -> list[str]:
                 p["server_errors"],
             )
         )
+    for name, p in pairs.items():
+        for side in ("scenario", "floor"):
+            besides = [run["beside"] for run in p.get("runs", {}).get(side, []) if "beside" in run]
+            if besides:
+                answers = {}
+                for beside in besides:
+                    for status, n in beside["statuses"].items():
+                        answers[status] = answers.get(status, 0) + n
+                rps = round(sum(b["rps"] for b in besides) / len(besides), 1)
+                lines.append(f"- `{name}` ({side}): the load beside it answered {rps} requests/s, by status {answers}.")
     fixed = pairs.get("read_fixed_rate")
     if fixed:
         lines += [

@@ -20,6 +20,8 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import ApiToken, User  # noqa: E402
 from accounts.services import hash_token_key  # noqa: E402
+from allocation.draw import new_seed, sha256_hex  # noqa: E402
+from allocation.models import Release  # noqa: E402
 from appointments.nik import build_nik  # noqa: E402
 from offices.models import Office, Region  # noqa: E402
 from quotas.models import Slot  # noqa: E402
@@ -42,6 +44,11 @@ SCENARIOS = {
 OPEN_SLOTS = {"sold_out": 1, "wrk_booking": 10**6, "wrk_floor": 10**6, "wrk_burst": 10**6}
 # The wrk pairs book for distinct people across accounts, at most 5 each.
 WRK_ACCOUNTS = 20_000
+# The entering pair: a release in draw mode, its window open through the run, three sessions to
+# choose (the day after the scenarios' day, so that the first-come slots stay as they are).
+DRAW_SLOTS = 3
+# The login pair's account: a real password, hashed as at sign-up (once, here).
+LOGIN_PASSWORD = "kata-sandi-bench-" + secrets.token_hex(8)
 
 
 def main(out_path: str, accounts: int, places: int) -> None:
@@ -84,6 +91,33 @@ def main(out_path: str, accounts: int, places: int) -> None:
                 taken=1 if name == "sold_out" else 0,
                 opens_at=now - dt.timedelta(days=1),
             ).pk
+        draw_day = day + dt.timedelta(days=1)
+        draw_slots = []
+        for hour in range(8, 8 + DRAW_SLOTS):
+            starts = dt.datetime.combine(draw_day, dt.time(hour), tzinfo=tz)
+            draw_slots.append(
+                Slot.objects.create(
+                    office=office,
+                    date=draw_day,
+                    starts_at=starts,
+                    ends_at=starts + dt.timedelta(hours=1),
+                    pool="online",
+                    mode="draw",
+                    capacity=10**6,
+                    opens_at=now + dt.timedelta(days=2),
+                ).pk
+            )
+        seed = new_seed()
+        release = Release.objects.create(
+            office=office,
+            entries_open_at=now - dt.timedelta(hours=1),
+            entries_close_at=now + dt.timedelta(days=1),
+            sessions_from=draw_day,
+            sessions_to=draw_day,
+            opens_at=now + dt.timedelta(days=2),
+            seed=seed,
+            seed_sha256=sha256_hex(seed),
+        )
         users = User.objects.bulk_create(
             [
                 User(email=f"bench{i}@bench.example", full_name=f"Pemohon {i}", email_verified=True, password="!")
@@ -91,6 +125,9 @@ def main(out_path: str, accounts: int, places: int) -> None:
             ],
             batch_size=2000,
         )
+        login = users[-1]
+        login.set_password(LOGIN_PASSWORD)
+        login.save(update_fields=["password"])
         keys = [secrets.token_urlsafe(32) for _ in users]
         ApiToken.objects.bulk_create(
             [
@@ -121,6 +158,10 @@ def main(out_path: str, accounts: int, places: int) -> None:
                 "day": day.isoformat(),
                 "month_end": (day + dt.timedelta(days=30)).isoformat(),
                 "slots": slots,
+                "release": release.pk,
+                "draw_slots": draw_slots,
+                "floor_account": users[0].pk,
+                "login": {"email": login.email, "password": LOGIN_PASSWORD},
                 "tokens": keys,
                 "people": people,
                 "places": places,

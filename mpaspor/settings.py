@@ -57,6 +57,8 @@ MIDDLEWARE = [
     # /healthz, /readyz and /metrics, answered before any redirect, host check or session.
     "mpaspor.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Public availability reads from the pre-rendered days, before sessions, language and DRF.
+    "quotas.middleware.AvailabilityFromCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mpaspor.middleware.WebSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -316,6 +318,8 @@ HOARDING_RULES = {
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
 # Availability pages may be this stale (seconds); the claim never reads the cache. 0 = off.
 AVAILABILITY_CACHE_SECONDS = env.float("AVAILABILITY_CACHE_SECONDS", default=2)
+# A day is rebuilt at most this often (seconds) while claims keep changing it.
+AVAILABILITY_REBUILD_SECONDS = env.float("AVAILABILITY_REBUILD_SECONDS", default=0.5)
 
 # --- Payment gateway --------------------------------------------------------------------
 # The shared secret for signed payment notices. No default outside debug: without it the

@@ -129,7 +129,7 @@ class OfficeAvailabilityApi(APIView):
         },
     )
     def get(self, request, code):
-        asked = _asked(request.query_params)
+        asked = asked_range(request.query_params)
 
         def dates(office):
             today = timezone.now().astimezone(office.tzinfo).date()
@@ -149,17 +149,7 @@ class OfficeAvailabilityApi(APIView):
         )
         if found is None:
             raise Http404
-        record_availability_search(
-            office=found.office, date_from=found.date_from, date_to=found.date_to, found_free=found.any_free
-        )
-        # A client that polls sends the ETag back and gets 304 without the body.
-        etag = '"' + hashlib.md5(found.json, usedforsecurity=False).hexdigest() + '"'
-        if etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponseNotModified()
-        else:
-            response = HttpResponse(found.json, content_type="application/json")
-        response["ETag"] = etag
-        return response
+        return availability_response(request, found)
 
     # The cached bytes are these serializers' output, exactly as a Response would render it.
     def render_office(self, office) -> bytes:
@@ -169,7 +159,22 @@ class OfficeAvailabilityApi(APIView):
         return JSONRenderer().render(self.OutputSerializer.DaySerializer(day).data)
 
 
-def _asked(query) -> tuple[dt.date, dt.date] | None:
+def availability_response(request, found: availability_cache.Availability) -> HttpResponse:
+    """The answer to an availability read (this view's, or the middleware's from the cache alone):
+    the search counted, the bytes with their ETag, or 304 to a client that polls with it."""
+    record_availability_search(
+        office=found.office, date_from=found.date_from, date_to=found.date_to, found_free=found.any_free
+    )
+    etag = '"' + hashlib.md5(found.json, usedforsecurity=False).hexdigest() + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(found.json, content_type="application/json")
+    response["ETag"] = etag
+    return response
+
+
+def asked_range(query) -> tuple[dt.date, dt.date] | None:
     """The range a request names in the plain YYYY-MM-DD form, in order and not too long: the
     cache then reads the office and the days at once. Anything else goes to the FilterSerializer."""
     try:

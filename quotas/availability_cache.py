@@ -14,7 +14,13 @@ database query, no serializer, no account work on a hit. How it stays fresh
 - a day that is not fresh is rebuilt by the one request that wins its rebuild lock; the others
   serve the previous bytes meanwhile. The mark is read before the database, so a write that
   commits during a rebuild leaves the new entry already stale: nothing stays stale for longer
-  than one rebuild (or the lock's second when a rebuilder dies).
+  than one rebuild (or the lock's second when a rebuilder dies);
+- a day built less than AVAILABILITY_REBUILD_SECONDS ago is served even when marked since: during
+  a claim burst every claim marks the day, and rebuilding after each would cost a query per read.
+  So a change shows within that interval plus one rebuild.
+
+`cached_availability` answers from the cache alone, without the database or a lock; the
+middleware in quotas/middleware.py serves anonymous reads with it before the rest of the stack.
 
 The claim never reads any of this. `slot_sold_out` lets the booking API refuse a slot that a
 claim has just found full before it validates the body; the flag lives a second and a
@@ -54,23 +60,23 @@ def enabled() -> bool:
 
 
 def _day_key(code: str, language: str, day: dt.date) -> str:
-    return f"availability:v2:day:{code}:{language}:{day.isoformat()}"
+    return f"availability:v3:day:{code}:{language}:{day.isoformat()}"
 
 
 def _mark_key(code: str, day: dt.date) -> str:
-    return f"availability:v2:mark:{code}:{day.isoformat()}"
+    return f"availability:v3:mark:{code}:{day.isoformat()}"
 
 
 def _lock_key(code: str, language: str, day: dt.date) -> str:
-    return f"availability:v2:lock:{code}:{language}:{day.isoformat()}"
+    return f"availability:v3:lock:{code}:{language}:{day.isoformat()}"
 
 
 def _office_key(code: str, language: str) -> str:
-    return f"availability:v2:office:{code}:{language}"
+    return f"availability:v3:office:{code}:{language}"
 
 
 def _sold_out_key(slot_id: int) -> str:
-    return f"availability:v2:sold-out:{slot_id}"
+    return f"availability:v3:sold-out:{slot_id}"
 
 
 # --- Reading ----------------------------------------------------------------------------------
@@ -140,7 +146,7 @@ def _days(*, office: Office, dates: list[dt.date], language: str, found: dict, r
     for day in dates:
         entry = found.get(_day_key(code, language, day))
         mark = found.get(_mark_key(code, day))
-        if entry is not None and entry[0] == mark and now < entry[1]:
+        if entry is not None and _fresh(entry, mark, now):
             entries[day] = entry
         elif entry is None:
             rebuild.append((day, mark))
@@ -164,8 +170,39 @@ def _days(*, office: Office, dates: list[dt.date], language: str, found: dict, r
     return [entries[d][3] for d in dates], any(entries[d][2] for d in dates)
 
 
+def cached_availability(*, code: str, language: str, asked: tuple[dt.date, dt.date]) -> Availability | None:
+    """The answer for the office `code` over `asked` from the cache alone (one MGET), when the
+    office and every day are there and fresh; else None, and the caller takes the full path,
+    which rebuilds what is missing."""
+    if not enabled():
+        return None
+    dates = _range(*asked)
+    office_key = _office_key(code, language)
+    found = _safely(cache.get_many, [office_key, *_keys(code, language, dates)]) or {}
+    office, now, days = found.get(office_key), time.time(), []
+    if office is None:
+        return None
+    for day in dates:
+        entry = found.get(_day_key(code, language, day))
+        if entry is None or not _fresh(entry, found.get(_mark_key(code, day)), now):
+            return None
+        days.append(entry)
+    count_availability_cache(hits=len(dates), misses=0)
+    body = b'{"office":' + office[1] + b',"days":[' + b",".join(entry[3] for entry in days) + b"]}"
+    return Availability(
+        office=office[0], date_from=asked[0], date_to=asked[1], json=body, any_free=any(e[2] for e in days)
+    )
+
+
+def _fresh(entry: tuple, mark, now: float) -> bool:
+    """Whether a day's entry may be served as it is: its time is not up, and it was built under
+    the day's current mark or so recently that a rebuild would come too soon."""
+    return now < entry[1] and (entry[0] == mark or now - entry[4] < settings.AVAILABILITY_REBUILD_SECONDS)
+
+
 def _build(*, office: Office, dates: list[dt.date], render) -> dict[dt.date, tuple]:
-    """Days from the database: {day: (mark, fresh until (epoch), has free places, JSON)}."""
+    """Days from the database: {day: (mark, fresh until, has free places, JSON, built at)}, the
+    times in epoch seconds."""
     now = timezone.now()
     wanted = set(dates)
     built = {}
@@ -177,7 +214,7 @@ def _build(*, office: Office, dates: list[dt.date], render) -> dict[dt.date, tup
         fresh_until = now.timestamp() + settings.AVAILABILITY_CACHE_SECONDS
         if changes:
             fresh_until = min(fresh_until, min(changes).timestamp())
-        built[day.date] = (None, fresh_until, day.state == DayState.FREE, render(day))
+        built[day.date] = (None, fresh_until, day.state == DayState.FREE, render(day), now.timestamp())
     return built
 
 

@@ -6,6 +6,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 
+from quotas.services.searches import send_search_counts
 from tests.factories import OfficeFactory, SlotFactory, UserFactory
 
 # Several nodes, a real replica and two beats: only under `make test-scale`, which starts them.
@@ -47,6 +48,7 @@ def _cache_per_worker(worker_id):
 def _clean_cache(_cache_per_worker):
     """Rate limits and cached availability live in Redis: each test starts from none of its
     worker's keys (never FLUSHDB, which `cache.clear()` is on Redis)."""
+    send_search_counts()  # an earlier test's unsent search counts go, with the rest, below
     client = getattr(cache, "_cache", None)
     if client is not None and hasattr(client, "get_client"):
         redis = client.get_client(None, write=True)

@@ -1,7 +1,11 @@
 """Demand signals: availability searches counted in the cache, flushed into SearchTally rows."""
 
+import atexit
 import datetime as dt
 import logging
+import threading
+import time
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -18,11 +22,19 @@ from ..models import (
 logger = logging.getLogger(__name__)
 
 
-# A search adds to up to three cache counters (on Redis in one round trip: `cache.count_many`; no
-# database write on the hot path). `flush_search_counts` moves them into SearchTally rows.
+# A search adds to up to three counters. Each process adds them up in memory and sends them to the
+# cache in one `count_many` (one round trip on Redis) at most once every SEARCH_SEND_SECONDS, so an
+# availability read at a release costs one round trip (its days), not two; no database write on the
+# hot path. `flush_search_counts` moves the cache's counters into SearchTally rows. A process that
+# dies without exiting loses its last second of counts: a demand signal, not a ledger.
 SEARCH_COUNTER_TTL = 4 * 24 * 3600  # counters outlive a missed flush or two
 SEARCH_FLUSH_DAYS_BACK = 2  # the flush looks at today and the two days before (office date)
+SEARCH_SEND_SECONDS = 1.0
 _SEARCH_FIELDS = ("searches", "found_nothing", "days_asked")
+
+_unsent: Counter = Counter()
+_unsent_lock = threading.Lock()
+_last_sent = 0.0
 
 
 def _search_key(office_id: int, day, counter: str) -> str:
@@ -34,12 +46,28 @@ def record_availability_search(*, office: Office, date_from, date_to, found_free
     [date_from, date_to]. Cheap and fail-safe: a cache outage loses the count, never the page."""
     now = now or timezone.now()
     day = now.astimezone(office.tzinfo).date()  # the office's own date
-    days_asked = max((date_to - date_from).days + 1, 0)
+    counts = {"searches": 1, "found_nothing": 0 if found_free else 1, "days_asked": (date_to - date_from).days + 1}
+    with _unsent_lock:
+        _unsent.update({_search_key(office.pk, day, name): n for name, n in counts.items() if n > 0})
+        due = time.monotonic() - _last_sent >= SEARCH_SEND_SECONDS
+    if due:
+        send_search_counts()
+
+
+@atexit.register
+def send_search_counts() -> None:
+    """Send this process's unsent counts to the cache now (also when the process exits)."""
+    global _last_sent
+    with _unsent_lock:
+        batch = dict(_unsent)
+        _unsent.clear()
+        _last_sent = time.monotonic()
+    if not batch:
+        return
     try:
-        counts = {"searches": 1, "found_nothing": 0 if found_free else 1, "days_asked": days_asked}
-        cache.count_many({_search_key(office.pk, day, name): n for name, n in counts.items() if n}, SEARCH_COUNTER_TTL)
+        cache.count_many(batch, SEARCH_COUNTER_TTL)
     except Exception:  # noqa: BLE001 - a demand signal must never break availability
-        logger.warning("availability search not counted (cache unavailable)", exc_info=True)
+        logger.warning("%s availability search counts lost (cache unavailable)", len(batch), exc_info=True)
 
 
 def flush_search_counts(*, now=None) -> int:
@@ -55,6 +83,7 @@ def flush_search_counts(*, now=None) -> int:
             day = today - dt.timedelta(days=back)
             for counter in _SEARCH_FIELDS:
                 keys[_search_key(office_id, day, counter)] = (office_id, day, counter)
+    send_search_counts()  # this process's own, first
     values = cache.get_many(list(keys))
     pending: dict[tuple, dict[str, int]] = {}
     for key, value in values.items():

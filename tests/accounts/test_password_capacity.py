@@ -60,3 +60,15 @@ def test_an_api_login_beyond_the_budget_is_refused_before_its_password_is_checke
         == 200
     )
     assert hashed == [1]
+
+
+def test_a_web_login_beyond_the_budget_is_refused_before_its_password_is_checked(settings, user, hashed, client):
+    settings.PASSWORD_CHECKS_PER_SECOND = 0
+    refused = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="id")
+    assert refused.status_code == 429 and refused["Retry-After"] == "1"
+    assert "Banyak orang sedang masuk" in refused.content.decode()  # the form again, with the reason
+    assert hashed == [] and "_auth_user_id" not in client.session
+    settings.PASSWORD_CHECKS_PER_SECOND = 1000
+    signed_in = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+    assert signed_in.status_code == 302 and hashed == [1]
+    assert client.session["_auth_user_id"] == str(user.pk)

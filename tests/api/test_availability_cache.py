@@ -13,9 +13,11 @@ from rest_framework.test import APIClient
 
 from appointments.models import Status
 from appointments.services.lifecycle import cancel_application
+from quotas.api import OfficeAvailabilityApi
 from quotas.availability_cache import LOCK_SECONDS, _lock_key
 from quotas.exceptions import SlotFull
 from quotas.services.claims import claim_places
+from quotas.services.searches import _search_key, send_search_counts
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, applicant_data
 
 from .conftest import assert_error
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _cache_on(settings):
     settings.AVAILABILITY_CACHE_SECONDS = 30
+    settings.AVAILABILITY_REBUILD_SECONDS = 0  # every change shows at the next read
 
 
 @pytest.fixture
@@ -208,3 +211,70 @@ def test_a_place_given_back_ends_the_early_refusal_at_once(api, office, django_c
     with django_capture_on_commit_callbacks(execute=True):
         cancel_application(application_id=application.pk, actor=None, reason="test")
     assert_error(api.post("/api/v1/applications/", body, format="json"), 400, "invalid")
+
+
+def test_a_warm_read_is_answered_by_the_middleware_with_what_the_view_answers(
+    anon, office, slots, monkeypatch, django_assert_num_queries
+):
+    first, second = slots
+    view = anon.get(url(office, first, second), HTTP_ACCEPT_LANGUAGE="en")
+    monkeypatch.setattr(OfficeAvailabilityApi, "get", lambda *a, **k: pytest.fail("the full path was taken"))
+    with django_assert_num_queries(0):
+        fast = anon.get(url(office, first, second), HTTP_ACCEPT_LANGUAGE="en")
+    assert fast.status_code == view.status_code == 200
+    assert fast.content == view.content
+    for header in ("Content-Type", "ETag", "Content-Language", "Vary", "X-Frame-Options", "X-Content-Type-Options"):
+        assert fast[header] == view[header], header
+    assert fast["Content-Language"] == "en"
+    assert (
+        anon.get(url(office, first, second), HTTP_IF_NONE_MATCH=view["ETag"], HTTP_ACCEPT_LANGUAGE="en").status_code
+        == 304
+    )
+    # Indonesian was never built: the middleware passes it on to the (failing) view.
+    with pytest.raises(pytest.fail.Exception):
+        anon.get(url(office, first, second), HTTP_ACCEPT_LANGUAGE="id")
+
+
+def test_the_middleware_counts_the_search(anon, office, slots):
+    first, second = slots
+    anon.get(url(office, first, second))
+    anon.get(url(office, first, second))
+    day = timezone.now().astimezone(office.tzinfo).date()
+    send_search_counts()  # what the process has not sent within its second yet
+    assert cache.get(_search_key(office.pk, day, "searches")) == 2
+
+
+def test_a_stale_day_a_bad_range_or_an_unknown_office_take_the_full_path(
+    anon, office, slots, django_capture_on_commit_callbacks
+):
+    first, second = slots
+    anon.get(url(office, first, second))
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)
+    assert available(anon.get(url(office, first, second)), first) == 4  # rebuilt, not the old bytes
+    backwards = f"/api/v1/offices/{office.code}/availability/?from={second.date}&to={first.date}"
+    assert_error(anon.get(backwards), 400, "invalid")
+    assert anon.get(f"/api/v1/offices/nowhere/availability/?from={first.date}&to={first.date}").status_code == 404
+
+
+def test_a_day_is_rebuilt_at_most_once_per_interval_while_claims_change_it(
+    anon, office, slots, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    first, second = slots
+    settings.AVAILABILITY_REBUILD_SECONDS = 30
+    anon.get(url(office, first, second))
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)
+    with django_assert_num_queries(0):
+        assert available(anon.get(url(office, first, second)), first) == 5  # built just now: served
+    settings.AVAILABILITY_REBUILD_SECONDS = 0  # the interval is over
+    assert available(anon.get(url(office, first, second)), first) == 4
+
+
+def test_the_middleware_keeps_the_rate_limit_per_address(anon, office, slots, settings):
+    first, second = slots
+    settings.RATE_LIMITS_ENABLED = True
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "ip": "3/min"}
+    cache.clear()
+    answers = [anon.get(url(office, first, second)).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]

@@ -6,7 +6,13 @@ from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
 from quotas.models import SearchTally
-from quotas.services.searches import flush_search_counts, record_availability_search
+from quotas.services import searches
+from quotas.services.searches import (
+    _search_key,
+    flush_search_counts,
+    record_availability_search,
+    send_search_counts,
+)
 from tests.factories import OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +73,7 @@ def test_a_cache_outage_loses_the_count_not_the_search(monkeypatch):
 
     monkeypatch.setattr(cache, "count_many", broken)
     search(office, False)  # does not raise
+    send_search_counts()  # nor does sending it
     monkeypatch.undo()
     assert flush_search_counts(now=LATE) == 0
 
@@ -86,3 +93,15 @@ def test_the_api_availability_counts_one_search(office):
     flush_search_counts()
     tally = SearchTally.objects.get(office=office)
     assert (tally.searches, tally.found_nothing, tally.days_asked) == (1, 1, 14)
+
+
+def test_a_process_sends_its_counts_at_most_once_a_second(monkeypatch):
+    office = OfficeFactory(code="kanim-jember")
+    key = _search_key(office.pk, dt.date(2026, 3, 2), "searches")
+    send_search_counts()  # a second starts now
+    search(office, True)
+    search(office, True)
+    assert cache.get(key) is None  # within the second they wait in the process
+    monkeypatch.setattr(searches, "SEARCH_SEND_SECONDS", 0)  # the second is over
+    search(office, True)
+    assert cache.get(key) == 3  # all three in one round trip
