@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from .exceptions import NotInEntryWindow
 from .services import offers
-from .services.incidents import apply_incidents
 from .services.draws import due_releases, run_draw
+from .services.incidents import apply_incidents
 from .services.releases import open_entry_windows
 
 logger = logging.getLogger(__name__)

@@ -189,9 +189,7 @@ class IncidentAdmin(ReadOnlyHistoryAdmin):
             return qs
         offices = permissions.visible_offices(user)
         return qs.filter(
-            Q(scope=Incident.Scope.ALL)
-            | Q(region__in=offices.values("region_id"))
-            | Q(office__in=offices)
+            Q(scope=Incident.Scope.ALL) | Q(region__in=offices.values("region_id")) | Q(office__in=offices)
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):

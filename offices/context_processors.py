@@ -24,7 +24,6 @@ def staff_links(request):
     return {"staff_links": SimpleLazyObject(links)}
 
 
-
 def incident_banner(request):
     """Incidents going on or announced, for the banner every page shows (docs/incidents.md).
     Lazy, and read through the cache (offices.incidents.banner_incidents): a page whose template

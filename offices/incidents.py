@@ -3,7 +3,6 @@ deadline moves for the outages that overlapped it (docs/incidents.md)."""
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-
 from zoneinfo import ZoneInfo
 
 from django.conf import settings

@@ -246,10 +246,13 @@ class Incident(models.Model):
                 condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
             ),
         ]
-        indexes = [models.Index(fields=["ends_at"], condition=models.Q(withdrawn_at__isnull=True), name="live_incidents")]
+        indexes = [
+            models.Index(fields=["ends_at"], condition=models.Q(withdrawn_at__isnull=True), name="live_incidents")
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.office or self.region or _('every office')} ({self.starts_at:%Y-%m-%d %H:%M})"
+        where = self.office or self.region or _("Every office")
+        return f"{self.get_kind_display()}: {where} ({self.starts_at:%Y-%m-%d %H:%M})"
 
     def message(self, language: str) -> str:
         """The message in `language` (Indonesian unless English is asked for)."""

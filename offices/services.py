@@ -62,6 +62,8 @@ def set_office_resources(*, office: Office, counters: int, values: dict, actor=N
 
 
 # --- Incidents ----------------------------------------------------------------------------
+# Each change of an incident and its recomputation (offices.signals) share one transaction; a
+# plain atomic block, as the admin's save runs them inside its own (as slot generation does).
 
 INCIDENT_FIELDS = ("kind", "scope", "region", "office", "starts_at", "ends_at", "message_id", "message_en")
 
@@ -92,14 +94,14 @@ def check_incident(*, actor, incident: Incident) -> None:
 def declare_incident(*, actor, **fields) -> Incident:
     """Declare an incident (fields: INCIDENT_FIELDS) and apply what it gives, in one transaction."""
     assert set(fields) <= set(INCIDENT_FIELDS), fields
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         return _save_incident(actor=actor, incident=Incident(**fields), before=None)
 
 
 def change_incident(*, actor, incident_id: int, **fields) -> Incident:
     """Correct an incident's fields (its times, scope or message), or end it (`ends_at`); what
     every incident gives is recomputed. The actor must be allowed the old scope and the new."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident_id)
         _check_may_change(actor=actor, incident=incident)
         for name, value in fields.items():
@@ -111,7 +113,7 @@ def change_incident(*, actor, incident_id: int, **fields) -> Incident:
 def withdraw_incident(*, actor, incident_id: int, now: dt.datetime | None = None) -> Incident:
     """An incident declared by mistake: it stays on record and gives nothing any more."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident_id)
         _check_may_change(actor=actor, incident=incident)
         if incident.withdrawn_at is None:

@@ -56,9 +56,9 @@ def displace_applications(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     newly = 0
     with transaction.atomic():
-        Application.objects.filter(
-            displaced_by__isnull=False, slot__closed_by__isnull=True, status__in=COMING
-        ).update(displaced_by=None)
+        Application.objects.filter(displaced_by__isnull=False, slot__closed_by__isnull=True, status__in=COMING).update(
+            displaced_by=None
+        )
         displaced = (
             Application.objects.filter(status__in=COMING, slot__closed_by__isnull=False, slot__starts_at__gt=now)
             .exclude(displaced_by_id=F("slot__closed_by_id"))

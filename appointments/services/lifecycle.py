@@ -171,9 +171,7 @@ def _reschedule_target(*, application: Application, slot_id: int, now: dt.dateti
     # An applicant displaced by a closed session may also take the office's priority places,
     # ahead of the public (docs/incidents.md).
     pools = (Pool.ONLINE, Pool.PRIORITY) if application.displaced_by_id else (Pool.ONLINE,)
-    new_slot = (
-        Slot.objects.filter(pk=slot_id, pool__in=pools, office__is_active=True).select_related("office").first()
-    )
+    new_slot = Slot.objects.filter(pk=slot_id, pool__in=pools, office__is_active=True).select_related("office").first()
     if new_slot is None:
         raise SlotNotFound()
     if new_slot.closed_by_id:

@@ -42,7 +42,8 @@ def close_sessions_for_incidents(*, now: dt.datetime | None = None) -> dict[int,
                 (
                     incident
                     for incident in offices[slot.office_id]
-                    if incident.starts_at <= slot.starts_at and (incident.ends_at is None or slot.starts_at < incident.ends_at)
+                    if incident.starts_at <= slot.starts_at
+                    and (incident.ends_at is None or slot.starts_at < incident.ends_at)
                 ),
                 None,
             )

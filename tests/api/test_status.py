@@ -36,18 +36,31 @@ def declare(actor, **fields):
     return declare_incident(actor=actor, **values)
 
 
-def test_current_and_announced_incidents_with_the_message_in_the_request_s_language(anon, national, django_assert_num_queries):
+def test_current_and_announced_incidents_with_the_message_in_the_request_s_language(
+    anon, national, django_assert_num_queries
+):
     now = timezone.now()
     office = OfficeFactory(code="kanim-kediri")
     going_on = declare(national, starts_at=now - HOUR, ends_at=None)
     announced = declare(
-        national, kind=Incident.Kind.OFFICE_CLOSED, scope=Incident.Scope.OFFICE, office=office,
-        starts_at=now + 24 * HOUR, ends_at=now + 48 * HOUR,
-        message_id="Kantor tutup karena banjir.", message_en="Closed by a flood.",
+        national,
+        kind=Incident.Kind.OFFICE_CLOSED,
+        scope=Incident.Scope.OFFICE,
+        office=office,
+        starts_at=now + 24 * HOUR,
+        ends_at=now + 48 * HOUR,
+        message_id="Kantor tutup karena banjir.",
+        message_en="Closed by a flood.",
     )
     declare(national, starts_at=now - 3 * HOUR, ends_at=now - 2 * HOUR)  # over
-    withdrawn = declare(national, kind=Incident.Kind.PAYMENT_DOWN, scope=Incident.Scope.REGION, region=office.region,
-                        starts_at=now - HOUR, ends_at=now + HOUR)
+    withdrawn = declare(
+        national,
+        kind=Incident.Kind.PAYMENT_DOWN,
+        scope=Incident.Scope.REGION,
+        region=office.region,
+        starts_at=now - HOUR,
+        ends_at=now + HOUR,
+    )
     withdraw_incident(actor=national, incident_id=withdrawn.pk)
 
     with django_assert_num_queries(1):
@@ -98,8 +111,14 @@ def test_a_region_s_incident_names_its_region(anon, national):
 def test_booking_a_session_an_incident_closed_answers_409_and_changes_nothing(api, national):
     slot = SlotFactory()
     start = slot.starts_at - HOUR
-    declare(national, kind=Incident.Kind.OFFICE_CLOSED, scope=Incident.Scope.OFFICE, office=slot.office,
-            starts_at=start, ends_at=start + 3 * HOUR)
+    declare(
+        national,
+        kind=Incident.Kind.OFFICE_CLOSED,
+        scope=Incident.Scope.OFFICE,
+        office=slot.office,
+        starts_at=start,
+        ends_at=start + 3 * HOUR,
+    )
     response = api.post("/api/v1/applications/", booking_body(slot), format="json")
     assert_error(response, 409, "office_closed")
     assert Slot.objects.get(pk=slot.pk).taken == 0

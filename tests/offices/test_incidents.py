@@ -13,8 +13,8 @@ from allocation.services.draws import due_releases
 from allocation.services.incidents import apply_incidents
 from allocation.services.offers import offer_held_places, sweep_offers
 from allocation.services.waiting import join_waiting_list
-from appointments.selectors import reschedule_options
 from appointments.models import Application, ApplicationEvent, Notification, Status
+from appointments.selectors import reschedule_options
 from appointments.services import lifecycle
 from appointments.services.booking import PersonBooking
 from offices.exceptions import IncidentInvalid, IncidentNotAllowed
@@ -24,7 +24,6 @@ from quotas.exceptions import OfficeClosed
 from quotas.models import Slot
 from tests.allocation.helpers import open_release
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
-from tests.staff_world import world  # noqa: F401 - the offices and staff of the scoping tests
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +45,9 @@ def declare(actor=None, *, kind=Incident.Kind.PAYMENT_DOWN, scope=Incident.Scope
 
 def hold_made(*, at: dt.datetime, slot=None) -> Application:
     """An unpaid hold booked at `at`, due two hours later."""
-    application = ApplicationFactory(status=Status.PENDING_PAYMENT, payment_due_at=at + 2 * HOUR, **({"slot": slot} if slot else {}))
+    application = ApplicationFactory(
+        status=Status.PENDING_PAYMENT, payment_due_at=at + 2 * HOUR, **({"slot": slot} if slot else {})
+    )
     Application.objects.filter(pk=application.pk).update(created_at=at)
     return application
 
@@ -104,8 +105,13 @@ class TestPaymentDeadlines:
         hold = hold_made(at=booked_at)
         start, end = booked_at + dt.timedelta(minutes=30), booked_at + dt.timedelta(minutes=90)
         declare(starts_at=start, ends_at=end)
-        declare(kind=Incident.Kind.PORTAL_DOWN, scope=Incident.Scope.REGION, region=hold.slot.office.region,
-                starts_at=start + dt.timedelta(minutes=10), ends_at=end)
+        declare(
+            kind=Incident.Kind.PORTAL_DOWN,
+            scope=Incident.Scope.REGION,
+            region=hold.slot.office.region,
+            starts_at=start + dt.timedelta(minutes=10),
+            ends_at=end,
+        )
         assert due(hold) == booked_at + 5 * HOUR
         declare(kind=Incident.Kind.OFFICE_CLOSED, starts_at=end, ends_at=end + HOUR)
         assert due(hold) == booked_at + 5 * HOUR
@@ -124,7 +130,9 @@ class TestPaymentDeadlines:
 class TestOffersAndEntryWindows:
     def test_an_open_offer_and_an_entry_window_are_extended_and_the_draw_postponed(self):
         office = OfficeFactory()
-        start = timezone.now().astimezone(office.tzinfo).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=2)
+        start = timezone.now().astimezone(office.tzinfo).replace(minute=0, second=0, microsecond=0) + dt.timedelta(
+            days=2
+        )
         slot = SlotFactory(office=office, capacity=1, starts_at=start, ends_at=start + HOUR, date=start.date())
         taken = ApplicationFactory(slot=slot)
         join_waiting_list(
@@ -141,8 +149,11 @@ class TestOffersAndEntryWindows:
         close = release.entries_close_at
         now = timezone.now()
         incident = declare(
-            kind=Incident.Kind.PORTAL_DOWN, scope=Incident.Scope.OFFICE, office=office,
-            starts_at=now - dt.timedelta(minutes=10), ends_at=now + dt.timedelta(minutes=20),
+            kind=Incident.Kind.PORTAL_DOWN,
+            scope=Incident.Scope.OFFICE,
+            office=office,
+            starts_at=now - dt.timedelta(minutes=10),
+            ends_at=now + dt.timedelta(minutes=20),
         )
         stored = Offer.objects.get(pk=offer.pk)
         overlap = now + dt.timedelta(minutes=20) - max(offer.offered_at, now - dt.timedelta(minutes=10))
@@ -165,9 +176,13 @@ class TestClosedOfficeDay:
         and the day after has an online and a priority session."""
         tz = world.kediri.tzinfo
         tomorrow = timezone.now().astimezone(tz).date() + dt.timedelta(days=1)
+
         def session(day, pool, hour=9, capacity=2):
             start = dt.datetime.combine(day, dt.time(hour), tzinfo=tz)
-            return SlotFactory(office=world.kediri, pool=pool, capacity=capacity, starts_at=start, ends_at=start + HOUR, date=day)
+            return SlotFactory(
+                office=world.kediri, pool=pool, capacity=capacity, starts_at=start, ends_at=start + HOUR, date=day
+            )
+
         closed = session(tomorrow, "online")
         later_online = session(tomorrow + dt.timedelta(days=1), "online", capacity=1)
         later_priority = session(tomorrow + dt.timedelta(days=1), "priority")
@@ -175,9 +190,14 @@ class TestClosedOfficeDay:
         applicant = ApplicationFactory(slot=closed, account=world.applicant, reschedule_count=1)
         start = dt.datetime.combine(tomorrow, dt.time(0), tzinfo=tz)
         incident = declare(
-            world.kediri_head, kind=Incident.Kind.OFFICE_CLOSED, scope=Incident.Scope.OFFICE, office=world.kediri,
-            starts_at=start, ends_at=start + dt.timedelta(days=1),
-            message_id="Kantor tutup karena banjir.", message_en="The office is closed by a flood.",
+            world.kediri_head,
+            kind=Incident.Kind.OFFICE_CLOSED,
+            scope=Incident.Scope.OFFICE,
+            office=world.kediri,
+            starts_at=start,
+            ends_at=start + dt.timedelta(days=1),
+            message_id="Kantor tutup karena banjir.",
+            message_en="The office is closed by a flood.",
         )
         return world, incident, closed, later_online, later_priority, applicant
 
@@ -188,7 +208,9 @@ class TestClosedOfficeDay:
         assert stored.displaced_by_id == incident.pk
         (message,) = Notification.objects.filter(application=applicant, template="office_closed")
         assert message.context["incident_message"] == "Kantor tutup karena banjir."
-        assert ApplicationEvent.objects.filter(application=applicant, reason__contains="closed by incident").count() == 1
+        assert (
+            ApplicationEvent.objects.filter(application=applicant, reason__contains="closed by incident").count() == 1
+        )
         apply_incidents()  # again: nothing new
         assert Notification.objects.filter(application=applicant, template="office_closed").count() == 1
         assert lifecycle.mark_no_shows(now=closed.ends_at + 2 * HOUR) == 0
