@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -252,7 +253,7 @@ class Incident(models.Model):
 
     def __str__(self):
         where = self.office or self.region or _("Every office")
-        return f"{self.get_kind_display()}: {where} ({self.starts_at:%Y-%m-%d %H:%M})"
+        return f"{self.get_kind_display()}: {where} ({timezone.localtime(self.starts_at):%Y-%m-%d %H:%M})"
 
     def message(self, language: str) -> str:
         """The message in `language` (Indonesian unless English is asked for)."""

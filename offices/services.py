@@ -65,6 +65,7 @@ def set_office_resources(*, office: Office, counters: int, values: dict, actor=N
 # Each change of an incident and its recomputation (offices.signals) share one transaction; a
 # plain atomic block, as the admin's save runs them inside its own (as slot generation does).
 
+INCIDENT_REACH = dt.timedelta(days=366)
 INCIDENT_FIELDS = ("kind", "scope", "region", "office", "starts_at", "ends_at", "message_id", "message_en")
 
 
@@ -81,8 +82,16 @@ def check_incident(*, actor, incident: Incident) -> None:
         incident.region = None
         if incident.office_id is None:
             raise IncidentInvalid(_("Choose the office."), field="office")
+    if incident.starts_at is None:
+        raise IncidentInvalid(_("Give the start."), field="starts_at")
+    # An incident is about this year: far dates are typing errors (and overflow a deadline's sum).
+    now = timezone.now()
+    if not now - INCIDENT_REACH <= incident.starts_at <= now + INCIDENT_REACH:
+        raise IncidentInvalid(_("The start must be within a year of today."), field="starts_at")
     if incident.ends_at is not None and incident.ends_at <= incident.starts_at:
         raise IncidentInvalid(_("The end must come after the start."), field="ends_at")
+    if incident.ends_at is not None and incident.ends_at > incident.starts_at + INCIDENT_REACH:
+        raise IncidentInvalid(_("An incident lasts at most a year."), field="ends_at")
     if not (incident.message_id or "").strip() or not (incident.message_en or "").strip():
         raise IncidentInvalid(_("Write the message in Indonesian and in English."), field="message_id")
     if not permissions.may_declare_incident(

@@ -298,6 +298,8 @@ class TestWhoDeclares:
             ({"message_en": "  "}, "message_id"),
             ({"scope": "office"}, "office"),
             ({"scope": "region"}, "region"),
+            ({"starts_at": "far"}, "starts_at"),
+            ({"ends_at": "far"}, "ends_at"),
         ],
     )
     def test_bad_input_is_refused_and_stores_nothing(self, world, fields, field):
@@ -306,6 +308,8 @@ class TestWhoDeclares:
         values = {"scope": "all", "starts_at": start, "ends_at": start + HOUR, **MESSAGES, **fields}
         if values["ends_at"] == "before":
             values["ends_at"] = start - HOUR
+        far = dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC)
+        values = {name: far if value == "far" else value for name, value in values.items()}
         with pytest.raises(IncidentInvalid) as refused:
             declare_incident(actor=world.national, kind=Incident.Kind.PAYMENT_DOWN, **values)
         assert refused.value.field == field and refused.value.message
