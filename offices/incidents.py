@@ -27,11 +27,14 @@ def grace() -> dt.timedelta:
 
 def assumed_end(incident: Incident, now: dt.datetime) -> dt.datetime:
     """The end of an incident; one whose end is not known yet is assumed to last at least
-    INCIDENT_OPEN_HOURS from now. Recomputed every minute while open, so nothing it protects
+    INCIDENT_OPEN_HOURS from now (to the next full hour). Recomputed every minute while open, so nothing it protects
     expires while it lasts, and recomputed once more when its end is set."""
     if incident.ends_at is not None:
         return incident.ends_at
-    return max(now, incident.starts_at) + dt.timedelta(hours=settings.INCIDENT_OPEN_HOURS)
+    # Rounded up to the hour: the minute job then rewrites the deadlines once an hour, not each run.
+    assumed = max(now, incident.starts_at) + dt.timedelta(hours=settings.INCIDENT_OPEN_HOURS)
+    rounded = assumed.replace(minute=0, second=0, microsecond=0)
+    return rounded if rounded == assumed else rounded + dt.timedelta(hours=1)
 
 
 def live_incidents(*, kinds: Sequence[str] | None = None) -> list[Incident]:

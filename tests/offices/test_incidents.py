@@ -315,3 +315,55 @@ class TestWhoDeclares:
         assert refused.value.field == field and refused.value.message
         assert not Incident.objects.exists()
         assert due(hold) == hold.payment_due_at
+
+
+class TestStaffScreens:
+    LIST = "/admin/offices/incident/"
+
+    def incidents(self, world):
+        now = timezone.now()
+        made = {}
+        for name, scope, target in [
+            ("all", "all", {}),
+            ("kediri", "office", {"office": world.kediri}),
+            ("denpasar", "office", {"office": world.denpasar}),
+            ("bali", "region", {"region": world.denpasar.region}),
+        ]:
+            made[name] = declare(world.national, scope=scope, starts_at=now + HOUR, ends_at=now + 2 * HOUR, **target)
+        return made
+
+    def test_each_sees_the_incidents_of_their_offices_and_changes_only_their_scope(self, client, world):
+        made = self.incidents(world)
+        client.force_login(world.kediri_head)
+        page = client.get(self.LIST).content.decode()
+        for name, seen in {"all": True, "kediri": True, "denpasar": False, "bali": False}.items():
+            assert (f"/admin/offices/incident/{made[name].pk}/change/" in page) is seen, name
+        assert client.get(f"{self.LIST}{made['denpasar'].pk}/change/").status_code == 404
+        # The national incident is shown but not changeable: a POST changes nothing.
+        url = f"{self.LIST}{made['all'].pk}/change/"
+        client.post(url, {"kind": "portal_down", "scope": "all", "message_id": "x", "message_en": "x"})
+        assert Incident.objects.get(pk=made["all"].pk).kind == Incident.Kind.PAYMENT_DOWN
+        client.force_login(world.bali_regional)
+        page = client.get(self.LIST).content.decode()
+        assert f"/admin/offices/incident/{made['bali'].pk}/change/" in page
+        assert f"/admin/offices/incident/{made['kediri'].pk}/change/" not in page
+
+    def test_a_head_s_form_offers_only_their_office_and_refuses_another_scope(self, client, world):
+        client.force_login(world.kediri_head)
+        form = client.get(f"{self.LIST}add/").context["adminform"].form
+        assert list(form.fields["office"].queryset) == [world.kediri]
+        assert not form.fields["region"].queryset.exists()
+        start = timezone.now() + HOUR
+        answer = client.post(
+            f"{self.LIST}add/",
+            {
+                "kind": "office_closed",
+                "scope": "all",
+                "starts_at_0": start.date().isoformat(),
+                "starts_at_1": "08:00:00",
+                "message_id": "Banjir.",
+                "message_en": "Flood.",
+            },
+        )
+        assert answer.status_code == 200 and answer.context["adminform"].form.errors
+        assert not Incident.objects.exists()
