@@ -101,9 +101,9 @@ def forget_banner() -> None:
 
 
 def banner_incidents(*, language: str | None, now: dt.datetime | None = None) -> list[dict]:
-    """The incidents going on or announced, each {kind, where, message, starts_at, ends_at,
-    zone}: times in the office's zone (WIB for a region or every office, unless the region's
-    offices share another zone), `message` in `language`."""
+    """The incidents going on or announced, each {id, kind, label, where, message, starts_at,
+    ends_at, zone, going_on}: times in the office's zone (WIB for a region or every office),
+    `message` in `language`."""
     now = now or timezone.now()
     try:
         rows = cache.get(BANNER_KEY)

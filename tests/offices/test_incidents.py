@@ -14,6 +14,7 @@ from allocation.services.incidents import apply_incidents
 from allocation.services.offers import offer_held_places, sweep_offers
 from allocation.services.waiting import join_waiting_list
 from appointments.models import Application, ApplicationEvent, Notification, Status
+from appointments.outbox import render_message
 from appointments.selectors import reschedule_options
 from appointments.services import lifecycle
 from appointments.services.booking import PersonBooking
@@ -208,6 +209,9 @@ class TestClosedOfficeDay:
         assert stored.displaced_by_id == incident.pk
         (message,) = Notification.objects.filter(application=applicant, template="office_closed")
         assert message.context["incident_message"] == "Kantor tutup karena banjir."
+        subject, text = render_message(message)
+        assert applicant.booking_code in subject and "Kantor tutup karena banjir." in text
+        assert world.kediri.name in text and "WIB" in text
         assert (
             ApplicationEvent.objects.filter(application=applicant, reason__contains="closed by incident").count() == 1
         )
