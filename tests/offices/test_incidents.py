@@ -371,3 +371,20 @@ class TestStaffScreens:
         )
         assert answer.status_code == 200 and answer.context["adminform"].form.errors
         assert not Incident.objects.exists()
+
+
+class TestBanner:
+    def test_every_page_shows_it_in_the_page_s_language_until_it_is_withdrawn(
+        self, client, django_capture_on_commit_callbacks
+    ):
+        actor = national()
+        start = timezone.now() + 24 * HOUR
+        with django_capture_on_commit_callbacks(execute=True):
+            incident = declare(actor, kind=Incident.Kind.PORTAL_DOWN, starts_at=start, ends_at=start + 2 * HOUR)
+        page = client.get("/").content.decode()
+        assert "incident-banner" in page and MESSAGES["message_id"] in page and "WIB" in page
+        english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert MESSAGES["message_en"] in english
+        with django_capture_on_commit_callbacks(execute=True):  # the cached list is dropped on commit
+            withdraw_incident(actor=actor, incident_id=incident.pk)
+        assert "incident-banner" not in client.get("/").content.decode()
