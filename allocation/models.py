@@ -27,6 +27,8 @@ class Release(models.Model):
     office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="releases")
     entries_open_at = models.DateTimeField(_("entries open at"))
     entries_close_at = models.DateTimeField(_("entries close at"))
+    # The close before incidents moved it (and the draw with it), once one did (docs/incidents.md).
+    entries_close_base = models.DateTimeField(_("entries close without incidents"), null=True, blank=True)
     sessions_from = models.DateField(_("sessions from"))
     sessions_to = models.DateField(_("sessions to"))
     # The office's next release: when what the draw left opens to everyone.
@@ -168,6 +170,8 @@ class Offer(models.Model):
     given_back_at = models.DateTimeField(_("place given back at"), null=True, blank=True)
     offered_at = models.DateTimeField(_("offered at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
+    # The expiry before incidents moved it (docs/incidents.md), once one did.
+    expires_base = models.DateTimeField(_("expires without incidents"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:

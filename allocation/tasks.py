@@ -10,6 +10,7 @@ from django.utils import timezone
 from .exceptions import NotInEntryWindow
 from .services import offers
 from .services.draws import due_releases, run_draw
+from .services.incidents import apply_incidents
 from .services.releases import open_entry_windows
 
 logger = logging.getLogger(__name__)
@@ -55,3 +56,10 @@ def offer_held_places_task(slot_id: int, given_back_at: str | None = None) -> in
 @shared_task(name="allocation.sweep_offers", **DB_RETRY)
 def sweep_offers_task() -> dict:
     return offers.sweep_offers()
+
+
+@shared_task(name="allocation.apply_incidents", **DB_RETRY)
+def apply_incidents_task() -> dict:
+    """Every minute: what was booked, offered or opened during an incident, and incidents whose
+    end is not known yet (docs/incidents.md)."""
+    return apply_incidents()

@@ -185,8 +185,21 @@ class Application(models.Model):
     amount = models.PositiveIntegerField(_("amount (Rp)"))
     billing_code = models.CharField(_("billing code"), max_length=15, unique=True, null=True, blank=True)
     payment_due_at = models.DateTimeField(_("payment due"), null=True, blank=True)
+    # The deadline before incidents moved it (docs/incidents.md); set once an incident did, so
+    # that a corrected or withdrawn incident recomputes `payment_due_at` from it.
+    payment_due_base = models.DateTimeField(_("payment due without incidents"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
+    # The incident that closed the office for this application's session: the applicant may move
+    # to another day of the office (its priority places too), and is not a no-show meanwhile.
+    displaced_by = models.ForeignKey(
+        "offices.Incident",
+        verbose_name=_("session closed by incident"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="displaced_applications",
+    )
     queue_number = models.CharField(_("queue number"), max_length=10, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     # The day's queue (services.queue): set at check-in, then called to a desk and served.

@@ -27,6 +27,7 @@ SUBJECTS = {
     "rescheduled": _("Appointment %(booking_code)s moved to a new date"),
     "no_show": _("You missed your appointment %(booking_code)s"),
     "ready": _("Your passport is ready to collect (%(booking_code)s)"),
+    "office_closed": _("The office is closed for your appointment %(booking_code)s: choose another day"),
 }
 
 # The status an application enters -> the message that tells the applicant.
@@ -79,6 +80,11 @@ def _still_on_the_new_date(application: Application, now: dt.datetime) -> str:
     return "" if active else Notification.SkipReason.STATUS_CHANGED
 
 
+def _still_displaced(application: Application, now: dt.datetime) -> str:
+    active = application.status in (Status.PENDING_PAYMENT, Status.BOOKED) and application.displaced_by_id
+    return "" if active else Notification.SkipReason.STATUS_CHANGED
+
+
 def _still_ready(application: Application, now: dt.datetime) -> str:
     return "" if application.status == Status.ISSUED else Notification.SkipReason.STATUS_CHANGED
 
@@ -89,6 +95,7 @@ STILL_TRUE = {
     "reminder": _still_coming_tomorrow,
     "rescheduled": _still_on_the_new_date,
     "ready": _still_ready,
+    "office_closed": _still_displaced,
 }
 
 

@@ -163,24 +163,34 @@ def application_events(*, application: Application) -> list:
 
 def reschedule_options(*, application: Application, now: dt.datetime, days: int = 60, limit: int = 60) -> list[Slot]:
     """Open sessions at the same office, if it is not switched off, with a free place that accept
-    this kind of application."""
+    this kind of application, and that no incident closed. An application whose session an
+    incident closed also sees the office's priority places (docs/incidents.md): the online
+    session first when both have room."""
+    pools = [Pool.ONLINE, Pool.PRIORITY] if application.displaced_by_id else [Pool.ONLINE]
     candidates = (
         Slot.objects.filter(
             office_id=application.slot.office_id,
             office__is_active=True,
-            pool=Pool.ONLINE,
+            pool__in=pools,
             starts_at__gt=now,
             starts_at__lt=now + dt.timedelta(days=days),
             opens_at__lte=now,
-            taken__lt=F("capacity"),
+            taken__lt=F("capacity") - F("held"),
+            closed_by__isnull=True,
         )
         .exclude(pk=application.slot_id)
         .select_related("office")
-        .order_by("starts_at")
+        .order_by("starts_at", "pool")
     )
     # The accepted kinds (a JSON list) are compared here, not in SQL: SQLite, which `make run`
     # uses, has no JSON containment. One office's online sessions over `days` are a few hundred.
-    return list(itertools.islice((slot for slot in candidates if slot.accepts(application.kind)), limit))
+    sessions: set = set()  # one line per session: its online slot when both pools have room
+    fitting = (
+        slot
+        for slot in candidates
+        if slot.accepts(application.kind) and not (slot.starts_at in sessions or sessions.add(slot.starts_at))
+    )
+    return list(itertools.islice(fitting, limit))
 
 
 def account_people(*, account) -> list[Applicant]:

@@ -81,6 +81,7 @@ urlpatterns = [
     path("offers/<int:offer_id>/accept/", api_waiting.OfferAcceptApi.as_view(), name="api-offer-accept"),
     path("offers/<int:offer_id>/decline/", api_waiting.OfferDeclineApi.as_view(), name="api-offer-decline"),
     path("offices/<slug:code>/nearby/", api_waiting.NearbyOfficesApi.as_view(), name="api-offices-nearby"),
+    path("status/", offices_api.StatusApi.as_view(), name="api-status"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/v1/ answers 404 in the error shape, not Django's HTML page.

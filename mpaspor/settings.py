@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "offices.context_processors.staff_links",
+                "offices.context_processors.incident_banner",
             ],
         },
     },
@@ -277,6 +278,10 @@ PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 DRAW_PAYMENT_HOURS = env.int("DRAW_PAYMENT_HOURS", default=24)
 # How long a waiting household has to accept a place offered to it (docs/waiting-list.md).
 OFFER_MINUTES = env.int("OFFER_MINUTES", default=30)
+# Incidents (docs/incidents.md): a deadline that an outage overlapped moves by the overlap plus
+# this; an incident whose end is not known yet counts as lasting at least this long from now.
+INCIDENT_GRACE_MINUTES = env.int("INCIDENT_GRACE_MINUTES", default=120)
+INCIDENT_OPEN_HOURS = env.int("INCIDENT_OPEN_HOURS", default=6)
 MAX_APPLICANTS_PER_ACCOUNT = 5
 # An account refused this many different NIKs in a day (each already in someone else's active
 # application) has its bookings refused (429) until the day ends: probing NIKs one by one tells
@@ -438,6 +443,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # window has closed but that has not run (its task is scheduled at the close).
     "allocation-sweep-releases": {
         "task": "allocation.sweep_releases",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
+    "allocation-apply-incidents": {
+        "task": "allocation.apply_incidents",
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
     },

@@ -1,15 +1,19 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from mpaspor.errors import DomainError
 
 from . import (
     admin_accounts,  # noqa: F401 - registers the staff accounts' admin
     permissions,
+    services,
 )
-from .admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
-from .models import Office, OfficeResources, Region, StaffMembership
+from .admin_scoping import OfficeScopedAdmin, ReadOnlyHistoryAdmin, ScopedHistoryAdmin
+from .models import Incident, Office, OfficeResources, Region, StaffMembership
 
 
 @admin.register(Region)
@@ -130,3 +134,136 @@ class StaffMembershipAdmin(OfficeScopedAdmin):
 admin.site.site_header = _("mpaspor staff")
 admin.site.site_title = _("mpaspor staff")
 admin.site.index_title = _("Office administration")
+
+
+class IncidentForm(forms.ModelForm):
+    """The incident's fields, checked by the service's own check (who may declare which scope)."""
+
+    class Meta:
+        model = Incident
+        fields = ["kind", "scope", "region", "office", "starts_at", "ends_at", "message_id", "message_en"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        candidate = Incident(**{name: cleaned.get(name) for name in self.Meta.fields})
+        try:
+            services.check_incident(actor=self.actor, incident=candidate)
+        except DomainError as error:
+            field = error.field if error.field in self.fields else None
+            raise forms.ValidationError({field: error.message} if field else error.message) from None
+        cleaned["region"], cleaned["office"] = candidate.region, candidate.office  # only the scope's target
+        return cleaned
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyHistoryAdmin):
+    """Staff declare, correct, end and withdraw incidents here (docs/incidents.md): national staff
+    any scope, a regional division its region, an office head their office. Each save goes
+    through offices.services, which recomputes what every incident gives; the history keeps
+    every version and who made it."""
+
+    form = IncidentForm
+    list_display = ["what", "where", "starts_at", "ends_at", "declared_by", "withdrawn_at"]
+    list_filter = ["kind", "scope"]
+    readonly_fields = ["declared_by", "declared_at", "withdrawn_at"]
+    actions = ["withdraw"]
+
+    @admin.display(description=_("incident"), ordering="kind")
+    def what(self, obj):
+        return obj.get_kind_display()
+
+    @admin.display(description=_("where"))
+    def where(self, obj):
+        return obj.office or obj.region or _("Every office")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("region", "office", "declared_by")
+        user = request.user
+        if permissions.sees_all(user):
+            return qs
+        offices = permissions.visible_offices(user)
+        return qs.filter(
+            Q(scope=Incident.Scope.ALL) | Q(region__in=offices.values("region_id")) | Q(office__in=offices)
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        user = request.user
+
+        class ActorForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, actor=user, **kw)
+                if "region" in self.fields:
+                    self.fields["region"].queryset = permissions.division_regions(user)
+                if "office" in self.fields:
+                    self.fields["office"].queryset = Office.objects.filter(
+                        pk__in=[o.pk for o in _declarable_offices(user)]
+                    )
+
+        return ActorForm
+
+    def has_module_permission(self, request):
+        return permissions.is_staff_member(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.is_staff_member(request.user)
+
+    def has_add_permission(self, request):
+        return permissions.declares_incidents(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return permissions.declares_incidents(request.user)
+        return obj.withdrawn_at is None and permissions.may_declare_incident(
+            request.user, scope=obj.scope, region_id=obj.region_id, office=obj.office
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an incident is withdrawn, never deleted: it stays on record
+
+    def get_object(self, request, object_id, from_field=None):
+        return self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data.get(name) for name in services.INCIDENT_FIELDS}
+        if change:
+            saved = services.change_incident(actor=request.user, incident_id=obj.pk, **fields)
+        else:
+            saved = services.declare_incident(actor=request.user, **fields)
+        obj.pk = saved.pk
+
+    @admin.action(description=_("Withdraw the selected incidents (declared by mistake)"))
+    def withdraw(self, request, queryset):
+        done = 0
+        for incident in queryset:
+            try:
+                services.withdraw_incident(actor=request.user, incident_id=incident.pk)
+            except DomainError as error:
+                self.message_user(request, f"{incident}: {error.message}", level=messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("%(n)s incidents withdrawn.") % {"n": done})
+
+
+def _declarable_offices(user):
+    """Offices for which `user` may declare an incident of one office."""
+    offices = Office.objects.select_related("region")
+    if not permissions.sees_all(user):
+        offices = offices.filter(
+            Q(pk__in=permissions.quota_offices(user)) | Q(region__in=permissions.division_regions(user))
+        )
+    return [
+        office
+        for office in offices
+        if permissions.may_declare_incident(user, scope=Incident.Scope.OFFICE, region_id=None, office=office)
+    ]

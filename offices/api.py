@@ -1,5 +1,6 @@
-"""API: the offices an applicant can book at."""
+"""API: the offices an applicant can book at, and the incidents going on or announced."""
 
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -8,7 +9,8 @@ from rest_framework.views import APIView
 
 from mpaspor.api import RegexStringField, Serializer, error_responses
 
-from .models import Office
+from .incidents import current_and_announced
+from .models import Incident, Office
 from .selectors import bookable_offices
 
 
@@ -58,3 +60,56 @@ class OfficeListApi(APIView):
         filters.is_valid(raise_exception=True)
         offices = bookable_offices(region_code=filters.validated_data.get("region"))
         return Response(self.OutputSerializer(offices, many=True).data)
+
+
+class StatusApi(APIView):
+    """Incidents going on or announced (the portal or the payment system down, offices closed),
+    with their message in the request's language (`Accept-Language`: Indonesian unless English)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class OutputSerializer(Serializer):
+        class IncidentSerializer(Serializer):
+            class ScopeSerializer(Serializer):
+                kind = serializers.ChoiceField(choices=Incident.Scope.choices)
+                region = serializers.CharField(allow_null=True, help_text="The region's code (a region's incident).")
+                office = serializers.CharField(allow_null=True, help_text="The office's code (one office's incident).")
+
+                class Meta:
+                    ref_name = "IncidentScope"
+
+            id = serializers.IntegerField()
+            kind = serializers.ChoiceField(choices=Incident.Kind.choices)
+            scope = ScopeSerializer()
+            starts_at = serializers.DateTimeField()
+            ends_at = serializers.DateTimeField(allow_null=True, help_text="null while the end is not known.")
+            message = serializers.CharField()
+
+            class Meta:
+                ref_name = "Incident"
+
+        incidents = IncidentSerializer(many=True)
+
+        class Meta:
+            ref_name = "Status"
+
+    @extend_schema(operation_id="status", responses={200: OutputSerializer, **error_responses(429)})
+    def get(self, request):
+        language = translation.get_language() or ""
+        incidents = [
+            {
+                "id": incident.pk,
+                "kind": incident.kind,
+                "scope": {
+                    "kind": incident.scope,
+                    "region": incident.region.code if incident.region else None,
+                    "office": incident.office.code if incident.office else None,
+                },
+                "starts_at": incident.starts_at,
+                "ends_at": incident.ends_at,
+                "message": incident.message(language),
+            }
+            for incident in current_and_announced()
+        ]
+        return Response(self.OutputSerializer({"incidents": incidents}).data)

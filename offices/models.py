@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -179,3 +180,88 @@ class OfficeResources(models.Model):
     def open_minutes(self) -> int:
         opens = self.opens_at.hour * 60 + self.opens_at.minute
         return self.closes_at.hour * 60 + self.closes_at.minute - opens
+
+
+class Incident(models.Model):
+    """Something that stops people from booking, paying or being served (docs/incidents.md):
+    the portal or the payment system down, or offices closed (a flood, a power cut).
+
+    Declared by staff for every office, a region's offices or one office; `ends_at` may be open
+    (not yet known) or set ahead (announced). What an incident gives (longer payment deadlines,
+    offers and entry windows, closed sessions) is recomputed from every incident on each change,
+    so an incident corrected, ended early or withdrawn takes back what it gave."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_DOWN = "payment_down", _("Payment system down")
+        PORTAL_DOWN = "portal_down", _("Portal down")
+        OFFICE_CLOSED = "office_closed", _("Office closed")
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("Every office")
+        REGION = "region", _("A region's offices")
+        OFFICE = "office", _("One office")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
+    )
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(
+        _("ends at"), null=True, blank=True, help_text=_("Leave empty while the end is not known.")
+    )
+    message_id = models.TextField(_("message (Indonesian)"), max_length=500)
+    message_en = models.TextField(_("message (English)"), max_length=500)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("declared by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+    # Withdrawn: declared by mistake. It gives nothing any more, and stays for the record.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        constraints = [
+            models.CheckConstraint(
+                name="incident_scope_matches_target",
+                condition=(
+                    models.Q(scope="all", region__isnull=True, office__isnull=True)
+                    | models.Q(scope="region", region__isnull=False, office__isnull=True)
+                    | models.Q(scope="office", region__isnull=True, office__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="incident_ends_after_it_starts",
+                condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["ends_at"], condition=models.Q(withdrawn_at__isnull=True), name="live_incidents")
+        ]
+
+    def __str__(self):
+        where = self.office or self.region or _("Every office")
+        return f"{self.get_kind_display()}: {where} ({timezone.localtime(self.starts_at):%Y-%m-%d %H:%M})"
+
+    def message(self, language: str) -> str:
+        """The message in `language` (Indonesian unless English is asked for)."""
+        return self.message_en if (language or "").startswith("en") else self.message_id
+
+    def covers(self, office: Office) -> bool:
+        return (
+            self.scope == self.Scope.ALL
+            or (self.scope == self.Scope.REGION and self.region_id == office.region_id)
+            or (self.scope == self.Scope.OFFICE and self.office_id == office.pk)
+        )

@@ -159,3 +159,30 @@ def takes_part_in_evaluations(user) -> bool:
     """Whether this user submits (an office head) or decides (the regional division, the
     directorate) capacity evaluations, from the memberships alone."""
     return reads_reports(user)
+
+
+def declares_incidents(user) -> bool:
+    """National staff, the regional divisions and office heads declare incidents."""
+    return is_staff_member(user) and (
+        sees_all(user) or any(m.role in (Role.REGIONAL, Role.HEAD) for m in _memberships(user))
+    )
+
+
+def may_declare_incident(user, *, scope: str, region_id: int | None, office: Office | None) -> bool:
+    """Whether `user` may declare (or change) an incident of this scope: national staff any scope,
+    a regional division its region or one of its offices, an office head their office (and, for a
+    Kanim, its outlets: the head answers for them as for their quotas)."""
+    if not is_staff_member(user):
+        return False
+    if sees_all(user):
+        return True
+    memberships = _memberships(user)
+    regions = {m.region_id for m in memberships if m.role == Role.REGIONAL}
+    if scope == "region":
+        return region_id in regions
+    if scope == "office" and office is not None:
+        if office.region_id in regions:
+            return True
+        heads = {m.office_id for m in memberships if m.role == Role.HEAD}
+        return office.pk in heads or (office.parent_id is not None and office.parent_id in heads)
+    return False

@@ -28,6 +28,11 @@ class WalkInOnly(QuotaError):
     default_message = _("This session takes walk-ins only, without booking: come to the office on the day.")
 
 
+class OfficeClosed(QuotaError):
+    code = "office_closed"
+    default_message = _("The office is closed for this session (an incident). Please choose another date.")
+
+
 class NotOpenYet(QuotaError):
     code = "not_open_yet"
     default_message = _("Booking for this date has not opened yet.")

@@ -281,6 +281,16 @@ class Slot(models.Model):
     # On a priority slot: places added for walk-ins who came when the pool was full (each adds
     # one to `capacity`, so `taken` never exceeds it). Reports count them; slot generation keeps them.
     overflow = models.PositiveIntegerField(_("places added for walk-ins beyond the pool"), default=0)
+    # The incident that closed the office for this session (docs/incidents.md): nobody books it,
+    # and its applicants are offered another day. Kept by quotas.services.incidents.
+    closed_by = models.ForeignKey(
+        "offices.Incident",
+        verbose_name=_("closed by incident"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="closed_slots",
+    )
 
     # `taken` moves on every booking (by a bare UPDATE, which writes no history anyway);
     # excluded so that no save of the counter ever writes a history row on the hot path.

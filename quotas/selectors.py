@@ -129,6 +129,7 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
             date__gte=first,
             date__lte=last,
             capacity__gt=0,
+            closed_by__isnull=True,  # an incident closed the office (docs/incidents.md)
         )
         .order_by("starts_at")
         .values(

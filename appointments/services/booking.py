@@ -20,7 +20,7 @@ from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, selec
 from mpaspor.metrics import count_booking
 from offices.models import Office
 from quotas.availability_cache import remember_sold_out
-from quotas.exceptions import NotOpenYet, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
+from quotas.exceptions import NotOpenYet, OfficeClosed, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
 from quotas.services.claims import claim_places
 
@@ -140,6 +140,8 @@ def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
         raise SlotNotFound()
     if slot.pool == Pool.WALK_IN:
         raise WalkInOnly()
+    if slot.closed_by_id:
+        raise OfficeClosed()
     slot.has_overdue_holds = bool(has_overdue_holds)  # NULL (no holds) or 0/1 on SQLite
     if slot.starts_at <= now:
         raise SlotInPast()

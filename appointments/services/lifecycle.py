@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mpaspor.db import in_callers_transaction
-from quotas.exceptions import SlotFull, SlotInPast, SlotNotFound
+from quotas.exceptions import OfficeClosed, SlotFull, SlotInPast, SlotNotFound
 from quotas.models import Pool, Slot
 from quotas.services.claims import claim_places, return_places
 
@@ -110,9 +110,13 @@ def cancel_application(
 
 
 def check_reschedule(*, application: Application, now: dt.datetime) -> None:
-    """Once, while awaiting payment or booked, and no later than the day before the visit (H-1)."""
+    """Once, while awaiting payment or booked, and no later than the day before the visit (H-1).
+    An application whose session an incident closed (`displaced_by`) may always move, and the
+    move does not count (docs/incidents.md)."""
     if application.status not in (Status.PENDING_PAYMENT, Status.BOOKED):
         raise RescheduleNotAllowed(_("Only an application awaiting payment or booked can be rescheduled."))
+    if application.displaced_by_id:
+        return
     if application.reschedule_count >= 1:
         raise RescheduleNotAllowed(_("The date of an application can be changed only once."))
     today = now.astimezone(application.slot.office.tzinfo).date()
@@ -144,8 +148,11 @@ def _move(*, application_id: int, slot_id: int, actor, now: dt.datetime) -> Appl
             else:
                 claim_places(slot_id=new_slot.pk, now=now, express=express)
         application.slot = new_slot
-        application.reschedule_count += 1
-        application.save(update_fields=["slot", "reschedule_count", "updated_at"])
+        if application.displaced_by_id:
+            application.displaced_by = None  # the move the incident gave: it uses no change of date
+        else:
+            application.reschedule_count += 1
+        application.save(update_fields=["slot", "reschedule_count", "displaced_by", "updated_at"])
         ApplicationEvent.objects.create(
             application=application,
             from_status=application.status,
@@ -161,11 +168,14 @@ def _move(*, application_id: int, slot_id: int, actor, now: dt.datetime) -> Appl
 
 def _reschedule_target(*, application: Application, slot_id: int, now: dt.datetime) -> Slot:
     # A switched-off office gives no place, as in booking (bookable_slot_or_refusal).
-    new_slot = (
-        Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE, office__is_active=True).select_related("office").first()
-    )
+    # An applicant displaced by a closed session may also take the office's priority places,
+    # ahead of the public (docs/incidents.md).
+    pools = (Pool.ONLINE, Pool.PRIORITY) if application.displaced_by_id else (Pool.ONLINE,)
+    new_slot = Slot.objects.filter(pk=slot_id, pool__in=pools, office__is_active=True).select_related("office").first()
     if new_slot is None:
         raise SlotNotFound()
+    if new_slot.closed_by_id:
+        raise OfficeClosed()
     if new_slot.pk == application.slot_id or new_slot.office_id != application.slot.office_id:
         raise RescheduleNotAllowed(_("Choose another session at the same office."))
     if new_slot.starts_at <= now:
@@ -215,14 +225,15 @@ def mark_no_shows(*, now: dt.datetime | None = None) -> int:
     `no_show` (their place is given back). Idempotent. Returns how many."""
     now = now or timezone.now()
     grace = dt.timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
-    late = Application.objects.filter(status=Status.BOOKED, slot__ends_at__lt=now - grace)
+    # An applicant whose session an incident closed did not miss it: they may still move.
+    late = Application.objects.filter(status=Status.BOOKED, slot__ends_at__lt=now - grace, displaced_by__isnull=True)
     marked = 0
     for application_id in late.values_list("pk", flat=True)[:2000]:
         with transaction.atomic(durable=True):
             # skip_locked: a check-in at the counter holding the row decides it.
             application = (
                 Application.objects.select_for_update(skip_locked=True)
-                .filter(pk=application_id, status=Status.BOOKED)
+                .filter(pk=application_id, status=Status.BOOKED, displaced_by__isnull=True)
                 .first()
             )
             if application:

@@ -26,7 +26,7 @@ from appointments.models import (
     Status,
 )
 from appointments.services.documents import record_document_view, upload_document
-from offices.models import OfficeResources, StaffMembership
+from offices.models import Incident, OfficeResources, StaffMembership
 from quotas.models import (
     DateOverride,
     ProgramSession,
@@ -54,6 +54,7 @@ OFFICE_LISTS = {
     "offices/office",
     "offices/officeresources",
     "offices/region",
+    "offices/incident",
     "quotas/quotarule",
     "quotas/serviceprogram",
     "quotas/dateoverride",
@@ -130,6 +131,18 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
         office.save(update_fields=["name"])
     now = timezone.now()
     kediri = world.kediri
+
+    # An incident every staff member sees: a flood closing Kediri, announced for tomorrow.
+    Incident.objects.create(
+        kind=Incident.Kind.OFFICE_CLOSED,
+        scope=Incident.Scope.OFFICE,
+        office=kediri,
+        starts_at=now + dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=2),
+        message_id="Kantor tutup sementara karena banjir di sekitar gedung.",
+        message_en="The office is closed for a flood around the building.",
+        declared_by=world.kediri_head,
+    )
 
     # Applications: a walk-in over 60 in the queue, a replacement awaiting payment, a listed person.
     priority = today_slot(kediri, pool="priority", capacity=5)

@@ -1,0 +1,99 @@
+"""Incidents applied everywhere they reach (docs/incidents.md). Allocation is the highest app an
+incident touches, so it runs the whole recomputation: quotas closes sessions, appointments moves
+payment deadlines and tells displaced applicants, and here open offers and entry windows (with
+their draws) are extended and offers on closed sessions cancelled.
+
+`apply_incidents` is a pure recomputation from every live incident: run after each declaration,
+correction, end or withdrawal (offices' `incident_changed`, in the same transaction) and every
+minute (what was booked, offered or opened during an incident, and incidents whose end is not
+known yet)."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from appointments.services.incidents import displace_applications, extend_payment_deadlines
+from offices.incidents import PORTAL_KINDS, covering, extended_deadline, live_incidents, outages
+from quotas.models import Slot
+from quotas.services.incidents import close_sessions_for_incidents
+
+from ..models import Offer, Release
+from .offers import _to_public_pool
+
+
+def apply_incidents(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Recompute what every live incident gives; idempotent. Runs in the caller's transaction
+    when there is one (an incident's change), else in its own."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        closed = close_sessions_for_incidents(now=now)
+        return {
+            "sessions_changed": len(closed),
+            "cancelled_offers": _cancel_offers_on_closed_sessions(now=now),
+            "deadlines_changed": extend_payment_deadlines(now=now),
+            "displaced": displace_applications(now=now),
+            "offers_changed": _extend_offers(now=now),
+            "windows_changed": _extend_entry_windows(now=now),
+        }
+
+
+def _extend_offers(*, now: dt.datetime) -> int:
+    """Open offers' expiry moved like a payment deadline, for outages of the portal."""
+    incidents = live_incidents(kinds=PORTAL_KINDS)
+    touched = Q(expires_base__isnull=False)
+    if incidents:
+        touched |= Q(expires_at__gt=min(i.starts_at for i in incidents))
+    changed = 0
+    periods: dict[int, list] = {}
+    for offer in Offer.objects.filter(touched, status=Offer.Status.OPEN).select_related("slot__office"):
+        office = offer.slot.office
+        if office.pk not in periods:
+            periods[office.pk] = outages(covering(incidents, office), now=now)
+        base = offer.expires_base or offer.expires_at
+        due = extended_deadline(opened_at=offer.offered_at, due=base, periods=periods[office.pk])
+        new_base = base if due != base else None
+        if (due, new_base) != (offer.expires_at, offer.expires_base):
+            changed += Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN).update(
+                expires_at=due, expires_base=new_base
+            )
+    return changed
+
+
+def _extend_entry_windows(*, now: dt.datetime) -> int:
+    """Entry windows not yet closed (no snapshot) moved like a deadline, for outages of the
+    portal; the draw runs at the close, so it is postponed with it (its task, scheduled for the
+    old close, finds the window open and leaves the draw to the sweep)."""
+    incidents = live_incidents(kinds=PORTAL_KINDS)
+    touched = Q(entries_close_base__isnull=False)
+    if incidents:
+        touched |= Q(entries_close_at__gt=min(i.starts_at for i in incidents))
+    changed = 0
+    periods: dict[int, list] = {}
+    for release in Release.objects.filter(touched, entries_sha256="", plan__isnull=True).select_related("office"):
+        office = release.office
+        if office.pk not in periods:
+            periods[office.pk] = outages(covering(incidents, office), now=now)
+        base = release.entries_close_base or release.entries_close_at
+        due = extended_deadline(opened_at=release.entries_open_at, due=base, periods=periods[office.pk])
+        new_base = base if due != base else None
+        if (due, new_base) != (release.entries_close_at, release.entries_close_base):
+            changed += Release.objects.filter(pk=release.pk, entries_sha256="").update(
+                entries_close_at=due, entries_close_base=new_base
+            )
+    return changed
+
+
+def _cancel_offers_on_closed_sessions(*, now: dt.datetime) -> int:
+    """An offer of a session the office will not hold is cancelled; its household keeps its place
+    on the list, and the place goes back to the (closed) session's pool."""
+    cancelled = 0
+    for offer in Offer.objects.filter(status=Offer.Status.OPEN, slot__closed_by__isnull=False).order_by("pk"):
+        slot = Slot.objects.select_for_update(no_key=True).get(pk=offer.slot_id)
+        if Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN).update(
+            status=Offer.Status.CANCELLED, closed_at=now
+        ):
+            _to_public_pool(slot=slot, count=offer.places)
+            cancelled += 1
+    return cancelled
