@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from mpaspor.api import RegexStringField, Serializer, error_responses
 
-from .models import Office
+from .models import Office, PassportType
 from .selectors import bookable_offices
 
 
@@ -28,6 +28,11 @@ class OfficeListApi(APIView):
             allow_blank=True,
             help_text="A region's code, e.g. `JATIM`.",
         )
+        passport_type = serializers.ChoiceField(
+            choices=PassportType.choices,
+            required=False,
+            help_text="Only the offices that issue this passport type.",
+        )
 
     class OutputSerializer(Serializer):
         class RegionSerializer(Serializer):
@@ -44,9 +49,17 @@ class OfficeListApi(APIView):
         region = RegionSerializer()
         timezone = serializers.CharField(help_text="IANA zone: Asia/Jakarta, Asia/Makassar or Asia/Jayapura.")
         timezone_label = serializers.CharField(help_text="WIB, WITA or WIT.")
+        passport_types = serializers.SerializerMethodField(
+            help_text="The passport types the office issues (`regular`, `electronic`). Whether their blank books "
+            "last to a date: `offices/{code}/availability/`."
+        )
 
         class Meta:
             ref_name = "Office"
+
+        def get_passport_types(self, office) -> list[str]:
+            not_issued = {s.passport_type for s in office.stocks.all() if not s.issued}
+            return [value for value in PassportType.values if value not in not_issued]
 
     @extend_schema(
         operation_id="offices_list",
@@ -56,5 +69,7 @@ class OfficeListApi(APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        offices = bookable_offices(region_code=filters.validated_data.get("region"))
+        offices = bookable_offices(
+            region_code=filters.validated_data.get("region"), passport_type=filters.validated_data.get("passport_type")
+        ).prefetch_related("stocks")
         return Response(self.OutputSerializer(offices, many=True).data)

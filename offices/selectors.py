@@ -7,7 +7,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from .exceptions import PassportTypeUnavailable
-from .models import Office, PassportStock, PassportType, Region
+from .models import Office, PassportStock, PassportType, Region, StockReceipt
 from .stock import is_closed
 
 
@@ -91,6 +91,18 @@ def passport_type_states(*, office: Office) -> list[TypeState]:
     ]
 
 
+def type_state_message(state: TypeState) -> str:
+    """The applicant's sentence about one type at an office, or "" when it is open."""
+    if not state.issued:
+        return _("This office does not issue the %(type)s passport.") % {"type": state.label}
+    if state.closed_from:
+        return _(
+            "No bookings for the %(type)s passport from %(date)s: the office's blank books are booked out "
+            "until a delivery arrives."
+        ) % {"type": state.label, "date": formats.date_format(state.closed_from, "DATE_FORMAT")}
+    return ""
+
+
 def passport_type_refusal(*, office: Office, passport_types: Sequence[str], on: dt.date) -> PassportTypeUnavailable:
     """The refusal of a booking or entry of `passport_types` on `on` at the office, saying which
     type and why: not issued there, or booked out from a day."""
@@ -125,3 +137,26 @@ def check_types_open(*, office: Office, passport_types: Sequence[str], on: dt.da
     for stock in PassportStock.objects.filter(office=office, passport_type__in=set(passport_types)):
         if is_closed(issued=stock.issued, closed_from=stock.closed_from, on=on):
             raise passport_type_refusal(office=office, passport_types=passport_types, on=on)
+
+
+@dataclass
+class StockLine:
+    """One passport type of an office as its staff see it."""
+
+    passport_type: str
+    label: str
+    stock: PassportStock | None  # None: the office keeps no stock of this type yet
+
+
+def office_stock(*, office: Office) -> list[StockLine]:
+    """The office's stock per passport type, in the choices' order. One query."""
+    rows = {s.passport_type: s for s in PassportStock.objects.filter(office=office)}
+    return [StockLine(passport_type=v, label=str(label), stock=rows.get(v)) for v, label in PassportType.choices]
+
+
+def recent_receipts(*, office: Office, limit: int = 10) -> list[StockReceipt]:
+    return list(
+        StockReceipt.objects.filter(stock__office=office)
+        .select_related("stock", "recorded_by")
+        .order_by("-received_on", "-recorded_at")[:limit]
+    )

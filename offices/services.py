@@ -127,9 +127,9 @@ def record_receipt(
 
 def set_type_issued(*, office: Office, passport_type: str, issued: bool) -> PassportStock:
     """Whether the office issues `passport_type` at all. An office not issuing it refuses its
-    bookings and entries, and the office lists hide it for that type."""
+    bookings and entries, and the office lists hide it for that type. Nests in the admin's save."""
     _check_type(passport_type)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         stock, _created = PassportStock.objects.select_for_update().get_or_create(
             office=office, passport_type=passport_type, defaults={"issued": issued}
         )

@@ -6,40 +6,19 @@ Offices cannot count applications (it sits below appointments), so it sends `sto
 after a delivery or a book used, and this module refreshes the outlook in answer."""
 
 import datetime as dt
-import math
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from offices.models import PassportStock, StaffMembership, StockUse
+from offices.models import PassportStock, StaffMembership
 from offices.outbox import queue_stock_alerts
 from offices.services import set_outlook
 from offices.stock import closing_date
-from quotas.calendar import is_working_day
 
-from ..models import Application, Status, Step
-
-# Applications that will still need a book: active and not printed yet.
-NOT_PRINTED = (Status.PENDING_PAYMENT, Status.BOOKED, Status.CHECKED_IN, Status.IN_PROCESS, Status.APPROVED)
-# The pace of printing is taken over this many days before today.
-USE_WINDOW_DAYS = 28
-
-
-def bookings_ahead(*, office_id: int, passport_type: str, today: dt.date) -> dict[dt.date, int]:
-    """Per day from `today`: the office's applications of this type that will need a book
-    (active, not printed, and no printing step recorded)."""
-    rows = (
-        Application.objects.filter(
-            slot__office_id=office_id, passport_type=passport_type, slot__date__gte=today, status__in=NOT_PRINTED
-        )
-        .exclude(steps__step=Step.PRINTING, steps__finished_at__isnull=False)
-        .values_list("slot__date")
-        .annotate(n=Count("id"))
-    )
-    return dict(rows)
+from ..stock_outlook import bookings_ahead, run_out_date, use_per_working_day, working_days_before
 
 
 def refresh_stock_outlook(
@@ -93,45 +72,6 @@ def after_booking(*, office_id: int, passport_types, now: dt.datetime) -> None:
 def refresh_on_stock_change(sender, *, office_id: int, passport_type: str, **kwargs) -> None:
     """offices.signals.stock_changed: a delivery, a book used, the type switched on or off."""
     refresh_stock_outlook(office_id=office_id, passport_type=passport_type)
-
-
-def working_days_before(*, today: dt.date, end: dt.date) -> int:
-    """Working days from today (included) to `end` (excluded)."""
-    days, day = 0, today
-    while day < end:
-        days += is_working_day(day)
-        day += dt.timedelta(days=1)
-    return days
-
-
-def nth_working_day(*, today: dt.date, n: int) -> dt.date:
-    """The `n`-th working day counting from today (included; n >= 1)."""
-    day = today
-    while True:
-        if is_working_day(day):
-            n -= 1
-            if n <= 0:
-                return day
-        day += dt.timedelta(days=1)
-
-
-def use_per_working_day(*, stock_id: int, today: dt.date) -> float:
-    """Books printed per working day over the USE_WINDOW_DAYS before today."""
-    start = today - dt.timedelta(days=USE_WINDOW_DAYS)
-    used = StockUse.objects.filter(stock_id=stock_id, used_on__gte=start, used_on__lt=today).count()
-    return used / max(working_days_before(today=start, end=today), 1)
-
-
-def run_out_date(*, stock: PassportStock, today: dt.date, daily_use: float) -> dt.date | None:
-    """The day the books run out: the outlook's closing day when the bookings ahead reach it;
-    otherwise the books left after the bookings ahead, at the current pace of printing."""
-    if stock.closed_from is not None:
-        return stock.closed_from
-    if daily_use <= 0:
-        return None
-    # The books on hand cover this many working days; they run out on the working day after.
-    covered = max(math.floor(stock.on_hand / daily_use), 0)
-    return nth_working_day(today=today, n=covered + 1)
 
 
 def alert_low_stock(*, now: dt.datetime | None = None) -> int:
