@@ -108,4 +108,6 @@ class StockReceiptForm(forms.Form):
         max_length=60,
         help_text=_("The number on the delivery note, so that one delivery is recorded once."),
     )
-    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )

@@ -164,12 +164,12 @@ class PassportStockAdmin(OfficeScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # its deliveries and uses are the record
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
     def save_model(self, request, obj, form, change):
         stock = set_type_issued(office=obj.office, passport_type=obj.passport_type, issued=obj.issued)
         obj.pk = stock.pk
-
-    def save_related(self, request, form, formsets, change):
-        pass  # the inline is read-only
 
 
 @admin.register(StockMessage)

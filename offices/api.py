@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from mpaspor.api import RegexStringField, Serializer, error_responses
 
 from .models import Office, PassportType
-from .selectors import bookable_offices
+from .selectors import bookable_offices, issued_types
 
 
 class OfficeListApi(APIView):
@@ -31,6 +31,7 @@ class OfficeListApi(APIView):
         passport_type = serializers.ChoiceField(
             choices=PassportType.choices,
             required=False,
+            allow_blank=True,
             help_text="Only the offices that issue this passport type.",
         )
 
@@ -58,8 +59,7 @@ class OfficeListApi(APIView):
             ref_name = "Office"
 
         def get_passport_types(self, office) -> list[str]:
-            not_issued = {s.passport_type for s in office.stocks.all() if not s.issued}
-            return [value for value in PassportType.values if value not in not_issued]
+            return issued_types(office)
 
     @extend_schema(
         operation_id="offices_list",
@@ -71,5 +71,5 @@ class OfficeListApi(APIView):
         filters.is_valid(raise_exception=True)
         offices = bookable_offices(
             region_code=filters.validated_data.get("region"), passport_type=filters.validated_data.get("passport_type")
-        ).prefetch_related("stocks")
+        )
         return Response(self.OutputSerializer(offices, many=True).data)

@@ -2,7 +2,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -54,10 +54,11 @@ def active_office(*, code: str) -> Office | None:
 
 
 def bookable_offices(*, region_code: str | None = None, passport_type: str | None = None):
+    """Active offices (of a region, issuing a type), each with its types' stock annotated."""
     offices = Office.objects.filter(is_active=True).select_related("region").order_by("region__name", "name")
     if region_code:
         offices = offices.filter(region__code=region_code)
-    return issuing(offices, passport_type)
+    return with_passport_types(issuing(offices, passport_type))
 
 
 @dataclass
@@ -77,15 +78,33 @@ class TypeState:
         return "out_of_stock" if self.closed_from else ""
 
 
+def with_passport_types(offices):
+    """`offices` with each type's stock in the same query: `issues_<type>` (False only for a row
+    that says so) and `closed_from_<type>`. passport_type_states reads them without a query."""
+    annotations = {}
+    for value in PassportType.values:
+        rows = PassportStock.objects.filter(office=OuterRef("pk"), passport_type=value)
+        annotations[f"issues_{value}"] = ~Exists(rows.filter(issued=False))
+        annotations[f"closed_from_{value}"] = Subquery(rows.filter(issued=True).values("closed_from")[:1])
+    return offices.annotate(**annotations)
+
+
+def issued_types(office: Office) -> list[str]:
+    """The types an office from `with_passport_types` issues."""
+    return [value for value in PassportType.values if getattr(office, f"issues_{value}")]
+
+
 def passport_type_states(*, office: Office) -> list[TypeState]:
-    """Each passport type at the office, in the choices' order. One query."""
-    rows = {s.passport_type: s for s in PassportStock.objects.filter(office=office)}
+    """Each passport type at the office, in the choices' order: from the annotations of
+    `with_passport_types` when the office was read with them, else one query."""
+    if not hasattr(office, f"issues_{PassportType.values[0]}"):
+        office = with_passport_types(Office.objects.filter(pk=office.pk)).get()
     return [
         TypeState(
             passport_type=value,
             label=str(label),
-            issued=rows[value].issued if value in rows else True,
-            closed_from=rows[value].closed_from if value in rows and rows[value].issued else None,
+            issued=getattr(office, f"issues_{value}"),
+            closed_from=getattr(office, f"closed_from_{value}") if getattr(office, f"issues_{value}") else None,
         )
         for value, label in PassportType.choices
     ]
