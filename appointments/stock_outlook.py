@@ -5,12 +5,12 @@ and the alert are in services.stock; the reports read these too."""
 import datetime as dt
 import math
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 
 from offices.models import PassportStock, StockUse
 from quotas.calendar import is_working_day
 
-from .models import Application, Status, Step
+from .models import Application, Status, Step, StepRecord
 
 # Applications that will still need a book: active and not printed yet.
 NOT_PRINTED = (Status.PENDING_PAYMENT, Status.BOOKED, Status.CHECKED_IN, Status.IN_PROCESS, Status.APPROVED)
@@ -25,7 +25,10 @@ def bookings_ahead(*, office_id: int, passport_type: str, today: dt.date) -> dic
         Application.objects.filter(
             slot__office_id=office_id, passport_type=passport_type, slot__date__gte=today, status__in=NOT_PRINTED
         )
-        .exclude(steps__step=Step.PRINTING, steps__finished_at__isnull=False)
+        # One condition on one step row (two lookups in exclude() would test any two rows).
+        .exclude(
+            Exists(StepRecord.objects.filter(application=OuterRef("pk"), step=Step.PRINTING, finished_at__isnull=False))
+        )
         .values_list("slot__date")
         .annotate(n=Count("id"))
     )

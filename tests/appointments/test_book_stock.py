@@ -14,7 +14,7 @@ from allocation.models import Entry, Waiting
 from allocation.services.entries import enter_draw
 from allocation.services.waiting import join_waiting_list
 from appointments.exceptions import StepNotAllowed
-from appointments.models import Application, Status, Step
+from appointments.models import Application, Status, Step, StepRecord
 from appointments.services.booking import PersonBooking
 from appointments.services.lifecycle import cancel_application
 from appointments.services.steps import finish_step, start_step
@@ -137,14 +137,29 @@ class TestClosingRule:
         second = book(UserFactory(), days[4])
         ApplicationFactory(slot=days[4], passport_type="electronic", status=Status.ISSUED)
         ApplicationFactory(slot=days[4], passport_type="regular")
+        # At the office: an interview finished and printing started is still ahead; printing
+        # finished is not (whatever the status says yet).
+        interviewed = ApplicationFactory(slot=days[6], passport_type="electronic", status=Status.IN_PROCESS)
+        StepRecord.objects.create(
+            application=interviewed, step=Step.INTERVIEW, started_at=timezone.now(), finished_at=timezone.now()
+        )
+        StepRecord.objects.create(application=interviewed, step=Step.PRINTING, started_at=timezone.now())
+        printed = ApplicationFactory(slot=days[6], passport_type="electronic", status=Status.APPROVED)
+        StepRecord.objects.create(
+            application=printed, step=Step.PRINTING, started_at=timezone.now(), finished_at=timezone.now()
+        )
         today = timezone.now().astimezone(office.tzinfo).date()
         assert bookings_ahead(office_id=office.pk, passport_type="electronic", today=today) == {
             days[2].date: 1,
             days[4].date: 1,
+            days[6].date: 1,
         }
         cancel_application(application_id=first.pk, actor=applicant_user)
-        assert bookings_ahead(office_id=office.pk, passport_type="electronic", today=today) == {days[4].date: 1}
-        after = days[4].date + dt.timedelta(days=1)
+        assert bookings_ahead(office_id=office.pk, passport_type="electronic", today=today) == {
+            days[4].date: 1,
+            days[6].date: 1,
+        }
+        after = days[6].date + dt.timedelta(days=1)
         assert bookings_ahead(office_id=office.pk, passport_type="electronic", today=after) == {}
         assert second.pk
 
