@@ -6,10 +6,11 @@ Offices cannot count applications (it sits below appointments), so it sends `sto
 after a delivery or a book used, and this module refreshes the outlook in answer."""
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -19,6 +20,8 @@ from offices.services import set_outlook
 from offices.stock import closing_date
 
 from ..stock_outlook import bookings_ahead, run_out_date, use_per_working_day, working_days_before
+
+logger = logging.getLogger(__name__)
 
 
 def refresh_stock_outlook(
@@ -65,8 +68,14 @@ def after_booking(*, office_id: int, passport_types, now: dt.datetime) -> None:
             first = cache.add(key, 1, settings.STOCK_REFRESH_SECONDS)
         except Exception:  # noqa: BLE001 - the cache fails open: refresh every time
             first = True
-        if first:
+        if not first:
+            continue
+        try:
             refresh_stock_outlook(office_id=office_id, passport_type=passport_type, now=now)
+        except DatabaseError:
+            # The booking has committed: its answer must not fail for the outlook, which the next
+            # booking or the periodic refresh counts again.
+            logger.warning("stock outlook not refreshed after a booking", exc_info=True)
 
 
 def refresh_on_stock_change(sender, *, office_id: int, passport_type: str, **kwargs) -> None:
