@@ -119,7 +119,8 @@ class EntryCreateApi(APIView):
                 e404="`not_found`: no such release.",
                 e409="`not_in_entry_window`: the window is not open; `duplicate_entry`: a NIK is already entered, "
                 "waiting or holds an active application; `kind_not_accepted`: a chosen session does not take a "
-                "person's kind of application.",
+                "person's kind of application; `passport_type_unavailable`: the office does not issue a person's "
+                "passport type, or its books of that type are booked out on a chosen session's date.",
             ),
         },
     )

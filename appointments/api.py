@@ -52,6 +52,8 @@ CONFLICTS = (
     "within the last second, except with an `Idempotency-Key`); `not_open_yet`: booking for this date has not opened; "
     "`slot_past`: the session has started; `kind_not_accepted`: the session does not take this kind; "
     "`express_full`: no same-day service place is left on that date (regular service may still book); "
+    "`passport_type_unavailable`: the office does not issue a person's passport type, or its blank books of "
+    "that type are booked out from the session's date (`GET offices/{code}/availability/` says from when); "
 )
 
 

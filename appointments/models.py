@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from notifications.models import OutboxMessage
+from offices.models import PassportType  # noqa: F401 - the offices' types, named here too
 from quotas.models import Slot
 
 
@@ -50,11 +51,6 @@ class ApplicationKind(models.TextChoices):
 
 
 ONLINE_KINDS = (ApplicationKind.NEW, ApplicationKind.REPLACEMENT_EXPIRED, ApplicationKind.REPLACEMENT_FULL)
-
-
-class PassportType(models.TextChoices):
-    REGULAR = "regular", _("Regular (48 pages)")
-    ELECTRONIC = "electronic", _("Electronic (e-paspor)")
 
 
 class Sex(models.TextChoices):

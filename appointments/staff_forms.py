@@ -96,3 +96,18 @@ class StepForm(forms.Form):
     )
     step = forms.ChoiceField(label=_("Step"), choices=Step.choices)
     action = forms.ChoiceField(choices=[("start", _("Start")), ("finish", _("Finish"))], widget=forms.HiddenInput)
+
+
+class StockReceiptForm(forms.Form):
+    """A delivery of blank passport books, as its delivery note says."""
+
+    passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices)
+    books = forms.IntegerField(label=_("Books delivered"), min_value=1, max_value=100_000)
+    reference = forms.CharField(
+        label=_("Delivery note reference"),
+        max_length=60,
+        help_text=_("The number on the delivery note, so that one delivery is recorded once."),
+    )
+    received_on = forms.DateField(
+        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )

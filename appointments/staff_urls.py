@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import document_views, queue_views, staff_views, step_views
+from . import document_views, queue_views, staff_views, step_views, stock_views
 
 app_name = "staff"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("counter/documents/<int:document_id>/review/", document_views.counter_review, name="review_document"),
     path("counter/queue/", queue_views.queue, name="queue"),
     path("counter/steps/", step_views.steps, name="steps"),
+    path("counter/stock/", stock_views.stock, name="stock"),
     path("counter/queue/call-next/", queue_views.call_next, name="call_next"),
     path("counter/queue/<int:application_id>/<slug:action>/", queue_views.queue_action, name="queue_action"),
     path("counter/queue/screen-address/", queue_views.replace_screen_address, name="replace_screen_address"),

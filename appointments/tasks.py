@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import outbox
-from .services import documents, hoarding, lifecycle, reconciliation
+from .services import documents, hoarding, lifecycle, reconciliation, stock
 
 # Jobs that only touch the database: retried with backoff while it is unreachable.
 DB_RETRY = {
@@ -48,3 +48,15 @@ def purge_documents() -> dict[str, int]:
 def evaluate_hoarding() -> int:
     """Periodic (every 5 minutes): hoarding signals against HOARDING_RULES; returns the flags raised."""
     return len(hoarding.evaluate_hoarding())
+
+
+@shared_task(name="appointments.refresh_stock_outlooks", **DB_RETRY)
+def refresh_stock_outlooks() -> int:
+    """Every 5 minutes: each office's passport book outlook counted again (docs/book-stock.md)."""
+    return stock.refresh_stock_outlooks()
+
+
+@shared_task(name="appointments.alert_low_stock", **DB_RETRY)
+def alert_low_stock() -> int:
+    """Daily: the office and its division told of stock covering too few working days."""
+    return stock.alert_low_stock()

@@ -17,7 +17,8 @@ from accounts.exceptions import AccountRestricted
 from accounts.services import check_not_restricted
 from mpaspor.errors import DomainError
 from mpaspor.ratelimits import rate_limit
-from offices.selectors import active_office, offices_by_region
+from offices.models import PassportType
+from offices.selectors import active_office, offices_by_region, passport_type_states, type_state_message
 from quotas.selectors import DayState
 from quotas.services.searches import record_availability_search
 
@@ -39,8 +40,19 @@ def _person_query(request) -> str:
 
 
 def offices(request):
+    """The offices, by region; `?passport_type=` shows only those that issue that type."""
+    passport_type = request.GET.get("passport_type", "")
+    if passport_type not in PassportType.values:
+        passport_type = ""
     return render(
-        request, "appointments/offices.html", {"regions": offices_by_region(), "person_query": _person_query(request)}
+        request,
+        "appointments/offices.html",
+        {
+            "regions": offices_by_region(passport_type=passport_type or None),
+            "person_query": _person_query(request),
+            "passport_type": passport_type,
+            "passport_types": PassportType.choices,
+        },
     )
 
 
@@ -78,7 +90,13 @@ def office_calendar(request, code: str):
     return render(
         request,
         "appointments/calendar.html",
-        {"office": office, "cal": month_view, "DayState": DayState, "person_query": _person_query(request)},
+        {
+            "office": office,
+            "cal": month_view,
+            "DayState": DayState,
+            "person_query": _person_query(request),
+            "type_notes": [type_state_message(state) for state in passport_type_states(office=office) if state.reason],
+        },
     )
 
 

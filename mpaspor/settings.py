@@ -292,6 +292,12 @@ REFUSED_NIKS_PER_DAY = env.int("REFUSED_NIKS_PER_DAY", default=5)
 # a waiting list for that long (403 account_restricted, with the rule's explanation). Families
 # share phones, so NIKs per phone starts above 5; accounts per address is never more than a flag
 # (mobile carriers put many people behind one address). Evaluated every 5 minutes.
+# Blank passport books (docs/book-stock.md): the office's heads and its regional division are
+# told once a day when an issued type's stock covers fewer working days than this.
+STOCK_ALERT_WORKING_DAYS = env.int("STOCK_ALERT_WORKING_DAYS", default=10)
+# A booking refreshes its type's outlook at most once per this many seconds per office and type
+# (a release burst refreshes a few times, not once per booking).
+STOCK_REFRESH_SECONDS = env.int("STOCK_REFRESH_SECONDS", default=1)
 HOARDING_RULES = {
     "expired_holds": {
         "signal": "expired_holds",
@@ -392,6 +398,7 @@ CELERY_TASK_ROUTES = {
     "allocation.*": {"queue": "urgent"},
     "notifications.*": {"queue": "urgent"},
     "appointments.tasks.queue_reminders_task": {"queue": "bulk"},
+    "appointments.alert_low_stock": {"queue": "bulk"},
     "reports.*": {"queue": "bulk"},
     "quotas.generate_*": {"queue": "bulk"},
     "accounts.purge_idempotency_keys": {"queue": "bulk"},
@@ -498,6 +505,19 @@ CELERY_BEAT_SCHEDULE: dict = {
     "appointments-purge-documents": {
         "task": "appointments.purge_documents",
         "schedule": crontab(hour=18, minute=10),
+        "options": {"expire_seconds": 3000},
+    },
+    # Blank passport books: every outlook counted again (cancellations, expiries and moves change
+    # the bookings ahead without a refresh of their own), then the low-stock alerts, once a day
+    # per office and type, at 08:00 WIB on the first run of the day.
+    "appointments-refresh-stock-outlooks": {
+        "task": "appointments.refresh_stock_outlooks",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expire_seconds": 280},
+    },
+    "appointments-alert-low-stock": {
+        "task": "appointments.alert_low_stock",
+        "schedule": crontab(hour=1, minute=0),  # 08:00 WIB
         "options": {"expire_seconds": 3000},
     },
     # 17:30 UTC is 00:30 WIB, 01:30 WITA, 02:30 WIT: every office's day has ended.

@@ -13,7 +13,17 @@ from . import (
     services,
 )
 from .admin_scoping import OfficeScopedAdmin, ReadOnlyHistoryAdmin, ScopedHistoryAdmin
-from .models import Incident, Office, OfficeResources, Region, StaffMembership
+from .models import (
+    Incident,
+    Office,
+    OfficeResources,
+    PassportStock,
+    Region,
+    StaffMembership,
+    StockMessage,
+    StockReceipt,
+)
+from .services import set_type_issued
 
 
 @admin.register(Region)
@@ -129,6 +139,63 @@ class StaffMembershipAdmin(OfficeScopedAdmin):
             # Staff accounts only: an applicant never gets an office's rights by a slip of the list.
             kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by("email")
         return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+
+
+class StockReceiptInline(admin.TabularInline):
+    model = StockReceipt
+    extra = 0
+    can_delete = False
+    fields = ["received_on", "books", "reference", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    ordering = ["-received_on", "-recorded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # deliveries are recorded on the counter's page, through the service
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PassportStock)
+class PassportStockAdmin(OfficeScopedAdmin):
+    """Which passport types an office issues, and its blank books with their deliveries. The head
+    (and national staff) switch a type on or off; the figures are the services'."""
+
+    office_path = "office"
+    change_scope = "quota"
+    list_display = ["office", "passport_type", "issued", "on_hand", "booked_ahead", "closed_from"]
+    list_filter = ["passport_type", "issued", "office__region"]
+    search_fields = ["office__name", "office__code"]
+    list_select_related = ["office"]
+    fields = ["office", "passport_type", "issued", "on_hand", "booked_ahead", "closed_from", "outlook_at", "alerted_on"]
+    inlines = [StockReceiptInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        figures = ["on_hand", "booked_ahead", "closed_from", "outlook_at", "alerted_on"]
+        return ["office", "passport_type", *figures] if obj else figures
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its deliveries and uses are the record
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        stock = set_type_issued(office=obj.office, passport_type=obj.passport_type, issued=obj.issued)
+        obj.pk = stock.pk
+
+
+@admin.register(StockMessage)
+class StockMessageAdmin(OfficeScopedAdmin):
+    """The low-stock alerts sent to offices and their divisions."""
+
+    office_path = "stock__office"
+    change_scope = None
+    list_display = ["created_at", "stock", "recipient", "state"]
+    list_filter = ["state"]
+    list_select_related = ["stock__office"]
+    readonly_fields = ["stock", "channel", "recipient", "template", "language", "context", "state", "sent_at"]
+    exclude = ["skip_reason", "attempts", "last_error", "next_attempt_at", "claimed_at", "dedupe_key"]
 
 
 admin.site.site_header = _("mpaspor staff")

@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 from mpaspor.api import RegexStringField, Serializer, error_responses
 
 from .incidents import current_and_announced
-from .models import Incident, Office
-from .selectors import bookable_offices
+from .models import Incident, Office, PassportType
+from .selectors import bookable_offices, issued_types
 
 
 class OfficeListApi(APIView):
@@ -30,6 +30,12 @@ class OfficeListApi(APIView):
             allow_blank=True,
             help_text="A region's code, e.g. `JATIM`.",
         )
+        passport_type = serializers.ChoiceField(
+            choices=PassportType.choices,
+            required=False,
+            allow_blank=True,
+            help_text="Only the offices that issue this passport type.",
+        )
 
     class OutputSerializer(Serializer):
         class RegionSerializer(Serializer):
@@ -46,9 +52,16 @@ class OfficeListApi(APIView):
         region = RegionSerializer()
         timezone = serializers.CharField(help_text="IANA zone: Asia/Jakarta, Asia/Makassar or Asia/Jayapura.")
         timezone_label = serializers.CharField(help_text="WIB, WITA or WIT.")
+        passport_types = serializers.SerializerMethodField(
+            help_text="The passport types the office issues (`regular`, `electronic`). Whether their blank books "
+            "last to a date: `offices/{code}/availability/`."
+        )
 
         class Meta:
             ref_name = "Office"
+
+        def get_passport_types(self, office) -> list[str]:
+            return issued_types(office)
 
     @extend_schema(
         operation_id="offices_list",
@@ -58,7 +71,9 @@ class OfficeListApi(APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        offices = bookable_offices(region_code=filters.validated_data.get("region"))
+        offices = bookable_offices(
+            region_code=filters.validated_data.get("region"), passport_type=filters.validated_data.get("passport_type")
+        )
         return Response(self.OutputSerializer(offices, many=True).data)
 
 

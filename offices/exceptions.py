@@ -1,9 +1,15 @@
+"""Domain errors of the offices app."""
+
 from django.utils.translation import gettext_lazy as _
 
 from mpaspor.errors import DomainError
 
 
-class IncidentError(DomainError):
+class OfficeError(DomainError):
+    pass
+
+
+class IncidentError(OfficeError):
     pass
 
 
@@ -17,3 +23,17 @@ class IncidentInvalid(IncidentError):
     code = "invalid"
     http_status = 400
     default_message = _("This incident is not valid.")
+
+
+class PassportTypeUnavailable(OfficeError):
+    """The office does not issue the passport type, or its blank books are booked out from the
+    session's date on (docs/book-stock.md)."""
+
+    code = "passport_type_unavailable"
+    http_status = 409
+    default_message = _("This office cannot take bookings for this passport type on this date.")
+
+
+class StockInputError(OfficeError):
+    code = "invalid"
+    http_status = 400

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from notifications.models import OutboxMessage
+
 # Indonesia's three zones; no daylight saving. The label is shown with every time.
 TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -96,6 +98,13 @@ class Office(models.Model):
     @property
     def timezone_label(self) -> str:
         return TIMEZONE_LABELS[self.timezone]
+
+
+class PassportType(models.TextChoices):
+    """The passport books an office prints. Applications (appointments) carry one of these."""
+
+    REGULAR = "regular", _("Regular (48 pages)")
+    ELECTRONIC = "electronic", _("Electronic (e-paspor)")
 
 
 class StaffMembership(models.Model):
@@ -265,3 +274,96 @@ class Incident(models.Model):
             or (self.scope == self.Scope.REGION and self.region_id == office.region_id)
             or (self.scope == self.Scope.OFFICE and self.office_id == office.pk)
         )
+
+
+class PassportStock(models.Model):
+    """One passport type at one office: whether the office issues it, its blank books on hand,
+    and the outlook computed from the bookings ahead (docs/book-stock.md).
+
+    An office without a row for a type issues it and keeps no stock of it: nothing limits its
+    bookings. `on_hand` changes only through offices.services (a delivery adds, the printing step
+    uses one); `closed_from` is written by the outlook's refresh and read on the booking path."""
+
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.CASCADE, related_name="stocks")
+    passport_type = models.CharField(_("passport type"), max_length=12, choices=PassportType.choices)
+    issued = models.BooleanField(
+        _("issued here"), default=True, help_text=_("Untick when the office does not print this passport type.")
+    )
+    # Books received minus books used. It may go below zero when printing is recorded before the
+    # delivery: the counter is never stopped by the record.
+    on_hand = models.IntegerField(_("books on hand"), default=0)
+    # The outlook (refreshed when stock or bookings change): the first day whose projected balance
+    # leaves no book for another booking. Bookings of this type from that day on are refused.
+    closed_from = models.DateField(_("closed from"), null=True, blank=True)
+    booked_ahead = models.PositiveIntegerField(_("booked ahead, not printed"), default=0)
+    outlook_at = models.DateTimeField(_("outlook computed at"), null=True, blank=True)
+    # The low-stock alert is sent once a day at most.
+    alerted_on = models.DateField(_("last alert"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["office__name", "passport_type"]
+        verbose_name = _("passport book stock")
+        verbose_name_plural = _("passport book stock")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "passport_type"], name="one_stock_per_office_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.office} · {self.get_passport_type_display()}"
+
+
+class StockReceipt(models.Model):
+    """A delivery of blank passport books to an office, as its delivery note says."""
+
+    stock = models.ForeignKey(PassportStock, verbose_name=_("stock"), on_delete=models.PROTECT, related_name="receipts")
+    books = models.PositiveIntegerField(_("books"), validators=[MinValueValidator(1)])
+    reference = models.CharField(_("delivery reference"), max_length=60)
+    received_on = models.DateField(_("received on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_on", "-recorded_at"]
+        verbose_name = _("book delivery")
+        verbose_name_plural = _("book deliveries")
+        constraints = [
+            # One delivery note is recorded once: a second entry of the same note is a slip.
+            models.UniqueConstraint(fields=["stock", "reference"], name="one_receipt_per_reference"),
+            models.CheckConstraint(name="receipt_has_books", condition=models.Q(books__gte=1)),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} ({self.books})"
+
+
+class StockUse(models.Model):
+    """One book used by the printing step of one application. The application lives in a higher
+    app, so it is kept by id; its uniqueness makes recording printing twice use one book."""
+
+    stock = models.ForeignKey(PassportStock, verbose_name=_("stock"), on_delete=models.PROTECT, related_name="uses")
+    application_id = models.BigIntegerField(_("application"), unique=True)
+    used_on = models.DateField(_("used on"))
+    used_at = models.DateTimeField(_("used at"))
+
+    class Meta:
+        ordering = ["-used_at"]
+        verbose_name = _("book used")
+        verbose_name_plural = _("books used")
+        indexes = [models.Index(fields=["stock", "used_on"])]
+
+    def __str__(self):
+        return f"{self.stock} · {self.used_on}"
+
+
+class StockMessage(OutboxMessage):
+    """Low-stock alerts to the office's heads and its regional division."""
+
+    stock = models.ForeignKey(PassportStock, on_delete=models.CASCADE, related_name="messages")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+        verbose_name = _("stock alert")
+        verbose_name_plural = _("stock alerts")

@@ -1,19 +1,34 @@
 """Writes of the offices app: staff accounts' membership, an office's staff and facilities,
-incidents."""
+incidents, its passport types and blank book stock (docs/book-stock.md)."""
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mpaspor.db import in_callers_transaction
 
 from . import permissions
-from .exceptions import IncidentInvalid, IncidentNotAllowed
+from .exceptions import IncidentInvalid, IncidentNotAllowed, StockInputError
 from .incidents import forget_banner
-from .models import Incident, Office, OfficeResources, StaffMembership
-from .signals import incident_changed
+from .models import (
+    Incident,
+    Office,
+    OfficeResources,
+    PassportStock,
+    PassportType,
+    StaffMembership,
+    StockReceipt,
+    StockUse,
+)
+from .signals import incident_changed, stock_changed
+
+# A delivery larger than this is a typing slip (an office prints a few hundred books a day).
+MAX_BOOKS_PER_DELIVERY = 100_000
+# How far back a delivery may be dated: recorded late, not from another year.
+MAX_RECEIPT_AGE_DAYS = 60
 
 # What an office head states about the office (OfficeResources), besides the counters.
 RESOURCE_FIELDS = (
@@ -152,3 +167,109 @@ def _save_incident(*, actor, incident: Incident, before: int | None) -> Incident
         incident_changed.send(sender=Incident, incident_id=incident.pk)
         transaction.on_commit(forget_banner)
     return incident
+
+
+def _announce(*, office_id: int, passport_type: str) -> None:
+    transaction.on_commit(
+        lambda: stock_changed.send(sender=PassportStock, office_id=office_id, passport_type=passport_type),
+        robust=True,
+    )
+
+
+def _check_type(passport_type) -> None:
+    if passport_type not in PassportType.values:
+        raise StockInputError(_("Choose a passport type."), field="passport_type")
+
+
+def record_receipt(
+    *,
+    office: Office,
+    passport_type: str,
+    books: int,
+    reference: str,
+    received_on: dt.date,
+    actor,
+    now: dt.datetime | None = None,
+) -> StockReceipt:
+    """Add a delivery of blank books to the office's stock of `passport_type`, with its delivery
+    note's reference and date and who recorded it; the outlook is refreshed after the commit.
+    Refuses bad input (StockInputError) and the same reference twice; nothing is written then."""
+    now = now or timezone.now()
+    _check_type(passport_type)
+    if isinstance(books, bool) or not isinstance(books, int) or not 1 <= books <= MAX_BOOKS_PER_DELIVERY:
+        raise StockInputError(
+            _("A delivery has 1 to %(max)s books.") % {"max": f"{MAX_BOOKS_PER_DELIVERY:,}"}, field="books"
+        )
+    reference = (reference or "").strip()
+    if not reference or len(reference) > 60:
+        raise StockInputError(_("Write the delivery note's reference (at most 60 characters)."), field="reference")
+    today = now.astimezone(office.tzinfo).date()
+    if received_on > today or received_on < today - dt.timedelta(days=MAX_RECEIPT_AGE_DAYS):
+        raise StockInputError(
+            _("The delivery date is today or within the last %(days)s days.") % {"days": MAX_RECEIPT_AGE_DAYS},
+            field="received_on",
+        )
+    with transaction.atomic(durable=True):
+        stock, _created = PassportStock.objects.select_for_update().get_or_create(
+            office=office, passport_type=passport_type
+        )
+        try:
+            with transaction.atomic():
+                receipt = StockReceipt.objects.create(
+                    stock=stock, books=books, reference=reference, received_on=received_on, recorded_by=actor
+                )
+        except IntegrityError:
+            raise StockInputError(
+                _("The delivery %(reference)s is already recorded for this office and type."),
+                field="reference",
+                reference=reference,
+            ) from None
+        PassportStock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + books)
+        _announce(office_id=office.pk, passport_type=passport_type)
+    return receipt
+
+
+def set_type_issued(*, office: Office, passport_type: str, issued: bool) -> PassportStock:
+    """Whether the office issues `passport_type` at all. An office not issuing it refuses its
+    bookings and entries, and the office lists hide it for that type. Nests in the admin's save."""
+    _check_type(passport_type)
+    with transaction.atomic():
+        stock, _created = PassportStock.objects.select_for_update().get_or_create(
+            office=office, passport_type=passport_type, defaults={"issued": issued}
+        )
+        if stock.issued != issued:
+            stock.issued = issued
+            stock.save(update_fields=["issued"])
+        _announce(office_id=office.pk, passport_type=passport_type)
+    return stock
+
+
+@in_callers_transaction
+def use_book(*, office_id: int, passport_type: str, application_id: int, now: dt.datetime) -> bool:
+    """One book of the office's stock used by the printing of one application, in the caller's
+    transaction (the printing step's). Once per application: a second call uses nothing and
+    answers False. An office keeping no stock of the type (no row) records nothing."""
+    stock_id = (
+        PassportStock.objects.filter(office_id=office_id, passport_type=passport_type)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if stock_id is None:
+        return False
+    office_tz = Office.objects.only("timezone").get(pk=office_id).tzinfo
+    try:
+        with transaction.atomic():
+            StockUse.objects.create(
+                stock_id=stock_id, application_id=application_id, used_on=now.astimezone(office_tz).date(), used_at=now
+            )
+    except IntegrityError:
+        return False  # this application's book was already counted
+    PassportStock.objects.filter(pk=stock_id).update(on_hand=F("on_hand") - 1)
+    _announce(office_id=office_id, passport_type=passport_type)
+    return True
+
+
+def set_outlook(*, stock_id: int, closed_from: dt.date | None, booked_ahead: int, now: dt.datetime) -> None:
+    """Store a refreshed outlook: one UPDATE, no lock taken beforehand (the booking path reads
+    this row without locking it)."""
+    PassportStock.objects.filter(pk=stock_id).update(closed_from=closed_from, booked_ahead=booked_ahead, outlook_at=now)

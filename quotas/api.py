@@ -6,13 +6,15 @@ import hashlib
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from mpaspor.api import LocalDateTimeField, Serializer, error_responses
+from offices.models import PassportType
+from offices.selectors import passport_type_states, type_state_message
 
 from . import availability_cache
 from .models import ReleaseMode
@@ -64,13 +66,45 @@ class OfficeAvailabilityApi(APIView):
 
     class OutputSerializer(Serializer):
         class OfficeSerializer(Serializer):
+            class PassportTypeSerializer(Serializer):
+                passport_type = serializers.ChoiceField(choices=PassportType.choices)
+                available = serializers.SerializerMethodField(
+                    help_text="False when the office does not issue this type at all."
+                )
+                closed_from = serializers.DateField(
+                    allow_null=True,
+                    help_text="The office's blank books of this type are booked out from this day: bookings and "
+                    "entries of this type for this day or later answer 409 `passport_type_unavailable`. Null while "
+                    "they last.",
+                )
+                reason = serializers.ChoiceField(
+                    choices=[("", "open"), ("not_issued", "not issued"), ("out_of_stock", "out of stock")],
+                    help_text="Why the type is not bookable (from `closed_from` for `out_of_stock`); empty when open.",
+                )
+                message = serializers.SerializerMethodField(help_text="What to tell the applicant, translated.")
+
+                class Meta:
+                    ref_name = "AvailabilityPassportType"
+
+                def get_available(self, state) -> bool:
+                    return state.issued
+
+                def get_message(self, state) -> str:
+                    return type_state_message(state)
+
             code = serializers.CharField()
             name = serializers.CharField()
             timezone = serializers.CharField()
             timezone_label = serializers.CharField()
+            passport_types = serializers.SerializerMethodField()
 
             class Meta:
                 ref_name = "AvailabilityOffice"
+
+            @extend_schema_field(PassportTypeSerializer(many=True))
+            def get_passport_types(self, office):
+                states = passport_type_states(office=office)
+                return self.PassportTypeSerializer(states, many=True).data
 
         class DaySerializer(Serializer):
             class SlotSerializer(Serializer):

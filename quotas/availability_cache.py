@@ -41,6 +41,7 @@ from django.utils import timezone, translation
 
 from mpaspor.metrics import count_availability_cache
 from offices.models import Office
+from offices.selectors import with_passport_types
 
 from .models import Slot
 from .selectors import DayAvailability, DayState, office_availability
@@ -111,7 +112,8 @@ def availability_json(
         found = _safely(cache.get_many, [office_key, *(_keys(code, language, _range(*asked)) if asked else [])]) or {}
     office = found.get(office_key)
     if office is None:
-        row = Office.objects.filter(code=code, is_active=True).first()
+        # With its passport types' stock (the office part says from when a type is closed).
+        row = with_passport_types(Office.objects.filter(code=code, is_active=True)).first()
         if row is None:
             return None
         office = (row, render_office(row))

@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Avg as _Avg
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
@@ -13,9 +14,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Application
+from appointments.stock_outlook import USE_WINDOW_DAYS, run_out_date, working_days_before
 from mpaspor.db_router import reads_replica
 from offices import permissions
-from offices.models import Office
+from offices.models import Office, PassportStock, StockUse
 
 from .capacity import OfficeCapacity, office_capacities
 from .models import OfficeDay
@@ -370,3 +372,57 @@ def _weekend_dates(date_from: dt.date, date_to: dt.date) -> tuple[int, int]:
 def table(rows: list[dict], columns: list[Column]) -> list[list]:
     """Rows as cell values in column order (the page, CSV and XLSX all render these)."""
     return [[row.get(column.key) for column in columns] for row in rows]
+
+
+@dataclass
+class StockRow:
+    office: Office
+    label: str
+    issued: bool
+    on_hand: int
+    booked_ahead: int
+    used_last_week: int
+    use_per_week: float  # average over the last USE_WINDOW_DAYS
+    closed_from: dt.date | None
+    runs_out_on: dt.date | None
+    working_days: int | None  # working days the stock covers from today (None: no run-out in sight)
+    low: bool
+
+
+def stock_overview(*, offices: list[Office], now: dt.datetime | None = None) -> list[StockRow]:
+    """Each office's blank books per passport type: on hand, booked ahead, books used per week
+    and the run-out date (docs/book-stock.md). Two queries, whatever the number of offices."""
+    now = now or timezone.now()
+    stocks = list(PassportStock.objects.filter(office__in=offices).select_related("office").order_by("office__name"))
+    earliest = min((now.astimezone(s.office.tzinfo).date() for s in stocks), default=now.date())
+    since = earliest - dt.timedelta(days=USE_WINDOW_DAYS)
+    uses: dict[int, list[dt.date]] = {}
+    for stock_id, used_on in StockUse.objects.filter(stock__in=stocks, used_on__gte=since).values_list(
+        "stock_id", "used_on"
+    ):
+        uses.setdefault(stock_id, []).append(used_on)
+    rows = []
+    for stock in stocks:
+        today = now.astimezone(stock.office.tzinfo).date()
+        used = [d for d in uses.get(stock.pk, []) if today - dt.timedelta(days=USE_WINDOW_DAYS) <= d < today]
+        window_working_days = max(working_days_before(today=today - dt.timedelta(days=USE_WINDOW_DAYS), end=today), 1)
+        runs_out = (
+            run_out_date(stock=stock, today=today, daily_use=len(used) / window_working_days) if stock.issued else None
+        )
+        covered = working_days_before(today=today, end=runs_out) if runs_out else None
+        rows.append(
+            StockRow(
+                office=stock.office,
+                label=stock.get_passport_type_display(),
+                issued=stock.issued,
+                on_hand=stock.on_hand,
+                booked_ahead=stock.booked_ahead,
+                used_last_week=sum(1 for d in used if d >= today - dt.timedelta(days=7)),
+                use_per_week=len(used) * 7 / USE_WINDOW_DAYS,
+                closed_from=stock.closed_from if stock.issued else None,
+                runs_out_on=runs_out,
+                working_days=covered,
+                low=covered is not None and covered < settings.STOCK_ALERT_WORKING_DAYS,
+            )
+        )
+    return rows

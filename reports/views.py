@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,7 +17,7 @@ from offices.models import TIMEZONE_LABELS
 
 from .exports import csv_response, rounded, sections, xlsx_response
 from .forms import ReportFilterForm
-from .selectors import month_range, office_report, report_offices
+from .selectors import month_range, office_report, report_offices, stock_overview
 from .services import refresh_recent_office_days
 
 
@@ -90,6 +91,8 @@ def dashboard(request):
             "tz_label": TIMEZONE_LABELS.get(str(tz), ""),
             "regions": sorted({o.region.name for o in chosen}),
             "draw_demand": draw_demand(offices=chosen, date_from=date_from, date_to=date_to),
+            "stock": stock_overview(offices=chosen),
+            "stock_alert_days": settings.STOCK_ALERT_WORKING_DAYS,
         },
     )
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.services import check_not_restricted
 from appointments.exceptions import InvalidInput, KindNotAccepted
 from appointments.services.booking import PersonBooking, check_people, check_validity
+from offices.selectors import check_types_open
 from quotas.models import Pool, ReleaseMode, Slot
 
 from ..exceptions import EntryNotFound, NotInEntryWindow, ReleaseNotFound
@@ -68,7 +69,10 @@ def _checked_choices(*, release: Release, people: Sequence[PersonBooking], choic
         raise InvalidInput(_("Choose 1 to %(max)s sessions.") % {"max": MAX_CHOICES}, field="choices")
     if len(set(choices)) < len(choices):
         raise InvalidInput(_("Choose each session once."), field="choices")
-    slots = {slot.pk: slot for slot in release_slots(release).filter(pk__in=choices, starts_at__gt=now)}
+    slots = {
+        slot.pk: slot
+        for slot in release_slots(release).filter(pk__in=choices, starts_at__gt=now).select_related("office")
+    }
     if len(slots) < len(choices):
         raise InvalidInput(_("Choose sessions of this release."), field="choices")
     for slot in slots.values():
@@ -81,6 +85,9 @@ def _checked_choices(*, release: Release, people: Sequence[PersonBooking], choic
                 on=slot.date,
                 married=person.applicant.married,
             )
+    # Books run out from a day on: the latest session chosen is the first to close.
+    latest = max(slots.values(), key=lambda slot: slot.date)
+    check_types_open(office=latest.office, passport_types=[p.passport_type for p in people], on=latest.date)
     return list(choices)
 
 

@@ -19,6 +19,7 @@ from accounts.services import check_not_restricted
 from appointments.services.booking import PersonBooking
 from mpaspor.db import in_callers_transaction, lock_row
 from offices.models import Office
+from offices.selectors import check_types_open
 from quotas.models import Pool, Slot
 
 from ..exceptions import OfficeClosedForWaiting, WaitingNotAllowed
@@ -50,6 +51,9 @@ def join_waiting_list(
     if office is None or not office.is_active:
         raise OfficeClosedForWaiting()
     _check_range(office=office, date_from=date_from, date_to=date_to, now=now)
+    # A type closed on the first day is closed on every later one (its books run out from a day):
+    # nothing in the range could be offered. A type that closes within the range may still wait.
+    check_types_open(office=office, passport_types=[p.passport_type for p in people], on=date_from)
     with transaction.atomic(durable=True):
         lock_row("lock_office", Office, office.pk)
         waiting = Waiting.objects.create(

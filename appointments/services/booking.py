@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.services import check_bookings_allowed, check_not_restricted, record_refused_niks
 from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
 from mpaspor.metrics import count_booking
-from offices.models import Office
+from offices.models import Office, PassportStock
+from offices.selectors import passport_type_refusal
 from quotas.availability_cache import remember_sold_out
 from quotas.exceptions import NotOpenYet, OfficeClosed, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
@@ -41,6 +42,7 @@ from ..outbox import outbox_rows
 from ..selectors import charges, fine_item
 from .lifecycle import after_expiring_overdue_holds
 from .people import ApplicantData, check_applicant
+from .stock import after_booking
 
 BOOKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 
@@ -108,34 +110,49 @@ def check_account_capacity(*, account, niks: Sequence[str]) -> None:
         raise TooManyApplicants(limit=limit)
 
 
+STOCK_CLOSED = 2
+
+
 @functools.cache
 def _bookable_slot_sql() -> str:
     # The earliest deadline of the slot's unpaid holds, compared with now: a read of one entry of
     # the partial index pending_holds_by_slot, also in the prepared statement's generic plan
     # (which an EXISTS with the status as a parameter did not use).
+    # Then the stock of the booking's passport types on the slot's date, from the entries of the
+    # unique (office, type) index: NULL when the office keeps no stock of them, 2 when one is
+    # closed, else 1. The stored outlook, read without a lock (docs/book-stock.md).
     return (
         f"SELECT {select_columns(Slot, 's')}, {select_columns(Office, 'o')},"
         f" (SELECT min(a.payment_due_at) FROM {Application._meta.db_table} a"
-        f"  WHERE a.slot_id = s.id AND a.status = '{Status.PENDING_PAYMENT}') < %s"
+        f"  WHERE a.slot_id = s.id AND a.status = '{Status.PENDING_PAYMENT}') < %s,"
+        " (SELECT max(CASE WHEN NOT ps.issued OR ps.closed_from <= s.date THEN 2 ELSE 1 END)"
+        f"  FROM {PassportStock._meta.db_table} ps"
+        "  WHERE ps.office_id = s.office_id AND ps.passport_type IN (%s, %s))"
         f" FROM {Slot._meta.db_table} s JOIN {Office._meta.db_table} o ON o.id = s.office_id"
         " WHERE s.id = %s"
     )
 
 
-def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
+def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime, passport_types: Sequence[str] = ()) -> Slot:
     """The online slot of an active office, with its office and whether it holds overdue unpaid
-    holds (`has_overdue_holds`), in one query; or SlotNotFound / WalkInOnly / SlotInPast.
+    holds (`has_overdue_holds`), in one query; or SlotNotFound / WalkInOnly / SlotInPast, or
+    PassportTypeUnavailable when the office does not issue one of `passport_types` or its books
+    are booked out from the slot's date.
 
     Every attempt of a release burst runs this, most of them to be refused from its row, so it
     is written out (mpaspor/db.py). Same row as Slot.objects.select_related("office")
-    .annotate(has_overdue_holds=Exists(<pending payment, due before now>)).filter(pk=slot_id), whose
-    pool is then checked: a walk-in session says so rather than "not found"."""
+    .annotate(has_overdue_holds=Exists(<pending payment, due before now>), stock=Subquery(
+    <the office's PassportStock rows of passport_types: 2 if not issued or closed_from <= date,
+    else 1; their max>)).filter(pk=slot_id), whose pool is then checked: a walk-in session says so
+    rather than "not found". `slot.keeps_stock` tells whether the office keeps stock of the types."""
     if not isinstance(slot_id, int) or isinstance(slot_id, bool) or not 0 < slot_id < 2**63:
         raise SlotNotFound()
-    row = fetch_row("bookable_slot", _bookable_slot_sql(), [now, slot_id], (Slot, Office))
+    types = sorted(set(passport_types)) or [""]
+    params = [now, types[0], types[-1], slot_id]
+    row = fetch_row("bookable_slot", _bookable_slot_sql(), params, (Slot, Office))
     if row is None:
         raise SlotNotFound()
-    slot, slot.office, has_overdue_holds = row
+    slot, slot.office, has_overdue_holds, stock = row
     if not slot.office.is_active or slot.pool not in (Pool.ONLINE, Pool.WALK_IN):
         raise SlotNotFound()
     if slot.pool == Pool.WALK_IN:
@@ -145,6 +162,9 @@ def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime) -> Slot:
     slot.has_overdue_holds = bool(has_overdue_holds)  # NULL (no holds) or 0/1 on SQLite
     if slot.starts_at <= now:
         raise SlotInPast()
+    if stock == STOCK_CLOSED:  # the refusal's reason is read only now, off the bookings that pass
+        raise passport_type_refusal(office=slot.office, passport_types=types, on=slot.date)
+    slot.keeps_stock = stock is not None
     return slot
 
 
@@ -211,7 +231,7 @@ def book_applications(
     check_not_restricted(account=account, now=now)
     check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
-    slot = bookable_slot_or_refusal(slot_id=slot_id, now=now)
+    slot = bookable_slot_or_refusal(slot_id=slot_id, now=now, passport_types=[p.passport_type for p in people])
     _check_slot_takes(slot=slot, people=people, now=now, drawn=drawn, held=held)
     pay_within = (
         dt.timedelta(hours=settings.DRAW_PAYMENT_HOURS)
@@ -267,6 +287,8 @@ def book_applications(
         _count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
         raise
     count_booking(people=len(applications))  # committed: the claim's transaction is durable
+    if slot.keeps_stock:
+        after_booking(office_id=slot.office_id, passport_types={p.passport_type for p in people}, now=now)
     return applications
 
 

@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from offices.services import use_book
+
 from ..exceptions import ApplicationNotFound, StepNotAllowed
 from ..models import Status, Step, StepRecord
 from .lifecycle import lock_application
@@ -69,4 +71,12 @@ def finish_step(
         record.finished_at = max(now, record.started_at)
         record.finished_by = actor
         record.save(update_fields=["finished_at", "finished_by"])
+        if step == Step.PRINTING:
+            # One blank book of the application's type, once (the use is unique per application).
+            use_book(
+                office_id=office_id,
+                passport_type=application.passport_type,
+                application_id=application.pk,
+                now=record.finished_at,
+            )
     return record

@@ -33,6 +33,7 @@ class TestOfficeList:
                 "region": {"code": "BALI", "name": "Bali"},
                 "timezone": "Asia/Makassar",
                 "timezone_label": "WITA",
+                "passport_types": ["regular", "electronic"],
             },
             {
                 "code": "kanim-malang",
@@ -42,6 +43,7 @@ class TestOfficeList:
                 "region": {"code": "JATIM", "name": "Jawa Timur"},
                 "timezone": "Asia/Jakarta",
                 "timezone_label": "WIB",
+                "passport_types": ["regular", "electronic"],
             },
         ]
 
@@ -72,7 +74,8 @@ class TestOfficeList:
 
     def test_documented_region_pattern(self, anon):
         schema = anon.get("/api/v1/schema/?format=json", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-        [region] = schema["paths"]["/api/v1/offices/"]["get"]["parameters"]
+        passport_type, region = schema["paths"]["/api/v1/offices/"]["get"]["parameters"]
+        assert passport_type["name"] == "passport_type"
         assert {"pattern": "^[A-Za-z0-9_-]+$", "maxLength": 10, "type": "string"} in region["schema"]["oneOf"]
 
 
@@ -119,6 +122,10 @@ class TestAvailability:
             "name": office.name,
             "timezone": "Asia/Makassar",
             "timezone_label": "WITA",
+            "passport_types": [
+                {"passport_type": t, "available": True, "closed_from": None, "reason": "", "message": ""}
+                for t in ("regular", "electronic")
+            ],
         }
         first, second = body["days"]
         assert first["date"] == slot.date.isoformat() and first["state"] == "free"

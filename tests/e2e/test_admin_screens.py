@@ -26,7 +26,7 @@ from appointments.models import (
     Status,
 )
 from appointments.services.documents import record_document_view, upload_document
-from offices.models import Incident, OfficeResources, StaffMembership
+from offices.models import Incident, OfficeResources, PassportStock, StaffMembership, StockMessage, StockReceipt
 from quotas.models import (
     DateOverride,
     ProgramSession,
@@ -53,8 +53,10 @@ OFFICE_LISTS = {
     "appointments/fee",
     "offices/office",
     "offices/officeresources",
+    "offices/passportstock",
     "offices/region",
     "offices/incident",
+    "offices/stockmessage",
     "quotas/quotarule",
     "quotas/serviceprogram",
     "quotas/dateoverride",
@@ -240,6 +242,32 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
     for office in (kediri, world.malang, world.denpasar):
         OfficeResources.objects.create(
             office=office, verifiers=3, biometric_operators=4, biometric_stations=3, printers=1, saturday_ready=True
+        )
+    # Passport books: both types at each office, one not issued, a delivery, a low-stock alert.
+    for office in (kediri, world.malang, world.denpasar):
+        for passport_type in ("regular", "electronic"):
+            stock = PassportStock.objects.create(
+                office=office,
+                passport_type=passport_type,
+                on_hand=1250,
+                booked_ahead=412,
+                closed_from=dt.date(2026, 12, 14),
+                issued=not (office == world.denpasar and passport_type == "electronic"),
+            )
+            StockReceipt.objects.create(
+                stock=stock,
+                books=1500,
+                reference="SJ/DITJENIM/2026/11/004512",
+                received_on=timezone.localdate(),
+                recorded_by=world.kediri_officer,
+            )
+        StockMessage.objects.create(
+            stock=stock,
+            channel=StockMessage.Channel.EMAIL,
+            recipient="kepala.kantor.dengan.alamat.panjang@example.com",
+            template="low_stock",
+            state=StockMessage.State.SENT,
+            sent_at=now,
         )
     # Documents: a file sent, opened at the counter; a night's deletions.
     document = upload_document(

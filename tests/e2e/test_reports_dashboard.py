@@ -1,14 +1,26 @@
 """A Jawa Timur regional user reads the month's report, sees the charts and downloads the XLSX."""
 
-import pytest
-from openpyxl import load_workbook
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from offices.models import PassportStock
 from tests.e2e.conftest import ARTIFACTS, log_in
 
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_regional_user_reads_the_month_and_downloads_the_xlsx(page, screenshot, regional_jatim, tmp_path, request):
+def test_regional_user_reads_the_month_and_downloads_the_xlsx(
+    page, screenshot, regional_jatim, world, tmp_path, request
+):
+    # Today's blank books: Surabaya's e-paspor closes from a day; Malang does not issue it.
+    closes = timezone.localdate() + dt.timedelta(days=6)
+    PassportStock.objects.create(office=world["surabaya"], passport_type="electronic", on_hand=40, closed_from=closes)
+    PassportStock.objects.create(office=world["surabaya"], passport_type="regular", on_hand=2400, booked_ahead=310)
+    PassportStock.objects.create(office=world["malang"], passport_type="electronic", issued=False)
     problems = []
     # Script errors and CSP violations show as console errors; failed loads are checked by
     # status below (the browser's own favicon.ico request is the only 404 allowed).
@@ -45,6 +57,11 @@ def test_regional_user_reads_the_month_and_downloads_the_xlsx(page, screenshot, 
     summary = page.locator("#table-0 tbody tr").filter(has_text="Kanim Surabaya")
     assert "77,8 %" in summary.inner_text()
     screenshot("dashboard")
+    books = page.locator("#book-stock tbody tr")
+    expect(books).to_have_count(3)
+    expect(books.filter(has_text="Kanim Malang")).to_contain_text("tidak diterbitkan")
+    expect(page.locator("#book-stock tr.stock-low")).to_contain_text("Kanim Surabaya")
+    page.locator("#book-stock").screenshot(path=str(ARTIFACTS / f"{request.node.name}-book-stock.png"))
     page.locator(".report-charts").screenshot(path=str(ARTIFACTS / f"{request.node.name}-charts.png"))
 
     with page.expect_download() as download_info:

@@ -11,7 +11,8 @@ from appointments.models import ACTIVE_STATUSES, Application, PriorityGroup, Sta
 from appointments.nik import nik_problem
 from appointments.services.booking import age_on
 from appointments.services.reconciliation import reconcile_slot_counts
-from offices.models import Office, StaffMembership
+from offices.models import Office, PassportStock, StaffMembership, StockReceipt, StockUse
+from offices.selectors import bookable_offices
 from quotas.models import Pool, SearchTally, Slot
 from reports.capacity import office_capacities
 from reports.models import OfficeDay
@@ -29,6 +30,9 @@ def world_counts() -> dict:
         "applications": Application.objects.count(),
         "searches": SearchTally.objects.count(),
         "office_days": sorted(OfficeDay.objects.values_list("office_id", "date", "computed_at", "booked", "paid")),
+        "book_stock": sorted(PassportStock.objects.values_list("office__code", "passport_type", "issued", "on_hand")),
+        "book_receipts": StockReceipt.objects.count(),
+        "books_used": StockUse.objects.count(),
     }
 
 
@@ -63,6 +67,15 @@ def test_seed_demo_is_idempotent_and_complete(settings):
     express = Slot.objects.filter(office__code="kanim-surabaya", pool=Pool.EXPRESS)
     assert express.exists() and set(express.values_list("capacity", flat=True)) == {35}
     assert Application.objects.filter(slot__office__code="kanim-surabaya", express=True).exists()
+    # Passport books: every office keeps both types, except the Sidoarjo booth, which prints no
+    # e-paspor (the office list's filter hides it); Kediri is short of e-paspor books.
+    stock = {(s.office.code, s.passport_type): s for s in PassportStock.objects.select_related("office")}
+    assert len(stock) == 2 * Office.objects.count()
+    assert [key for key, s in stock.items() if not s.issued] == [("mpp-sidoarjo", "electronic")]
+    assert stock[("kanim-kediri", "electronic")].on_hand == 6
+    assert all(s.on_hand >= 100 for key, s in stock.items() if s.issued and key != ("kanim-kediri", "electronic"))
+    assert StockUse.objects.exists() and all(s.outlook_at for s in stock.values() if s.issued)
+    assert "mpp-sidoarjo" not in {o.code for o in bookable_offices(passport_type="electronic")}
     check_lived_in_and_consistent()
 
 

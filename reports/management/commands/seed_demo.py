@@ -15,11 +15,21 @@ from django.utils import timezone
 
 from accounts.models import User
 from allocation.services.releases import open_entry_windows
-from appointments.models import Applicant, Status
+from appointments.models import Applicant, Application, Status
 from appointments.nik import build_nik
 from appointments.services.booking import new_application
 from appointments.services.people import ApplicantData
-from offices.models import Office, OfficeResources, Region, StaffMembership
+from appointments.services.stock import refresh_stock_outlooks
+from offices.models import (
+    Office,
+    OfficeResources,
+    PassportStock,
+    PassportType,
+    Region,
+    StaffMembership,
+    StockReceipt,
+    StockUse,
+)
 from quotas.models import Pool, ReleaseMode, ReleaseSchedule, Slot
 from quotas.services.setup import SessionSpec, set_up_office_quotas
 from reports.demo_history import HISTORY_DAYS, seed_history, seed_step_history
@@ -81,6 +91,10 @@ def weekdays(*sessions):
 # Weekday sessions per office; Saturday (5) / Sunday (6) only where the office serves then.
 # Capacities follow the public figures: Surabaya ~200 online a day, Malang ~150 (+30 at its UKK).
 SATURDAY_KINDS = ["new", "replacement_expired"]  # the national Saturday service's rule (Aug 2023)
+# Passport books (seed_book_stock): a booth that prints no e-paspor, an office short of them.
+NOT_ISSUED = {("mpp-sidoarjo", "electronic")}
+SHORT_STOCK = {("kanim-kediri", "electronic"): 6}  # books left on hand (others: about five weeks' use)
+
 OFFICES = [
     # code, name, kind, class, parent, region, city, sessions
     (
@@ -306,6 +320,8 @@ class Command(BaseCommand):
         self.stdout.write("Timed steps...")
         seed_step_history(offices=[office for office, _sessions in offices.values()])
         self.seed_demo_applicant()
+        self.stdout.write("Passport books...")
+        self.seed_book_stock(offices)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(offices)} offices, {created} new sessions ahead, {history.slots} past"
@@ -369,6 +385,58 @@ class Command(BaseCommand):
                     "saturday_ready": counters >= 3,
                 },
             )
+
+    def seed_book_stock(self, offices) -> None:
+        """Blank books per office and type (docs/book-stock.md): a delivery of about five weeks of
+        the office's use, the books its last four weeks of history printed, and the outlook. The MPP
+        booth in Sidoarjo prints no e-paspor, so the office list's filter hides it for that type;
+        Kediri is short of e-paspor books, so its calendar closes that type from a day and the
+        office and the division get the low-stock alert. Offices with stock already are left alone."""
+        recorder = User.objects.get(email=DEMO_ACCOUNTS[4][0])
+        now = timezone.now()
+        for code, (office, _sessions) in offices.items():
+            for passport_type in PassportType.values:
+                if PassportStock.objects.filter(office=office, passport_type=passport_type).exists():
+                    continue
+                if (code, passport_type) in NOT_ISSUED:
+                    PassportStock.objects.create(office=office, passport_type=passport_type, issued=False)
+                    continue
+                with transaction.atomic():
+                    stock = PassportStock.objects.create(office=office, passport_type=passport_type)
+                    today = now.astimezone(office.tzinfo).date()
+                    printed = list(
+                        Application.objects.filter(
+                            slot__office=office,
+                            passport_type=passport_type,
+                            status__in=[Status.ISSUED, Status.COLLECTED],
+                            slot__date__gte=today - dt.timedelta(days=28),
+                            slot__date__lt=today,
+                        ).values_list("pk", "slot__date")
+                    )
+                    StockUse.objects.bulk_create(
+                        [
+                            StockUse(
+                                stock=stock,
+                                application_id=pk,
+                                used_on=day,
+                                used_at=dt.datetime.combine(day, dt.time(14), tzinfo=office.tzinfo),
+                            )
+                            for pk, day in printed
+                        ],
+                        batch_size=2000,
+                        ignore_conflicts=True,
+                    )
+                    spare = SHORT_STOCK.get((code, passport_type), max(len(printed) // 4, 20) * 5)
+                    books = len(printed) + spare
+                    StockReceipt.objects.create(
+                        stock=stock,
+                        books=books,
+                        reference=f"DEMO-{code.upper()}-{passport_type[:3].upper()}-1",
+                        received_on=today - dt.timedelta(days=30),
+                        recorded_by=recorder,
+                    )
+                    PassportStock.objects.filter(pk=stock.pk).update(on_hand=spare)
+        refresh_stock_outlooks(now=now)
 
     def seed_accounts(self, regions, offices):
         self.stdout.write("Demo accounts...")
