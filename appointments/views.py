@@ -23,6 +23,7 @@ from quotas.services.searches import record_availability_search
 
 from . import selectors
 from .applicant_views import allowed, confirmation_context, own_application
+from .exceptions import DuplicateApplication
 from .forms import ApplicationForm
 from .services.booking import book_applications
 from .services.lifecycle import cancel_application, check_cancel
@@ -139,6 +140,7 @@ def book(request, slot_id: int):
         restriction = None
     except AccountRestricted as exc:
         restriction = exc.message
+    contest_nik = False
     if request.method == "POST" and form.is_valid():
         try:
             (application,) = book_applications(
@@ -149,6 +151,7 @@ def book(request, slot_id: int):
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            contest_nik = isinstance(exc, DuplicateApplication)  # the refusal says how; here is the way
         else:
             return redirect("appointments:confirmation", booking_code=application.booking_code)
     return render(
@@ -163,6 +166,7 @@ def book(request, slot_id: int):
             "people": people,
             "person": person,
             "restriction": restriction,
+            "contest_nik": contest_nik,
         },
     )
 

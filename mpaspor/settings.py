@@ -311,6 +311,14 @@ HOARDING_RULES = {
         "restrict_for": dt.timedelta(days=7),
     },
     "accounts_per_address": {"signal": "accounts_per_address", "threshold": 20, "window": dt.timedelta(hours=1)},
+    # An office upheld a NIK's owner against an application of the account and chose to flag it
+    # (docs/nik-disputes.md): one is enough, and the review queue decides whether to block.
+    "disputed_niks": {
+        "signal": "disputed_niks",
+        "threshold": 1,
+        "window": dt.timedelta(days=90),
+        "restrict_for": dt.timedelta(days=30),
+    },
 }
 # A booked applicant not checked in this long after the session's end is a no-show.
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)
