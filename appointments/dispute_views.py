@@ -109,7 +109,8 @@ def dispute_photo(request, dispute_id: int):
     except FileNotFoundError as exc:
         raise Http404(_("No such document.")) from exc
     record_photo_view(dispute=dispute, viewer=request.user)
-    response = FileResponse(handle, content_type=dispute.photo_type)
+    extension = dispute.photo_name.rsplit(".", 1)[-1]
+    response = FileResponse(handle, content_type=dispute.photo_type, filename=f"e-ktp-{dispute.pk}.{extension}")
     response["Cache-Control"] = "private, no-store"
     return response
 
