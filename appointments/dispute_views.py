@@ -104,6 +104,8 @@ def office_dispute(request, dispute_id: int):
 def dispute_photo(request, dispute_id: int):
     """The e-KTP photo, for the office's staff only; each opening is logged before it is sent."""
     dispute = _dispute_or_404(request, dispute_id)
+    if not dispute.photo_name:  # deleted after its retention
+        raise Http404(_("No such document."))
     try:
         handle = document_storage().open(dispute.photo_name, "rb")
     except FileNotFoundError as exc:

@@ -572,7 +572,8 @@ class NikDispute(models.Model):
     application = models.ForeignKey(
         Application, verbose_name=_("contested application"), on_delete=models.PROTECT, related_name="disputes"
     )
-    photo_name = models.CharField(_("e-KTP photo stored as"), max_length=200, unique=True)
+    # Emptied when the photo is deleted, DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION days after the decision.
+    photo_name = models.CharField(_("e-KTP photo stored as"), max_length=200, unique=True, null=True, blank=True)
     photo_type = models.CharField(_("type"), max_length=40)
     photo_size = models.PositiveIntegerField(_("size (bytes)"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)

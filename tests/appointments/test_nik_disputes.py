@@ -268,6 +268,26 @@ class TestTheOfficesDecision:
         assert not ApplicationEvent.objects.filter(application=world.kediri_app).exists()
 
 
+def test_the_photo_is_deleted_30_days_after_the_decision_and_the_record_stays(client, world, settings):
+    from appointments.services.documents import purge_documents
+
+    settings.DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION = 30
+    open_one = contest(UserFactory(), world.kediri_app)
+    decided = contest(world.applicant, world.kediri_app)
+    decide_dispute(dispute_id=decided.pk, uphold=True, actor=world.kediri_officer)
+    name = decided.photo_name
+    assert purge_documents(now=timezone.now() + dt.timedelta(days=29, hours=23))["disputes"] == 0
+    assert document_storage().exists(name)
+    assert purge_documents(now=timezone.now() + dt.timedelta(days=30, minutes=1))["disputes"] == 1
+    assert not document_storage().exists(name)
+    decided.refresh_from_db()
+    assert decided.photo_name is None and decided.state == "upheld"
+    assert NikDispute.objects.get(pk=open_one.pk).photo_name  # an open dispute keeps its photo
+    client.force_login(world.kediri_officer)
+    assert client.get(reverse("staff:dispute_photo", args=[decided.pk])).status_code == 404
+    assert "dihapus setelah masa simpannya" in client.get(reverse("staff:dispute", args=[decided.pk])).content.decode()
+
+
 def contest_free(world, squatted) -> bool:
     """Whether the owner may now book with the NIK (nothing holds it)."""
     with pytest.raises(NothingToDispute):
