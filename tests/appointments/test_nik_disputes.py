@@ -204,6 +204,22 @@ class TestTheOfficesDecision:
         # The owner books with the NIK now.
         assert contest_free(world, squatted)
 
+    def test_the_owners_e_mail_reads_the_outcome_in_indonesian_with_the_nik_masked(self, world):
+        from accounts.outbox import render_account_message
+
+        upheld = contest(world.applicant, world.kediri_app)
+        decide_dispute(dispute_id=upheld.pk, uphold=True, actor=world.kediri_officer)
+        subject, text = render_account_message(AccountMessage.objects.get(template="nik_dispute_upheld"))
+        assert "diterima" in subject and world.kediri_app.masked_nik in subject
+        assert "dibatalkan" in text and world.kediri_app.nik not in subject + text
+        assert world.kediri_app.booking_code not in text and world.kediri.name not in text
+
+        other = ApplicationFactory(slot=world.kediri_slot)
+        rejected = contest(world.applicant, other)
+        decide_dispute(dispute_id=rejected.pk, uphold=False, note="Foto buram.", actor=world.kediri_officer)
+        subject, text = render_account_message(AccountMessage.objects.get(template="nik_dispute_rejected"))
+        assert "ditolak" in subject and "Alasan kantor: Foto buram." in text
+
     def test_the_place_goes_to_the_waiting_list_first(self, world, django_capture_on_commit_callbacks):
         slot = Slot.objects.get(pk=world.kediri_app.slot_id)
         Slot.objects.filter(pk=slot.pk).update(capacity=slot.taken)  # full
