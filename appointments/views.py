@@ -3,6 +3,7 @@
 import calendar
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -25,7 +26,7 @@ from . import selectors
 from .applicant_views import allowed, confirmation_context, own_application
 from .exceptions import DuplicateApplication
 from .forms import ApplicationForm
-from .services.booking import book_applications
+from .services.booking import book_applications, payment_window
 from .services.lifecycle import cancel_application, check_cancel
 
 
@@ -167,8 +168,16 @@ def book(request, slot_id: int):
             "person": person,
             "restriction": restriction,
             "contest_nik": contest_nik,
+            "rush_payment_minutes": rush_payment_minutes(slot),
         },
     )
+
+
+def rush_payment_minutes(slot) -> int | None:
+    """The minutes to pay a hold made now, when the release rush shortens them (else None)."""
+    window = payment_window(slot=slot, now=timezone.now())
+    usual = dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES)
+    return int(window.total_seconds() // 60) if window < usual else None
 
 
 @login_required

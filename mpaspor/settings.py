@@ -270,6 +270,12 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
+# The release rush: a hold made in the first RELEASE_RUSH_MINUTES after a session's places opened
+# must be paid within RUSH_PAYMENT_MINUTES instead. A broker's fresh accounts book first and hold
+# for the whole window while the rush goes by; their places came back when few were looking, and no
+# rule counting expiries can act before the first hold expires (bench/HOARDING.md, docs/hoarding.md).
+RELEASE_RUSH_MINUTES = env.int("RELEASE_RUSH_MINUTES", default=60)
+RUSH_PAYMENT_MINUTES = env.int("RUSH_PAYMENT_MINUTES", default=30)
 # A release's draw may close at night: its winners get this long to pay instead.
 DRAW_PAYMENT_HOURS = env.int("DRAW_PAYMENT_HOURS", default=24)
 # How long a waiting household has to accept a place offered to it (docs/waiting-list.md).
