@@ -70,7 +70,7 @@ class TestTheOwnersClaim:
         assert dispute.history.get().history_user_id == world.applicant.pk  # audited: who filed
         # Contesting tells whether a NIK is booked, as a refused booking does: counted the same.
         assert RefusedNik.objects.filter(account=world.applicant).count() == 1
-        assert Application_status(squatted) == Status.BOOKED  # nothing happens before the review
+        assert status_of(squatted) == Status.BOOKED  # nothing happens before the review
 
     @pytest.mark.parametrize(
         "sex, given, accepted",
@@ -165,7 +165,7 @@ class TestTheOwnersClaim:
         nothing_stored(before)
 
 
-def Application_status(application) -> str:
+def status_of(application) -> str:
     application.refresh_from_db()
     return application.status
 
@@ -183,7 +183,7 @@ class TestTheOfficesDecision:
             world.kediri_officer.pk,
             True,
         )
-        assert Application_status(squatted) == Status.CANCELLED
+        assert status_of(squatted) == Status.CANCELLED
         event = ApplicationEvent.objects.get(application=squatted, to_status=Status.CANCELLED)
         assert event.actor_id == world.kediri_officer.pk and f"NIK dispute {dispute.pk}" in event.reason
         assert Slot.objects.get(pk=squatted.slot_id).taken == taken - 1  # the place is given back
@@ -256,7 +256,7 @@ class TestTheOfficesDecision:
             dispute_id=dispute.pk, uphold=False, note="Wajah di foto tidak cocok.", actor=world.kediri_officer
         )
         assert NikDispute.objects.get(pk=dispute.pk).state == "rejected"
-        assert Application_status(world.kediri_app) == Status.BOOKED
+        assert status_of(world.kediri_app) == Status.BOOKED
         message = AccountMessage.objects.get(user=world.applicant)
         assert message.template == "nik_dispute_rejected" and message.context["note"] == "Wajah di foto tidak cocok."
         assert not AccountFlag.objects.exists()
@@ -266,7 +266,7 @@ class TestTheOfficesDecision:
         decide_dispute(dispute_id=dispute.pk, uphold=False, note="Tidak terbaca.", actor=world.kediri_officer)
         with pytest.raises(DisputeDecided):
             decide_dispute(dispute_id=dispute.pk, uphold=True, actor=world.kediri_head)
-        assert Application_status(world.kediri_app) == Status.BOOKED
+        assert status_of(world.kediri_app) == Status.BOOKED
 
     def test_an_application_in_process_is_not_cancelled_here(self, world):
         dispute = contest(world.applicant, world.kediri_app)
@@ -353,7 +353,7 @@ class TestWhoReviews:
         queue = client.get(reverse("staff:disputes"))
         assert queue.status_code == 404 or dispute.masked_nik not in queue.content.decode()
         assert NikDispute.objects.get(pk=dispute.pk).state == "open" and not DocumentView.objects.exists()
-        assert Application_status(world.kediri_app) == Status.BOOKED
+        assert status_of(world.kediri_app) == Status.BOOKED
 
     def test_an_outlets_disputes_are_its_kanim_heads_not_the_kanim_officers(self, client, world):
         dispute = contest(world.applicant, world.ulp_app)
@@ -371,7 +371,7 @@ class TestWhoReviews:
         )
         assert answer.status_code == 302
         assert NikDispute.objects.get(pk=dispute.pk).state == "upheld"
-        assert Application_status(world.kediri_app) == Status.CANCELLED
+        assert status_of(world.kediri_app) == Status.CANCELLED
         assert AccountFlag.objects.filter(account_id=world.kediri_app.account_id).exists()
 
     def test_a_rejection_without_a_reason_is_refused_on_the_page(self, client, world):
