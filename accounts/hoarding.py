@@ -1,7 +1,8 @@
 """Hoarding rules: which signal, counted over which window, at which threshold, leads to which
 consequence (settings.HOARDING_RULES), and the explanation an applicant reads.
 
-A signal is counted per account (expired holds, late cancellations, refused NIKs), per phone
+A signal is counted per account (expired holds, late cancellations, refused NIKs, NIK disputes
+upheld against it), per phone
 (NIKs booked with it) or per client address (accounts signed up from it). The counting lives
 with the data: accounts counts its own signals (selectors), appointments counts those of
 applications and hands every rule's hits to `services.raise_hoarding_flags`."""
@@ -19,6 +20,9 @@ LATE_CANCELLATIONS = "late_cancellations"
 NIKS_PER_PHONE = "niks_per_phone"
 ACCOUNTS_PER_ADDRESS = "accounts_per_address"
 REFUSED_NIKS = "refused_niks"
+# NIK disputes an office upheld against the account's applications, when the office chose to flag
+# it (appointments.services.disputes).
+DISPUTED_NIKS = "disputed_niks"
 
 # Why the account is restricted, as the applicant reads it: %(threshold)s, %(window)s and, for
 # late cancellations, %(before)s come from the rule.
@@ -31,6 +35,10 @@ EXPLANATIONS = {
     ACCOUNTS_PER_ADDRESS: _("%(threshold)s or more accounts were created from one network address, within %(window)s."),
     REFUSED_NIKS: _(
         "It tried %(threshold)s or more NIKs that already had someone else's active application, within %(window)s."
+    ),
+    DISPUTED_NIKS: _(
+        "An immigration office found that %(threshold)s or more of its bookings used someone else's NIK without "
+        "their consent, within %(window)s."
     ),
 }
 # Mobile carriers put many people behind one address: this signal is only ever for review.

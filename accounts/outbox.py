@@ -11,7 +11,9 @@ from notifications.outbox import queue
 from .models import AccountMessage, User
 
 # The templates of each message: templates/accounts/email/<name>_subject.txt and <name>_body.txt.
-TEMPLATES = ("verification", "signup_attempt")
+# A NIK dispute's outcome is the account's own claim, so it is an account message too
+# (appointments.services.disputes writes it).
+TEMPLATES = ("verification", "signup_attempt", "nik_dispute_upheld", "nik_dispute_rejected")
 
 
 def queue_account_message(*, user: User, template: str, context: dict) -> AccountMessage:

@@ -50,3 +50,30 @@ class DocumentReviewForm(forms.Form):
 
     decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("reject", _("Reject"))])
     reason = forms.CharField(label=_("Reason for rejection"), max_length=255, required=False)
+
+
+class NikDisputeForm(forms.Form):
+    """The owner's claim to a NIK that someone else booked: the NIK, the birth date it encodes and
+    a photo of the e-KTP (the service checks all three)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("nik", "birth_date"):
+            self.fields[name] = copy.deepcopy(ApplicationForm.base_fields[name])
+        self.fields["nik"].label = _("Your NIK (16 digits)")
+        self.fields["birth_date"].label = _("Your birth date")
+        self.fields["photo"] = forms.FileField(
+            label=_("Photo of your e-KTP"),
+            help_text=_("A JPEG or PNG photo where the NIK, the name and the face can be read."),
+            error_messages={"required": _("Choose a photo of your e-KTP first.")},
+            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+        )
+
+
+class NikDisputeDecisionForm(forms.Form):
+    """The office's decision on a dispute: uphold (cancel the application; flag its account or
+    not) or reject with the reason the owner reads."""
+
+    decision = forms.ChoiceField(choices=[("uphold", _("Uphold")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note to the owner"), max_length=255, required=False)
+    flag_account = forms.BooleanField(required=False)

@@ -62,6 +62,19 @@ def check_file(file) -> CheckedFile:
     return CheckedFile(content=reencode_image(data, content_type), content_type=content_type)
 
 
+def check_image(file, *, not_an_image) -> CheckedFile:
+    """As `check_file`, for a file that must be a photo (an e-KTP for a NIK dispute): a PDF, or
+    anything else, is refused with `not_an_image`, a domain error."""
+    limit = settings.DOCUMENT_MAX_BYTES
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(limit=limit // (1024 * 1024), field=FIELD)
+    content_type = next((t for signature, t in SIGNATURES if data.startswith(signature)), None)
+    if content_type not in PILLOW_FORMATS:
+        raise not_an_image
+    return CheckedFile(content=reencode_image(data, content_type), content_type=content_type)
+
+
 def detect_type(data: bytes) -> str:
     for signature, content_type in SIGNATURES:
         if data.startswith(signature):

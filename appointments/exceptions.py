@@ -14,10 +14,12 @@ class InvalidInput(BookingError):
 
 class DuplicateApplication(BookingError):
     code = "duplicate_application"
-    # One text whoever holds the NIK: the refusal tells that the NIK is in use, and nothing more.
+    # One text whoever holds the NIK: the refusal tells that the NIK is in use and how its owner
+    # contests it, and nothing about the other application (docs/nik-disputes.md).
     default_message = _(
-        "This NIK already has an active application. If it is yours, finish or cancel it first; "
-        "if it is not, contact the immigration office."
+        "This NIK already has an active application. If it is yours, finish or cancel it first. If it is not, "
+        "contest it from your account on the “Contest a NIK” page, with your birth date and a photo of your "
+        "e-KTP: the immigration office reviews it and may cancel that application."
     )
 
 
@@ -138,3 +140,42 @@ class DocumentNotFound(BookingError):
 class ReviewNotAllowed(BookingError):
     code = "review_not_allowed"
     default_message = _("This document can no longer be checked: its application is closed.")
+
+
+# --- NIK disputes (docs/nik-disputes.md): each refusal stores nothing ---------------------------
+
+
+class NothingToDispute(BookingError):
+    code = "nothing_to_dispute"
+    default_message = _("No active application holds this NIK, so there is nothing to contest: you can book with it.")
+
+
+class OwnApplicationDisputed(BookingError):
+    code = "own_application"
+    default_message = _(
+        "The active application of this NIK is in your own account: if it is wrong, cancel it on “My applications”."
+    )
+
+
+class DisputeAlreadyOpen(BookingError):
+    code = "dispute_open"
+    default_message = _(
+        "You have already contested this NIK and the office has not decided yet. You will be told the outcome."
+    )
+
+
+class DisputeNotFound(BookingError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("No such dispute.")
+
+
+class DisputeDecided(BookingError):
+    code = "dispute_decided"
+    default_message = _("This dispute has already been decided.")
+
+
+class PhotoNotAnImage(BookingError):
+    code = "file_type_not_allowed"
+    http_status = 415
+    default_message = _("The e-KTP must be a JPEG or PNG photo, and this file is none, whatever its name says.")

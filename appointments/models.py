@@ -555,3 +555,67 @@ class DeletedDocuments(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.office_id} {self.reason}: {self.count}"
+
+
+# --- NIK disputes (docs/nik-disputes.md) --------------------------------------------------------
+
+
+class NikDispute(models.Model):
+    """A NIK's owner contests the active application someone else booked with it: the NIK, the
+    owner's birth date and a photo of their e-KTP (kept in the private documents storage under
+    `photo_name`). Staff of the office that holds the application uphold it (the application is
+    cancelled; the account that booked it may be flagged) or reject it with a reason. Its history
+    is the audit of who filed and who decided what."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting for the office's review")
+        UPHELD = "upheld", _("Upheld")
+        REJECTED = "rejected", _("Rejected")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("contested by"), on_delete=models.CASCADE, related_name="nik_disputes"
+    )
+    nik = models.CharField(_("NIK"), max_length=16)
+    birth_date = models.DateField(_("birth date"))
+    # The application that held the NIK when it was contested.
+    application = models.ForeignKey(
+        Application, verbose_name=_("contested application"), on_delete=models.PROTECT, related_name="disputes"
+    )
+    # Emptied when the photo is deleted, DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION days after the decision.
+    photo_name = models.CharField(_("e-KTP photo stored as"), max_length=200, unique=True, null=True, blank=True)
+    photo_type = models.CharField(_("type"), max_length=40)
+    photo_size = models.PositiveIntegerField(_("size (bytes)"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(_("contested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # What the owner reads with the outcome; required for a rejection.
+    note = models.CharField(_("note to the owner"), max_length=255, blank=True)
+    squatter_flagged = models.BooleanField(_("account that booked flagged"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("NIK dispute")
+        verbose_name_plural = _("NIK disputes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "nik"], condition=Q(state="open"), name="one_open_dispute_per_account_nik"
+            ),
+            models.CheckConstraint(condition=~Q(state="rejected") | ~Q(note=""), name="a_rejected_dispute_has_a_note"),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="disputes_by_state")]
+
+    def __str__(self):
+        return f"{self.get_state_display()}: {self.masked_nik}"
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.nik)

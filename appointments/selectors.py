@@ -25,6 +25,7 @@ from .models import (
     ApplicationDocument,
     ApplicationKind,
     Fee,
+    NikDispute,
     Payment,
     QueueState,
     RequiredDocument,
@@ -503,3 +504,36 @@ def counter_document(*, user, document_id: int) -> ApplicationDocument | None:
         .select_related("application__slot__office", "requirement")
         .first()
     )
+
+
+# --- NIK disputes ---------------------------------------------------------------------------------
+
+
+def account_disputes(*, account) -> list[NikDispute]:
+    """The disputes this account filed, newest first."""
+    return list(NikDispute.objects.filter(account=account).order_by("-created_at", "-pk")[:50])
+
+
+def office_disputes(*, user, open_only: bool = True) -> list[NikDispute]:
+    """The disputes of applications held at the offices whose applicants this user serves (an
+    officer's office; a head's office and its outlets): open ones oldest first, or the latest decided."""
+    disputes = NikDispute.objects.filter(
+        application__slot__office__in=permissions.counter_offices(user)
+    ).select_related("application__slot__office", "decided_by")
+    if open_only:
+        return list(disputes.filter(state=NikDispute.State.OPEN).order_by("created_at", "pk")[:200])
+    return list(disputes.exclude(state=NikDispute.State.OPEN).order_by("-decided_at", "-pk")[:50])
+
+
+def office_dispute(*, user, dispute_id: int) -> NikDispute | None:
+    """One dispute of an application at an office this user serves; anyone else's is None."""
+    return (
+        NikDispute.objects.filter(pk=dispute_id, application__slot__office__in=permissions.counter_offices(user))
+        .select_related("account", "application__account", "application__slot__office", "decided_by")
+        .first()
+    )
+
+
+def other_open_disputes(*, dispute: NikDispute) -> int:
+    """How many other accounts contest the same NIK and wait for a decision."""
+    return NikDispute.objects.filter(nik=dispute.nik, state=NikDispute.State.OPEN).exclude(pk=dispute.pk).count()

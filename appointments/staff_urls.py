@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import document_views, queue_views, staff_views, step_views, stock_views
+from . import dispute_views, document_views, queue_views, staff_views, step_views, stock_views
 
 app_name = "staff"
 urlpatterns = [
@@ -22,4 +22,8 @@ urlpatterns = [
     path("counter/queue/<int:application_id>/<slug:action>/", queue_views.queue_action, name="queue_action"),
     path("counter/queue/screen-address/", queue_views.replace_screen_address, name="replace_screen_address"),
     path("screen/<str:key>/", queue_views.screen, name="screen"),
+    path("disputes/", dispute_views.office_disputes, name="disputes"),
+    path("disputes/<int:dispute_id>/", dispute_views.office_dispute, name="dispute"),
+    path("disputes/<int:dispute_id>/photo/", dispute_views.dispute_photo, name="dispute_photo"),
+    path("disputes/<int:dispute_id>/decide/", dispute_views.decide, name="decide_dispute"),
 ]

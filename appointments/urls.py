@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import applicant_views, document_views, views
+from . import applicant_views, dispute_views, document_views, views
 
 app_name = "appointments"
 urlpatterns = [
@@ -25,5 +25,6 @@ urlpatterns = [
         name="document_file",
     ),
     path("people/", applicant_views.people, name="people"),
+    path("nik-disputes/", dispute_views.disputes, name="nik_disputes"),
     path("people/<int:person_id>/remove/", applicant_views.remove_person, name="remove_person"),
 ]

@@ -3,6 +3,7 @@
 import calendar
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -24,13 +25,15 @@ from quotas.services.searches import record_availability_search
 
 from . import selectors
 from .applicant_views import allowed, confirmation_context, own_application
+from .exceptions import DuplicateApplication
 from .forms import ApplicationForm
-from .services.booking import book_applications
+from .services.booking import book_applications, payment_window
 from .services.lifecycle import cancel_application, check_cancel
 
 
 def home(request):
-    return render(request, "home.html")
+    rush = settings.RUSH_PAYMENT_MINUTES if settings.RELEASE_RUSH_MINUTES else None
+    return render(request, "home.html", {"rush_payment_minutes": rush})
 
 
 def _person_query(request) -> str:
@@ -157,6 +160,7 @@ def book(request, slot_id: int):
         restriction = None
     except AccountRestricted as exc:
         restriction = exc.message
+    contest_nik = False
     if request.method == "POST" and form.is_valid():
         try:
             (application,) = book_applications(
@@ -167,6 +171,7 @@ def book(request, slot_id: int):
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            contest_nik = isinstance(exc, DuplicateApplication)  # the refusal says how; here is the way
         else:
             return redirect("appointments:confirmation", booking_code=application.booking_code)
     return render(
@@ -181,8 +186,17 @@ def book(request, slot_id: int):
             "people": people,
             "person": person,
             "restriction": restriction,
+            "contest_nik": contest_nik,
+            "rush_payment_minutes": rush_payment_minutes(slot),
         },
     )
+
+
+def rush_payment_minutes(slot) -> int | None:
+    """The minutes to pay a hold made now, when the release rush shortens them (else None)."""
+    window = payment_window(slot=slot, now=timezone.now())
+    usual = dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES)
+    return int(window.total_seconds() // 60) if window < usual else None
 
 
 @login_required

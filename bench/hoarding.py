@@ -19,7 +19,8 @@ is refused it signs up a new one, at most 3 a day (each needs an e-mail address 
 Small, because the machine it runs on is shared: the proportions are what matters.
 
 Three runs of the same world (same seed): no broker, the broker without rules, the broker with
-settings.HOARDING_RULES. Figures: the broker's share of the places held (time-averaged over the
+settings.HOARDING_RULES and the release rush's shorter payment window (RELEASE_RUSH_MINUTES,
+RUSH_PAYMENT_MINUTES). Figures: the broker's share of the places held (time-averaged over the
 release), and the places lost to applicants: places of sessions that started without an
 applicant of the world on them (held by the broker, or freed too late to be taken), beyond
 what the run without a broker lost.
@@ -165,7 +166,11 @@ def simulate(name: str, *, start: dt.datetime, broker: bool, rules: bool, seed: 
             signup_address=address,
         )
 
-    with mock.patch("django.utils.timezone.now", clock), override_settings(**({} if rules else {"HOARDING_RULES": {}})):
+    # Without the rules: no hoarding rule and no release rush (holds of the rush paid within the usual window).
+    # With them: the settings' rules, and the release rush turned on (off by default, decision 29).
+    without_rules = {"HOARDING_RULES": {}, "RELEASE_RUSH_MINUTES": 0}
+    with_rules = {"RELEASE_RUSH_MINUTES": 60, "RUSH_PAYMENT_MINUTES": 30}
+    with mock.patch("django.utils.timezone.now", clock), override_settings(**(with_rules if rules else without_rules)):
         region, _ = Region.objects.get_or_create(code="JATIM", defaults={"name": "Jawa Timur", "province_code": "35"})
         office = Office.objects.create(
             code=f"kanim-sim-{name}-{start:%Y%m%d}",
@@ -346,9 +351,11 @@ def report(results: list[Result]) -> str:
         f"Target after the rules: at most 1 % of the places lost to applicants because of the broker: "
         f"{target:.1%}, {'met' if target <= 0.01 else 'NOT met'}.",
         "",
-        "Runs: `none` (no broker), `before` (the broker, HOARDING_RULES empty), `after` (the broker, the "
-        "rules of mpaspor/settings.py). Places lost: places of sessions that started without a paid "
-        "applicant of the world on them; `none` loses the places of the applicants who never paid.",
+        "Runs: `none` (no broker), `before` (the broker, HOARDING_RULES empty and no release rush), `after` "
+        "(the broker, the rules of mpaspor/settings.py: HOARDING_RULES, and holds made in the first "
+        "RELEASE_RUSH_MINUTES after the places opened paid within RUSH_PAYMENT_MINUTES). Places lost: "
+        "places of sessions that started without a paid applicant of the world on them; `none` loses the "
+        "places of the applicants who never paid.",
         "",
     ]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from accounts import api as accounts_api
 from allocation import api as allocation_api
 from allocation import api_waiting
 from appointments import api as appointments_api
+from appointments import api_disputes
 from offices import api as offices_api
 from quotas import api as quotas_api
 
@@ -73,6 +74,7 @@ urlpatterns = [
         appointments_api.DocumentFileApi.as_view(),
         name="api-application-document",
     ),
+    path("nik-disputes/", api_disputes.NikDisputeCollectionApi.as_view(), name="api-nik-disputes"),
     path("payments/notify/", appointments_api.PaymentNotifyApi.as_view(), name="api-payments-notify"),
     # The waiting list and its offers.
     path("waitlist/", api_waiting.WaitingCollectionApi.as_view(), name="api-waitlist"),

@@ -274,6 +274,14 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 
 # --- Booking rules ----------------------------------------------------------------------
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
+# The release rush: a hold made in the first RELEASE_RUSH_MINUTES after a session's places opened
+# must be paid within RUSH_PAYMENT_MINUTES instead. A broker's fresh accounts book first and hold
+# for the whole window while the rush goes by; their places came back when few were looking, and no
+# rule counting expiries can act before the first hold expires (bench/HOARDING.md, docs/hoarding.md).
+# Off by default (0): M-Paspor's applicants have two hours; the division may turn it on (60 and 30
+# in the simulation), decision 29.
+RELEASE_RUSH_MINUTES = env.int("RELEASE_RUSH_MINUTES", default=0)
+RUSH_PAYMENT_MINUTES = env.int("RUSH_PAYMENT_MINUTES", default=30)
 # A release's draw may close at night: its winners get this long to pay instead.
 DRAW_PAYMENT_HOURS = env.int("DRAW_PAYMENT_HOURS", default=24)
 # How long a waiting household has to accept a place offered to it (docs/waiting-list.md).
@@ -325,6 +333,14 @@ HOARDING_RULES = {
         "restrict_for": dt.timedelta(days=7),
     },
     "accounts_per_address": {"signal": "accounts_per_address", "threshold": 20, "window": dt.timedelta(hours=1)},
+    # An office upheld a NIK's owner against an application of the account and chose to flag it
+    # (docs/nik-disputes.md): one is enough, and the review queue decides whether to block.
+    "disputed_niks": {
+        "signal": "disputed_niks",
+        "threshold": 1,
+        "window": dt.timedelta(days=90),
+        "restrict_for": dt.timedelta(days=30),
+    },
 }
 # A booked applicant not checked in this long after the session's end is a no-show.
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=30)

@@ -10,6 +10,7 @@
 - `payments`: a payment notice recorded against its bill.
 - `reconciliation`: slots' `taken` held equal to the applications on them.
 - `hoarding`: hoarding signals of applications counted against the rules; accounts flags.
+- `disputes`: NIK disputes: the owner contests a NIK someone else booked; the office decides.
 The applicants' messages (which change sends what, and how it reads) are `appointments.outbox`;
 notifications.outbox delivers them.
 """

@@ -224,7 +224,7 @@ def book_applications(
     `in_same_transaction` is called with the applications once they are inserted, inside the
     booking's transaction: what must commit with them or not at all (the API's idempotency key,
     a draw's entry marked won). `drawn`: a release's draw gave these places, before the slot's
-    public opening; they are paid within DRAW_PAYMENT_HOURS (a draw may close at night).
+    public opening. How long the holds may stay unpaid: `payment_window`.
     `held=True` books places held for the waiting list (an offer's) instead of public ones;
     `in_same_transaction` then checks that the offer is still open."""
     now = now or timezone.now()
@@ -233,11 +233,7 @@ def book_applications(
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now, passport_types=[p.passport_type for p in people])
     _check_slot_takes(slot=slot, people=people, now=now, drawn=drawn, held=held)
-    pay_within = (
-        dt.timedelta(hours=settings.DRAW_PAYMENT_HOURS)
-        if drawn
-        else dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES)
-    )
+    pay_within = payment_window(slot=slot, now=now, drawn=drawn, held=held)
     listed = _listed_people(account=account, people=people)
     applications = [
         new_application(
@@ -290,6 +286,20 @@ def book_applications(
     if slot.keeps_stock:
         after_booking(office_id=slot.office_id, passport_types={p.passport_type for p in people}, now=now)
     return applications
+
+
+def payment_window(*, slot: Slot, now: dt.datetime, drawn: bool = False, held: bool = False) -> dt.timedelta:
+    """How long a new hold may stay unpaid: DRAW_PAYMENT_HOURS for a draw's winners (a draw may
+    close at night); RUSH_PAYMENT_MINUTES for a hold made in the release rush, the first
+    RELEASE_RUSH_MINUTES after the session's places opened, where a two-hour hold is what a
+    broker's fresh accounts keep places with while the applicants of the rush go elsewhere
+    (docs/hoarding.md); PAYMENT_WINDOW_MINUTES otherwise, an offer's places included."""
+    if drawn:
+        return dt.timedelta(hours=settings.DRAW_PAYMENT_HOURS)
+    window = dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES)
+    if not held and now < slot.opens_at + dt.timedelta(minutes=settings.RELEASE_RUSH_MINUTES):
+        return min(window, dt.timedelta(minutes=settings.RUSH_PAYMENT_MINUTES))
+    return window
 
 
 def check_people(people: Sequence[PersonBooking], *, language: str = "id") -> None:

@@ -32,6 +32,7 @@ from ..models import (
     DeletedDocuments,
     DocumentStatus,
     DocumentView,
+    NikDispute,
     RequiredDocument,
     Status,
 )
@@ -164,8 +165,10 @@ def purge_documents(*, now: dt.datetime | None = None) -> dict[str, int]:
     DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION days after the passport was collected (or the application
     rejected), DOCUMENTS_KEEP_DAYS_AFTER_CLOSING days after a cancellation, an expiry or a
     no-show. The file goes first, then the row, and the deletions are counted per office, day
-    and reason (`DeletedDocuments`). A file already gone is no error, so a run that stopped
-    half-way is finished by the next. Returns the count per reason."""
+    and reason (`DeletedDocuments`). The e-KTP photos of NIK disputes go
+    DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION days after their decision (counted under "disputes"). A
+    file already gone is no error, so a run that stopped half-way is finished by the next.
+    Returns the count per reason."""
     now = now or timezone.now()
     after_collection = dt.timedelta(days=settings.DOCUMENTS_KEEP_DAYS_AFTER_COLLECTION)
     after_closing = dt.timedelta(days=settings.DOCUMENTS_KEEP_DAYS_AFTER_CLOSING)
@@ -195,9 +198,23 @@ def purge_documents(*, now: dt.datetime | None = None) -> dict[str, int]:
                 document_storage().delete(name)
             _delete_and_count(batch, reason=reason, day=timezone.localdate(now))
             deleted[reason.value] += len(batch)
+    deleted["disputes"] = _purge_dispute_photos(before=now - after_collection)
     if any(deleted.values()):
         logger.info("Documents deleted after their retention: %s", deleted)
     return deleted
+
+
+def _purge_dispute_photos(*, before: dt.datetime) -> int:
+    """The e-KTP photos of NIK disputes decided before `before`: the file, then its name on the
+    dispute's row (the dispute and its history stay, as the record of the decision)."""
+    due = NikDispute.objects.filter(decided_at__lte=before, photo_name__isnull=False).values_list("pk", "photo_name")
+    purged = 0
+    while batch := list(due[:PURGE_BATCH]):
+        for _pk, name in batch:
+            document_storage().delete(name)
+        NikDispute.objects.filter(pk__in=[pk for pk, _name in batch]).update(photo_name=None)
+        purged += len(batch)
+    return purged
 
 
 def _delete_and_count(batch: list[tuple[int, str, int]], *, reason: str, day: dt.date) -> None:

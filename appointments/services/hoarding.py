@@ -2,8 +2,9 @@
 the accounts that meet a rule are flagged (and restricted) by accounts' services.
 
 Counted here, because the data is here: holds that expired unpaid and cancellations shortly
-before the visit (per account), NIKs booked with one phone (per phone). Accounts counts its own
-signals (accounts per sign-up address, refused NIKs). Nothing of this runs on the booking path:
+before the visit (per account), NIKs booked with one phone (per phone), NIK disputes that an
+office upheld against the account's applications and chose to flag (services.disputes).
+Accounts counts its own signals (accounts per sign-up address, refused NIKs). Nothing of this runs on the booking path:
 the booking only reads the restriction from the account's row (check_not_restricted)."""
 
 import datetime as dt
@@ -19,6 +20,7 @@ from accounts.selectors import accounts_per_address, refused_niks
 from accounts.services import raise_hoarding_flags
 
 from ..models import Application, ApplicationEvent, Status
+from .disputes import disputed_niks
 
 
 def expired_holds(*, rule: Rule, now: dt.datetime) -> list[Hit]:
@@ -70,6 +72,7 @@ COUNTERS: dict[str, Callable[..., list[Hit]]] = {
     hoarding.NIKS_PER_PHONE: niks_per_phone,
     hoarding.ACCOUNTS_PER_ADDRESS: accounts_per_address,
     hoarding.REFUSED_NIKS: refused_niks,
+    hoarding.DISPUTED_NIKS: disputed_niks,
 }
 assert set(COUNTERS) == set(hoarding.EXPLANATIONS)
 

@@ -18,8 +18,8 @@ from tests.factories import OfficeFactory, SlotFactory, UserFactory
 #
 # All default checks run. One setting differs: for these operations schema-valid input can still
 # be refused with 400 `invalid`, because the rule spans fields or data OpenAPI cannot express (a
-# NIK must match the birth date and sex; a password must not be common or all digits; wrong
-# credentials). Everything else must be accepted (2xx, or 401/403/404/409/429).
+# NIK must match the birth date and sex, also when it is contested; a password must not be common
+# or all digits; wrong credentials). Everything else must be accepted (2xx, or 401/403/404/409/429).
 SEMANTIC_400 = [
     "auth_register",
     "auth_login",
@@ -27,6 +27,7 @@ SEMANTIC_400 = [
     "releases_entries_create",
     "waitlist_create",
     "offers_accept",
+    "nik_disputes_create",
 ]
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -101,6 +102,8 @@ def test_schema_documents_every_answer_of_every_operation(anon, db):
         ("/api/v1/offers/{offer_id}/decline/", "post"): {"200", "401", "404", "409", "429"},
         ("/api/v1/offices/{code}/nearby/", "get"): {"200", "400", "404", "429"},
         ("/api/v1/status/", "get"): {"200", "429"},
+        ("/api/v1/nik-disputes/", "post"): {"201", "400", "401", "403", "409", "413", "415", "422", "429"},
+        ("/api/v1/nik-disputes/", "get"): {"200", "401", "429"},
     }
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]

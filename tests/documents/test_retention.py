@@ -51,7 +51,7 @@ def test_each_rule_deletes_what_is_due_and_keeps_the_rest(world):
         closed(world, Status.BOOKED, days_ago=100),
         closed(world, Status.ISSUED, days_ago=100),
     ]
-    assert purge_documents(now=NOW) == {"collected": 1, "rejected": 1, "closed": 3}
+    assert purge_documents(now=NOW) == {"collected": 1, "rejected": 1, "closed": 3, "disputes": 0}
     assert all(gone(d) for d in due)
     assert all(document_storage().exists(d.storage_name) for d in kept)
     assert ApplicationDocument.objects.count() == len(kept)
@@ -68,7 +68,7 @@ def test_each_rule_deletes_what_is_due_and_keeps_the_rest(world):
 def test_a_second_run_deletes_nothing_more_and_counts_add_up(world):
     closed(world, Status.CANCELLED, days_ago=8)
     purge_documents(now=NOW)
-    assert purge_documents(now=NOW) == {"collected": 0, "rejected": 0, "closed": 0}
+    assert purge_documents(now=NOW) == {"collected": 0, "rejected": 0, "closed": 0, "disputes": 0}
     closed(world, Status.CANCELLED, days_ago=8)
     purge_documents(now=NOW)
     assert DeletedDocuments.objects.get(reason="closed").count == 2

@@ -23,7 +23,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
-from appointments.models import Applicant, ApplicationDocument, Status
+from appointments.models import Applicant, ApplicationDocument, NikDispute, Status
+from appointments.services.disputes import file_dispute
 from appointments.services.documents import upload_document
 from planning.models import Proposal
 from planning.services import add_proposal, open_round
@@ -169,6 +170,17 @@ def document_of(application) -> ApplicationDocument:
     )
 
 
+def dispute_of(world) -> NikDispute:
+    """The world applicant's dispute of the NIK of Kediri's application (once), so that the review
+    pages reach their views for Kediri's officer."""
+    return NikDispute.objects.first() or file_dispute(
+        account=world.applicant,
+        nik=world.kediri_app.nik,
+        birth_date=world.kediri_app.birth_date,
+        photo=io.BytesIO(files.png()),
+    )
+
+
 def path_values(world, people, proposal, url: Url) -> dict[str, str]:
     """A real value for each path parameter, so that the well-formed path reaches its view."""
     application, listed = people
@@ -196,6 +208,7 @@ def path_values(world, people, proposal, url: Url) -> dict[str, str]:
         "offer_id": "1",
         "release_id": "1",
         "entry_id": "1",
+        "dispute_id": str(dispute_of(world).pk),
     }
     if "object_id" in url.params or "0" in url.params:
         model = next(
