@@ -352,8 +352,9 @@ def report(results: list[Result]) -> str:
         f"{target:.1%}, {'met' if target <= 0.01 else 'NOT met'}.",
         "",
         "Runs: `none` (no broker), `before` (the broker, HOARDING_RULES empty and no release rush), `after` "
-        "(the broker, the rules of mpaspor/settings.py: HOARDING_RULES, and holds made in the first "
-        "RELEASE_RUSH_MINUTES after the places opened paid within RUSH_PAYMENT_MINUTES). Places lost: "
+        "(the broker, the rules of mpaspor/settings.py: HOARDING_RULES, and the release rush turned on: "
+        "holds made in the first 60 minutes after the places opened paid within 30 minutes; the rush is "
+        "off by default, decision 29). Places lost: "
         "places of sessions that started without a paid applicant of the world on them; `none` loses the "
         "places of the applicants who never paid.",
         "",
