@@ -50,7 +50,9 @@ def offices_by_region(*, passport_type: str | None = None) -> list[RegionOffices
 
 
 def active_office(*, code: str) -> Office | None:
-    return Office.objects.filter(code=code, is_active=True).select_related("region", "parent").first()
+    """The active office `code`, with its types' stock annotated (its pages say what is closed)."""
+    offices = Office.objects.filter(code=code, is_active=True).select_related("region", "parent")
+    return with_passport_types(offices).first()
 
 
 def bookable_offices(*, region_code: str | None = None, passport_type: str | None = None):
