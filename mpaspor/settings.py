@@ -272,6 +272,9 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="mpaspor <no-reply
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=120)
 # A release's draw may close at night: its winners get this long to pay instead.
 DRAW_PAYMENT_HOURS = env.int("DRAW_PAYMENT_HOURS", default=24)
+# A draw's winners are booked this many to a transaction (one commit per batch); its losers join
+# the waiting list ten times as many at a time (docs/fair-release.md, "Applying at scale").
+DRAW_APPLY_BATCH = env.int("DRAW_APPLY_BATCH", default=100)
 # How long a waiting household has to accept a place offered to it (docs/waiting-list.md).
 OFFER_MINUTES = env.int("OFFER_MINUTES", default=30)
 MAX_APPLICANTS_PER_ACCOUNT = 5
