@@ -511,6 +511,8 @@ API_THROTTLE_RATES = {
     "ip": env("API_RATE_IP", default="600/min"),
     "account": env("API_RATE_ACCOUNT", default="60/min"),
     "auth": env("API_RATE_AUTH", default="20/min"),
+    # Entering a draw (POST releases/{id}/entries/), per account, on top of "account".
+    "draw_entry": env("API_RATE_DRAW_ENTRY", default="10/min"),
 }
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
