@@ -23,8 +23,9 @@ SUBJECTS = {
 }
 
 
-def tell_outcome(*, entries, outcome: str) -> None:
-    """Queue the outcome message of each entry (inside the caller's transaction)."""
+def tell_outcome(*, entries, outcome: str, bulk: bool = False) -> None:
+    """Queue the outcome message of each entry (inside the caller's transaction); `bulk` for a
+    draw's lost entries, thousands at once (delivered from the bulk queue, many to a task)."""
     queue(
         [
             EntryMessage(
@@ -36,7 +37,8 @@ def tell_outcome(*, entries, outcome: str) -> None:
             )
             for entry in entries
             if entry.account.email
-        ]
+        ],
+        bulk=bulk,
     )
 
 

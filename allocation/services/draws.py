@@ -141,7 +141,9 @@ def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None =
             .values_list("pk", flat=True)
         )
         Entry.objects.filter(pk__in=decided).update(status=Entry.Status.LOST, decided_at=now)
-        tell_outcome(entries=Entry.objects.filter(pk__in=decided).select_related("account"), outcome=Entry.Status.LOST)
+        tell_outcome(
+            entries=Entry.objects.filter(pk__in=decided).select_related("account"), outcome=Entry.Status.LOST, bulk=True
+        )
     _losers_wait(lost=lost, office_id=release.office_id, drawn_at=release.drawn_at or now)
     Release.objects.filter(pk=release.pk).update(applied_at=now)
     dates = set(release_slots(release).values_list("date", flat=True))
