@@ -67,9 +67,7 @@ def close_window(*, release_id: int, now: dt.datetime, close_now: bool = False) 
         Entry.objects.filter(pk__in=nobody_left).update(
             status=Entry.Status.FORFEITED, forfeit_reason="duplicate_application", decided_at=now
         )
-        tell_outcome(
-            entries=Entry.objects.filter(pk__in=nobody_left).select_related("account"), outcome=Entry.Status.FORFEITED
-        )
+        tell_outcome(entries=Entry.objects.filter(pk__in=nobody_left).order_by("pk"), outcome=Entry.Status.FORFEITED)
 
         slots = {slot.pk: slot for slot in release_slots(release).filter(starts_at__gt=now)}
         kinds: dict[int, set[str]] = {}
@@ -141,9 +139,7 @@ def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None =
             .values_list("pk", flat=True)
         )
         Entry.objects.filter(pk__in=decided).update(status=Entry.Status.LOST, decided_at=now)
-        tell_outcome(
-            entries=Entry.objects.filter(pk__in=decided).select_related("account"), outcome=Entry.Status.LOST, bulk=True
-        )
+        tell_outcome(entries=Entry.objects.filter(pk__in=decided).order_by("pk"), outcome=Entry.Status.LOST, bulk=True)
     _losers_wait(lost=lost, office_id=release.office_id, drawn_at=release.drawn_at or now)
     Release.objects.filter(pk=release.pk).update(applied_at=now)
     dates = set(release_slots(release).values_list("date", flat=True))
@@ -224,9 +220,7 @@ def _forfeit(*, entry_id: int, reason: str, now: dt.datetime) -> None:
         )
         if forfeited:
             Seeker.objects.filter(entry_id=entry_id).update(is_open=False)
-            tell_outcome(
-                entries=Entry.objects.filter(pk=entry_id).select_related("account"), outcome=Entry.Status.FORFEITED
-            )
+            tell_outcome(entries=Entry.objects.filter(pk=entry_id).order_by("pk"), outcome=Entry.Status.FORFEITED)
     logger.info("draw entry %s forfeited: %s", entry_id, reason)
 
 

@@ -110,9 +110,10 @@ def wait_after_lost_draw_batch(
     entry_ids = [entry.pk for entry, _position in entries]
     with transaction.atomic(durable=True):
         lock_row("lock_office", Office, office_id)
-        people: dict[int, list[PersonBooking]] = {entry_id: [] for entry_id in entry_ids}
+        seekers: dict[int, list[Seeker]] = {entry_id: [] for entry_id in entry_ids}
         for seeker in Seeker.objects.filter(entry_id__in=entry_ids, is_open=True).order_by("pk"):
-            people[seeker.entry_id].append(seeker.as_person_booking())
+            seekers[seeker.entry_id].append(seeker)
+        people = {entry_id: [seeker.as_person_booking() for seeker in rows] for entry_id, rows in seekers.items()}
         niks = [person.applicant.nik for household in people.values() for person in household]
         booked = set(Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES).values_list("nik", flat=True))
         refused, rows = [], []
@@ -138,7 +139,7 @@ def wait_after_lost_draw_batch(
                 date_from=chosen[0].date,
                 date_to=chosen[-1].date,
             )
-            rows.append((waiting, chosen, household))
+            rows.append((waiting, chosen, seekers[entry.pk]))
         # Closed first: the same NIKs open again below, on the waiting rows (one open row per NIK).
         Seeker.objects.filter(entry_id__in=entry_ids, is_open=True).update(is_open=False)
         Waiting.objects.bulk_create([waiting for waiting, _chosen, _household in rows])
@@ -147,8 +148,11 @@ def wait_after_lost_draw_batch(
             for waiting, chosen, _household in rows
             for slot in chosen
         )
+        # Each person as `Seeker.of(seeker.as_person_booking(), waiting=waiting)` would make them.
         Seeker.objects.bulk_create(
-            Seeker.of(person, waiting=waiting) for waiting, _chosen, household in rows for person in household
+            Seeker(**{name: getattr(seeker, name) for name in Seeker.PERSON_FIELDS}, waiting=waiting)
+            for waiting, _chosen, household in rows
+            for seeker in household
         )
         added = Counter(slot.pk for _waiting, chosen, _household in rows for slot in chosen)
         for slot_id, households in added.items():
