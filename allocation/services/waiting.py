@@ -103,8 +103,9 @@ def wait_after_lost_draw_batch(
     The same checks, made in bulk: each household's people pass the booking's checks and none
     holds an active application; an entry with no online session left, or whose people fail
     them, does not wait and its people leave the entry. Returns those entries' ids. Each chosen
-    session's `Slot.waiting` grows by the households added for it in the same transaction; the
-    caller recounts them all once at the end (`count_waiting_households`). The people only move
+    session's `Slot.waiting` grows by the households added for it in the same transaction, under
+    the office's lock, which every change of the list takes: the count stays what
+    `count_waiting_households` would find, without its recount of every session. The people only move
     from their entry to their waiting row: a NIK open elsewhere cannot be (`one_open_seeker_per_nik`)."""
     choices = {slot_id for entry, _position in entries for slot_id in entry.choices}
     slots = Slot.objects.filter(pk__in=choices, pool=Pool.ONLINE, office_id=office_id).in_bulk()
