@@ -13,7 +13,16 @@ from rest_framework.views import APIView
 
 from accounts.idempotency import create_once
 from accounts.services import check_email_verified
-from mpaspor.api import IDEMPOTENCY_KEY_PARAMETER, LocalDateTimeField, Serializer, StrictIntegerField, error_responses
+from mpaspor.api import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    AccountRateThrottle,
+    DrawEntryRateThrottle,
+    IpRateThrottle,
+    LocalDateTimeField,
+    Serializer,
+    StrictIntegerField,
+    error_responses,
+)
 from offices.models import Office
 from quotas.models import ReleaseMode
 
@@ -89,6 +98,7 @@ class EntryCreateApi(APIView):
     """Enter a household (1 to 5 people) in a release's draw with 1 to 3 ranked sessions of it."""
 
     error_field_names = {"nik": "people", "validity_years": "people", "application_kind": "people"}
+    throttle_classes = [IpRateThrottle, AccountRateThrottle, DrawEntryRateThrottle]
 
     class InputSerializer(Serializer):
         people = people_field()

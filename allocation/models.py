@@ -253,6 +253,20 @@ class Seeker(models.Model):
             **owner,
         )
 
+    # What a person is, whichever entry or waiting row they are in.
+    PERSON_FIELDS = (
+        "nik",
+        "full_name",
+        "birth_date",
+        "sex",
+        "phone",
+        "married",
+        "passport_type",
+        "validity_years",
+        "kind",
+        "express",
+    )
+
     def as_person_booking(self) -> PersonBooking:
         applicant = ApplicantData(
             nik=self.nik,

@@ -23,20 +23,23 @@ SUBJECTS = {
 }
 
 
-def tell_outcome(*, entries, outcome: str) -> None:
-    """Queue the outcome message of each entry (inside the caller's transaction)."""
+def tell_outcome(*, entries, outcome: str, bulk: bool = False) -> None:
+    """Queue the outcome message of each entry of the queryset `entries` (inside the caller's
+    transaction); `bulk` for a draw's lost entries, thousands at once (delivered from the bulk
+    queue, many to a task). Reads only each entry's account's address and language."""
     queue(
         [
             EntryMessage(
-                entry=entry,
+                entry_id=entry_id,
                 channel=EntryMessage.Channel.EMAIL,
-                recipient=entry.account.email,
+                recipient=email,
                 template=outcome,
-                language=entry.account.language or settings.LANGUAGE_CODE,
+                language=language or settings.LANGUAGE_CODE,
             )
-            for entry in entries
-            if entry.account.email
-        ]
+            for entry_id, email, language in entries.values_list("pk", "account__email", "account__language")
+            if email
+        ],
+        bulk=bulk,
     )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import verified_email_required
 from mpaspor.errors import DomainError
+from mpaspor.ratelimits import rate_limit
 from offices import permissions
 from offices.selectors import active_office
 
@@ -40,6 +41,7 @@ def _household_size(request) -> int:
 
 
 @verified_email_required
+@rate_limit("draw_entry")
 @require_http_methods(["GET", "POST"])
 def enter(request, release_id: int):
     try:

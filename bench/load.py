@@ -4,7 +4,9 @@
 
 MODE "booking" sends every account's POST /api/v1/applications/ (one distinct person each) with
 an availability read (GET /api/v1/offices/{code}/availability/) after every K bookings;
-MODE "baseline" sends the same attempts to the bare claim /bench/claim/. The process waits
+MODE "baseline" sends the same attempts to the bare claim /bench/claim/; MODE "entering" sends
+every account's entry (POST /api/v1/releases/{id}/entries/, one distinct person, the release's
+three sessions) to the draw-mode release, with the same availability reads. The process waits
 until AT_EPOCH (the moment the slot opens) and then fires everything, at most N in flight.
 It records each answer's status and latency and writes them, summarised, to OUT.json.
 """
@@ -17,6 +19,8 @@ import statistics
 import time
 
 import aiohttp
+
+PASSPORT = {"passport_type": "regular", "validity_years": 5, "express": False}
 
 
 def timeline(results, started):
@@ -36,7 +40,7 @@ def percentile(values, q):
 
 async def run(args):
     plan = json.load(open(args.plan))
-    slot = plan["slots"][args.scenario]
+    slot = plan["slots"].get(args.scenario)
     people = plan["people"][args.scenario]
     tokens = plan["tokens"]
     order = list(range(len(people)))
@@ -75,6 +79,18 @@ async def run(args):
                 return call(
                     "attempt", "POST", f"{args.base_url}/bench/claim/", json={"slot": slot, "nik": person["nik"]}
                 )
+            if args.mode == "entering":
+                entry = {
+                    "people": [{**person, **PASSPORT, "application_kind": "new"}],
+                    "choices": plan["draw_slots"],
+                }
+                return call(
+                    "attempt",
+                    "POST",
+                    f"{args.base_url}/api/v1/releases/{plan['release']}/entries/",
+                    json=entry,
+                    headers={"Authorization": f"Token {tokens[i]}", "Accept-Language": "id"},
+                )
             payload = {
                 "slot": slot,
                 "passport_type": "regular",
@@ -94,7 +110,7 @@ async def run(args):
         coros = []
         for n, i in enumerate(order):
             coros.append(attempt(i))
-            if args.mode == "booking" and args.reads_every and n % args.reads_every == 0:
+            if args.mode in ("booking", "entering") and args.reads_every and n % args.reads_every == 0:
                 coros.append(call("read", "GET", availability, headers={"Authorization": f"Token {tokens[i]}"}))
         delay = args.at - time.time()
         if delay > 0:
@@ -117,7 +133,7 @@ async def run(args):
         "concurrency": args.concurrency,
         "elapsed_s": round(elapsed, 3),
         "attempts": len(attempts),
-        "successes": sum(1 for r in attempts if r[1] == 201),
+        "successes": sum(1 for r in attempts if r[1] == 201),  # places booked, or entries made
         "server_errors": sum(1 for r in results if r[1] >= 500),
         "rps": round(len(attempts) / elapsed, 1),
         "all_rps": round(len(results) / elapsed, 1),
@@ -141,7 +157,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("plan")
     parser.add_argument("scenario")
-    parser.add_argument("mode", choices=["booking", "baseline"])
+    parser.add_argument("mode", choices=["booking", "baseline", "entering"])
     parser.add_argument("base_url")
     parser.add_argument("at", type=float)
     parser.add_argument("out")

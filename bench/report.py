@@ -61,6 +61,7 @@ def main():
     if "targets" in r:
         lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
         lines += [row(name, "yes" if ok else "**no**") for name, ok in r["targets"].items()]
+    lines += entering_section(r)
     lines += pairs_section(r.get("pairs") or {})
     lines += [
         "",
@@ -170,6 +171,51 @@ def main():
         lines += ["", analysis.read_text().strip()]
     (BENCH / "REPORT.md").write_text("\n".join(lines) + "\n")
     print("wrote bench/REPORT.md")
+
+
+def entering_section(r: dict) -> list[str]:
+    """Entering a draw (POST releases/{id}/entries/) beside the first-come burst of the same size."""
+    if "entering_rps" not in r:
+        return []
+    run = r.get("entering_run")
+    booking = run["booking"] if run else r["scenarios"]["booking"]
+    entering = run["entering"] if run else r["scenarios"]["entering"]
+    when = run["when"] if run else r["when"]
+    load = ", ".join(f"{x:.1f}" for x in (run["machine"] if run else r["machine"])["load_average_after"])
+    lines = [
+        "",
+        "## Entering a draw beside the first-come burst",
+        "",
+        f"Measured {when}, one burst right after the other on the same stack: every account's booking "
+        "of one first-come slot at its opening, then every account's entry in a draw-mode release whose "
+        "window is open (one person, its three sessions), with the same availability reads beside. "
+        f"Load average after the run: {load}. The machine was shared with other work while it ran, so "
+        "the absolute figures are noisy; the ratios, taken within one run, less so.",
+        "",
+        row("burst", "requests", "201", "rps", "p50 ms", "p99 ms", "5xx", "app/db CPU ms per request"),
+        row(*["---"] * 8),
+    ]
+    for name, sc in (("first come (booking)", booking), ("entering the draw", entering)):
+        lines.append(
+            row(
+                name,
+                sc["attempts"] + sc["reads"],
+                sc["successes"],
+                sc["rps"],
+                sc["p50_ms"],
+                sc["p99_ms"],
+                sc["server_errors"],
+                f"{sc.get('app_cpu_ms_per_request')} / {sc.get('db_cpu_ms_per_request')}",
+            )
+        )
+    lines += [
+        "",
+        f"Entering over first come: {r['entering_over_booking_rps']} of the requests per second, "
+        f"{r['entering_over_booking_p99']} of the p99. A booking burst is mostly refusals once the "
+        f"{r['places']} places are gone (a row read, 409); every entry is an insert of the entry and its "
+        "people after the same checks of each person.",
+    ]
+    return lines
 
 
 def pairs_section(pairs: dict) -> list[str]:

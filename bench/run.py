@@ -11,6 +11,9 @@ scenario opens the slot at a time T and fires the burst from a separate process
   baseline  the same burst on the bare claim view (bench/baseline.py)
   booking   the burst on the real endpoint POST /api/v1/applications/, availability reads beside
   baseline_after  the baseline again (the figures compare the booking with the mean of both)
+  entering  the same number of requests entering a draw-mode release whose window is open
+            (POST /api/v1/releases/{id}/entries/, availability reads beside), right after the
+            booking burst: the two side by side, as ratios of the same run
   profile   the booking burst again with py-spy attached to the gunicorn workers
   pairs     wrk against the floors (bench/pairs.py): availability (a day, a month, 304s, during
             claims), a refused and a successful booking, and the read's p99 at a fixed rate
@@ -185,6 +188,18 @@ def open_slot(slot_id, at_epoch):
         cur.execute("UPDATE quotas_slot SET opens_at = to_timestamp(%s) WHERE id = %s", (at_epoch, slot_id))
 
 
+def entry_state(release_id):
+    """The release's entries and entered people after the entering burst."""
+    with control_connection() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(DISTINCT e.id), count(s.id) FROM allocation_entry e"
+            " LEFT JOIN allocation_seeker s ON s.entry_id = e.id AND s.is_open WHERE e.release_id = %s",
+            (release_id,),
+        )
+        entries, people = cur.fetchone()
+    return {"entries": entries, "people_entered": people}
+
+
 def slot_state(slot_id):
     with control_connection() as conn, conn.cursor() as cur:
         cur.execute("SELECT capacity, taken FROM quotas_slot WHERE id = %s", (slot_id,))
@@ -256,7 +271,8 @@ def burst(plan_path, scenario, mode, *, concurrency, lead=2.0, limit=None, durin
     celery_pids = celery_worker_pids()
     cpu_before = cpu_seconds(app_pids), cpu_seconds(db_pids), cpu_seconds(celery_pids)
     at = time.time() + lead
-    open_slot(plan["slots"][scenario], at)
+    if mode != "entering":
+        open_slot(plan["slots"][scenario], at)
     out = OUT / f"{scenario}.json"
     argv = [
         PY,
@@ -288,7 +304,7 @@ def burst(plan_path, scenario, mode, *, concurrency, lead=2.0, limit=None, durin
     # The Celery worker shares the cores: what it spent during the burst (sending the outbox).
     celery_cpu = cpu_seconds(celery_pids) - cpu_before[2]
     summary["celery_cpu_ms_per_request"] = round(1000 * celery_cpu / requests, 2) if celery_cpu >= 0 else None
-    summary["db"] = slot_state(plan["slots"][scenario])
+    summary["db"] = entry_state(plan["release"]) if mode == "entering" else slot_state(plan["slots"][scenario])
     log(f"{scenario}: {json.dumps({k: v for k, v in summary.items() if k != 'answers'})}")
     return summary
 
@@ -478,6 +494,11 @@ def main():
         "--pairs-only", action="store_true", help="only the warm-up and the wrk pairs (updates their figures)"
     )
     parser.add_argument("--pairs", default="", help="comma-separated wrk pairs to run (default: every pair)")
+    parser.add_argument(
+        "--entering-only",
+        action="store_true",
+        help="only the warm-up, the booking burst and the entering burst (updates their figures)",
+    )
     parser.add_argument("--wrk-seconds", type=float, default=10, help="each wrk run of a pair")
     parser.add_argument("--wrk-repeats", type=int, default=2, help="runs of each side of a pair, alternated")
     args = parser.parse_args()
@@ -550,12 +571,19 @@ def main():
         if args.pairs_only:
             results["pairs"] = run_wrk_pairs(plan_path, args)
             return
+        if args.entering_only:
+            results["booking"] = burst(plan_path, "booking", "booking", concurrency=args.concurrency)
+            results["entering"] = burst(plan_path, "entering", "entering", concurrency=args.concurrency)
+            update_entering_figures(results)  # here: a return skips what follows the try
+            return
         results["baseline"] = burst(plan_path, "baseline", "baseline", concurrency=args.concurrency)
         if api_there and "booking" not in skip:
             results["booking"] = burst(plan_path, "booking", "booking", concurrency=args.concurrency)
             # The shared machine's load drifts: measure the baseline before and after the booking
             # burst and compare with their mean.
             results["baseline_after"] = burst(plan_path, "baseline_after", "baseline", concurrency=args.concurrency)
+            if "entering" not in skip:
+                results["entering"] = burst(plan_path, "entering", "entering", concurrency=args.concurrency)
             if "profile" not in skip:
                 results["profile"] = run_profile(stack, plan_path, args.concurrency)
             if "pairs" not in skip:
@@ -570,7 +598,7 @@ def main():
             (OUT / "profile-only.json").write_text(json.dumps(results["profile"], indent=2))
     if args.pairs_only and "pairs" in results:
         update_pair_figures(results["pairs"])
-    if not (args.profile_only or args.pairs_only):
+    if not (args.profile_only or args.pairs_only or args.entering_only):
         write_results(results, args)
 
 
@@ -630,6 +658,39 @@ def update_pair_figures(wrk: dict) -> None:
     figures["pairs_machine"] = machine()
     path.write_text(json.dumps(figures, indent=2) + "\n")
     log("updated the pairs' figures in bench/results.json")
+
+
+def entering_figures(booking: dict, entering: dict) -> dict:
+    """Entering a draw beside the first-come burst of the same size, from the same run: the
+    machine is shared, so the ratios say more than the absolute figures."""
+    return {
+        "entering_rps": entering["rps"],
+        "entering_p50_ms": entering["p50_ms"],
+        "entering_p99_ms": entering["p99_ms"],
+        "entering_read_p99_ms": entering["read_p99_ms"],
+        "entering_entries": entering["successes"],
+        "entering_server_errors": entering["server_errors"],
+        "entering_app_cpu_ms_per_request": entering["app_cpu_ms_per_request"],
+        "entering_db_cpu_ms_per_request": entering["db_cpu_ms_per_request"],
+        "entering_over_booking_rps": round(entering["rps"] / booking["rps"], 3),
+        "entering_over_booking_p99": round(entering["p99_ms"] / booking["p99_ms"], 3),
+    }
+
+
+def update_entering_figures(results: dict) -> None:
+    """`--entering-only`: the entering burst's figures and that run's booking burst beside it
+    (under `entering_run`) join bench/results.json; the full run's figures stay."""
+    path = BENCH / "results.json"
+    figures = json.loads(path.read_text())
+    figures.update(entering_figures(results["booking"], results["entering"]))
+    figures["entering_run"] = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "booking": results["booking"],
+        "entering": results["entering"],
+    }
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    log("updated the entering figures in bench/results.json")
 
 
 def machine():
@@ -693,6 +754,8 @@ def write_results(results, args):
         "accounts": args.accounts,
     }
     figures.update(pair_figures(results.get("pairs") or {}))
+    if book and results.get("entering"):
+        figures.update(entering_figures(book, results["entering"]))
     if book:
         figures["targets"] = {
             "overbooked == 0": figures["overbooked"] == 0,

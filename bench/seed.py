@@ -24,7 +24,7 @@ from allocation.draw import new_seed, sha256_hex  # noqa: E402
 from allocation.models import Release  # noqa: E402
 from appointments.nik import build_nik  # noqa: E402
 from offices.models import Office, Region  # noqa: E402
-from quotas.models import Slot  # noqa: E402
+from quotas.models import ReleaseMode, Slot  # noqa: E402
 
 # One slot per scenario; each has its own NIK region, so every attempt is a distinct person.
 SCENARIOS = {
@@ -44,9 +44,10 @@ SCENARIOS = {
 OPEN_SLOTS = {"sold_out": 1, "wrk_booking": 10**6, "wrk_floor": 10**6, "wrk_burst": 10**6}
 # The wrk pairs book for distinct people across accounts, at most 5 each.
 WRK_ACCOUNTS = 20_000
-# The entering pair: a release in draw mode, its window open through the run, three sessions to
-# choose (the day after the scenarios' day, so that the first-come slots stay as they are).
-DRAW_SLOTS = 3
+# The entering burst (`entering`): the same accounts enter a draw-mode release whose window is
+# open, each for one distinct person of its own NIK region, choosing its three sessions.
+ENTERING_REGION = "357111"
+DRAW_SESSION_HOURS = (8, 10, 13)
 # The login pair's account: a real password, hashed as at sign-up (once, here).
 LOGIN_PASSWORD = "kata-sandi-bench-" + secrets.token_hex(8)
 
@@ -91,9 +92,10 @@ def main(out_path: str, accounts: int, places: int) -> None:
                 taken=1 if name == "sold_out" else 0,
                 opens_at=now - dt.timedelta(days=1),
             ).pk
+        # A draw-mode release the day after, its window open from an hour ago to tomorrow.
         draw_day = day + dt.timedelta(days=1)
         draw_slots = []
-        for hour in range(8, 8 + DRAW_SLOTS):
+        for hour in DRAW_SESSION_HOURS:
             starts = dt.datetime.combine(draw_day, dt.time(hour), tzinfo=tz)
             draw_slots.append(
                 Slot.objects.create(
@@ -102,9 +104,9 @@ def main(out_path: str, accounts: int, places: int) -> None:
                     starts_at=starts,
                     ends_at=starts + dt.timedelta(hours=1),
                     pool="online",
-                    mode="draw",
-                    capacity=10**6,
-                    opens_at=now + dt.timedelta(days=2),
+                    capacity=places,
+                    mode=ReleaseMode.DRAW,
+                    opens_at=now + dt.timedelta(days=8),
                 ).pk
             )
         seed = new_seed()
@@ -114,7 +116,7 @@ def main(out_path: str, accounts: int, places: int) -> None:
             entries_close_at=now + dt.timedelta(days=1),
             sessions_from=draw_day,
             sessions_to=draw_day,
-            opens_at=now + dt.timedelta(days=2),
+            opens_at=now + dt.timedelta(days=8),
             seed=seed,
             seed_sha256=sha256_hex(seed),
         )
@@ -136,21 +138,8 @@ def main(out_path: str, accounts: int, places: int) -> None:
             ],
             batch_size=2000,
         )
-    people = {}
-    for name, spec in SCENARIOS.items():
-        people[name] = []
-        for i in range(accounts):
-            birth_date = dt.date(1970, 1, 1) + dt.timedelta(days=(i * 7) % 15000)
-            sex = "F" if i % 2 else "M"
-            people[name].append(
-                {
-                    "nik": build_nik(birth_date=birth_date, sex=sex, region=spec["region"], serial=i + 1),
-                    "full_name": f"Pemohon Bench {chr(65 + i % 26)}",
-                    "birth_date": birth_date.isoformat(),
-                    "sex": sex,
-                    "phone": "081234567890",
-                }
-            )
+    people = {name: persons(spec["region"], accounts) for name, spec in SCENARIOS.items()}
+    people["entering"] = persons(ENTERING_REGION, accounts)
     with open(out_path, "w") as out:
         json.dump(
             {
@@ -168,6 +157,24 @@ def main(out_path: str, accounts: int, places: int) -> None:
             },
             out,
         )
+
+
+def persons(region: str, accounts: int) -> list[dict]:
+    """One distinct person per account, of the NIK region given."""
+    people = []
+    for i in range(accounts):
+        birth_date = dt.date(1970, 1, 1) + dt.timedelta(days=(i * 7) % 15000)
+        sex = "F" if i % 2 else "M"
+        people.append(
+            {
+                "nik": build_nik(birth_date=birth_date, sex=sex, region=region, serial=i + 1),
+                "full_name": f"Pemohon Bench {chr(65 + i % 26)}",
+                "birth_date": birth_date.isoformat(),
+                "sex": sex,
+                "phone": "081234567890",
+            }
+        )
+    return people
 
 
 if __name__ == "__main__":

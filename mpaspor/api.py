@@ -331,6 +331,17 @@ class AccountRateThrottle(FailSafeRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
+class DrawEntryRateThrottle(AccountRateThrottle):
+    """Entering a draw, counted per account on top of the API's own limits: a household enters
+    once per release, so a few attempts a minute are plenty; a script entering one household
+    after another from one account is stopped. Only POST counts (listing is not entering)."""
+
+    scope = "draw_entry"
+
+    def allow_request(self, request, view):
+        return request.method != "POST" or super().allow_request(request, view)
+
+
 class AuthRateThrottle(IpRateThrottle):
     """Sign-up, login and the e-mail code: a tighter limit per IP address against guessing
     and mass sign-ups (django-axes also locks out an account after repeated failed logins)."""

@@ -41,6 +41,9 @@ RATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "password_change": [("user_or_ip", "10/h", ("POST",))],
     # Booking: a person books a few applicants; a broker's script books hundreds.
     "booking": [("user_or_ip", "20/m", ("POST",)), ("ip", "60/m", ("POST",))],
+    # Entering a draw: once per household and release, a few more to correct a form; a script
+    # entering household after household from one account or address is stopped.
+    "draw_entry": [("user_or_ip", "10/m", ("POST",)), ("ip", "60/m", ("POST",))],
     # Availability pages are cached; this caps a scraper polling at quota release.
     "availability": [("user_or_ip", "60/m", ("GET", "POST"))],
 }

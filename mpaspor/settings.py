@@ -284,6 +284,9 @@ RELEASE_RUSH_MINUTES = env.int("RELEASE_RUSH_MINUTES", default=0)
 RUSH_PAYMENT_MINUTES = env.int("RUSH_PAYMENT_MINUTES", default=30)
 # A release's draw may close at night: its winners get this long to pay instead.
 DRAW_PAYMENT_HOURS = env.int("DRAW_PAYMENT_HOURS", default=24)
+# A draw's winners are booked this many to a transaction (one commit per batch); its losers join
+# the waiting list ten times as many at a time (docs/fair-release.md, "Applying at scale").
+DRAW_APPLY_BATCH = env.int("DRAW_APPLY_BATCH", default=100)
 # How long a waiting household has to accept a place offered to it (docs/waiting-list.md).
 OFFER_MINUTES = env.int("OFFER_MINUTES", default=30)
 # Incidents (docs/incidents.md): a deadline that an outage overlapped moves by the overlap plus
@@ -559,6 +562,8 @@ API_THROTTLE_RATES = {
     "ip": env("API_RATE_IP", default="600/min"),
     "account": env("API_RATE_ACCOUNT", default="60/min"),
     "auth": env("API_RATE_AUTH", default="20/min"),
+    # Entering a draw (POST releases/{id}/entries/), per account, on top of "account".
+    "draw_entry": env("API_RATE_DRAW_ENTRY", default="10/min"),
 }
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

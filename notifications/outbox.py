@@ -60,17 +60,30 @@ def queue(rows: Sequence[OutboxMessage], *, bulk: bool = False) -> None:
         transaction.on_commit(partial(enqueue_delivery, model, [row.pk for row in rows], bulk=bulk))
 
 
+# Bulk messages are handed to the broker this many to a task: a draw tells tens of thousands of
+# lost entries at once, and one publish per row cost about as long as the whole draw.
+BULK_PER_TASK = 100
+
+
 def enqueue_delivery(model, message_ids: list[int], *, bulk: bool = False) -> None:
     """Hand the rows to the broker (the urgent queue, by the task's route, or the bulk queue).
     Never raises: with the broker down the request still succeeds and the periodic sweep sends
-    the rows later."""
+    the rows later. Several bulk rows go BULK_PER_TASK to a task (`deliver_many_task`)."""
     options = {"queue": "bulk"} if bulk else {}
-    for message_id in message_ids:
+    label = model._meta.label_lower
+    if bulk and len(message_ids) > 1:
+        calls = [
+            (deliver_many_task, (label, message_ids[start : start + BULK_PER_TASK]))
+            for start in range(0, len(message_ids), BULK_PER_TASK)
+        ]
+    else:
+        calls = [(deliver_task, (label, message_id)) for message_id in message_ids]
+    for task, args in calls:
         try:
-            deliver_task.apply_async((model._meta.label_lower, message_id), retry=False, **options)
+            task.apply_async(args, retry=False, **options)
         except Exception:  # broker unreachable, refused, timed out: the sweep covers it
             logger.warning(
-                "Could not enqueue %s %s; the outbox sweep will send it.", model._meta.label, message_id, exc_info=True
+                "Could not enqueue %s %s; the outbox sweep will send it.", model._meta.label, args[1], exc_info=True
             )
             return
 
@@ -149,6 +162,15 @@ def deliver_task(self, model_label: str, message_id: int) -> None:
     retry_in = deliver(model=_outboxes[model_label].model, message_id=message_id)
     if retry_in is not None:
         raise self.retry(countdown=retry_in)
+
+
+@shared_task(name="notifications.deliver_many", acks_late=True)
+def deliver_many_task(model_label: str, message_ids: list[int]) -> None:
+    """Send several outbox rows of one table, one after the other (bulk messages). A failed row
+    records when it is due again (`next_attempt_at`), and the sweep retries it then."""
+    model = _outboxes[model_label].model
+    for message_id in message_ids:
+        deliver(model=model, message_id=message_id)
 
 
 def sweep_outboxes(*, now: dt.datetime | None = None, limit: int = 500, min_age_seconds: int | None = None) -> int:

@@ -136,6 +136,7 @@ def test_a_traceback_stays_inside_its_json_line():
         ("allocation.make_offers", "urgent"),  # the waiting list's offers, by their name
         ("allocation.publish_draw_results", "urgent"),
         ("notifications.deliver", "urgent"),  # every message of the outbox: a booking's, a code
+        ("notifications.deliver_many", "urgent"),  # enqueued to the bulk queue by name
         ("notifications.sweep_outboxes", "urgent"),
         ("appointments.release_expired_holds", "default"),
         ("appointments.tasks.queue_reminders_task", "bulk"),
@@ -168,6 +169,39 @@ def test_reminders_are_delivered_from_the_bulk_queue_and_booking_messages_from_t
         ours = [m for m in broker.lrange(queue, 0, -1) if f"('appointments.notification', {row.pk})" in m.decode()]
         assert len(ours) == 1, queue
         broker.lrem(queue, 1, ours[0])  # no worker of another test may run it
+
+
+@pytest.mark.django_db
+def test_many_bulk_messages_go_a_hundred_to_a_task_and_are_all_sent(mailoutbox):
+    """A draw's thousands of lost entries: one publish per hundred rows, not one per row."""
+    from appointments.models import Notification
+    from notifications.outbox import BULK_PER_TASK, deliver_many_task
+
+    broker = redis.Redis.from_url(celery_app.conf.broker_url)
+    rows = [
+        Notification.objects.create(
+            application=ApplicationFactory(), channel="email", recipient=f"{n}@example.com", template="cancelled"
+        )
+        for n in range(BULK_PER_TASK + 1)
+    ]
+    ids = [row.pk for row in rows]
+    conf = celery_app.conf
+    saved, conf.task_always_eager = conf.task_always_eager, False
+    try:
+        enqueue_delivery(Notification, ids, bulk=True)
+    finally:
+        conf.task_always_eager = saved
+    ours = [m for m in broker.lrange("bulk", 0, -1) if b"notifications.deliver_many" in m and str(ids[0]).encode() in m]
+    ours += [
+        m for m in broker.lrange("bulk", 0, -1) if b"notifications.deliver_many" in m and str(ids[-1]).encode() in m
+    ]
+    assert len(set(ours)) == 2  # two tasks: a hundred rows, then one
+    for message in set(ours):
+        broker.lrem("bulk", 1, message)  # no worker of another test may run them
+    deliver_many_task.apply(args=("appointments.notification", ids[:BULK_PER_TASK]))
+    deliver_many_task.apply(args=("appointments.notification", ids[BULK_PER_TASK:]))
+    assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}
+    assert len(mailoutbox) == BULK_PER_TASK + 1
 
 
 # --- One beat's worth of runs -------------------------------------------------------------------

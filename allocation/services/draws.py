@@ -5,22 +5,26 @@ stopped anywhere runs again from where it stopped and gives nothing twice (docs/
 import datetime as dt
 import logging
 from collections.abc import Callable
+from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from appointments.models import ACTIVE_STATUSES, Application
-from appointments.services.booking import book_applications
+from appointments.services.booking import DrawnBooking, book_applications, book_drawn
 from mpaspor.errors import DomainError
 from mpaspor.metrics import time_draw
 from quotas.availability_cache import mark_days_changed
+from quotas.exceptions import SlotFull
 
 from ..draw import allocate, canonical_json, draw_order, sha256_hex
-from ..exceptions import DuplicateEntry, EntryAlreadyDecided, NotInEntryWindow, ReleaseNotFound, WaitingNotAllowed
+from ..exceptions import EntryAlreadyDecided, NotInEntryWindow, ReleaseNotFound
 from ..models import Entry, Release, Seeker, Waiting
 from ..outbox import tell_outcome
 from .entries import release_slots
-from .waiting import wait_after_lost_draw
+from .waiting import wait_after_lost_draw_batch
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +65,7 @@ def close_window(*, release_id: int, now: dt.datetime, close_now: bool = False) 
         Entry.objects.filter(pk__in=nobody_left).update(
             status=Entry.Status.FORFEITED, forfeit_reason="duplicate_application", decided_at=now
         )
-        tell_outcome(
-            entries=Entry.objects.filter(pk__in=nobody_left).select_related("account"), outcome=Entry.Status.FORFEITED
-        )
+        tell_outcome(entries=Entry.objects.filter(pk__in=nobody_left).order_by("pk"), outcome=Entry.Status.FORFEITED)
 
         slots = {slot.pk: slot for slot in release_slots(release).filter(starts_at__gt=now)}
         kinds: dict[int, set[str]] = {}
@@ -118,12 +120,14 @@ def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None =
     winners = [entry_id for entry_id in order if release.plan[str(entry_id)] is not None]
     pending = set(Entry.objects.filter(pk__in=winners, status=Entry.Status.ENTERED).values_list("pk", flat=True))
     done = len(winners) - len(pending)
-    for entry_id in winners:
-        if entry_id in pending:
-            _apply_winner(entry_id=entry_id, slot_id=release.plan[str(entry_id)], now=now)
-            done += 1
-            if progress and (done % 500 == 0 or done == len(winners)):
-                progress(done, len(winners))
+    batch = settings.DRAW_APPLY_BATCH
+    to_apply = [entry_id for entry_id in winners if entry_id in pending]
+    for start in range(0, len(to_apply), batch):
+        chunk = to_apply[start : start + batch]
+        _apply_winners(entry_ids=chunk, plan=release.plan, now=now)
+        done += len(chunk)
+        if progress:
+            progress(done, len(winners))
 
     lost = [entry_id for entry_id in order if release.plan[str(entry_id)] is None]
     with transaction.atomic(durable=True):
@@ -133,8 +137,8 @@ def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None =
             .values_list("pk", flat=True)
         )
         Entry.objects.filter(pk__in=decided).update(status=Entry.Status.LOST, decided_at=now)
-        tell_outcome(entries=Entry.objects.filter(pk__in=decided).select_related("account"), outcome=Entry.Status.LOST)
-    _losers_wait(lost=lost, drawn_at=release.drawn_at or now)
+        tell_outcome(entries=Entry.objects.filter(pk__in=decided).order_by("pk"), outcome=Entry.Status.LOST, bulk=True)
+    _losers_wait(lost=lost, office_id=release.office_id, drawn_at=release.drawn_at or now)
     Release.objects.filter(pk=release.pk).update(applied_at=now)
     dates = set(release_slots(release).values_list("date", flat=True))
     mark_days_changed(office_code=release.office.code, dates=dates)
@@ -142,26 +146,62 @@ def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None =
     return release
 
 
+def _apply_winners(*, entry_ids: list[int], plan: dict, now: dt.datetime) -> None:
+    """Book a batch of winning entries, in draw order, in one transaction (book_drawn: the booking
+    path's checks and claim, each entry in a savepoint); each entry is marked `won` in its
+    savepoint, and only if it is still `entered`. A refusal forfeits the entry, except SlotFull,
+    which is tried again alone through book_applications (it first expires the slot's overdue
+    holds, in transactions of their own)."""
+    entries = (
+        Entry.objects.select_related("account")
+        .prefetch_related(Prefetch("people", queryset=Seeker.objects.filter(is_open=True).order_by("pk")))
+        .in_bulk(entry_ids)
+    )
+    bookings = [
+        DrawnBooking(
+            account=entries[entry_id].account,
+            slot_id=plan[str(entry_id)],
+            people=[seeker.as_person_booking() for seeker in entries[entry_id].people.all()],
+            in_same_transaction=partial(_mark_won, entry_id=entry_id, slot_id=plan[str(entry_id)], now=now),
+        )
+        for entry_id in entry_ids
+    ]
+    for entry_id, result in zip(entry_ids, book_drawn(bookings=bookings, now=now), strict=True):
+        if isinstance(result, SlotFull):
+            _apply_winner(entry_id=entry_id, slot_id=plan[str(entry_id)], now=now)
+        elif isinstance(result, EntryAlreadyDecided):
+            continue
+        elif isinstance(result, DomainError):
+            _forfeit(entry_id=entry_id, reason=result.code, now=now)
+
+
+def _mark_won(applications, *, entry_id: int, slot_id: int, now: dt.datetime) -> None:
+    """Inside the winner's booking: the entry won, once (another run of this draw may have
+    decided it meanwhile)."""
+    won = Entry.objects.filter(pk=entry_id, status=Entry.Status.ENTERED).update(
+        status=Entry.Status.WON,
+        slot_id=slot_id,
+        booking_codes=[application.booking_code for application in applications],
+        decided_at=now,
+    )
+    if not won:
+        raise EntryAlreadyDecided()
+    Seeker.objects.filter(entry_id=entry_id).update(is_open=False)
+    # Winners hear it from the booking's own message (codes and the payment deadline).
+
+
 def _apply_winner(*, entry_id: int, slot_id: int, now: dt.datetime) -> None:
+    """One winning entry through book_applications, alone: a batch's SlotFull tried again."""
     entry = Entry.objects.select_related("account").get(pk=entry_id)
     people = [seeker.as_person_booking() for seeker in entry.people.filter(is_open=True).order_by("pk")]
-
-    def decide(applications) -> None:
-        # Only once: another run of this draw may have decided the entry meanwhile.
-        won = Entry.objects.filter(pk=entry_id, status=Entry.Status.ENTERED).update(
-            status=Entry.Status.WON,
-            slot_id=slot_id,
-            booking_codes=[application.booking_code for application in applications],
-            decided_at=now,
-        )
-        if not won:
-            raise EntryAlreadyDecided()
-        Seeker.objects.filter(entry_id=entry_id).update(is_open=False)
-        # Winners hear it from the booking's own message (codes and the payment deadline).
-
     try:
         book_applications(
-            account=entry.account, slot_id=slot_id, people=people, now=now, in_same_transaction=decide, drawn=True
+            account=entry.account,
+            slot_id=slot_id,
+            people=people,
+            now=now,
+            in_same_transaction=partial(_mark_won, entry_id=entry_id, slot_id=slot_id, now=now),
+            drawn=True,
         )
     except EntryAlreadyDecided:
         return
@@ -178,9 +218,7 @@ def _forfeit(*, entry_id: int, reason: str, now: dt.datetime) -> None:
         )
         if forfeited:
             Seeker.objects.filter(entry_id=entry_id).update(is_open=False)
-            tell_outcome(
-                entries=Entry.objects.filter(pk=entry_id).select_related("account"), outcome=Entry.Status.FORFEITED
-            )
+            tell_outcome(entries=Entry.objects.filter(pk=entry_id).order_by("pk"), outcome=Entry.Status.FORFEITED)
     logger.info("draw entry %s forfeited: %s", entry_id, reason)
 
 
@@ -193,17 +231,16 @@ def due_releases(*, now: dt.datetime) -> list[int]:
     )
 
 
-def _losers_wait(*, lost: list[int], drawn_at: dt.datetime) -> None:
+def _losers_wait(*, lost: list[int], office_id: int, drawn_at: dt.datetime) -> None:
     """Lost entries' households join the waiting list for the sessions they chose, in draw order,
-    one household per transaction: a draw stopped half-way adds the rest when it runs again. A
-    household one of whose people meanwhile holds a place elsewhere leaves the draw instead."""
+    a batch per transaction (`wait_after_lost_draw_batch`): a draw stopped half-way adds the rest when it runs again. A
+    household one of whose people meanwhile holds a place elsewhere leaves the draw instead. Each
+    batch raises its sessions' counts of waiting households by the households it adds, under the
+    office's lock: no full recount, which with tens of thousands waiting took about a minute."""
     entries = Entry.objects.filter(pk__in=lost, status=Entry.Status.LOST).in_bulk()
     already = set(Waiting.objects.filter(entry_id__in=lost).values_list("entry_id", flat=True))
-    for position, entry_id in enumerate(lost):
-        entry = entries.get(entry_id)
-        if entry is None or entry_id in already:
-            continue
-        try:
-            wait_after_lost_draw(entry=entry, slot_ids=entry.choices, position=position, drawn_at=drawn_at)
-        except (DuplicateEntry, WaitingNotAllowed):
-            Seeker.objects.filter(entry_id=entry_id, is_open=True).update(is_open=False)
+    todo = [(entries[entry_id], position) for position, entry_id in enumerate(lost) if entry_id in entries]
+    todo = [(entry, position) for entry, position in todo if entry.pk not in already]
+    batch = settings.DRAW_APPLY_BATCH * 10
+    for start in range(0, len(todo), batch):
+        wait_after_lost_draw_batch(entries=todo[start : start + batch], office_id=office_id, drawn_at=drawn_at)

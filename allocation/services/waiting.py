@@ -7,6 +7,7 @@ office's row lock, so that quotas can decide in the statement that gives a place
 held for the list rather than put in the public pool (docs/waiting-list.md)."""
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.db import transaction
@@ -16,14 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import check_not_restricted
-from appointments.services.booking import PersonBooking
+from appointments.models import ACTIVE_STATUSES, Application
+from appointments.services.booking import PersonBooking, check_people
 from mpaspor.db import in_callers_transaction, lock_row
+from mpaspor.errors import DomainError
 from offices.models import Office
 from offices.selectors import check_types_open
 from quotas.models import Pool, Slot
 
 from ..exceptions import OfficeClosedForWaiting, WaitingNotAllowed
-from ..models import Entry, Waiting
+from ..models import Entry, Seeker, Waiting
 from ..people import add_seekers
 
 # How far ahead a household may wait: the longest booking horizon of any release schedule.
@@ -91,6 +94,76 @@ def wait_after_lost_draw(*, entry: Entry, slot_ids: Sequence[int], position: int
         add_seekers(people=people, waiting=waiting)
         count_waiting_households(office_id=office_id, now=drawn_at)
     return waiting
+
+
+def wait_after_lost_draw_batch(
+    *, entries: Sequence[tuple[Entry, int]], office_id: int, drawn_at: dt.datetime
+) -> list[int]:
+    """`wait_after_lost_draw` for many lost entries of one release at once, `(entry, position)`
+    each: one transaction, a few statements for the whole batch (a draw has tens of thousands of
+    losers; one transaction and one recount each took a third of a second per loser with 14,000
+    of them, and more as the list grew).
+
+    The same checks, made in bulk: each household's people pass the booking's checks and none
+    holds an active application; an entry with no online session left, or whose people fail
+    them, does not wait and its people leave the entry. Returns those entries' ids. Each chosen
+    session's `Slot.waiting` grows by the households added for it in the same transaction, under
+    the office's lock, which every change of the list takes: the count stays what
+    `count_waiting_households` would find, without its recount of every session. The people only move
+    from their entry to their waiting row: a NIK open elsewhere cannot be (`one_open_seeker_per_nik`)."""
+    choices = {slot_id for entry, _position in entries for slot_id in entry.choices}
+    slots = Slot.objects.filter(pk__in=choices, pool=Pool.ONLINE, office_id=office_id).in_bulk()
+    entry_ids = [entry.pk for entry, _position in entries]
+    with transaction.atomic(durable=True):
+        lock_row("lock_office", Office, office_id)
+        seekers: dict[int, list[Seeker]] = {entry_id: [] for entry_id in entry_ids}
+        for seeker in Seeker.objects.filter(entry_id__in=entry_ids, is_open=True).order_by("pk"):
+            seekers[seeker.entry_id].append(seeker)
+        people = {entry_id: [seeker.as_person_booking() for seeker in rows] for entry_id, rows in seekers.items()}
+        niks = [person.applicant.nik for household in people.values() for person in household]
+        booked = set(Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES).values_list("nik", flat=True))
+        refused, rows = [], []
+        for entry, position in entries:
+            chosen = sorted((slots[pk] for pk in entry.choices if pk in slots), key=lambda slot: slot.date)
+            household = people[entry.pk]
+            try:
+                if not chosen:
+                    raise WaitingNotAllowed(_("The entry chose no session to wait for."))
+                check_people(household)
+            except DomainError:
+                refused.append(entry.pk)
+                continue
+            if booked.intersection(person.applicant.nik for person in household):
+                refused.append(entry.pk)
+                continue
+            waiting = Waiting(
+                office_id=office_id,
+                account_id=entry.account_id,
+                entry=entry,
+                joined_at=drawn_at,
+                rank=position,
+                date_from=chosen[0].date,
+                date_to=chosen[-1].date,
+            )
+            rows.append((waiting, chosen, seekers[entry.pk]))
+        # Closed first: the same NIKs open again below, on the waiting rows (one open row per NIK).
+        Seeker.objects.filter(entry_id__in=entry_ids, is_open=True).update(is_open=False)
+        Waiting.objects.bulk_create([waiting for waiting, _chosen, _household in rows])
+        Waiting.slots.through.objects.bulk_create(
+            Waiting.slots.through(waiting_id=waiting.pk, slot_id=slot.pk)
+            for waiting, chosen, _household in rows
+            for slot in chosen
+        )
+        # Each person as `Seeker.of(seeker.as_person_booking(), waiting=waiting)` would make them.
+        Seeker.objects.bulk_create(
+            Seeker(**{name: getattr(seeker, name) for name in Seeker.PERSON_FIELDS}, waiting=waiting)
+            for waiting, _chosen, household in rows
+            for seeker in household
+        )
+        added = Counter(slot.pk for _waiting, chosen, _household in rows for slot in chosen)
+        for slot_id, households in added.items():
+            Slot.objects.filter(pk=slot_id).update(waiting=F("waiting") + households)
+    return refused
 
 
 @in_callers_transaction

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import check_bookings_allowed, check_not_restricted, record_refused_niks
 from mpaspor.db import fetch, fetch_row, in_callers_transaction, lock_row, select_columns, violates
+from mpaspor.errors import DomainError
 from mpaspor.metrics import count_booking
 from offices.models import Office, PassportStock
 from offices.selectors import passport_type_refusal
@@ -178,11 +179,12 @@ def new_application(
     express: bool,
     status: str,
     force_majeure: bool = False,
+    fee_rule: Callable[..., dict[str, int]] = charges,
     **fields,
 ) -> Application:
     """An unsaved application with fresh booking and billing codes, its fee and any fine (a lost
     or damaged passport's, at the counter)."""
-    fees = charges(
+    fees = fee_rule(
         passport_type=passport_type,
         validity_years=validity_years,
         express=express,
@@ -232,6 +234,45 @@ def book_applications(
     check_bookings_allowed(account=account, now=now)
     check_people(people, language=language)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now, passport_types=[p.passport_type for p in people])
+    groups = _checked_groups(
+        account=account, slot=slot, people=people, language=language, now=now, drawn=drawn, held=held, fee_rule=charges
+    )
+    claim = functools.partial(
+        _claim_and_insert,
+        account=account,
+        slot_id=slot.pk,
+        groups=groups,
+        now=now,
+        in_same_transaction=in_same_transaction,
+        drawn=drawn,
+        held=held,
+    )
+    try:
+        after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
+    except DuplicateApplication:
+        _count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
+        raise
+    applications = [application for application, _rows in groups]
+    count_booking(people=len(applications))  # committed: the claim's transaction is durable
+    if slot.keeps_stock:
+        after_booking(office_id=slot.office_id, passport_types={p.passport_type for p in people}, now=now)
+    return applications
+
+
+def _checked_groups(
+    *,
+    account,
+    slot: Slot,
+    people: Sequence[PersonBooking],
+    language: str,
+    now: dt.datetime,
+    drawn: bool,
+    held: bool,
+    fee_rule: Callable[..., dict[str, int]],
+) -> list:
+    """The slot's checks of a booking whose account and people passed theirs, then its unsaved
+    applications, each with its event and outbox rows, for `_claim_and_insert`. `fee_rule`
+    is `charges`, or a batch's memo of it."""
     _check_slot_takes(slot=slot, people=people, now=now, drawn=drawn, held=held)
     pay_within = payment_window(slot=slot, now=now, drawn=drawn, held=held)
     listed = _listed_people(account=account, people=people)
@@ -248,6 +289,7 @@ def book_applications(
             applicant_id=p.person_id if p.person_id in listed else None,
             language=language,
             payment_due_at=now + pay_within,
+            fee_rule=fee_rule,
         )
         for p in people
     ]
@@ -267,25 +309,7 @@ def book_applications(
     ]
     for application in applications:
         application.skip_history_when_saving = True  # the event records the creation
-    claim = functools.partial(
-        _claim_and_insert,
-        account=account,
-        slot_id=slot.pk,
-        groups=groups,
-        now=now,
-        in_same_transaction=in_same_transaction,
-        drawn=drawn,
-        held=held,
-    )
-    try:
-        after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
-    except DuplicateApplication:
-        _count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
-        raise
-    count_booking(people=len(applications))  # committed: the claim's transaction is durable
-    if slot.keeps_stock:
-        after_booking(office_id=slot.office_id, passport_types={p.passport_type for p in people}, now=now)
-    return applications
+    return groups
 
 
 def payment_window(*, slot: Slot, now: dt.datetime, drawn: bool = False, held: bool = False) -> dt.timedelta:
@@ -371,30 +395,147 @@ def _claim_and_insert(
     drawn: bool = False,
     held: bool = False,
 ) -> None:
-    """The account's lock and count, then the claim with every insert, then what must commit with
-    them. The slot's row is locked last (by the claim), so the account's lock adds no wait on it;
-    and it serialises only the bookings of one account."""
+    """`_claim_and_insert_here` in a transaction of its own."""
     try:
         with transaction.atomic(durable=True):
-            lock_row("lock_account", get_user_model(), account.pk)
-            check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
-            claim_places(
+            _claim_and_insert_here(
+                account=account,
                 slot_id=slot_id,
-                count=len(groups),
-                express=sum(application.express for application, _rows in groups),
+                groups=groups,
                 now=now,
-                then_insert=groups,
+                in_same_transaction=in_same_transaction,
                 drawn=drawn,
                 held=held,
             )
-            if in_same_transaction is not None:
-                in_same_transaction([application for application, _rows in groups])
     except IntegrityError as exc:
-        # Only the partial unique index on active NIKs is a duplicate; any other violation is a
-        # fault, not the applicant's. The claim is rolled back with it either way.
-        if not violates(exc, Application, NIK_CONSTRAINT):
+        if not _is_duplicate(exc):
             raise
         raise DuplicateApplication() from exc
+
+
+@in_callers_transaction
+def _claim_and_insert_here(
+    *,
+    account,
+    slot_id: int,
+    groups: list,
+    now: dt.datetime,
+    in_same_transaction=None,
+    drawn: bool = False,
+    held: bool = False,
+) -> None:
+    """The account's lock and count, then the claim with every insert, then what must commit with
+    them. The slot's row is locked last (by the claim), so the account's lock adds no wait on it;
+    and it serialises only the bookings of one account."""
+    lock_row("lock_account", get_user_model(), account.pk)
+    check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
+    claim_places(
+        slot_id=slot_id,
+        count=len(groups),
+        express=sum(application.express for application, _rows in groups),
+        now=now,
+        then_insert=groups,
+        drawn=drawn,
+        held=held,
+    )
+    if in_same_transaction is not None:
+        in_same_transaction([application for application, _rows in groups])
+
+
+def _is_duplicate(exc: IntegrityError) -> bool:
+    """Only the partial unique index on active NIKs is a duplicate; any other violation is a
+    fault, not the applicant's. The claim is rolled back with it either way."""
+    return violates(exc, Application, NIK_CONSTRAINT)
+
+
+# --- A draw's winners, many bookings to one commit ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrawnBooking:
+    """One winning entry of a draw to book: the arguments of book_applications(drawn=True)."""
+
+    account: object
+    slot_id: int
+    people: Sequence[PersonBooking]
+    in_same_transaction: Callable[[list[Application]], None] | None = None
+
+
+def book_drawn(*, bookings: Sequence[DrawnBooking], now: dt.datetime) -> list[list[Application] | DomainError]:
+    """Book a batch of a draw's winners in one transaction: for each, what
+    book_applications(drawn=True) does (the same checks, the same claim and inserts, its
+    `in_same_transaction`), inside a savepoint of its own, so that a refusal keeps nothing of that
+    booking and leaves the others. Returns, in order, each booking's applications or its refusal.
+
+    One commit per batch instead of one per winner (a draw books thousands at once; the commits'
+    flushes were most of its time), and each slot and fee read once per batch. A refusal that
+    book_applications would have retried after expiring the slot's overdue holds (SlotFull) is
+    returned like any other: the caller retries it through book_applications, outside this
+    transaction. An exception that is not a refusal rolls the whole batch back."""
+    results: list = [None] * len(bookings)
+    slots: dict[tuple, Slot | DomainError] = {}
+    fee_rule = functools.cache(charges)
+    with transaction.atomic(durable=True):
+        for i, booking in enumerate(bookings):
+            try:
+                with transaction.atomic():
+                    results[i] = _book_drawn_here(booking=booking, slots=slots, fee_rule=fee_rule, now=now)
+            except DomainError as refusal:
+                results[i] = refusal
+    stocked: dict[int, set[str]] = {}
+    for booking, result in zip(bookings, results, strict=True):
+        if isinstance(result, DuplicateApplication):
+            _count_refused_niks(account=booking.account, niks=[p.applicant.nik for p in booking.people], now=now)
+        elif not isinstance(result, DomainError):
+            count_booking(people=len(result))
+            if result and result[0].slot.keeps_stock:
+                stocked.setdefault(result[0].slot.office_id, set()).update(a.passport_type for a in result)
+    for office_id, passport_types in stocked.items():
+        after_booking(office_id=office_id, passport_types=passport_types, now=now)
+    return results
+
+
+def _book_drawn_here(*, booking: DrawnBooking, slots: dict, fee_rule, now: dt.datetime) -> list[Application]:
+    """One booking of `book_drawn`, in its savepoint: book_applications' checks in its order, the
+    slot read once per batch (`slots`, whose `taken` counts this batch's claims), then the claim."""
+    check_not_restricted(account=booking.account, now=now)
+    check_bookings_allowed(account=booking.account, now=now)
+    check_people(booking.people)
+    # One read per slot and set of passport types: the types' stock decides with the slot.
+    key = (booking.slot_id, frozenset(p.passport_type for p in booking.people))
+    if key not in slots:
+        try:
+            slots[key] = bookable_slot_or_refusal(slot_id=booking.slot_id, now=now, passport_types=sorted(key[1]))
+        except DomainError as refusal:
+            slots[key] = refusal
+    slot = slots[key]
+    if isinstance(slot, DomainError):
+        raise slot
+    groups = _checked_groups(
+        account=booking.account,
+        slot=slot,
+        people=booking.people,
+        language="id",
+        now=now,
+        drawn=True,
+        held=False,
+        fee_rule=fee_rule,
+    )
+    try:
+        _claim_and_insert_here(
+            account=booking.account,
+            slot_id=slot.pk,
+            groups=groups,
+            now=now,
+            in_same_transaction=booking.in_same_transaction,
+            drawn=True,
+        )
+    except IntegrityError as exc:
+        if not _is_duplicate(exc):
+            raise
+        raise DuplicateApplication() from exc
+    slot.taken += len(groups)
+    return [application for application, _rows in groups]
 
 
 def _count_refused_niks(*, account, niks: list[str], now: dt.datetime) -> None:

@@ -74,27 +74,33 @@ def test_the_stored_result_is_the_replay_of_what_is_published(settings):
     assert not Seeker.objects.filter(entry__release=release, is_open=True).exists()
 
 
-def test_a_draw_stopped_half_way_runs_again_without_giving_anything_twice(monkeypatch):
+def test_a_draw_stopped_half_way_runs_again_without_giving_anything_twice(monkeypatch, settings):
+    """Winners are booked a batch per transaction: a worker killed in the middle of the second
+    batch keeps the first batch whole and nothing of the second; the next run books the rest."""
+    settings.DRAW_APPLY_BATCH = 2
     release, slots = open_release(places=(4, 4))
     enter_many(release, slots, [1] * 12)
     now = timezone.now()
     close_window(release_id=release.pk, now=now, close_now=True)
     plan_draw(release_id=release.pk, now=now)
 
-    real = draws._apply_winner
+    real = draws._mark_won
     calls = []
 
-    def stop_after_three(**kwargs):
+    def killed_at_the_fourth(applications, **kwargs):
         if len(calls) == 3:
             raise RuntimeError("worker killed")
         calls.append(kwargs["entry_id"])
-        real(**kwargs)
+        real(applications, **kwargs)
 
-    monkeypatch.setattr(draws, "_apply_winner", stop_after_three)
+    monkeypatch.setattr(draws, "_mark_won", killed_at_the_fourth)
     with pytest.raises(RuntimeError):
         apply_draw(release_id=release.pk, now=now)
-    assert Entry.objects.filter(release=release, status=Entry.Status.WON).count() == 3
-    monkeypatch.setattr(draws, "_apply_winner", real)
+    assert len(calls) == 3  # the third booking was made, in the batch that did not commit
+    assert Entry.objects.filter(release=release, status=Entry.Status.WON).count() == 2
+    assert Application.objects.count() == 2
+    assert sum(Slot.objects.filter(pk__in=[s.pk for s in slots]).values_list("taken", flat=True)) == 2
+    monkeypatch.setattr(draws, "_mark_won", real)
 
     run_draw(release_id=release.pk, now=now)  # and once more: nothing left to do
     run_draw(release_id=release.pk, now=now)
@@ -203,5 +209,51 @@ def test_losers_wait_for_their_chosen_sessions_in_draw_order_once():
     # each loser's person now waits (one open row per NIK), and a second run adds nobody again
     assert Seeker.objects.filter(waiting__in=waiting, is_open=True).count() == 3
     assert not Seeker.objects.filter(entry__in=entries, is_open=True).exists()
-    draws._losers_wait(lost=losers, drawn_at=timezone.now())
+    assert [s.waiting for s in Slot.objects.filter(pk__in=[s.pk for s in slots])] == [3, 3]
+    draws._losers_wait(lost=losers, office_id=release.office_id, drawn_at=timezone.now())
     assert Waiting.objects.filter(office=release.office).count() == 3
+    assert [s.waiting for s in Slot.objects.filter(pk__in=[s.pk for s in slots])] == [3, 3]
+
+
+def test_one_refused_winner_in_a_batch_is_forfeited_and_the_others_are_booked(settings):
+    """A batch's winners share one transaction; a NIK booked elsewhere after the close refuses
+    only its own entry (its savepoint), and its place stays free."""
+    settings.DRAW_APPLY_BATCH = 10
+    release, slots = open_release(places=(6,))
+    people = [person() for _ in range(5)]
+    entries = [
+        enter_draw(account=UserFactory(), release_id=release.pk, people=[p], choices=[slots[0].pk]) for p in people
+    ]
+    now = timezone.now()
+    close_window(release_id=release.pk, now=now, close_now=True)
+    elsewhere = open_release(places=(5,))[1][0]
+    Slot.objects.filter(pk=elsewhere.pk).update(opens_at=now - dt.timedelta(days=1))
+    book_one(account=UserFactory(), slot_id=elsewhere.pk, applicant=people[2].applicant)
+
+    run_draw(release_id=release.pk, now=now)
+    statuses = {e.pk: e.status for e in Entry.objects.filter(pk__in=[e.pk for e in entries])}
+    assert statuses.pop(entries[2].pk) == Entry.Status.FORFEITED
+    assert set(statuses.values()) == {Entry.Status.WON}
+    assert Slot.objects.get(pk=slots[0].pk).taken == 4
+    assert Application.objects.filter(slot=slots[0]).count() == 4
+
+
+def test_a_loser_booked_elsewhere_after_the_close_does_not_wait_and_the_others_do():
+    release, slots = open_release(places=(1,))
+    entries = enter_many(release, slots, [1, 1, 1, 1])
+    now = timezone.now()
+    close_window(release_id=release.pk, now=now, close_now=True)
+    release = plan_draw(release_id=release.pk, now=now)
+    losers = [e for e in draws.draw_order(release.seed, release.snapshot) if release.plan[str(e)] is None]
+    booked = Seeker.objects.get(entry_id=losers[1])
+    elsewhere = open_release(places=(5,))[1][0]
+    Slot.objects.filter(pk=elsewhere.pk).update(opens_at=now - dt.timedelta(days=1))
+    book_one(account=UserFactory(), slot_id=elsewhere.pk, applicant=booked.as_person_booking().applicant)
+
+    apply_draw(release_id=release.pk, now=now)
+    waiting = list(Waiting.objects.filter(office=release.office).order_by("joined_at", "rank", "pk"))
+    assert [w.entry_id for w in waiting] == [losers[0], losers[2]]
+    assert [w.rank for w in waiting] == [0, 2]
+    assert Slot.objects.get(pk=slots[0].pk).waiting == 2
+    assert not Seeker.objects.filter(nik=booked.nik, is_open=True).exists()
+    assert not Seeker.objects.filter(entry__in=entries, is_open=True).exists()

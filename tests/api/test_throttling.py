@@ -63,6 +63,25 @@ class TestThrottling:
         )
         assert_error(anon.post("/api/v1/auth/register/", {}, format="json"), 429, "throttled")
 
+    def test_entering_a_draw_is_limited_per_account_and_keeps_nothing(self, api):
+        from allocation.models import Entry, Seeker
+        from tests.allocation.helpers import api_person, open_release
+
+        release, slots = open_release(places=(2,))
+        url = f"/api/v1/releases/{release.pk}/entries/"
+        valid = {"people": [api_person()], "choices": [slots[0].pk]}
+        with override_settings(API_THROTTLE_RATES={**RATES, "account": "100/min", "draw_entry": "2/min"}):
+            for _ in range(2):
+                assert_error(api.post(url, {"people": [], "choices": []}, format="json"), 400, "invalid")
+                assert api.get("/api/v1/entries/").status_code == 200  # reading is not entering
+            response = api.post(url, valid, format="json")
+            body = assert_error(response, 429, "throttled")
+            assert body["detail"] and 1 <= int(response["Retry-After"]) <= 60
+            assert not Entry.objects.exists() and not Seeker.objects.exists()
+            # another account from the same address still enters
+            assert client_for(UserFactory()).post(url, valid, format="json").status_code == 201
+            assert Entry.objects.count() == 1
+
     def test_switched_off_by_rate_limits_enabled(self, api):
         with override_settings(RATE_LIMITS_ENABLED=False):
             for _ in range(6):

@@ -47,3 +47,29 @@ def test_limits_are_off_when_switched_off(client, office, settings):
     url = f"/offices/{office.code}/"
     for _ in range(_limit("availability") + 1):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_entering_a_draw_refuses_a_script_and_keeps_nothing(client):
+    """Entering is limited like booking: past the limit a valid entry gets the 429 page, in the
+    visitor's language, and nothing is written; looking at the form is not counted."""
+    from allocation.models import Entry, Seeker
+    from tests.allocation.helpers import open_release
+    from tests.allocation.test_pages import household_post
+    from tests.factories import UserFactory, applicant_data
+
+    release, slots = open_release()
+    client.force_login(UserFactory())
+    url = f"/draws/releases/{release.pk}/enter/"
+    for _ in range(_limit("draw_entry")):
+        assert client.post(url, {}).status_code == 200  # the form again, with its errors
+        assert client.get(url).status_code == 200
+    answer = client.post(url, household_post(slots, [applicant_data()]), HTTP_ACCEPT_LANGUAGE="id")
+    assert answer.status_code == 429
+    assert "Terlalu banyak percobaan" in answer.content.decode()
+    assert not Entry.objects.exists() and not Seeker.objects.exists()
+    # another account (another address) still enters
+    client.force_login(UserFactory())
+    answer = client.post(url, household_post(slots, [applicant_data()]), REMOTE_ADDR="10.0.0.9")
+    assert answer.status_code == 302
+    assert Entry.objects.count() == 1
