@@ -1,6 +1,7 @@
 """The draw on the real database: entries, the close's snapshot, the stored plan equal to the
 replay of what is published, an application stopped half-way, forfeits and messages."""
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -21,6 +22,7 @@ from allocation.services.entries import enter_draw
 from allocation.tasks import sweep_releases
 from appointments.models import Application, Status
 from notifications.outbox import deliver
+from offices.models import PassportStock
 from quotas.models import Slot
 from tests.allocation.helpers import open_release, person
 from tests.factories import UserFactory, book_one
@@ -236,6 +238,27 @@ def test_one_refused_winner_in_a_batch_is_forfeited_and_the_others_are_booked(se
     assert set(statuses.values()) == {Entry.Status.WON}
     assert Slot.objects.get(pk=slots[0].pk).taken == 4
     assert Application.objects.filter(slot=slots[0]).count() == 4
+
+
+def test_a_winner_of_a_type_whose_books_ran_out_after_the_close_is_forfeited(settings):
+    """The batched booking reads the slot with each winner's passport types: a type closed by the
+    office's blank books refuses its winners (docs/book-stock.md), the others are booked."""
+    settings.DRAW_APPLY_BATCH = 10
+    release, slots = open_release(places=(4,))
+    regular, electronic = person(), dataclasses.replace(person(), passport_type="electronic")
+    entries = [
+        enter_draw(account=UserFactory(), release_id=release.pk, people=[p], choices=[slots[0].pk])
+        for p in (regular, electronic)
+    ]
+    now = timezone.now()
+    close_window(release_id=release.pk, now=now, close_now=True)
+    PassportStock.objects.create(office=release.office, passport_type="electronic", on_hand=0, closed_from=now.date())
+
+    run_draw(release_id=release.pk, now=now)
+    won, forfeited = (Entry.objects.get(pk=e.pk) for e in entries)
+    assert won.status == Entry.Status.WON
+    assert forfeited.status == Entry.Status.FORFEITED and forfeited.forfeit_reason == "passport_type_unavailable"
+    assert list(Application.objects.filter(slot=slots[0]).values_list("passport_type", flat=True)) == ["regular"]
 
 
 def test_a_loser_booked_elsewhere_after_the_close_does_not_wait_and_the_others_do():
