@@ -569,7 +569,7 @@ def main():
             results["profile"] = run_profile(stack, plan_path, args.concurrency)
             return
         if args.pairs_only:
-            results["pairs"] = run_wrk_pairs(plan_path, args)
+            update_pair_figures(run_wrk_pairs(plan_path, args))  # here: a return skips what follows the try
             return
         if args.entering_only:
             results["booking"] = burst(plan_path, "booking", "booking", concurrency=args.concurrency)
@@ -596,8 +596,6 @@ def main():
         stack.stop_all()
         if args.profile_only and "profile" in results:
             (OUT / "profile-only.json").write_text(json.dumps(results["profile"], indent=2))
-    if args.pairs_only and "pairs" in results:
-        update_pair_figures(results["pairs"])
     if not (args.profile_only or args.pairs_only or args.entering_only):
         write_results(results, args)
 

@@ -164,9 +164,10 @@ VERIFICATION_WRONG_CODES_PER_DAY = env.int("VERIFICATION_WRONG_CODES_PER_DAY", d
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 # Password checks (logins) the whole portal runs per second, at ~175 ms of CPU each: beyond it a
 # login answers 429 before hashing, so a login flood leaves the CPU to bookings. Not a rate
-# limit (it stays on in benchmarks). Size it to about a sixth of the web nodes' cores / 0.175
-# (the default: one node of 2 cores), so that a flood costs bookings less than 30% of the CPU.
-PASSWORD_CHECKS_PER_SECOND = env.int("PASSWORD_CHECKS_PER_SECOND", default=2)
+# limit (it stays on in benchmarks). Size it to about a tenth of the web nodes' cores / 0.175
+# (the default: one node of 2 cores): a check took ~0.35 s of CPU on the bench's machine, and at
+# 2 a second a login flood cost bookings more than half their throughput (docs/performance.md).
+PASSWORD_CHECKS_PER_SECOND = env.int("PASSWORD_CHECKS_PER_SECOND", default=1)
 # Web-view limits: mpaspor/ratelimits.py (django-ratelimit on the default cache, fail-open).
 RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
 RATELIMIT_FAIL_OPEN = True
