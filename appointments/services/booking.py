@@ -3,6 +3,7 @@
 The way of a booking from request to SQL is in docs/architecture.md ("The hot path"): checks
 that read one row each, then the claim and every insert in one statement."""
 
+import contextlib
 import datetime as dt
 import functools
 import secrets
@@ -385,32 +386,10 @@ def _listed_people(*, account, people: Sequence[PersonBooking]) -> set[int]:
     return {pk for pk, nik in rows if wanted[pk] == nik}
 
 
-def _claim_and_insert(
-    *,
-    account,
-    slot_id: int,
-    groups: list,
-    now: dt.datetime,
-    in_same_transaction=None,
-    drawn: bool = False,
-    held: bool = False,
-) -> None:
-    """`_claim_and_insert_here` in a transaction of its own."""
-    try:
-        with transaction.atomic(durable=True):
-            _claim_and_insert_here(
-                account=account,
-                slot_id=slot_id,
-                groups=groups,
-                now=now,
-                in_same_transaction=in_same_transaction,
-                drawn=drawn,
-                held=held,
-            )
-    except IntegrityError as exc:
-        if not _is_duplicate(exc):
-            raise
-        raise DuplicateApplication() from exc
+def _claim_and_insert(**booking) -> None:
+    """`_claim_and_insert_here(**booking)` in a transaction of its own."""
+    with _duplicate_refused(), transaction.atomic(durable=True):
+        _claim_and_insert_here(**booking)
 
 
 @in_callers_transaction
@@ -442,10 +421,17 @@ def _claim_and_insert_here(
         in_same_transaction([application for application, _rows in groups])
 
 
-def _is_duplicate(exc: IntegrityError) -> bool:
-    """Only the partial unique index on active NIKs is a duplicate; any other violation is a
-    fault, not the applicant's. The claim is rolled back with it either way."""
-    return violates(exc, Application, NIK_CONSTRAINT)
+@contextlib.contextmanager
+def _duplicate_refused():
+    """Only the partial unique index on active NIKs is a duplicate (DuplicateApplication, the
+    applicant's refusal); any other violation is a fault, not the applicant's. The claim is rolled
+    back with it either way."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if not violates(exc, Application, NIK_CONSTRAINT):
+            raise
+        raise DuplicateApplication() from exc
 
 
 # --- A draw's winners, many bookings to one commit ---------------------------------------------
@@ -521,7 +507,7 @@ def _book_drawn_here(*, booking: DrawnBooking, slots: dict, fee_rule, now: dt.da
         held=False,
         fee_rule=fee_rule,
     )
-    try:
+    with _duplicate_refused():
         _claim_and_insert_here(
             account=booking.account,
             slot_id=slot.pk,
@@ -530,10 +516,6 @@ def _book_drawn_here(*, booking: DrawnBooking, slots: dict, fee_rule, now: dt.da
             in_same_transaction=booking.in_same_transaction,
             drawn=True,
         )
-    except IntegrityError as exc:
-        if not _is_duplicate(exc):
-            raise
-        raise DuplicateApplication() from exc
     slot.taken += len(groups)
     return [application for application, _rows in groups]
 
