@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PersonNameField, PhoneField
+from offices.services import MAX_BOOKS_PER_DELIVERY
 
 from .models import ApplicationKind, PassportType, PriorityGroup, Sex, Step
 
@@ -102,7 +103,7 @@ class StockReceiptForm(forms.Form):
     """A delivery of blank passport books, as its delivery note says."""
 
     passport_type = forms.ChoiceField(label=_("Passport type"), choices=PassportType.choices)
-    books = forms.IntegerField(label=_("Books delivered"), min_value=1, max_value=100_000)
+    books = forms.IntegerField(label=_("Books delivered"), min_value=1, max_value=MAX_BOOKS_PER_DELIVERY)
     reference = forms.CharField(
         label=_("Delivery note reference"),
         max_length=60,

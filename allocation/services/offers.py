@@ -77,7 +77,8 @@ def offer_held_places(*, slot_id: int, now: dt.datetime | None = None, given_bac
             return 0
         expires_at = offer_expiry(starts_at=slot.starts_at, tz=slot.office.tzinfo, now=now)
         offers = []
-        if slot.office.is_active and expires_at is not None:
+        # A session an incident closed is offered to nobody: its place goes to the public pool.
+        if slot.office.is_active and slot.closed_by_id is None and expires_at is not None:
             for waiting in _households_waiting_for(slot):
                 people = list(waiting.people.all())
                 if len(people) <= free and _fits(slot, people):

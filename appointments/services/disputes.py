@@ -23,6 +23,7 @@ from accounts.outbox import queue_account_message
 from accounts.services import check_bookings_allowed, raise_hoarding_flags, record_refused_niks
 from mpaspor.db import violates
 from mpaspor.errors import DomainError
+from offices import permissions
 
 from ..document_files import check_image
 from ..exceptions import (
@@ -87,6 +88,12 @@ def file_dispute(
     now = now or timezone.now()
     check_bookings_allowed(account=account, now=now)
     check_owner_data(nik=nik, birth_date=birth_date)
+    # The photo before the NIK's lookup: a refused photo must not tell whether the NIK is booked.
+    try:
+        checked = check_image(photo, not_an_image=PhotoNotAnImage(field=PHOTO_FIELD))
+    except DomainError as exc:
+        exc.field = PHOTO_FIELD
+        raise
     application = holding_application(nik=nik)
     if application is None:
         raise NothingToDispute(field="nik")
@@ -94,11 +101,6 @@ def file_dispute(
         raise OwnApplicationDisputed(field="nik")
     if NikDispute.objects.filter(account=account, nik=nik, state=NikDispute.State.OPEN).exists():
         raise DisputeAlreadyOpen(field="nik")
-    try:
-        checked = check_image(photo, not_an_image=PhotoNotAnImage(field=PHOTO_FIELD))
-    except DomainError as exc:
-        exc.field = PHOTO_FIELD
-        raise
     stored = document_storage().save(
         f"disputes/{secrets.token_hex(16)}.{checked.extension}", ContentFile(checked.content)
     )
@@ -175,7 +177,13 @@ def decide_dispute(
             _("Write the note in at most %(limit)s characters.") % {"limit": NOTE_MAX_LENGTH}, field="note"
         )
     with transaction.atomic(durable=True):
-        dispute = NikDispute.objects.select_for_update().filter(pk=dispute_id).select_related("account").first()
+        # Only staff of the office that holds the application decide; anyone else finds nothing.
+        dispute = (
+            NikDispute.objects.select_for_update(of=("self",))
+            .filter(pk=dispute_id, application__slot__office__in=permissions.counter_offices(actor))
+            .select_related("account")
+            .first()
+        )
         if dispute is None:
             raise DisputeNotFound()
         if dispute.state != NikDispute.State.OPEN:

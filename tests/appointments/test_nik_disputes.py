@@ -19,6 +19,7 @@ from appointments.exceptions import (
     CancelNotAllowed,
     DisputeAlreadyOpen,
     DisputeDecided,
+    DisputeNotFound,
     FileDamaged,
     InvalidInput,
     NothingToDispute,
@@ -155,6 +156,13 @@ class TestTheOwnersClaim:
             contest(world.applicant, world.kediri_app, content=content)
         assert refused.value.field == "photo"
         nothing_stored(before)
+
+    def test_a_bad_photo_is_refused_alike_whether_or_not_the_nik_is_booked(self, world):
+        # The photo is checked before the NIK is looked up: its refusal tells nothing of the NIK.
+        free = applicant_data()
+        for nik in (world.kediri_app.nik, free.nik):
+            with pytest.raises(PhotoNotAnImage):
+                file_dispute(account=world.applicant, nik=nik, birth_date=BIRTH, photo=photo(files.pdf()))
 
     def test_an_account_paused_for_probing_niks_cannot_contest_either(self, world):
         before = stored_photos()
@@ -353,6 +361,14 @@ class TestWhoReviews:
         queue = client.get(reverse("staff:disputes"))
         assert queue.status_code == 404 or dispute.masked_nik not in queue.content.decode()
         assert NikDispute.objects.get(pk=dispute.pk).state == "open" and not DocumentView.objects.exists()
+        assert status_of(world.kediri_app) == Status.BOOKED
+
+    @pytest.mark.parametrize("reviewer", ["malang_officer", "jatim_regional", "national"])
+    def test_the_service_itself_refuses_a_decision_from_outside_the_office(self, world, reviewer):
+        dispute = contest(UserFactory(), world.kediri_app)
+        with pytest.raises(DisputeNotFound):
+            decide_dispute(dispute_id=dispute.pk, uphold=True, actor=getattr(world, reviewer))
+        assert NikDispute.objects.get(pk=dispute.pk).state == "open"
         assert status_of(world.kediri_app) == Status.BOOKED
 
     def test_an_outlets_disputes_are_its_kanim_heads_not_the_kanim_officers(self, client, world):

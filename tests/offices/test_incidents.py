@@ -240,6 +240,34 @@ class TestClosedOfficeDay:
             lifecycle.reschedule_application(application_id=world.kediri_app.pk, slot_id=priority.pk)
         assert refused.value.code == "not_found"
 
+    def test_a_place_given_back_in_a_closed_session_is_offered_to_nobody(self, world):
+        """The households waiting for a session the office closed get no offer they could not
+        accept: a place given back there goes to the public pool (open again when the day is)."""
+        tz = world.kediri.tzinfo
+        start = dt.datetime.combine(timezone.now().astimezone(tz).date() + dt.timedelta(days=2), dt.time(9), tzinfo=tz)
+        slot = SlotFactory(office=world.kediri, capacity=1, starts_at=start, ends_at=start + HOUR, date=start.date())
+        booked = ApplicationFactory(slot=slot)
+        join_waiting_list(
+            account=UserFactory(),
+            office_id=slot.office_id,
+            date_from=slot.date,
+            date_to=slot.date,
+            people=[PersonBooking(applicant=applicant_data(), passport_type="regular", validity_years=5, kind="new")],
+        )
+        declare(
+            world.kediri_head,
+            kind=Incident.Kind.OFFICE_CLOSED,
+            scope=Incident.Scope.OFFICE,
+            office=world.kediri,
+            starts_at=start - HOUR,
+            ends_at=start + 2 * HOUR,
+        )
+        lifecycle.cancel_application(application_id=booked.pk)
+        offer_held_places(slot_id=slot.pk)
+        assert not Offer.objects.filter(slot=slot).exists()
+        stored = Slot.objects.get(pk=slot.pk)
+        assert (stored.taken, stored.held) == (0, 0)
+
     def test_a_withdrawn_closure_opens_the_day_again(self, flood):
         world, incident, closed, _online, _priority, applicant = flood
         withdraw_incident(actor=world.jatim_regional, incident_id=incident.pk)
