@@ -3,11 +3,13 @@ deadline moves for the outages that overlapped it (docs/incidents.md)."""
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import TIMEZONE_LABELS, Incident, Office
@@ -74,6 +76,43 @@ def extended_deadline(
         if start < due and end > opened_at:
             due = due + (end - max(start, opened_at)) + grace()
     return due
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Where a kind of row keeps a deadline that outages move (field names): when its window
+    `opened`, the deadline every reader uses (`due`), the deadline without incidents kept beside
+    it while an incident moves it (`base`), and the path to the row's `office`."""
+
+    opened: str
+    due: str
+    base: str
+    office: str
+
+
+def move_deadlines(rows: QuerySet, deadline: Deadline, *, kinds, now: dt.datetime) -> int:
+    """Set the deadline of each of `rows` to its deadline without incidents moved by every live
+    outage of `kinds` at its office (`extended_deadline`); a row no incident touches any more gets
+    its own deadline back. Each write is conditional on `rows`' own filter (a payment, an answer
+    or a close that got there first decides). Returns how many deadlines changed."""
+    incidents = live_incidents(kinds=kinds)
+    touched = Q(**{f"{deadline.base}__isnull": False})
+    if incidents:
+        # A window can overlap only incidents that started before its deadline.
+        touched |= Q(**{f"{deadline.due}__gt": min(i.starts_at for i in incidents)})
+    office_of = attrgetter(deadline.office.replace("__", "."))
+    changed = 0
+    periods: dict[int, list] = {}
+    for row in rows.filter(touched).select_related(deadline.office).order_by("pk").iterator():
+        office = office_of(row)
+        if office.pk not in periods:
+            periods[office.pk] = outages(covering(incidents, office), now=now)
+        base = getattr(row, deadline.base) or getattr(row, deadline.due)
+        due = extended_deadline(opened_at=getattr(row, deadline.opened), due=base, periods=periods[office.pk])
+        new_base = base if due != base else None
+        if (due, new_base) != (getattr(row, deadline.due), getattr(row, deadline.base)):
+            changed += rows.filter(pk=row.pk).update(**{deadline.due: due, deadline.base: new_base})
+    return changed
 
 
 def current_and_announced(*, now: dt.datetime | None = None) -> list[Incident]:

@@ -11,16 +11,18 @@ known yet)."""
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from appointments.services.incidents import displace_applications, extend_payment_deadlines
-from offices.incidents import PORTAL_KINDS, covering, extended_deadline, live_incidents, outages
+from offices.incidents import PORTAL_KINDS, Deadline, move_deadlines
 from quotas.models import Slot
 from quotas.services.incidents import close_sessions_for_incidents
 
 from ..models import Offer, Release
 from .offers import _to_public_pool
+
+OFFER_DEADLINE = Deadline(opened="offered_at", due="expires_at", base="expires_base", office="slot__office")
+ENTRY_DEADLINE = Deadline(opened="entries_open_at", due="entries_close_at", base="entries_close_base", office="office")
 
 
 def apply_incidents(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -41,48 +43,15 @@ def apply_incidents(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 def _extend_offers(*, now: dt.datetime) -> int:
     """Open offers' expiry moved like a payment deadline, for outages of the portal."""
-    incidents = live_incidents(kinds=PORTAL_KINDS)
-    touched = Q(expires_base__isnull=False)
-    if incidents:
-        touched |= Q(expires_at__gt=min(i.starts_at for i in incidents))
-    changed = 0
-    periods: dict[int, list] = {}
-    for offer in Offer.objects.filter(touched, status=Offer.Status.OPEN).select_related("slot__office"):
-        office = offer.slot.office
-        if office.pk not in periods:
-            periods[office.pk] = outages(covering(incidents, office), now=now)
-        base = offer.expires_base or offer.expires_at
-        due = extended_deadline(opened_at=offer.offered_at, due=base, periods=periods[office.pk])
-        new_base = base if due != base else None
-        if (due, new_base) != (offer.expires_at, offer.expires_base):
-            changed += Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN).update(
-                expires_at=due, expires_base=new_base
-            )
-    return changed
+    return move_deadlines(Offer.objects.filter(status=Offer.Status.OPEN), OFFER_DEADLINE, kinds=PORTAL_KINDS, now=now)
 
 
 def _extend_entry_windows(*, now: dt.datetime) -> int:
     """Entry windows not yet closed (no snapshot) moved like a deadline, for outages of the
     portal; the draw runs at the close, so it is postponed with it (its task, scheduled for the
     old close, finds the window open and leaves the draw to the sweep)."""
-    incidents = live_incidents(kinds=PORTAL_KINDS)
-    touched = Q(entries_close_base__isnull=False)
-    if incidents:
-        touched |= Q(entries_close_at__gt=min(i.starts_at for i in incidents))
-    changed = 0
-    periods: dict[int, list] = {}
-    for release in Release.objects.filter(touched, entries_sha256="", plan__isnull=True).select_related("office"):
-        office = release.office
-        if office.pk not in periods:
-            periods[office.pk] = outages(covering(incidents, office), now=now)
-        base = release.entries_close_base or release.entries_close_at
-        due = extended_deadline(opened_at=release.entries_open_at, due=base, periods=periods[office.pk])
-        new_base = base if due != base else None
-        if (due, new_base) != (release.entries_close_at, release.entries_close_base):
-            changed += Release.objects.filter(pk=release.pk, entries_sha256="").update(
-                entries_close_at=due, entries_close_base=new_base
-            )
-    return changed
+    windows = Release.objects.filter(entries_sha256="", plan__isnull=True)
+    return move_deadlines(windows, ENTRY_DEADLINE, kinds=PORTAL_KINDS, now=now)
 
 
 def _cancel_offers_on_closed_sessions(*, now: dt.datetime) -> int:

@@ -5,48 +5,27 @@ to another day. Recomputed from every live incident, so a correction takes back 
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from offices.incidents import PAYMENT_KINDS, covering, extended_deadline, live_incidents, outages
-from offices.models import Office
+from offices.incidents import PAYMENT_KINDS, Deadline, move_deadlines
 
 from ..models import Application, ApplicationEvent, Status
 from ..outbox import queue_message
+
+PAYMENT_DEADLINE = Deadline(opened="created_at", due="payment_due_at", base="payment_due_base", office="slot__office")
 
 # Applications that a closed session displaces: those still coming.
 COMING = (Status.PENDING_PAYMENT, Status.BOOKED)
 
 
 def extend_payment_deadlines(*, now: dt.datetime | None = None) -> int:
-    """Set each unpaid hold's deadline to its deadline without incidents, moved by the overlap
-    of its payment window with every outage of payment (overlapping incidents once) plus the
-    grace (offices.incidents.extended_deadline). A hold an incident no longer touches gets its
-    own deadline back. Only holds still awaiting payment change: an expired hold stays expired.
-    Returns how many deadlines changed."""
-    now = now or timezone.now()
-    incidents = live_incidents(kinds=PAYMENT_KINDS)
+    """Each unpaid hold's deadline moved by every outage of payment that overlapped its window
+    (offices.incidents.move_deadlines); only holds still awaiting payment change, so an expired
+    hold stays expired. Returns how many deadlines changed."""
     holds = Application.objects.filter(status=Status.PENDING_PAYMENT, payment_due_at__isnull=False)
-    touched = Q(payment_due_base__isnull=False)
-    if incidents:
-        # A window [created_at, due) can overlap only incidents that started before it ended.
-        touched |= Q(payment_due_at__gt=min(i.starts_at for i in incidents))
-    changed = 0
-    offices: dict[int, list] = {}
     with transaction.atomic():
-        for hold in holds.filter(touched).select_related("slot__office").order_by("pk").iterator():
-            office: Office = hold.slot.office
-            if office.pk not in offices:
-                offices[office.pk] = outages(covering(incidents, office), now=now)
-            base = hold.payment_due_base or hold.payment_due_at
-            due = extended_deadline(opened_at=hold.created_at, due=base, periods=offices[office.pk])
-            new_base = base if due != base else None
-            if (due, new_base) != (hold.payment_due_at, hold.payment_due_base):
-                # Conditional on the status: a payment or the expiry job that got there first decides.
-                changed += Application.objects.filter(pk=hold.pk, status=Status.PENDING_PAYMENT).update(
-                    payment_due_at=due, payment_due_base=new_base
-                )
-    return changed
+        return move_deadlines(holds, PAYMENT_DEADLINE, kinds=PAYMENT_KINDS, now=now or timezone.now())
 
 
 def displace_applications(*, now: dt.datetime | None = None) -> int:
