@@ -51,10 +51,7 @@ class CheckedFile:
 
 def check_file(file) -> CheckedFile:
     """The content to keep of an uploaded file (a file object), or the refusal that says why not."""
-    limit = settings.DOCUMENT_MAX_BYTES
-    data = file.read(limit + 1)
-    if len(data) > limit:
-        raise FileTooLarge(limit=limit // (1024 * 1024), field=FIELD)
+    data = _read_within_limit(file)
     content_type = detect_type(data)
     if content_type == PDF:
         check_pdf(data)
@@ -65,14 +62,19 @@ def check_file(file) -> CheckedFile:
 def check_image(file, *, not_an_image) -> CheckedFile:
     """As `check_file`, for a file that must be a photo (an e-KTP for a NIK dispute): a PDF, or
     anything else, is refused with `not_an_image`, a domain error."""
-    limit = settings.DOCUMENT_MAX_BYTES
-    data = file.read(limit + 1)
-    if len(data) > limit:
-        raise FileTooLarge(limit=limit // (1024 * 1024), field=FIELD)
+    data = _read_within_limit(file)
     content_type = next((t for signature, t in SIGNATURES if data.startswith(signature)), None)
     if content_type not in PILLOW_FORMATS:
         raise not_an_image
     return CheckedFile(content=reencode_image(data, content_type), content_type=content_type)
+
+
+def _read_within_limit(file) -> bytes:
+    limit = settings.DOCUMENT_MAX_BYTES
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(limit=limit // (1024 * 1024), field=FIELD)
+    return data
 
 
 def detect_type(data: bytes) -> str:

@@ -231,9 +231,7 @@ def book_applications(
     `held=True` books places held for the waiting list (an offer's) instead of public ones;
     `in_same_transaction` then checks that the offer is still open."""
     now = now or timezone.now()
-    check_not_restricted(account=account, now=now)
-    check_bookings_allowed(account=account, now=now)
-    check_people(people, language=language)
+    _check_account_and_people(account=account, people=people, language=language, now=now)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now, passport_types=[p.passport_type for p in people])
     groups = _checked_groups(
         account=account, slot=slot, people=people, language=language, now=now, drawn=drawn, held=held, fee_rule=charges
@@ -325,6 +323,13 @@ def payment_window(*, slot: Slot, now: dt.datetime, drawn: bool = False, held: b
     if not held and now < slot.opens_at + dt.timedelta(minutes=settings.RELEASE_RUSH_MINUTES):
         return min(window, dt.timedelta(minutes=settings.RUSH_PAYMENT_MINUTES))
     return window
+
+
+def _check_account_and_people(*, account, people: Sequence[PersonBooking], language: str, now: dt.datetime) -> None:
+    """A booking's first checks, before its slot is read: the account may book, the people too."""
+    check_not_restricted(account=account, now=now)
+    check_bookings_allowed(account=account, now=now)
+    check_people(people, language=language)
 
 
 def check_people(people: Sequence[PersonBooking], *, language: str = "id") -> None:
@@ -484,9 +489,7 @@ def book_drawn(*, bookings: Sequence[DrawnBooking], now: dt.datetime) -> list[li
 def _book_drawn_here(*, booking: DrawnBooking, slots: dict, fee_rule, now: dt.datetime) -> list[Application]:
     """One booking of `book_drawn`, in its savepoint: book_applications' checks in its order, the
     slot read once per batch (`slots`, whose `taken` counts this batch's claims), then the claim."""
-    check_not_restricted(account=booking.account, now=now)
-    check_bookings_allowed(account=booking.account, now=now)
-    check_people(booking.people)
+    _check_account_and_people(account=booking.account, people=booking.people, language="id", now=now)
     # One read per slot and set of passport types: the types' stock decides with the slot.
     key = (booking.slot_id, frozenset(p.passport_type for p in booking.people))
     if key not in slots:
