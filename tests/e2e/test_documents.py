@@ -81,6 +81,7 @@ def test_an_applicant_sends_documents_by_phone_and_the_officer_rejects_one_and_a
     counter = desk.new_page()
     log_in(counter, email=officer.email)
     counter.goto("/staff/counter/")
+    expect(counter.locator("input[name=code]")).to_be_focused()  # the scanner types only once the field has focus
     counter.keyboard.type(application.booking_code)
     counter.keyboard.press("Enter")
     result = counter.locator("#check-in-result")
