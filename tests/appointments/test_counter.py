@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from appointments.exceptions import CheckInNotAllowed, DuplicateApplication, InvalidInput
 from appointments.models import Application, ApplicationEvent, Fee, Status
@@ -261,6 +262,22 @@ class TestMarriedMinors:
         page = client.post(reverse("staff:check_in"), {"code": adult.booking_code}, HTTP_HX_REQUEST="true")
         assert "buku nikah" not in page.content.decode()
 
+    def test_check_in_after_the_same_day_cut_off_tells_the_counter(self, client, world):
+        slot = today_slot(world.kediri)
+        late = ApplicationFactory(slot=slot, express=True)
+        in_time = ApplicationFactory(slot=slot, express=True)
+        express_day = today_slot(world.kediri, pool="express", capacity=5, start=slot.starts_at.replace(hour=0, minute=0))
+        client.force_login(world.kediri_officer)
+        express_day.ends_at = timezone.now() - dt.timedelta(minutes=1)
+        express_day.save(update_fields=["ends_at"])
+        page = client.post(reverse("staff:check_in"), {"code": late.booking_code}, HTTP_HX_REQUEST="true")
+        cut_off = express_day.ends_at.astimezone(world.kediri.tzinfo).strftime("%H:%M")
+        assert f"setelah batas check-in {cut_off} WIB" in page.content.decode()
+        express_day.ends_at = timezone.now() + dt.timedelta(hours=1)
+        express_day.save(update_fields=["ends_at"])
+        page = client.post(reverse("staff:check_in"), {"code": in_time.booking_code}, HTTP_HX_REQUEST="true")
+        assert "batas check-in" not in page.content.decode() and "A-002" in page.content.decode()
+
 
 @pytest.mark.django_db
 class TestCounterPage:
@@ -510,7 +527,7 @@ class TestWalkInSession:
 
     def test_an_express_walk_in_takes_a_same_day_place(self, world):
         pool = today_slot(world.kediri, pool="walk_in", capacity=5)
-        express = today_slot(world.kediri, pool="express", capacity=1, start=pool.starts_at - dt.timedelta(hours=1))
+        express = today_slot(world.kediri, pool="express", capacity=1, start=pool.starts_at.replace(hour=0))
         walk_in(world, pool, priority_group="", express=True)
         with pytest.raises(ExpressFull):
             walk_in(world, pool, priority_group="", express=True)
