@@ -266,7 +266,7 @@ class TestMarriedMinors:
         slot = today_slot(world.kediri)
         late = ApplicationFactory(slot=slot, express=True)
         in_time = ApplicationFactory(slot=slot, express=True)
-        express_day = today_slot(world.kediri, pool="express", capacity=5, start=slot.starts_at.replace(hour=0, minute=0))
+        express_day = today_slot(world.kediri, pool="express", capacity=5, start=slot.starts_at.replace(hour=0))
         client.force_login(world.kediri_officer)
         express_day.ends_at = timezone.now() - dt.timedelta(minutes=1)
         express_day.save(update_fields=["ends_at"])
