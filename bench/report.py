@@ -62,7 +62,7 @@ def main():
         lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
         lines += [row(name, "yes" if ok else "**no**") for name, ok in r["targets"].items()]
     lines += entering_section(r)
-    lines += pairs_section(r.get("pairs") or {})
+    lines += pairs_section(r.get("pairs") or {}, r)
     lines += [
         "",
         "## Scenarios",
@@ -218,10 +218,21 @@ def entering_section(r: dict) -> list[str]:
     return lines
 
 
-def pairs_section(pairs: dict) -> list[str]:
+def pairs_section(pairs: dict, r: dict) -> list[str]:
     """The wrk pairs (bench/pairs.py): each scenario against its floor, with CPU per request."""
     if not pairs:
         return []
+    updated = r.get("pairs_updated")
+    rerun = (
+        [
+            f"{', '.join(f'`{name}`' for name in updated)} from `--pairs-only` at {r['pairs_when']}, load average "
+            f"after it {', '.join(f'{x:.1f}' for x in r['pairs_machine']['load_average_after'])}; the other pairs "
+            "from the full run.",
+            "",
+        ]
+        if updated
+        else []
+    )
     lines = [
         "",
         "## Release traffic against its floors (wrk -t2 -c64, back to back, docs/performance.md)",
@@ -230,6 +241,7 @@ def pairs_section(pairs: dict) -> list[str]:
         "`cpu ratio` is the floor's CPU per request over the scenario's (steadier than the rates "
         "on a shared machine).",
         "",
+        *rerun,
         row(
             "pair",
             "req/s",
@@ -283,7 +295,12 @@ def pairs_section(pairs: dict) -> list[str]:
             f"{fixed['p99_ms']} ms against the floor's {fixed['bare_p99_ms']} ms ({fixed['p99_ratio']}x; target at "
             f"most 2x), each the median of {len(fixed['p99s_ms']['floor'])} runs alternating which went first "
             f"(read {fixed['p99s_ms']['scenario']}, floor {fixed['p99s_ms']['floor']}); "
-            f"{fixed['late_sends']} sends were more than 5 ms behind their time (no connection free).",
+            f"{fixed['late_sends']} sends were more than 5 ms behind their time (no connection free)"
+            + (
+                "."
+                if fixed.get("open_loop", True)
+                else ": more than 1%, so the machine did not keep the rate and these p99s are not open-loop figures."
+            ),
         ]
     return lines
 

@@ -654,6 +654,7 @@ def update_pair_figures(wrk: dict) -> None:
         targets[f"{name}: {pair['target']}"] = pair["met"]
     figures["pairs_when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     figures["pairs_machine"] = machine()
+    figures["pairs_updated"] = sorted(wrk)  # the report says which pairs are from this run
     path.write_text(json.dumps(figures, indent=2) + "\n")
     log("updated the pairs' figures in bench/results.json")
 
