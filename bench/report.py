@@ -62,7 +62,7 @@ def main():
         lines += ["", "## Targets", "", row("target", "met"), row("---", "---")]
         lines += [row(name, "yes" if ok else "**no**") for name, ok in r["targets"].items()]
     lines += entering_section(r)
-    lines += pairs_section(r.get("pairs") or {}, r)
+    lines += pairs_section(r.get("pairs") or {})
     lines += [
         "",
         "## Scenarios",
@@ -218,21 +218,21 @@ def entering_section(r: dict) -> list[str]:
     return lines
 
 
-def pairs_section(pairs: dict, r: dict) -> list[str]:
+def pairs_section(pairs: dict) -> list[str]:
     """The wrk pairs (bench/pairs.py): each scenario against its floor, with CPU per request."""
     if not pairs:
         return []
-    updated = r.get("pairs_updated")
-    rerun = (
-        [
-            f"{', '.join(f'`{name}`' for name in updated)} from `--pairs-only` at {r['pairs_when']}, load average "
-            f"after it {', '.join(f'{x:.1f}' for x in r['pairs_machine']['load_average_after'])}; the other pairs "
-            "from the full run.",
-            "",
-        ]
-        if updated
-        else []
-    )
+    runs = {}  # pairs measured by `--pairs-only`, by run
+    for name, p in pairs.items():
+        if p.get("measured"):
+            runs.setdefault((p["measured"]["when"], tuple(p["measured"]["load_average_after"])), []).append(name)
+    rerun = [
+        f"{', '.join(f'`{name}`' for name in names)}: from `--pairs-only` at {when}, load average after it "
+        f"{', '.join(f'{x:.1f}' for x in load)}."
+        for (when, load), names in sorted(runs.items())
+    ]
+    if rerun:
+        rerun += ["The other pairs: from the full run.", ""]
     lines = [
         "",
         "## Release traffic against its floors (wrk -t2 -c64, back to back, docs/performance.md)",
@@ -293,13 +293,14 @@ def pairs_section(pairs: dict, r: dict) -> list[str]:
             f"At a fixed rate of {fixed['rate']} requests/s (half the floor read's throughput, sent on a schedule "
             "whatever the answers take; both warmed at that rate first) the availability read's p99 was "
             f"{fixed['p99_ms']} ms against the floor's {fixed['bare_p99_ms']} ms ({fixed['p99_ratio']}x; target at "
-            f"most 2x), each the median of {len(fixed['p99s_ms']['floor'])} runs alternating which went first "
-            f"(read {fixed['p99s_ms']['scenario']}, floor {fixed['p99s_ms']['floor']}); "
-            f"{fixed['late_sends']} sends were more than 5 ms behind their time (no connection free)"
+            f"most 2x). Runs alternating which went first, p99 ms: read {fixed['p99s_ms']['scenario']}, floor "
+            f"{fixed['p99s_ms']['floor']}; sends more than 5 ms behind their time (no connection free): read "
+            f"{fixed['late_sends']['scenario']}, floor {fixed['late_sends']['floor']}. "
             + (
-                "."
-                if fixed.get("open_loop", True)
-                else ": more than 1%, so the machine did not keep the rate and these p99s are not open-loop figures."
+                "Each figure is the median of the runs with at most 1% of their sends late."
+                if fixed["open_loop"]
+                else "No run of one side kept the rate (at most 1% of its sends late): these are the medians of "
+                "every run, closed-loop figures, and the target is not counted as met."
             ),
         ]
     return lines
