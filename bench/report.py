@@ -222,6 +222,17 @@ def pairs_section(pairs: dict) -> list[str]:
     """The wrk pairs (bench/pairs.py): each scenario against its floor, with CPU per request."""
     if not pairs:
         return []
+    runs = {}  # pairs measured by `--pairs-only`, by run
+    for name, p in pairs.items():
+        if p.get("measured"):
+            runs.setdefault((p["measured"]["when"], tuple(p["measured"]["load_average_after"])), []).append(name)
+    rerun = [
+        f"{', '.join(f'`{name}`' for name in names)}: from `--pairs-only` at {when}, load average after it "
+        f"{', '.join(f'{x:.1f}' for x in load)}."
+        for (when, load), names in sorted(runs.items())
+    ]
+    if rerun:
+        rerun += ["The other pairs: from the full run.", ""]
     lines = [
         "",
         "## Release traffic against its floors (wrk -t2 -c64, back to back, docs/performance.md)",
@@ -230,6 +241,7 @@ def pairs_section(pairs: dict) -> list[str]:
         "`cpu ratio` is the floor's CPU per request over the scenario's (steadier than the rates "
         "on a shared machine).",
         "",
+        *rerun,
         row(
             "pair",
             "req/s",
@@ -278,9 +290,18 @@ def pairs_section(pairs: dict) -> list[str]:
     if fixed:
         lines += [
             "",
-            f"At a fixed rate of {fixed['rate']} requests/s (half the floor read's throughput; wrk's delay(), so "
-            f"not strictly open loop) the availability read's p99 was {fixed['p99_ms']} ms against the floor's "
-            f"{fixed['bare_p99_ms']} ms ({fixed['p99_ratio']}x; target at most 2x).",
+            f"At a fixed rate of {fixed['rate']} requests/s (half the floor read's throughput, sent on a schedule "
+            "whatever the answers take; both warmed at that rate first) the availability read's p99 was "
+            f"{fixed['p99_ms']} ms against the floor's {fixed['bare_p99_ms']} ms ({fixed['p99_ratio']}x; target at "
+            f"most 2x). Runs alternating which went first, p99 ms: read {fixed['p99s_ms']['scenario']}, floor "
+            f"{fixed['p99s_ms']['floor']}; sends more than 5 ms behind their time (no connection free): read "
+            f"{fixed['late_sends']['scenario']}, floor {fixed['late_sends']['floor']}. "
+            + (
+                "Each figure is the median of the runs with at most 1% of their sends late."
+                if fixed["open_loop"]
+                else "No run of one side kept the rate (at most 1% of its sends late): these are the medians of "
+                "every run, closed-loop figures, and the target is not counted as met."
+            ),
         ]
     return lines
 

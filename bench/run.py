@@ -648,12 +648,17 @@ def update_pair_figures(wrk: dict) -> None:
     """`--pairs-only`: the pairs' figures replace theirs in bench/results.json; the burst's stay."""
     path = BENCH / "results.json"
     figures = json.loads(path.read_text())
+    figures["pairs_when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    figures["pairs_machine"] = machine()
+    for pair in wrk.values():  # the report says which pairs are from which run
+        pair["measured"] = {
+            "when": figures["pairs_when"],
+            "load_average_after": figures["pairs_machine"]["load_average_after"],
+        }
     figures.update(pair_figures({**figures.get("pairs", {}), **wrk}))
     targets = figures.setdefault("targets", {})
     for name, pair in wrk.items():
         targets[f"{name}: {pair['target']}"] = pair["met"]
-    figures["pairs_when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    figures["pairs_machine"] = machine()
     path.write_text(json.dumps(figures, indent=2) + "\n")
     log("updated the pairs' figures in bench/results.json")
 

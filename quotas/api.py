@@ -1,7 +1,6 @@
 """API: an office's bookable days and sessions."""
 
 import datetime as dt
-import hashlib
 
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
@@ -199,12 +198,11 @@ def availability_response(request, found: availability_cache.Availability) -> Ht
     record_availability_search(
         office=found.office, date_from=found.date_from, date_to=found.date_to, found_free=found.any_free
     )
-    etag = '"' + hashlib.md5(found.json, usedforsecurity=False).hexdigest() + '"'
-    if etag in request.headers.get("If-None-Match", ""):
+    if found.etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(found.json, content_type="application/json")
-    response["ETag"] = etag
+    response["ETag"] = found.etag
     return response
 
 

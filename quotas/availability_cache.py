@@ -2,9 +2,9 @@
 
 At a release most requests are people refreshing availability. Each day's JSON (the API's own
 serializer applied to `office_availability`, so every field it gains is cached too) is stored as
-bytes; a read joins the days it asks for, fetched with one `get_many` (one MGET on Redis). No
-database query, no serializer, no account work on a hit. How it stays fresh
-(docs/performance.md):
+bytes; a read joins the days it asks for, fetched with one `get_many` (one MGET on Redis), and
+keeps the joined answer of that range with its ETag. No database query, no serializer, no account
+work on a hit. How it stays fresh (docs/performance.md):
 
 - every write of a slot's places (a claim, a give-back, slot generation, a priority move, the
   reconciliation) sets the day's *mark* to a new random token after its commit;
@@ -17,10 +17,15 @@ database query, no serializer, no account work on a hit. How it stays fresh
   than one rebuild (or the lock's second when a rebuilder dies);
 - a day built less than AVAILABILITY_REBUILD_SECONDS ago is served even when marked since: during
   a claim burst every claim marks the day, and rebuilding after each would cost a query per read.
-  So a change shows within that interval plus one rebuild.
+  So a change shows within that interval plus one rebuild;
+- a joined range records the office's mark (set with every day's) and is fresh by the same rule:
+  a range joined from a day served behind its mark counts as built when that day was, so it is
+  never served longer than its days would be.
 
-`cached_availability` answers from the cache alone, without the database or a lock; the
-middleware in quotas/middleware.py serves anonymous reads with it before the rest of the stack.
+`cached_availability` answers a range from its joined entry alone (one MGET of the entry and the
+office's mark: no day, no database, no lock); the middleware in quotas/middleware.py serves
+anonymous reads with it before the rest of the stack. Any other read joins the days and stores
+the range.
 
 The claim never reads any of this. `slot_sold_out` lets the booking API refuse a slot that a
 claim has just found full before it validates the body; the flag lives a second and a
@@ -28,6 +33,7 @@ give-back drops it.
 """
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 import time
@@ -54,6 +60,8 @@ KEEP_SECONDS = 600
 MARK_SECONDS = 24 * 3600  # longer than any entry lives: a lost mark costs one rebuild
 LOCK_SECONDS = 1  # a rebuilder that dies leaves the others serving old bytes this long at most
 SOLD_OUT_SECONDS = 1
+# The mark of a range joined from a day that was behind its own mark: equal to no office's mark.
+BEHIND = "behind"
 
 
 def enabled() -> bool:
@@ -61,23 +69,31 @@ def enabled() -> bool:
 
 
 def _day_key(code: str, language: str, day: dt.date) -> str:
-    return f"availability:v3:day:{code}:{language}:{day.isoformat()}"
+    return f"availability:v4:day:{code}:{language}:{day.isoformat()}"
 
 
 def _mark_key(code: str, day: dt.date) -> str:
-    return f"availability:v3:mark:{code}:{day.isoformat()}"
+    return f"availability:v4:mark:{code}:{day.isoformat()}"
 
 
 def _lock_key(code: str, language: str, day: dt.date) -> str:
-    return f"availability:v3:lock:{code}:{language}:{day.isoformat()}"
+    return f"availability:v4:lock:{code}:{language}:{day.isoformat()}"
 
 
 def _office_key(code: str, language: str) -> str:
-    return f"availability:v3:office:{code}:{language}"
+    return f"availability:v4:office:{code}:{language}"
+
+
+def _office_mark_key(code: str) -> str:
+    return f"availability:v4:office-mark:{code}"
+
+
+def _range_key(code: str, language: str, date_from: dt.date, date_to: dt.date) -> str:
+    return f"availability:v4:range:{code}:{language}:{date_from.isoformat()}:{date_to.isoformat()}"
 
 
 def _sold_out_key(slot_id: int) -> str:
-    return f"availability:v3:sold-out:{slot_id}"
+    return f"availability:v4:sold-out:{slot_id}"
 
 
 # --- Reading ----------------------------------------------------------------------------------
@@ -90,6 +106,7 @@ class Availability:
     date_to: dt.date
     json: bytes  # {"office": ..., "days": [...]}
     any_free: bool
+    etag: str  # of `json`, computed once per joined range
 
 
 def availability_json(
@@ -100,32 +117,78 @@ def availability_json(
     render_office: Callable[[Office], bytes],
     render_day: Callable[[DayAvailability], bytes],
 ) -> Availability | None:
-    """The availability of the active office `code` as JSON, or None when there is none.
+    """The availability of the active office `code` as JSON, or None when there is none; the
+    joined range is stored for `cached_availability`.
 
     `dates(office)` gives the range (and refuses a wrong one); `asked` is that range when the
     request names it, so that the office and the days come in the same get_many. The office's
     part is cached for AVAILABILITY_CACHE_SECONDS: one switched off stops answering after that."""
     language = translation.get_language() or ""
-    office_key = _office_key(code, language)
+    office_key, office_mark_key = _office_key(code, language), _office_mark_key(code)
     found = {}
     if enabled():
-        found = _safely(cache.get_many, [office_key, *(_keys(code, language, _range(*asked)) if asked else [])]) or {}
-    office = found.get(office_key)
+        # The office's mark is read no later than the days: a range that records it is never newer
+        # than its days.
+        keys = [office_key, office_mark_key, *(_keys(code, language, _range(*asked)) if asked else [])]
+        found = _safely(cache.get_many, keys) or {}
+    office_mark, office = found.get(office_mark_key), found.get(office_key)
     if office is None:
         # With its passport types' stock (the office part says from when a type is closed).
         row = with_passport_types(Office.objects.filter(code=code, is_active=True)).first()
         if row is None:
             return None
-        office = (row, render_office(row))
+        office = (row, render_office(row), time.time() + settings.AVAILABILITY_CACHE_SECONDS)
         if enabled():
             _safely(cache.set, office_key, office, settings.AVAILABILITY_CACHE_SECONDS)
     date_from, date_to = dates(office[0])
     wanted = _range(date_from, date_to)
     if (date_from, date_to) != asked and enabled():
         found = _safely(cache.get_many, _keys(code, language, wanted)) or {}
-    days, any_free = _days(office=office[0], dates=wanted, language=language, found=found, render=render_day)
-    body = b'{"office":' + office[1] + b',"days":[' + b",".join(days) + b"]}"
-    return Availability(office=office[0], date_from=date_from, date_to=date_to, json=body, any_free=any_free)
+    entries = _days(office=office[0], dates=wanted, language=language, found=found, render=render_day)
+    body = b'{"office":' + office[1] + b',"days":[' + b",".join(entry[3] for entry in entries) + b"]}"
+    answer = Availability(
+        office=office[0],
+        date_from=date_from,
+        date_to=date_to,
+        json=body,
+        any_free=any(entry[2] for entry in entries),
+        etag='"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"',
+    )
+    if enabled():
+        marks = [found.get(_mark_key(code, day)) for day in wanted]
+        _store_range(
+            key=_range_key(code, language, date_from, date_to),
+            answer=answer,
+            office=office,
+            office_mark=office_mark,
+            entries=entries,
+            marks=marks,
+        )
+    return answer
+
+
+def _store_range(
+    *, key: str, answer: Availability, office: tuple, office_mark, entries: list[tuple], marks: list
+) -> None:
+    """Keep a joined answer for `cached_availability`, under the office's mark read before its
+    days. A range joined from a day served behind its mark (built too recently to rebuild, or
+    being rebuilt by another request) records no mark and counts as built when that day was: it
+    is served no longer than the day would be."""
+    behind = [entry[4] for entry, mark in zip(entries, marks, strict=True) if entry[0] != mark]
+    now = time.time()
+    joined = (
+        BEHIND if behind else office_mark,
+        min(office[2], *(entry[1] for entry in entries)),
+        answer.any_free,
+        answer.json,
+        min(behind, default=now),
+        answer.etag,
+        answer.office,
+    )
+    if _fresh(joined, office_mark, now):
+        # Never served stale (a stale range is joined again from its days): it lives as long as
+        # it can be fresh.
+        _safely(cache.set, key, joined, settings.AVAILABILITY_CACHE_SECONDS)
 
 
 def _range(date_from: dt.date, date_to: dt.date) -> list[dt.date]:
@@ -136,12 +199,13 @@ def _keys(code: str, language: str, dates: list[dt.date]) -> list[str]:
     return [_day_key(code, language, d) for d in dates] + [_mark_key(code, d) for d in dates]
 
 
-def _days(*, office: Office, dates: list[dt.date], language: str, found: dict, render) -> tuple[list[bytes], bool]:
-    """Each day's JSON, from `found` (what the cache held) where it is fresh or being rebuilt by
-    another request, else built now from the database; and whether any day has places free."""
+def _days(*, office: Office, dates: list[dt.date], language: str, found: dict, render) -> list[tuple]:
+    """Each day's entry (mark built under, fresh until, has free places, JSON, built at), from
+    `found` (what the cache held) where it is fresh or being rebuilt by another request, else built
+    now from the database."""
     if not enabled():
         built = _build(office=office, dates=dates, render=render)
-        return [built[d][3] for d in dates], any(built[d][2] for d in dates)
+        return [built[d] for d in dates]
     code = office.code
     now = time.time()
     entries, rebuild, locked = {}, [], []
@@ -169,36 +233,28 @@ def _days(*, office: Office, dates: list[dt.date], language: str, found: dict, r
         finally:
             if locked:
                 _safely(cache.delete_many, [_lock_key(code, language, day) for day in locked])
-    return [entries[d][3] for d in dates], any(entries[d][2] for d in dates)
+    return [entries[d] for d in dates]
 
 
 def cached_availability(*, code: str, language: str, asked: tuple[dt.date, dt.date]) -> Availability | None:
-    """The answer for the office `code` over `asked` from the cache alone (one MGET), when the
-    office and every day are there and fresh; else None, and the caller takes the full path,
-    which rebuilds what is missing."""
+    """The answer for the office `code` over `asked` from its joined entry alone (one MGET with the
+    office's mark), when it is there and fresh; else None, and the caller takes the full path,
+    which joins the days (rebuilding what changed) and stores the range."""
     if not enabled():
         return None
-    dates = _range(*asked)
-    office_key = _office_key(code, language)
-    found = _safely(cache.get_many, [office_key, *_keys(code, language, dates)]) or {}
-    office, now, days = found.get(office_key), time.time(), []
-    if office is None:
+    range_key, office_mark_key = _range_key(code, language, *asked), _office_mark_key(code)
+    found = _safely(cache.get_many, [range_key, office_mark_key]) or {}
+    joined = found.get(range_key)
+    if joined is None or not _fresh(joined, found.get(office_mark_key), time.time()):
         return None
-    for day in dates:
-        entry = found.get(_day_key(code, language, day))
-        if entry is None or not _fresh(entry, found.get(_mark_key(code, day)), now):
-            return None
-        days.append(entry)
-    count_availability_cache(hits=len(dates), misses=0)
-    body = b'{"office":' + office[1] + b',"days":[' + b",".join(entry[3] for entry in days) + b"]}"
-    return Availability(
-        office=office[0], date_from=asked[0], date_to=asked[1], json=body, any_free=any(e[2] for e in days)
-    )
+    count_availability_cache(hits=(asked[1] - asked[0]).days + 1, misses=0)
+    _mark, _until, any_free, body, _built, etag, office = joined
+    return Availability(office=office, date_from=asked[0], date_to=asked[1], json=body, any_free=any_free, etag=etag)
 
 
 def _fresh(entry: tuple, mark, now: float) -> bool:
-    """Whether a day's entry may be served as it is: its time is not up, and it was built under
-    the day's current mark or so recently that a rebuild would come too soon."""
+    """Whether a day's (or a joined range's) entry may be served as it is: its time is not up, and
+    it was built under the current mark or so recently that a rebuild would come too soon."""
     return now < entry[1] and (entry[0] == mark or now - entry[4] < settings.AVAILABILITY_REBUILD_SECONDS)
 
 
@@ -259,8 +315,10 @@ def mark_days_changed(*, office_code: str, dates: Iterable[dt.date]) -> None:
 
 
 def _mark(days: set[tuple[str, dt.date]]) -> None:
+    """A new mark for each day and for its office (which the joined ranges check)."""
     token = secrets.token_hex(8)
-    _safely(cache.set_many, {_mark_key(code, day): token for code, day in days}, MARK_SECONDS)
+    marks = {_mark_key(code, day): token for code, day in days} | {_office_mark_key(code): token for code, _ in days}
+    _safely(cache.set_many, marks, MARK_SECONDS)
 
 
 def _safely(call, *args):

@@ -1,13 +1,14 @@
 """Availability reads answered from the pre-rendered days before the rest of the stack.
 
 At a release most requests are people refreshing an office's availability. The API view
-(quotas/api.py) is public and reads no account, so when the cache holds the office and every day
-asked, fresh, this middleware answers at once: no session, CSRF or message middleware, no DRF
+(quotas/api.py) is public and reads no account, so when the cache holds the joined answer of the
+range asked, fresh, this middleware answers at once: no session, CSRF or message middleware, no DRF
 negotiation, no database. It sits after SecurityMiddleware (HTTPS redirect, security headers) and
 keeps what the skipped layers would add to this answer: the host check, the language (the
 cookie, then Accept-Language) with its Content-Language and Vary, X-Frame-Options, the API's rate
-limit per address and the demand count. Anything else (a cache miss, a stale day, a range not in
-the plain form, a throttled client) takes the full path, which answers as before.
+limit per address and the demand count. Anything else (a cache miss, a stale range, a range not
+in the plain form, a throttled client) takes the full path, which answers as before and stores
+the joined range.
 """
 
 import re

@@ -32,24 +32,50 @@ local function json_table(t)
 end
 
 function done(summary, latency, requests)
-  local total = {}
+  local total, late_sends = {}, 0
   for _, thread in ipairs(threads_seen) do
     for k, v in pairs(thread:get("statuses")) do
       total[k] = (total[k] or 0) + v
     end
+    late_sends = late_sends + thread:get("late")
   end
   io.write(string.format(
     'WRK-JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
-    '"socket_errors":%d,"statuses":%s}\n',
+    '"socket_errors":%d,"late":%d,"statuses":%s}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    json_table(total)))
+    late_sends, json_table(total)))
 end
 
--- Open loop at a fixed rate (params.rate requests/s over all connections), when asked.
+-- At a fixed rate (params.rate requests/s over all connections), when asked: each thread sends on
+-- its own schedule, one request every `interval` ms, its threads offset by a fraction of it. wrk
+-- calls delay() when a connection is ready to send; the connection takes the thread's next free
+-- time, so the requests go out evenly spaced at the rate whatever the answers take (a fixed pause
+-- after each answer instead would send every connection's request at once, in bursts, and slow
+-- down with the server). A send more than 5 ms behind its time means no connection was free: the
+-- run was then no longer open loop, and `late` counts such sends.
+late = 0
 if params.rate and params.rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+    int clock_gettime(int clock_id, bench_timespec *tp);
+  ]]
+  local clock = ffi.new("bench_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+    return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+  end
+  local interval = 1000 * params.threads / params.rate
+  local next_at = nil
+
   function delay()
-    return 1000 * params.connections / params.rate
+    local now = now_ms()
+    next_at = next_at and next_at + interval or now + thread_id * interval / params.threads
+    if next_at < now - 5 then
+      late = late + 1
+    end
+    return math.max(0, next_at - now)
   end
 end

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from appointments.models import Status
 from appointments.services.lifecycle import cancel_application
 from quotas.api import OfficeAvailabilityApi
-from quotas.availability_cache import LOCK_SECONDS, _lock_key
+from quotas.availability_cache import LOCK_SECONDS, _day_key, _lock_key
 from quotas.exceptions import SlotFull
 from quotas.services.claims import claim_places
 from quotas.services.searches import _search_key, send_search_counts
@@ -45,6 +45,10 @@ def slots(office):
 
 def url(office, first, last):
     return f"/api/v1/offices/{office.code}/availability/?from={first.date}&to={last.date}"
+
+
+def month(office, first: dt.date, days: int = 31):
+    return f"/api/v1/offices/{office.code}/availability/?from={first}&to={first + dt.timedelta(days=days - 1)}"
 
 
 def available(response, slot):
@@ -278,3 +282,74 @@ def test_the_middleware_keeps_the_rate_limit_per_address(anon, office, slots, se
     cache.clear()
     answers = [anon.get(url(office, first, second)).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+# --- The joined answer of a range ------------------------------------------------------------
+
+
+def test_a_range_read_again_is_its_joined_answer_without_its_days(
+    anon, office, slots, monkeypatch, django_assert_num_queries
+):
+    first, _second = slots
+    built = anon.get(month(office, first.date))
+    # The days' entries are gone: the joined answer alone is enough, before the view.
+    cache.delete_many([_day_key(office.code, "id", first.date + dt.timedelta(days=i)) for i in range(31)])
+    monkeypatch.setattr(OfficeAvailabilityApi, "get", lambda *a, **k: pytest.fail("the full path was taken"))
+    with django_assert_num_queries(0):
+        hit = anon.get(month(office, first.date), HTTP_IF_NONE_MATCH=built["ETag"])
+    assert hit.status_code == 304 and hit["ETag"] == built["ETag"]
+    assert anon.get(month(office, first.date)).content == built.content
+
+
+def test_a_claim_shows_in_a_cached_range_within_a_second(
+    anon, office, slots, settings, django_capture_on_commit_callbacks
+):
+    first, _second = slots
+    settings.AVAILABILITY_REBUILD_SECONDS = 0.5  # as in production
+    before = anon.get(month(office, first.date))
+    assert anon.get(month(office, first.date), HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)  # marks the day and its office after the commit
+    claimed = time.monotonic()
+    while (answer := anon.get(month(office, first.date), HTTP_IF_NONE_MATCH=before["ETag"])).status_code == 304:
+        assert time.monotonic() - claimed < 1, "the claim did not show within a second"
+        time.sleep(0.02)
+    assert available(answer, first) == 4 and answer["ETag"] != before["ETag"]
+
+
+def test_a_change_elsewhere_in_the_office_rejoins_the_range_from_its_days_with_the_same_etag(
+    anon, office, slots, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    first, _second = slots
+    later = SlotFactory(office=office, starts_at=first.starts_at + dt.timedelta(days=40), capacity=2)
+    before = anon.get(month(office, first.date))
+    anon.get(url(office, later, later))
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(later)  # a day outside the month: its days are unchanged
+    with django_assert_num_queries(0):  # joined again from the days' entries, no day rebuilt
+        again = anon.get(month(office, first.date), HTTP_IF_NONE_MATCH=before["ETag"])
+    assert again.status_code == 304 and again["ETag"] == before["ETag"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)
+    with django_assert_num_queries(2):  # that one day rebuilt: the slots, the closed days
+        rebuilt = anon.get(month(office, first.date), HTTP_IF_NONE_MATCH=before["ETag"])
+    assert rebuilt.status_code == 200 and rebuilt["ETag"] != before["ETag"]
+    assert available(rebuilt, first) == 4
+    with django_assert_num_queries(0):
+        assert anon.get(month(office, first.date), HTTP_IF_NONE_MATCH=rebuilt["ETag"]).status_code == 304
+
+
+def test_a_range_joined_from_a_day_behind_its_mark_is_served_no_longer_than_that_day(
+    anon, office, slots, settings, django_capture_on_commit_callbacks
+):
+    first, _second = slots
+    settings.AVAILABILITY_REBUILD_SECONDS = 30
+    anon.get(url(office, first, first))
+    with django_capture_on_commit_callbacks(execute=True):
+        claim(first)
+    # A range asked for the first time now joins the day built before the claim (too recent to
+    # rebuild): the previous bytes, but only for as long as the day itself would be served.
+    assert available(anon.get(month(office, first.date, days=20)), first) == 5
+    settings.AVAILABILITY_REBUILD_SECONDS = 0  # the day's interval is over
+    assert available(anon.get(month(office, first.date, days=20)), first) == 4
