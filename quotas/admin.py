@@ -538,11 +538,21 @@ class WalkInDayAdmin(ScopedHistoryAdmin):
     keeps who did what."""
 
     form = WalkInDayForm
-    list_display = ["office", "date", "incident", "switched_by", "switched_at", "switched_back_at"]
+    list_display = ["office", "date", "incident", "switched", "state"]
     list_filter = [("office", admin.RelatedOnlyFieldListFilter), "incident"]
     list_select_related = ["office", "incident", "switched_by"]
     date_hierarchy = "date"
     actions = ["switch_back"]
+
+    @admin.display(description=_("switched by"), ordering="switched_at")
+    def switched(self, obj):
+        return f"{obj.switched_by or '-'} · {_office_time(obj.switched_at, obj.office)}"
+
+    @admin.display(description=_("state"), ordering="switched_back_at")
+    def state(self, obj):
+        if obj.switched_back_at is None:
+            return gettext("Served by walk-in")
+        return gettext("Online again since %(when)s") % {"when": _office_time(obj.switched_back_at, obj.office)}
 
     def get_fieldsets(self, request, obj=None):
         explanation = _(
@@ -607,3 +617,8 @@ class WalkInDayAdmin(ScopedHistoryAdmin):
                 done += 1
         if done:
             self.message_user(request, _("%(n)s days switched back to online booking.") % {"n": done})
+
+
+def _office_time(moment, office) -> str:
+    # In the office's zone, with its label, as every time staff read.
+    return f"{moment.astimezone(office.tzinfo):%Y-%m-%d %H:%M} {office.timezone_label}"
