@@ -538,15 +538,20 @@ class WalkInDayAdmin(ScopedHistoryAdmin):
     keeps who did what."""
 
     form = WalkInDayForm
-    list_display = ["office", "date", "incident", "switched", "state"]
+    list_display = ["office", "date", "what", "switched", "state"]
     list_filter = [("office", admin.RelatedOnlyFieldListFilter), "incident"]
     list_select_related = ["office", "incident", "switched_by"]
     date_hierarchy = "date"
     actions = ["switch_back"]
 
+    @admin.display(description=_("incident"), ordering="incident__kind")
+    def what(self, obj):
+        return obj.incident.get_kind_display()
+
     @admin.display(description=_("switched by"), ordering="switched_at")
     def switched(self, obj):
-        return f"{obj.switched_by or '-'} · {_office_time(obj.switched_at, obj.office)}"
+        who = (obj.switched_by.full_name or obj.switched_by.email) if obj.switched_by else "-"
+        return f"{who} · {_office_time(obj.switched_at, obj.office)}"
 
     @admin.display(description=_("state"), ordering="switched_back_at")
     def state(self, obj):
@@ -589,6 +594,10 @@ class WalkInDayAdmin(ScopedHistoryAdmin):
 
     def has_add_permission(self, request, obj=None):
         return permissions.declares_incidents(request.user)
+
+    def get_actions(self, request):
+        # Counter officers read the days; they switch nothing back.
+        return super().get_actions(request) if permissions.declares_incidents(request.user) else {}
 
     def has_change_permission(self, request, obj=None):
         return False  # a switch is not edited: it is switched back (the action), and stays on record
