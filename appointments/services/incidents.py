@@ -72,6 +72,8 @@ def tell_walk_in_applicants(*, slot_ids: list[int]) -> int:
     """The applicants of sessions newly served by walk-in keep their booking: told (message
     `walk_in_day`, with the incident's message) to come at their time, served as booked, while
     people without a booking are served in order of arrival. Returns how many were told."""
+    if not slot_ids:
+        return 0  # the minute job's usual case: no statement at all
     coming = (
         Application.objects.filter(slot_id__in=slot_ids, status__in=COMING)
         .select_related("slot__walk_in_by__incident", "account")
