@@ -112,7 +112,7 @@ def check_walk_in_day(*, actor, incident: Incident | None, office: Office | None
     day_ends = day_starts + dt.timedelta(days=1)
     if not (incident.starts_at < day_ends and (incident.ends_at is None or incident.ends_at > day_starts)):
         raise IncidentInvalid(_("The incident does not touch this day at this office."), field="date")
-    if WalkInDay.objects.filter(office=office, date=date, switched_back_at__isnull=True).exists():
+    if _switched(office=office, date=date).filter(incident__withdrawn_at__isnull=True).exists():
         raise IncidentInvalid(_("This day is already served by walk-in."), field="date")
     if not Slot.objects.filter(office=office, date=date, pool=Pool.ONLINE, capacity__gt=0, starts_at__gt=now).exists():
         raise IncidentInvalid(_("This day has no online session still to come."), field="date")
@@ -129,6 +129,11 @@ def switch_day_to_walk_in(
         incident = Incident.objects.filter(pk=incident_id).first()
         office = Office.objects.filter(pk=office_id).first()
         check_walk_in_day(actor=actor, incident=incident, office=office, date=date, now=now)
+        # A switch whose incident was withdrawn gives nothing any more: it ends here, on record.
+        for stale in _switched(office=office, date=date).select_for_update():
+            stale.switched_back_at = now
+            stale._history_user = actor
+            stale.save(update_fields=["switched_back_at"])
         day = WalkInDay(incident=incident, office=office, date=date, switched_by=actor)
         day._history_user = actor
         try:
@@ -138,6 +143,10 @@ def switch_day_to_walk_in(
             raise IncidentInvalid(_("This day is already served by walk-in."), field="date") from None
         incident_changed.send(sender=WalkInDay, incident_id=incident.pk)
     return day
+
+
+def _switched(*, office: Office, date: dt.date):
+    return WalkInDay.objects.filter(office=office, date=date, switched_back_at__isnull=True)
 
 
 def switch_day_back_online(*, actor, walk_in_day_id: int, now: dt.datetime | None = None) -> WalkInDay:

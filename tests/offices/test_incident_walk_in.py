@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from allocation.services.incidents import apply_incidents
@@ -82,7 +83,7 @@ def outage(world):
 
 
 class TestServeByWalkIn:
-    def test_the_free_online_places_go_to_the_door_and_the_applicants_keep_their_booking(self, outage):
+    def test_the_free_online_places_go_to_the_door_and_the_applicants_keep_their_booking(self, client, outage):
         world, incident, online, booked, hold = outage
         switched = switch_day_to_walk_in(
             actor=world.kediri_head, incident_id=incident.pk, office_id=world.kediri.pk, date=online.date
@@ -98,6 +99,9 @@ class TestServeByWalkIn:
         # The day shows as a walk-in day, with the places at the door.
         (day,) = office_availability(office=world.kediri, date_from=online.date, date_to=online.date)
         assert day.state == DayState.WALK_IN and [s.available for s in day.walk_in] == [3]
+        answer = client.get(reverse("api-availability", args=[world.kediri.code]), {"from": day.date, "to": day.date})
+        (api_day,) = answer.json()["days"]
+        assert api_day["state"] == "walk_in" and api_day["slots"] == [] and api_day["walk_in"][0]["available"] == 3
         # Told once each, in their language, with the incident's message.
         (message,) = Notification.objects.filter(application=booked, template="walk_in_day")
         subject, text = render_message(message)
@@ -146,13 +150,18 @@ class TestServeByWalkIn:
         assert [v.history_user for v in versions] == [world.kediri_head, world.jatim_regional]
         assert WalkInDay.objects.get(pk=switched.pk).switched_back_at is not None
 
-    def test_a_withdrawn_incident_takes_its_walk_in_day_back(self, outage):
+    def test_a_withdrawn_incident_takes_its_walk_in_day_back_and_another_may_switch_it(self, outage):
         world, incident, online, _booked, _hold = outage
-        switch_day_to_walk_in(
+        first = switch_day_to_walk_in(
             actor=world.kediri_head, incident_id=incident.pk, office_id=world.kediri.pk, date=online.date
         )
         withdraw_incident(actor=world.national, incident_id=incident.pk)
         assert (fresh(online).walk_in_by_id, fresh(online).capacity, fresh(online).moved_to_walk_in) == (None, 5, 0)
+        again = switch_day_to_walk_in(
+            actor=world.kediri_head, incident_id=portal_down(world).pk, office_id=world.kediri.pk, date=online.date
+        )
+        assert WalkInDay.objects.get(pk=first.pk).switched_back_at is not None
+        assert (fresh(online).walk_in_by_id, fresh(online).capacity) == (again.pk, 2)
 
     def test_the_nightly_slot_generation_keeps_the_places_at_the_door(self, outage):
         world, incident, online, _booked, _hold = outage
