@@ -28,6 +28,7 @@ SUBJECTS = {
     "no_show": _("You missed your appointment %(booking_code)s"),
     "ready": _("Your passport is ready to collect (%(booking_code)s)"),
     "office_closed": _("The office is closed for your appointment %(booking_code)s: choose another day"),
+    "walk_in_day": _("Your appointment %(booking_code)s stands: the office serves that day by walk-in"),
 }
 
 # The status an application enters -> the message that tells the applicant.
@@ -85,6 +86,11 @@ def _still_displaced(application: Application, now: dt.datetime) -> str:
     return "" if active else Notification.SkipReason.STATUS_CHANGED
 
 
+def _still_served_by_walk_in(application: Application, now: dt.datetime) -> str:
+    active = application.status in (Status.PENDING_PAYMENT, Status.BOOKED) and application.slot.walk_in_by_id
+    return "" if active else Notification.SkipReason.STATUS_CHANGED
+
+
 def _still_ready(application: Application, now: dt.datetime) -> str:
     return "" if application.status == Status.ISSUED else Notification.SkipReason.STATUS_CHANGED
 
@@ -96,6 +102,7 @@ STILL_TRUE = {
     "rescheduled": _still_on_the_new_date,
     "ready": _still_ready,
     "office_closed": _still_displaced,
+    "walk_in_day": _still_served_by_walk_in,
 }
 
 

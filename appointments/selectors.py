@@ -164,7 +164,7 @@ def application_events(*, application: Application) -> list:
 
 def reschedule_options(*, application: Application, now: dt.datetime, days: int = 60, limit: int = 60) -> list[Slot]:
     """Open sessions at the same office, if it is not switched off, with a free place that accept
-    this kind of application, and that no incident closed. An application whose session an
+    this kind of application, and that no incident closed or had served by walk-in. An application whose session an
     incident closed also sees the office's priority places (docs/incidents.md): the online
     session first when both have room."""
     pools = [Pool.ONLINE, Pool.PRIORITY] if application.displaced_by_id else [Pool.ONLINE]
@@ -178,6 +178,7 @@ def reschedule_options(*, application: Application, now: dt.datetime, days: int 
             opens_at__lte=now,
             taken__lt=F("capacity") - F("held"),
             closed_by__isnull=True,
+            walk_in_by__isnull=True,
         )
         .exclude(pk=application.slot_id)
         .select_related("office")

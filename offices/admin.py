@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -218,7 +220,7 @@ class IncidentForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        candidate = Incident(**{name: cleaned.get(name) for name in self.Meta.fields})
+        candidate = Incident(**{name: cleaned.get(name) for name in services.INCIDENT_FIELDS})
         try:
             services.check_incident(actor=self.actor, incident=candidate)
         except DomainError as error:
@@ -238,8 +240,32 @@ class IncidentAdmin(ReadOnlyHistoryAdmin):
     form = IncidentForm
     list_display = ["what", "where", "starts_at", "ends_at", "declared_by", "withdrawn_at"]
     list_filter = ["kind", "scope"]
-    readonly_fields = ["declared_by", "declared_at", "withdrawn_at"]
+    readonly_fields = ["declared_by", "declared_at", "withdrawn_at", "closed_days"]
     actions = ["withdraw"]
+
+    @admin.display(description=_("closed days"))
+    def closed_days(self, obj):
+        # The choice for a day the incident touches: move its applicants (what a closure does) or
+        # serve it by walk-in (quotas' WalkInDay, on its own screen: offices does not import quotas).
+        explanation = _(
+            "A closure moves its applicants: they are told and choose another day, ahead of the public; "
+            "one who has not moved when the session starts is cancelled and their fee refunded. Instead, "
+            "the office may serve a day this incident touches by walk-in (after a portal outage, or when "
+            "a closure is lifted): the applicants keep their booking, and the free online places are "
+            "given at the counter in order of arrival."
+        )
+        if obj is None or obj.pk is None:
+            return explanation
+        url = reverse("admin:quotas_walkinday_add") + f"?incident={obj.pk}"
+        listed = reverse("admin:quotas_walkinday_changelist") + f"?incident__id__exact={obj.pk}"
+        return format_html(
+            '{}<br><a href="{}" id="serve-by-walk-in">{}</a> · <a href="{}">{}</a>',
+            explanation,
+            url,
+            _("Serve a day by walk-in"),
+            listed,
+            _("Days served by walk-in for this incident"),
+        )
 
     @admin.display(description=_("incident"), ordering="kind")
     def what(self, obj):
@@ -270,7 +296,7 @@ class IncidentAdmin(ReadOnlyHistoryAdmin):
                     self.fields["region"].queryset = permissions.division_regions(user)
                 if "office" in self.fields:
                     self.fields["office"].queryset = Office.objects.filter(
-                        pk__in=[o.pk for o in _declarable_offices(user)]
+                        pk__in=[o.pk for o in permissions.declarable_offices(user)]
                     )
 
         return ActorForm
@@ -320,17 +346,3 @@ class IncidentAdmin(ReadOnlyHistoryAdmin):
                 done += 1
         if done:
             self.message_user(request, _("%(n)s incidents withdrawn.") % {"n": done})
-
-
-def _declarable_offices(user):
-    """Offices for which `user` may declare an incident of one office."""
-    offices = Office.objects.select_related("region")
-    if not permissions.sees_all(user):
-        offices = offices.filter(
-            Q(pk__in=permissions.quota_offices(user)) | Q(region__in=permissions.division_regions(user))
-        )
-    return [
-        office
-        for office in offices
-        if permissions.may_declare_incident(user, scope=Incident.Scope.OFFICE, region_id=None, office=office)
-    ]

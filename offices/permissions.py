@@ -186,3 +186,12 @@ def may_declare_incident(user, *, scope: str, region_id: int | None, office: Off
         heads = {m.office_id for m in memberships if m.role == Role.HEAD}
         return office.pk in heads or (office.parent_id is not None and office.parent_id in heads)
     return False
+
+
+def declarable_offices(user) -> list[Office]:
+    """The offices for which `user` may declare an incident of one office (and serve a day by
+    walk-in for one)."""
+    offices = Office.objects.select_related("region")
+    if not sees_all(user):
+        offices = offices.filter(Q(pk__in=quota_offices(user)) | Q(region__in=division_regions(user)))
+    return [office for office in offices if may_declare_incident(user, scope="office", region_id=None, office=office)]

@@ -16,7 +16,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mpaspor.errors import DomainError
+from offices import permissions
 from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
+from offices.models import Incident, Office
 
 from . import calendar, guards, preview
 from .exceptions import QuotaError
@@ -31,9 +34,11 @@ from .models import (
     ServiceProgram,
     Slot,
     SlotDrift,
+    WalkInDay,
     Weekday,
 )
 from .services.generation import generate_horizon_slots
+from .services.incidents import check_walk_in_day, switch_day_back_online, switch_day_to_walk_in
 
 
 def _apply(instance, cleaned_data):
@@ -494,3 +499,135 @@ class SlotDriftAdmin(OfficeScopedAdmin):
     date_hierarchy = "detected_at"
     search_fields = ["slot__office__name", "slot__office__code"]
     readonly_fields = ["slot", "recorded_taken", "actual_taken", "detected_at", "corrected"]
+
+
+class WalkInDayForm(forms.ModelForm):
+    """The day to serve by walk-in, checked by the service's own check."""
+
+    class Meta:
+        model = WalkInDay
+        fields = ["incident", "office", "date"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            check_walk_in_day(
+                actor=self.actor,
+                incident=cleaned.get("incident"),
+                office=cleaned.get("office"),
+                date=cleaned.get("date"),
+                now=timezone.now(),
+            )
+        except DomainError as error:
+            field = error.field if error.field in self.fields else None
+            raise forms.ValidationError({field: error.message} if field else error.message) from None
+        return cleaned
+
+
+@admin.register(WalkInDay)
+class WalkInDayAdmin(ScopedHistoryAdmin):
+    """An office-day an incident touches, served by walk-in instead of moving its applicants
+    (docs/incidents.md): whoever may declare an incident for the office switches it here, and
+    switches it back with the action. Each goes through quotas.services.incidents; the history
+    keeps who did what."""
+
+    form = WalkInDayForm
+    list_display = ["office", "date", "what", "switched", "state"]
+    list_filter = [("office", admin.RelatedOnlyFieldListFilter), "incident"]
+    list_select_related = ["office", "incident", "switched_by"]
+    date_hierarchy = "date"
+    actions = ["switch_back"]
+
+    @admin.display(description=_("incident"), ordering="incident__kind")
+    def what(self, obj):
+        return obj.incident.get_kind_display()
+
+    @admin.display(description=_("switched by"), ordering="switched_at")
+    def switched(self, obj):
+        who = (obj.switched_by.full_name or obj.switched_by.email) if obj.switched_by else "-"
+        return f"{who} · {_office_time(obj.switched_at, obj.office)}"
+
+    @admin.display(description=_("state"), ordering="switched_back_at")
+    def state(self, obj):
+        if obj.switched_back_at is None:
+            return gettext("Served by walk-in")
+        return gettext("Online again since %(when)s") % {"when": _office_time(obj.switched_back_at, obj.office)}
+
+    def get_fieldsets(self, request, obj=None):
+        explanation = _(
+            "The day's free online places become walk-in places at the counter, served in order of arrival, "
+            "and the day shows as a walk-in day. Applicants already booked keep their session and are told "
+            "so; nobody of that day is moved or cancelled. Switched back, the online places no walk-in used "
+            "can be booked again."
+        )
+        fields = ["incident", "office", "date"]
+        if obj is not None:
+            fields += ["switched_by", "switched_at", "switched_back_at"]
+        return [(None, {"fields": fields, "description": explanation})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["incident", "office", "date", "switched_by", "switched_at", "switched_back_at"] if obj else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        user = request.user
+
+        class ActorForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, actor=user, **kw)
+
+        return ActorForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Office:
+            offices = permissions.declarable_offices(request.user)
+            kwargs["queryset"] = Office.objects.filter(pk__in=[o.pk for o in offices])
+        elif db_field.related_model is Incident:
+            kwargs["queryset"] = Incident.objects.filter(withdrawn_at__isnull=True).select_related("office", "region")
+        return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+
+    def has_add_permission(self, request, obj=None):
+        return permissions.declares_incidents(request.user)
+
+    def get_actions(self, request):
+        # Counter officers read the days; they switch nothing back.
+        return super().get_actions(request) if permissions.declares_incidents(request.user) else {}
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a switch is not edited: it is switched back (the action), and stays on record
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = switch_day_to_walk_in(
+            actor=request.user,
+            incident_id=form.cleaned_data["incident"].pk,
+            office_id=form.cleaned_data["office"].pk,
+            date=form.cleaned_data["date"],
+        )
+        obj.pk = saved.pk
+
+    @admin.action(description=_("Switch the selected days back to online booking"))
+    def switch_back(self, request, queryset):
+        done = 0
+        for day in queryset.filter(switched_back_at__isnull=True):
+            try:
+                switch_day_back_online(actor=request.user, walk_in_day_id=day.pk)
+            except DomainError as error:
+                self.message_user(request, f"{day}: {error.message}", level=messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("%(n)s days switched back to online booking.") % {"n": done})
+
+
+def _office_time(moment, office) -> str:
+    # In the office's zone, with its label, as every time staff read.
+    return f"{moment.astimezone(office.tzinfo):%Y-%m-%d %H:%M} {office.timezone_label}"

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -244,6 +245,46 @@ class ReleaseSchedule(models.Model):
         return f"{self.office}: {self.get_kind_display()}"
 
 
+class WalkInDay(models.Model):
+    """An office-day an incident touches that the office serves by walk-in instead of moving its
+    applicants (docs/incidents.md): the day's free online places become walk-in places at the
+    counter, and its booked applicants keep their sessions. Switched back, the online places that
+    no walk-in used are bookable again; the row stays, for the record."""
+
+    incident = models.ForeignKey(
+        "offices.Incident", verbose_name=_("incident"), on_delete=models.PROTECT, related_name="walk_in_days"
+    )
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="walk_in_days")
+    date = models.DateField(_("date"), help_text=_("In the office's time zone."))
+    switched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("switched by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    switched_at = models.DateTimeField(_("switched at"), auto_now_add=True)
+    switched_back_at = models.DateTimeField(_("switched back to online booking at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("day served by walk-in")
+        verbose_name_plural = _("days served by walk-in")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "date"],
+                condition=models.Q(switched_back_at__isnull=True),
+                name="one_walk_in_switch_per_office_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.office} {self.date}"
+
+
 class Slot(models.Model):
     """A session's places in one pool. `taken` is the only counter the claim touches."""
 
@@ -291,6 +332,18 @@ class Slot(models.Model):
         blank=True,
         related_name="closed_slots",
     )
+    # On an online slot: the office serves its day by walk-in for an incident (WalkInDay). Nobody
+    # books it online; its free places are moved to the session's walk-in slot (`moved_to_walk_in`
+    # of them, given back when the day is switched back). Kept by quotas.services.incidents.
+    walk_in_by = models.ForeignKey(
+        WalkInDay,
+        verbose_name=_("served by walk-in"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="slots",
+    )
+    moved_to_walk_in = models.PositiveIntegerField(_("online places moved to walk-in"), default=0)
 
     # `taken` moves on every booking (by a bare UPDATE, which writes no history anyway);
     # excluded so that no save of the counter ever writes a history row on the hot path.

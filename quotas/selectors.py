@@ -130,6 +130,7 @@ def _load_days(*, office_id: int, dates: list[dt.date]) -> dict[dt.date, dict]:
             date__lte=last,
             capacity__gt=0,
             closed_by__isnull=True,  # an incident closed the office (docs/incidents.md)
+            walk_in_by__isnull=True,  # or the day is served by walk-in: its places are in the walk-in pool
         )
         .order_by("starts_at")
         .values(

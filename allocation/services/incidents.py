@@ -1,7 +1,8 @@
 """Incidents applied everywhere they reach (docs/incidents.md). Allocation is the highest app an
-incident touches, so it runs the whole recomputation: quotas closes sessions, appointments moves
-payment deadlines and tells displaced applicants, and here open offers and entry windows (with
-their draws) are extended and offers on closed sessions cancelled.
+incident touches, so it runs the whole recomputation: quotas closes sessions and serves days by
+walk-in, appointments moves payment deadlines, tells displaced applicants (and cancels those who
+never moved) and the applicants of a day served by walk-in, and here open offers and entry
+windows (with their draws) are extended and offers on closed sessions cancelled.
 
 `apply_incidents` is a pure recomputation from every live incident: run after each declaration,
 correction, end or withdrawal (offices' `incident_changed`, in the same transaction) and every
@@ -11,12 +12,18 @@ known yet)."""
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from appointments.services.incidents import displace_applications, extend_payment_deadlines
+from appointments.services.incidents import (
+    cancel_unmoved_displaced,
+    displace_applications,
+    extend_payment_deadlines,
+    tell_walk_in_applicants,
+)
 from offices.incidents import PORTAL_KINDS, Deadline, move_deadlines
 from quotas.models import Slot
-from quotas.services.incidents import close_sessions_for_incidents
+from quotas.services.incidents import close_sessions_for_incidents, mark_walk_in_sessions, move_walk_in_places
 
 from ..models import Offer, Release
 from .offers import _to_public_pool
@@ -31,11 +38,16 @@ def apply_incidents(*, now: dt.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     with transaction.atomic():
         closed = close_sessions_for_incidents(now=now)
+        by_walk_in = mark_walk_in_sessions(now=now)
         return {
             "sessions_changed": len(closed),
-            "cancelled_offers": _cancel_offers_on_closed_sessions(now=now),
+            "cancelled_offers": _cancel_offers_not_booked_online(now=now),
+            # After the offers: the places their cancellation gave back go to the door too.
+            "walk_in_places_moved": move_walk_in_places(now=now),
             "deadlines_changed": extend_payment_deadlines(now=now),
             "displaced": displace_applications(now=now),
+            "told_walk_in": tell_walk_in_applicants(slot_ids=by_walk_in),
+            "cancelled_unmoved": cancel_unmoved_displaced(now=now),
             "offers_changed": _extend_offers(now=now),
             "windows_changed": _extend_entry_windows(now=now),
         }
@@ -54,11 +66,13 @@ def _extend_entry_windows(*, now: dt.datetime) -> int:
     return move_deadlines(windows, ENTRY_DEADLINE, kinds=PORTAL_KINDS, now=now)
 
 
-def _cancel_offers_on_closed_sessions(*, now: dt.datetime) -> int:
-    """An offer of a session the office will not hold is cancelled; its household keeps its place
-    on the list, and the place goes back to the (closed) session's pool."""
+def _cancel_offers_not_booked_online(*, now: dt.datetime) -> int:
+    """An offer of a session the office will not hold, or whose day it serves by walk-in, is
+    cancelled; its household keeps its place on the list, and the place goes back to the
+    session's pool."""
     cancelled = 0
-    for offer in Offer.objects.filter(status=Offer.Status.OPEN, slot__closed_by__isnull=False).order_by("pk"):
+    not_booked_online = Q(slot__closed_by__isnull=False) | Q(slot__walk_in_by__isnull=False)
+    for offer in Offer.objects.filter(not_booked_online, status=Offer.Status.OPEN).order_by("pk"):
         slot = Slot.objects.select_for_update(no_key=True).get(pk=offer.slot_id)
         if Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN).update(
             status=Offer.Status.CANCELLED, closed_at=now

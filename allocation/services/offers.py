@@ -77,8 +77,10 @@ def offer_held_places(*, slot_id: int, now: dt.datetime | None = None, given_bac
             return 0
         expires_at = offer_expiry(starts_at=slot.starts_at, tz=slot.office.tzinfo, now=now)
         offers = []
-        # A session an incident closed is offered to nobody: its place goes to the public pool.
-        if slot.office.is_active and slot.closed_by_id is None and expires_at is not None:
+        # A session an incident closed, or whose day is served by walk-in, is offered to nobody: its
+        # place goes to the public pool (and from a day served by walk-in on to the door).
+        booked_online = slot.closed_by_id is None and slot.walk_in_by_id is None
+        if slot.office.is_active and booked_online and expires_at is not None:
             for waiting in _households_waiting_for(slot):
                 people = list(waiting.people.all())
                 if len(people) <= free and _fits(slot, people):

@@ -157,7 +157,7 @@ def bookable_slot_or_refusal(*, slot_id: int, now: dt.datetime, passport_types: 
     slot, slot.office, has_overdue_holds, stock = row
     if not slot.office.is_active or slot.pool not in (Pool.ONLINE, Pool.WALK_IN):
         raise SlotNotFound()
-    if slot.pool == Pool.WALK_IN:
+    if slot.pool == Pool.WALK_IN or slot.walk_in_by_id:  # a walk-in session, or a day served by walk-in
         raise WalkInOnly()
     if slot.closed_by_id:
         raise OfficeClosed()

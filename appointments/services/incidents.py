@@ -1,6 +1,8 @@
 """What incidents give applications (docs/incidents.md): payment deadlines moved past an outage
-of the payment system or the portal, and the applicants of a closed session told and let move
-to another day. Recomputed from every live incident, so a correction takes back what it gave."""
+of the payment system or the portal, the applicants of a closed session told and let move to
+another day (and their booking cancelled, the fee refunded, if they never move), and the
+applicants of a day served by walk-in told that their booking stands. Recomputed from every live
+incident, so a correction takes back what it gave."""
 
 import datetime as dt
 
@@ -10,8 +12,9 @@ from django.utils import timezone
 
 from offices.incidents import PAYMENT_KINDS, Deadline, move_deadlines
 
-from ..models import Application, ApplicationEvent, Status
+from ..models import Application, ApplicationEvent, Payment, Status
 from ..outbox import queue_message
+from .lifecycle import do_transition
 
 PAYMENT_DEADLINE = Deadline(opened="created_at", due="payment_due_at", base="payment_due_base", office="slot__office")
 
@@ -63,3 +66,58 @@ def displace_applications(*, now: dt.datetime | None = None) -> int:
                     context={"incident_message": incident.message(application.language)},
                 )
     return newly
+
+
+def tell_walk_in_applicants(*, slot_ids: list[int]) -> int:
+    """The applicants of sessions newly served by walk-in keep their booking: told (message
+    `walk_in_day`, with the incident's message) to come at their time, served as booked, while
+    people without a booking are served in order of arrival. Returns how many were told."""
+    if not slot_ids:
+        return 0  # the minute job's usual case: no statement at all
+    coming = (
+        Application.objects.filter(slot_id__in=slot_ids, status__in=COMING)
+        .select_related("slot__walk_in_by__incident", "account")
+        .order_by("pk")
+    )
+    told = 0
+    with transaction.atomic():
+        for application in coming:
+            walk_in_day = application.slot.walk_in_by
+            ApplicationEvent.objects.create(
+                application=application,
+                from_status=application.status,
+                to_status=application.status,
+                reason=f"day served by walk-in for incident {walk_in_day.incident_id}",
+            )
+            queue_message(
+                application=application,
+                template="walk_in_day",
+                context={"incident_message": walk_in_day.incident.message(application.language)},
+            )
+            told += 1
+    return told
+
+
+def cancel_unmoved_displaced(*, now: dt.datetime | None = None) -> int:
+    """A displaced application still on its closed session when the session starts is cancelled:
+    the office did not serve it and the applicant chose no other day. Its fee, if paid, is
+    flagged for refund (`Payment.refund_due`, as a late payment's), since the applicant did
+    nothing wrong; the message says so. Frees the NIK for a new booking. Returns how many."""
+    now = now or timezone.now()
+    cancelled = 0
+    with transaction.atomic():
+        unmoved = (
+            Application.objects.select_for_update(of=("self",))
+            .filter(status__in=COMING, displaced_by__isnull=False, slot__starts_at__lte=now)
+            .order_by("pk")
+        )
+        for application in unmoved:
+            refund = Payment.objects.filter(application=application, refund_due=False).update(refund_due=True) > 0
+            do_transition(
+                application=application,
+                to=Status.CANCELLED,
+                reason=f"session closed by incident {application.displaced_by_id}; no other day chosen",
+                message_context={"office_closed": True, "refund": refund},
+            )
+            cancelled += 1
+    return cancelled

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mpaspor.db import in_callers_transaction
-from quotas.exceptions import OfficeClosed, SlotFull, SlotInPast, SlotNotFound
+from quotas.exceptions import OfficeClosed, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
 from quotas.services.claims import claim_places, return_places
 
@@ -176,6 +176,8 @@ def _reschedule_target(*, application: Application, slot_id: int, now: dt.dateti
         raise SlotNotFound()
     if new_slot.closed_by_id:
         raise OfficeClosed()
+    if new_slot.walk_in_by_id:
+        raise WalkInOnly()
     if new_slot.pk == application.slot_id or new_slot.office_id != application.slot.office_id:
         raise RescheduleNotAllowed(_("Choose another session at the same office."))
     if new_slot.starts_at <= now:

@@ -305,8 +305,10 @@ def _plan(*, office: Office, date_from: dt.date, date_to: dt.date, existing: lis
     desired, closed = _desired(office=office, date_from=date_from, date_to=date_to)
     plan = SlotPlan(office=office, date_from=date_from, date_to=date_to, closed_days=closed)
     current = {(s.starts_at, s.pool): s for s in existing}
-    # Places the give-back moved from a session's priority pool to its online pool stay moved.
+    # Places the give-back moved from a session's priority pool to its online pool stay moved, and
+    # so do the online places of a day served by walk-in for an incident (docs/incidents.md).
     moved = {s.starts_at: s.moved_to_online for s in existing if s.pool == Pool.PRIORITY}
+    to_walk_in = {s.starts_at: s.moved_to_walk_in for s in existing if s.pool == Pool.ONLINE}
 
     for key, want in sorted(desired.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         if want.starts_at <= now:
@@ -315,13 +317,22 @@ def _plan(*, office: Office, date_from: dt.date, date_to: dt.date, existing: lis
         if slot is None:
             plan.create.append(_change(want, None, capacity=want.capacity, tz=tz))
             continue
-        change = _update(slot, want, moved_to_online=moved.get(want.starts_at, 0), now=now, tz=tz)
+        change = _update(
+            slot,
+            want,
+            moved_to_online=moved.get(want.starts_at, 0),
+            moved_to_walk_in=to_walk_in.get(want.starts_at, 0),
+            now=now,
+            tz=tz,
+        )
         if change.changed:
             (plan.conflicts if change.capacity_after < slot.taken else plan.update).append(change)
 
     for key, slot in sorted(current.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         if key in desired or slot.starts_at <= now or slot.capacity == 0:
             continue
+        if slot.pool == Pool.WALK_IN and to_walk_in.get(slot.starts_at):
+            continue  # made for a day served by walk-in: it holds the online places moved to it
         (plan.conflicts if slot.taken > 0 else plan.remove).append(_removal(slot, tz=tz))
     return plan
 
@@ -344,12 +355,16 @@ def _change(want: PlannedSlot, slot: Slot | None, *, capacity: int, tz) -> SlotC
     )
 
 
-def _update(slot: Slot, want: PlannedSlot, *, moved_to_online: int, now: dt.datetime, tz) -> SlotChange:
+def _update(
+    slot: Slot, want: PlannedSlot, *, moved_to_online: int, moved_to_walk_in: int, now: dt.datetime, tz
+) -> SlotChange:
     """What an existing slot would become; its `changed` stays empty when nothing changes."""
     if want.pool == Pool.PRIORITY:
         capacity = want.capacity - moved_to_online + slot.overflow
     elif want.pool == Pool.ONLINE:
-        capacity = want.capacity + moved_to_online
+        capacity = want.capacity + moved_to_online - moved_to_walk_in
+    elif want.pool == Pool.WALK_IN:
+        capacity = want.capacity + moved_to_walk_in
     else:
         capacity = want.capacity
     capacity = max(capacity, 0)

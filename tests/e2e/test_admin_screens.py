@@ -35,6 +35,7 @@ from quotas.models import (
     SameDayService,
     ServiceProgram,
     SlotDrift,
+    WalkInDay,
 )
 from reports.models import OfficeDay
 from tests.documents import files
@@ -64,6 +65,7 @@ OFFICE_LISTS = {
     "quotas/samedayservice",
     "quotas/slot",
     "quotas/slotdrift",
+    "quotas/walkinday",
 }
 # What each kind of application asks, who of the staff opened which document, what retention deleted.
 DOCUMENT_LISTS = {"appointments/requireddocument", "appointments/documentview", "appointments/deleteddocuments"}
@@ -134,8 +136,9 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
     now = timezone.now()
     kediri = world.kediri
 
-    # An incident every staff member sees: a flood closing Kediri, announced for tomorrow.
-    Incident.objects.create(
+    # An incident every staff member sees: a flood closing Kediri, announced for tomorrow, and the
+    # day after it served by walk-in, switched back.
+    flood = Incident.objects.create(
         kind=Incident.Kind.OFFICE_CLOSED,
         scope=Incident.Scope.OFFICE,
         office=kediri,
@@ -144,6 +147,13 @@ def lists_with_rows(world):  # noqa: F811 - the fixture imported above
         message_id="Kantor tutup sementara karena banjir di sekitar gedung.",
         message_en="The office is closed for a flood around the building.",
         declared_by=world.kediri_head,
+    )
+    WalkInDay.objects.create(
+        incident=flood,
+        office=kediri,
+        date=(now + dt.timedelta(days=1)).date(),
+        switched_by=world.kediri_head,
+        switched_back_at=now,
     )
 
     # Applications: a walk-in over 60 in the queue, a replacement awaiting payment, a listed person.
