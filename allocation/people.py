@@ -89,6 +89,8 @@ def add_seekers(*, people: Sequence[PersonBooking], **owner) -> list[Seeker]:
     whoever holds it) and nothing is inserted. One statement on PostgreSQL (mpaspor/db.py)."""
     check_people(people)
     (parent,) = owner.values()
+    if not parent._state.adding:
+        raise ValueError("add_seekers inserts the entry or waiting row: pass it unsaved")
     seekers = [Seeker.of(person, **owner) for person in people]
     niks = [p.applicant.nik for p in people]
     try:
