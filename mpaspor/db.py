@@ -1,7 +1,8 @@
-"""Written-out SQL for the booking's hot path, with the ORM's loading and saving rules.
+"""Written-out SQL for the release's hot paths, with the ORM's loading and saving rules.
 
-Every request of a release burst authenticates a token and reads its slot, and every booking
-claims a place and inserts its rows. For such one-row statements, building the SQL with the ORM
+Every request of a release burst authenticates a token and reads its slot, every booking claims
+a place and inserts its rows, and every draw entry reads its release and inserts its household.
+For such few-row statements, building the SQL with the ORM
 cost more CPU than the database spent on them, so they are written out once:
 - `fetch_row` and `fetch_rows` load the same model instances, with the same database
   converters, as a queryset;
