@@ -63,6 +63,8 @@ def _release_and_choices(
 ) -> tuple[Release, list[tuple[Slot, int | None]]]:
     """The release with its office, and those of `choices` that are its sessions still to come,
     each with its stock of `passport_types` (see above); or ReleaseNotFound."""
+    if not 0 < release_id < 2**63:  # the URL takes any digits; the column is a bigint
+        raise ReleaseNotFound()
     types = sorted(set(passport_types)) or [""]
     params = [types[0], types[-1], *choices, now, release_id]
     rows = fetch_rows(

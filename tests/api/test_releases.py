@@ -189,3 +189,9 @@ def test_sessions_past_closed_or_of_another_office_are_not_choices(api, release)
     nowhere = api.post("/api/v1/releases/999999/entries/", {"people": [api_person()], "choices": [1]}, format="json")
     assert_error(nowhere, 404, "not_found")
     assert not Entry.objects.exists() and not Seeker.objects.exists()
+
+
+def test_a_release_id_beyond_the_database_integer_is_not_found(api, release):
+    release, slots = release
+    body = {"people": [api_person()], "choices": [slots[0].pk]}
+    assert_error(api.post(f"/api/v1/releases/{2**63}/entries/", body, format="json"), 404, "not_found")
