@@ -2,6 +2,7 @@
 asked for. The same person data, shapes and checks as a booking (appointments), so that an
 entry or a waiting row can later be booked without asking anything again."""
 
+import functools
 from collections.abc import Sequence
 
 from django import forms
@@ -14,7 +15,7 @@ from appointments.models import ACTIVE_STATUSES, Application, ApplicationKind, P
 from appointments.services.booking import PersonBooking, check_people
 from appointments.services.people import ApplicantData
 from mpaspor.api import IntegerChoiceField, StrictBooleanField
-from mpaspor.db import in_callers_transaction, violates
+from mpaspor.db import in_callers_transaction, insert_after, violates
 
 from .exceptions import DuplicateEntry
 from .models import Seeker
@@ -68,18 +69,38 @@ def people_of(formset) -> list[PersonBooking]:
     return [form.person_booking() for form in formset.forms]
 
 
+# The statement that decides whether a household may be entered or listed: none of its NIKs holds
+# an active application (found by the partial unique index on active NIKs, whose statuses it names).
+# Same answer as not Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES).exists().
+@functools.cache
+def _no_active_application_sql(niks: int) -> str:
+    statuses = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
+    return (
+        f"SELECT 1 AS id WHERE NOT EXISTS (SELECT 1 FROM {Application._meta.db_table}"
+        f" WHERE nik IN ({', '.join(['%s'] * niks)}) AND status IN ({statuses}))"
+    )
+
+
 @in_callers_transaction
 def add_seekers(*, people: Sequence[PersonBooking], **owner) -> list[Seeker]:
-    """Enter or list `people` for `owner` (`entry=` or `waiting=`), after the checks a booking
-    makes of each person. A NIK that holds an active application, or is already entered or
-    waiting, refuses the whole household (DuplicateEntry, the same answer whoever holds it)."""
+    """Insert the unsaved `owner` (`entry=` or `waiting=`) with `people` as its Seeker rows, after
+    the checks a booking makes of each person. A NIK that holds an active application, or is
+    already entered or waiting, refuses the whole household (DuplicateEntry, the same answer
+    whoever holds it) and nothing is inserted. One statement on PostgreSQL (mpaspor/db.py)."""
     check_people(people)
+    (parent,) = owner.values()
+    if not parent._state.adding:
+        raise ValueError("add_seekers inserts the entry or waiting row: pass it unsaved")
+    seekers = [Seeker.of(person, **owner) for person in people]
     niks = [p.applicant.nik for p in people]
-    if Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES).exists():
-        raise DuplicateEntry()
     try:
-        return Seeker.objects.bulk_create([Seeker.of(person, **owner) for person in people])
+        inserted = insert_after(
+            f"no_active_application_{len(niks)}", _no_active_application_sql(len(niks)), niks, [(parent, seekers)]
+        )
     except IntegrityError as exc:
         if violates(exc, Seeker, "one_open_seeker_per_nik"):
             raise DuplicateEntry() from exc
         raise
+    if not inserted:
+        raise DuplicateEntry()
+    return seekers

@@ -154,7 +154,7 @@ def passport_type_refusal(*, office: Office, passport_types: Sequence[str], on: 
 
 def check_types_open(*, office: Office, passport_types: Sequence[str], on: dt.date) -> None:
     """Raise PassportTypeUnavailable when one of the types is closed at the office on `on`. One
-    query (the draw's entries and the waiting list; the booking reads it with its slot)."""
+    query (the waiting list; a booking and a draw entry read it with their slots)."""
     for stock in PassportStock.objects.filter(office=office, passport_type__in=set(passport_types)):
         if is_closed(issued=stock.issued, closed_from=stock.closed_from, on=on):
             raise passport_type_refusal(office=office, passport_types=passport_types, on=on)

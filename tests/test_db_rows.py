@@ -112,3 +112,38 @@ def test_the_one_statement_refuses_a_value_too_long_as_an_insert_does(office):
             then_insert=[(application, [ApplicationEvent(application=application, to_status="pending_payment")])],
         )
     assert not Application.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_release_with_its_chosen_sessions_is_the_orms():
+    from allocation.exceptions import ReleaseNotFound
+    from allocation.models import Release
+    from allocation.services.entries import _release_and_choices, release_slots
+    from appointments.services.booking import STOCK_CLOSED
+    from offices.services import set_type_issued
+    from tests.allocation.helpers import open_release
+
+    release, slots = open_release(places=(2, 3))
+    elsewhere = open_release(places=(2,))[1][0]  # another office's session: no choice of this release
+    now = timezone.now()
+    choices = [slots[1].pk, elsewhere.pk, slots[0].pk]
+    loaded, chosen = _release_and_choices(release_id=release.pk, choices=choices, passport_types=["regular"], now=now)
+    expected = Release.objects.select_related("office").get(pk=release.pk)
+    assert field_values(loaded) == field_values(expected)
+    assert field_values(loaded.office) == field_values(expected.office)
+    orm = {slot.pk: field_values(slot) for slot in release_slots(expected).filter(pk__in=choices, starts_at__gt=now)}
+    assert {slot.pk: field_values(slot) for slot, _stock in chosen} == orm and len(orm) == 2
+    assert all(slot.office is loaded.office and stock is None for slot, stock in chosen)  # no stock kept
+
+    set_type_issued(office=release.office, passport_type="regular", issued=True)
+    _release, chosen = _release_and_choices(release_id=release.pk, choices=choices, passport_types=["regular"], now=now)
+    assert [stock for _slot, stock in chosen] == [1, 1]  # kept, open
+    set_type_issued(office=release.office, passport_type="electronic", issued=False)
+    _release, chosen = _release_and_choices(
+        release_id=release.pk, choices=choices, passport_types=["electronic", "regular"], now=now
+    )
+    assert [stock for _slot, stock in chosen] == [STOCK_CLOSED, STOCK_CLOSED]
+
+    assert _release_and_choices(release_id=release.pk, choices=[elsewhere.pk], passport_types=[], now=now)[1] == []
+    with pytest.raises(ReleaseNotFound):
+        _release_and_choices(release_id=release.pk + 1000, choices=[slots[0].pk], passport_types=[], now=now)

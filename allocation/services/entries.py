@@ -2,6 +2,7 @@
 of days takes the demand that a first-come opening takes in a second."""
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 
 from django.db import transaction
@@ -10,8 +11,10 @@ from django.utils.translation import gettext as _
 
 from accounts.services import check_not_restricted
 from appointments.exceptions import InvalidInput, KindNotAccepted
-from appointments.services.booking import PersonBooking, check_people, check_validity
-from offices.selectors import check_types_open
+from appointments.services.booking import STOCK_CLOSED, PersonBooking, check_people, check_validity
+from mpaspor.db import fetch_rows, select_columns
+from offices.models import Office, PassportStock
+from offices.selectors import passport_type_refusal
 from quotas.models import Pool, ReleaseMode, Slot
 
 from ..exceptions import EntryNotFound, NotInEntryWindow, ReleaseNotFound
@@ -33,6 +36,51 @@ def release_slots(release: Release):
     )
 
 
+# Entering reads the release, its office and the chosen sessions with the stock of the people's
+# passport types on each session's date in one written-out, prepared query (mpaspor/db.py): built
+# with the ORM, the three queries cost more CPU than the rest of the request. Same rows as
+# Release.objects.select_related("office").filter(pk=release_id) and, for each chosen session,
+# release_slots(release).filter(pk__in=choices, starts_at__gt=now) with the booking's stock
+# column (appointments.services.booking.bookable_slot_or_refusal): NULL when the office keeps
+# no stock of the types, STOCK_CLOSED when one is closed on the session's date.
+@functools.cache
+def _release_and_choices_sql(choices: int) -> str:
+    return (
+        f"SELECT {select_columns(Release, 'r')}, {select_columns(Office, 'o')}, {select_columns(Slot, 's')},"
+        " (SELECT max(CASE WHEN NOT ps.issued OR ps.closed_from <= s.date THEN 2 ELSE 1 END)"
+        f"  FROM {PassportStock._meta.db_table} ps"
+        "  WHERE ps.office_id = r.office_id AND ps.passport_type IN (%s, %s))"
+        f" FROM {Release._meta.db_table} r JOIN {Office._meta.db_table} o ON o.id = r.office_id"
+        f" LEFT JOIN {Slot._meta.db_table} s ON s.id IN ({', '.join(['%s'] * choices)})"
+        f"  AND s.office_id = r.office_id AND s.pool = '{Pool.ONLINE}' AND s.mode = '{ReleaseMode.DRAW}'"
+        "  AND s.date >= r.sessions_from AND s.date <= r.sessions_to AND s.capacity > 0 AND s.starts_at > %s"
+        " WHERE r.id = %s"
+    )
+
+
+def _release_and_choices(
+    *, release_id: int, choices: Sequence[int], passport_types: Sequence[str], now: dt.datetime
+) -> tuple[Release, list[tuple[Slot, int | None]]]:
+    """The release with its office, and those of `choices` that are its sessions still to come,
+    each with its stock of `passport_types` (see above); or ReleaseNotFound."""
+    if not 0 < release_id < 2**63:  # the URL takes any digits; the column is a bigint
+        raise ReleaseNotFound()
+    types = sorted(set(passport_types)) or [""]
+    params = [types[0], types[-1], *choices, now, release_id]
+    rows = fetch_rows(
+        f"release_and_choices_{len(choices)}", _release_and_choices_sql(len(choices)), params, (Release, Office, Slot)
+    )
+    if not rows:
+        raise ReleaseNotFound()
+    release, release.office = rows[0][:2]
+    slots = []
+    for _release, _office, slot, stock in rows:
+        if slot is not None:
+            slot.office = release.office
+            slots.append((slot, stock))
+    return release, slots
+
+
 def enter_draw(
     *,
     account,
@@ -46,36 +94,45 @@ def enter_draw(
     three ranked sessions of that release, each of which must take every person. Raises
     NotInEntryWindow outside the window, DuplicateEntry for a NIK already entered, waiting or
     holding an active application, InvalidInput / KindNotAccepted for bad choices; nothing is
-    written then. `in_same_transaction(entry)` commits with the entry (the API's idempotency key)."""
+    written then. `in_same_transaction(entry)` commits with the entry (the API's idempotency key).
+
+    Three statements: the release with the chosen sessions, then the entry with its people
+    inserted by the one statement that also checks their NIKs (`add_seekers`), in a transaction."""
     now = now or timezone.now()
     check_not_restricted(account=account, now=now)
-    release = Release.objects.select_related("office").filter(pk=release_id).first()  # the answer shows its time
-    if release is None:
-        raise ReleaseNotFound()
+    _check_choices_given(choices)
+    release, slots = _release_and_choices(
+        release_id=release_id, choices=choices, passport_types=[p.passport_type for p in people], now=now
+    )
     if not release.is_open_for_entries(now):
         raise NotInEntryWindow()
     check_people(people)  # before the choices, which read each person's kind and age
-    choices = _checked_choices(release=release, people=people, choices=choices, now=now)
+    _check_choices_take(release=release, slots=slots, people=people, choices=choices)
     with transaction.atomic(durable=True):
-        entry = Entry.objects.create(release=release, account=account, choices=choices)
+        entry = Entry(release=release, account=account, choices=list(choices))
         add_seekers(people=people, entry=entry)
         if in_same_transaction is not None:
             in_same_transaction(entry)
     return entry
 
 
-def _checked_choices(*, release: Release, people: Sequence[PersonBooking], choices, now: dt.datetime) -> list[int]:
+def _check_choices_given(choices: Sequence[int]) -> None:
     if not 1 <= len(choices) <= MAX_CHOICES:
         raise InvalidInput(_("Choose 1 to %(max)s sessions.") % {"max": MAX_CHOICES}, field="choices")
+    if not all(isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk < 2**63 for pk in choices):
+        raise InvalidInput(_("Choose sessions of this release."), field="choices")
     if len(set(choices)) < len(choices):
         raise InvalidInput(_("Choose each session once."), field="choices")
-    slots = {
-        slot.pk: slot
-        for slot in release_slots(release).filter(pk__in=choices, starts_at__gt=now).select_related("office")
-    }
+
+
+def _check_choices_take(
+    *, release: Release, slots: list[tuple[Slot, int | None]], people: Sequence[PersonBooking], choices
+) -> None:
+    """Every chosen session is one of the release's to come, takes every person's kind and age,
+    and has books of their passport types on its date."""
     if len(slots) < len(choices):
         raise InvalidInput(_("Choose sessions of this release."), field="choices")
-    for slot in slots.values():
+    for slot, _stock in slots:
         for person in people:
             if not slot.accepts(person.kind):
                 raise KindNotAccepted()
@@ -86,9 +143,11 @@ def _checked_choices(*, release: Release, people: Sequence[PersonBooking], choic
                 married=person.applicant.married,
             )
     # Books run out from a day on: the latest session chosen is the first to close.
-    latest = max(slots.values(), key=lambda slot: slot.date)
-    check_types_open(office=latest.office, passport_types=[p.passport_type for p in people], on=latest.date)
-    return list(choices)
+    latest, stock = max(slots, key=lambda row: row[0].date)
+    if stock == STOCK_CLOSED:
+        raise passport_type_refusal(
+            office=release.office, passport_types=sorted({p.passport_type for p in people}), on=latest.date
+        )
 
 
 def withdraw_entry(*, account, entry_id: int, now: dt.datetime | None = None) -> Entry:

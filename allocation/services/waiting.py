@@ -59,7 +59,7 @@ def join_waiting_list(
     check_types_open(office=office, passport_types=[p.passport_type for p in people], on=date_from)
     with transaction.atomic(durable=True):
         lock_row("lock_office", Office, office.pk)
-        waiting = Waiting.objects.create(
+        waiting = Waiting(
             office=office, account=account, date_from=date_from, date_to=date_to, language=language, joined_at=now
         )
         add_seekers(people=people, waiting=waiting)
@@ -81,7 +81,7 @@ def wait_after_lost_draw(*, entry: Entry, slot_ids: Sequence[int], position: int
         lock_row("lock_office", Office, office_id)
         people = [seeker.as_person_booking() for seeker in entry.people.filter(is_open=True)]
         entry.people.filter(is_open=True).update(is_open=False)
-        waiting = Waiting.objects.create(
+        waiting = Waiting(
             office_id=office_id,
             account_id=entry.account_id,
             entry=entry,
@@ -90,8 +90,8 @@ def wait_after_lost_draw(*, entry: Entry, slot_ids: Sequence[int], position: int
             date_from=slots[0].date,
             date_to=slots[-1].date,
         )
-        waiting.slots.set(slots)
         add_seekers(people=people, waiting=waiting)
+        waiting.slots.set(slots)
         count_waiting_households(office_id=office_id, now=drawn_at)
     return waiting
 

@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from allocation.models import Entry, Release, Seeker
@@ -149,3 +151,47 @@ def test_an_account_under_a_hoarding_restriction_cannot_enter(api, user, release
     user.save(update_fields=["restricted_until", "restricted_by"])
     assert_error(enter(api, release, slots), 403, "account_restricted")
     assert not Entry.objects.exists() and not Seeker.objects.exists()
+
+
+def test_entering_is_three_statements(api, release):
+    """The token, the release with the chosen sessions and their stock, then one statement that
+    checks the people's NIKs and inserts the entry with them (docs/performance.md)."""
+    release, slots = release
+    assert enter(api, release, slots).status_code == 201  # the statements are prepared
+    with CaptureQueriesContext(connection) as queries:
+        response = enter(api, release, slots, people=[api_person(), api_person(sex="F", full_name="Ani")])
+    assert response.status_code == 201, response.content
+    statements = [q["sql"].split(" (")[0] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == [
+        "EXECUTE active_api_token",
+        "EXECUTE release_and_choices_2",
+        statements[2],  # its name ends with a digest of the rows it inserts
+    ]
+    assert statements[2].startswith("EXECUTE no_active_application_2_")
+    entry = Entry.objects.get(pk=response.json()["id"])
+    assert entry.choices == [s.pk for s in slots] and entry.people.count() == 2
+
+
+def test_sessions_past_closed_or_of_another_office_are_not_choices(api, release):
+    release, slots = release
+    started = slots[0]
+    started.starts_at = timezone.now() - dt.timedelta(minutes=1)
+    started.save()
+    assert_error(enter(api, release, slots, choices=[started.pk]), 400, "invalid")
+    elsewhere = open_release(places=(2,))[1][0]
+    elsewhere.starts_at = slots[1].starts_at  # the release's dates, another office
+    elsewhere.save()
+    assert_error(enter(api, release, slots, choices=[slots[1].pk, elsewhere.pk]), 400, "invalid")
+    emptied = slots[1]
+    emptied.capacity = 0
+    emptied.save()
+    assert_error(enter(api, release, slots, choices=[emptied.pk]), 400, "invalid")
+    nowhere = api.post("/api/v1/releases/999999/entries/", {"people": [api_person()], "choices": [1]}, format="json")
+    assert_error(nowhere, 404, "not_found")
+    assert not Entry.objects.exists() and not Seeker.objects.exists()
+
+
+def test_a_release_id_beyond_the_database_integer_is_not_found(api, release):
+    release, slots = release
+    body = {"people": [api_person()], "choices": [slots[0].pk]}
+    assert_error(api.post(f"/api/v1/releases/{2**63}/entries/", body, format="json"), 404, "not_found")
