@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import check_not_restricted
+from accounts.services import check_bookings_allowed, check_not_restricted
 from appointments.exceptions import InvalidInput, KindNotAccepted
 from appointments.services.booking import PersonBooking, check_people, check_validity
 from offices.selectors import check_types_open
@@ -16,7 +16,7 @@ from quotas.models import Pool, ReleaseMode, Slot
 
 from ..exceptions import EntryNotFound, NotInEntryWindow, ReleaseNotFound
 from ..models import Entry, Release, Seeker
-from ..people import add_seekers
+from ..people import add_seekers, refused_niks_counted
 
 MAX_CHOICES = 3
 
@@ -44,11 +44,13 @@ def enter_draw(
 ) -> Entry:
     """Enter `people` (1 to 5, checked as a booking checks them) in a release's draw with up to
     three ranked sessions of that release, each of which must take every person. Raises
-    NotInEntryWindow outside the window, DuplicateEntry for a NIK already entered, waiting or
-    holding an active application, InvalidInput / KindNotAccepted for bad choices; nothing is
-    written then. `in_same_transaction(entry)` commits with the entry (the API's idempotency key)."""
+    NotInEntryWindow outside the window, DuplicateApplication for a NIK holding an active
+    application, DuplicateEntry for one already entered or waiting, InvalidInput /
+    KindNotAccepted for bad choices; nothing is written then. `in_same_transaction(entry)`
+    commits with the entry (the API's idempotency key)."""
     now = now or timezone.now()
     check_not_restricted(account=account, now=now)
+    check_bookings_allowed(account=account, now=now)  # an account paused for probing NIKs probes here neither
     release = Release.objects.select_related("office").filter(pk=release_id).first()  # the answer shows its time
     if release is None:
         raise ReleaseNotFound()
@@ -56,7 +58,7 @@ def enter_draw(
         raise NotInEntryWindow()
     check_people(people)  # before the choices, which read each person's kind and age
     choices = _checked_choices(release=release, people=people, choices=choices, now=now)
-    with transaction.atomic(durable=True):
+    with refused_niks_counted(account=account, people=people, now=now), transaction.atomic(durable=True):
         entry = Entry.objects.create(release=release, account=account, choices=choices)
         add_seekers(people=people, entry=entry)
         if in_same_transaction is not None:
