@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.idempotency import create_once
 from accounts.services import check_email_verified
+from appointments.api import DUPLICATE_APPLICATION
 from mpaspor.api import (
     IDEMPOTENCY_KEY_PARAMETER,
     AccountRateThrottle,
@@ -127,8 +128,8 @@ class EntryCreateApi(APIView):
                 422,
                 429,
                 e404="`not_found`: no such release.",
-                e409="`not_in_entry_window`: the window is not open; `duplicate_entry`: a NIK is already entered, "
-                "waiting or holds an active application; `kind_not_accepted`: a chosen session does not take a "
+                e409="`not_in_entry_window`: the window is not open; " + DUPLICATE_APPLICATION + "; `duplicate_entry`: "
+                "a NIK is already entered or waiting; `kind_not_accepted`: a chosen session does not take a "
                 "person's kind of application; `passport_type_unavailable`: the office does not issue a person's "
                 "passport type, or its books of that type are booked out on a chosen session's date.",
             ),

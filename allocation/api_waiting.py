@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.idempotency import create_once
 from accounts.services import check_email_verified
-from appointments.api import ApplicationOutputSerializer
+from appointments.api import DUPLICATE_APPLICATION, ApplicationOutputSerializer
 from mpaspor.api import (
     IDEMPOTENCY_KEY_PARAMETER,
     LocalDateTimeField,
@@ -87,7 +87,7 @@ class WaitingCreateApi(APIView):
                 422,
                 429,
                 e404="`not_found`: no such office, or it is switched off.",
-                e409="`duplicate_entry`: a NIK already has an active application, or is already entered or waiting; "
+                e409=DUPLICATE_APPLICATION + "; `duplicate_entry`: a NIK is already entered or waiting; "
                 "`passport_type_unavailable`: the office does not issue a person's passport type, or its books of "
                 "that type are booked out from `date_from`.",
             ),
@@ -205,8 +205,8 @@ class OfferAcceptApi(APIView):
                 409,
                 422,
                 429,
-                e409="`offer_expired`: the offer expired, was declined or withdrawn; `duplicate_application`: a "
-                "person meanwhile has an active application; `passport_type_unavailable`: the office's books of a "
+                e409="`offer_expired`: the offer expired, was declined or withdrawn; " + DUPLICATE_APPLICATION + "; "
+                "`passport_type_unavailable`: the office's books of a "
                 "person's passport type are booked out on the offer's date.",
             ),
         },

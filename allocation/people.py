@@ -2,6 +2,8 @@
 asked for. The same person data, shapes and checks as a booking (appointments), so that an
 entry or a waiting row can later be booked without asking anything again."""
 
+import contextlib
+import datetime as dt
 import functools
 from collections.abc import Sequence
 
@@ -10,9 +12,10 @@ from django.db import IntegrityError
 from rest_framework import serializers
 
 from appointments.api import ApplicationCreateApi
+from appointments.exceptions import DuplicateApplication
 from appointments.forms import ApplicationForm
 from appointments.models import ACTIVE_STATUSES, Application, ApplicationKind, PassportType
-from appointments.services.booking import PersonBooking, check_people
+from appointments.services.booking import PersonBooking, check_people, count_refused_niks
 from appointments.services.people import ApplicantData
 from mpaspor.api import IntegerChoiceField, StrictBooleanField
 from mpaspor.db import in_callers_transaction, insert_after, violates
@@ -83,10 +86,11 @@ def _no_active_application_sql(niks: int) -> str:
 
 @in_callers_transaction
 def add_seekers(*, people: Sequence[PersonBooking], **owner) -> list[Seeker]:
-    """Insert the unsaved `owner` (`entry=` or `waiting=`) with `people` as its Seeker rows, after
-    the checks a booking makes of each person. A NIK that holds an active application, or is
-    already entered or waiting, refuses the whole household (DuplicateEntry, the same answer
-    whoever holds it) and nothing is inserted. One statement on PostgreSQL (mpaspor/db.py)."""
+    """Enter or list `people` for `owner` (`entry=` or `waiting=`), after the checks a booking
+    makes of each person. A NIK that holds an active application refuses the whole household
+    with the booking's refusal (DuplicateApplication: how its owner contests it, nothing about
+    the application); one already entered or waiting, with DuplicateEntry. Each is the same
+    answer whoever holds the NIK. One statement on PostgreSQL (mpaspor/db.py)."""
     check_people(people)
     (parent,) = owner.values()
     if not parent._state.adding:
@@ -102,5 +106,16 @@ def add_seekers(*, people: Sequence[PersonBooking], **owner) -> list[Seeker]:
             raise DuplicateEntry() from exc
         raise
     if not inserted:
-        raise DuplicateEntry()
+        raise DuplicateApplication()
     return seekers
+
+
+@contextlib.contextmanager
+def refused_niks_counted(*, account, people: Sequence[PersonBooking], now: dt.datetime):
+    """Around an entry or a join: a NIK refused because someone else's application holds it counts
+    against the account, as a refused booking does (probing, decisions.md 14)."""
+    try:
+        yield
+    except DuplicateApplication:
+        count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
+        raise

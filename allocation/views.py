@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import verified_email_required
+from appointments.exceptions import DuplicateApplication
 from mpaspor.errors import DomainError
 from mpaspor.ratelimits import rate_limit
 from offices import permissions
@@ -54,6 +55,7 @@ def enter(request, release_id: int):
     initial[0] = {**initial[0], "full_name": request.user.full_name, "phone": request.user.phone}
     household = HouseholdFormSet(request.POST or None, initial=initial, prefix="person")
     choices = ChoicesForm(request.POST or None, slots=slots)
+    contest_nik = False
     if request.method == "POST" and household.is_valid() and choices.is_valid():
         try:
             enter_draw(
@@ -61,6 +63,7 @@ def enter(request, release_id: int):
             )
         except DomainError as error:
             choices.add_error(None, error.message)
+            contest_nik = isinstance(error, DuplicateApplication)  # the refusal says how; here is the way
         else:
             messages.success(request, _("You are entered in the draw. We tell you the result after the draw."))
             return redirect("allocation:my_entries")
@@ -75,6 +78,7 @@ def enter(request, release_id: int):
             "size": size,
             "is_open": release.is_open_for_entries(timezone.now()),
             "pay_hours": settings.DRAW_PAYMENT_HOURS,
+            "contest_nik": contest_nik,
         },
     )
 

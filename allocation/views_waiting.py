@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import verified_email_required
+from appointments.exceptions import DuplicateApplication
 from mpaspor.errors import DomainError
 from mpaspor.ratelimits import rate_limit
 from offices.selectors import active_office
@@ -62,6 +63,7 @@ def join(request, code: str):
     person = {"full_name": request.user.full_name, "phone": request.user.phone, "passport_type": "electronic"}
     person |= {"validity_years": 10, "application_kind": "new"}
     household = HouseholdFormSet(request.POST or None, prefix="person", initial=[person] * _household_size(request))
+    contest_nik = False
     if request.method == "POST" and range_form.is_valid() and household.is_valid():
         try:
             join_waiting_list(
@@ -74,6 +76,7 @@ def join(request, code: str):
             )
         except DomainError as exc:
             range_form.add_error(exc.field if exc.field in range_form.fields else None, exc.message)
+            contest_nik = isinstance(exc, DuplicateApplication)  # the refusal says how; here is the way
         else:
             messages.success(request, _("You are on the waiting list. We will tell you when a place is offered."))
             return redirect("allocation:my_waiting")
@@ -90,6 +93,7 @@ def join(request, code: str):
             "full": full,
             "nearby": nearby,
             "more_people": min(household.total_form_count() + 1, 5),
+            "contest_nik": contest_nik,
         },
     )
 

@@ -55,6 +55,13 @@ CONFLICTS = (
     "`passport_type_unavailable`: the office does not issue a person's passport type, or its blank books of "
     "that type are booked out from the session's date (`GET offices/{code}/availability/` says from when); "
 )
+# The refusal of a NIK that an active application holds, wherever a NIK is given (booking, draw
+# entry, waiting list, an offer's acceptance): one answer whoever holds it (docs/nik-disputes.md).
+DUPLICATE_APPLICATION = (
+    "`duplicate_application`: a NIK already has an active application; the same `detail` whoever holds it, "
+    "which tells how its owner contests it and nothing about that application: the app's way is "
+    "`POST nik-disputes/` (birth date and a photo of the e-KTP)"
+)
 
 
 class ApplicationOutputSerializer(Serializer):
@@ -202,9 +209,10 @@ class ApplicationCreateApi(APIView):
                 "`account_restricted`: the account is under a hoarding restriction (`detail` says until when "
                 "and why) or was blocked after a review.",
                 e404="`not_found`: no such online slot.",
-                e409=CONFLICTS + "`walk_in_only`: a walk-in session, which takes no booking (come to the office); "
-                "`duplicate_application`: this NIK already has an active application (the same "
-                "answer whoever holds it); `too_many_applicants`: the account already applies for 5 people; "
+                e409=CONFLICTS
+                + "`walk_in_only`: a walk-in session, which takes no booking (come to the office); "
+                + DUPLICATE_APPLICATION
+                + "; `too_many_applicants`: the account already applies for 5 people; "
                 "`request_in_progress`: a request with this `Idempotency-Key` is still being processed.",
                 e429="`throttled`: too many requests; or the account was refused too many different NIKs "
                 "of other people's applications today (`REFUSED_NIKS_PER_DAY`) and may book again when the "

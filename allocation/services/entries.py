@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import check_not_restricted
+from accounts.services import check_bookings_allowed, check_not_restricted
 from appointments.exceptions import InvalidInput, KindNotAccepted
 from appointments.services.booking import STOCK_CLOSED, PersonBooking, check_people, check_validity
 from mpaspor.db import fetch_rows, select_columns
@@ -19,7 +19,7 @@ from quotas.models import Pool, ReleaseMode, Slot
 
 from ..exceptions import EntryNotFound, NotInEntryWindow, ReleaseNotFound
 from ..models import Entry, Release, Seeker
-from ..people import add_seekers
+from ..people import add_seekers, refused_niks_counted
 
 MAX_CHOICES = 3
 
@@ -92,14 +92,16 @@ def enter_draw(
 ) -> Entry:
     """Enter `people` (1 to 5, checked as a booking checks them) in a release's draw with up to
     three ranked sessions of that release, each of which must take every person. Raises
-    NotInEntryWindow outside the window, DuplicateEntry for a NIK already entered, waiting or
-    holding an active application, InvalidInput / KindNotAccepted for bad choices; nothing is
-    written then. `in_same_transaction(entry)` commits with the entry (the API's idempotency key).
+    NotInEntryWindow outside the window, DuplicateApplication for a NIK holding an active
+    application, DuplicateEntry for one already entered or waiting, InvalidInput /
+    KindNotAccepted for bad choices; nothing is written then. `in_same_transaction(entry)`
+    commits with the entry (the API's idempotency key).
 
     Three statements: the release with the chosen sessions, then the entry with its people
     inserted by the one statement that also checks their NIKs (`add_seekers`), in a transaction."""
     now = now or timezone.now()
     check_not_restricted(account=account, now=now)
+    check_bookings_allowed(account=account, now=now)  # an account paused for probing NIKs probes here neither
     _check_choices_given(choices)
     release, slots = _release_and_choices(
         release_id=release_id, choices=choices, passport_types=[p.passport_type for p in people], now=now
@@ -108,7 +110,7 @@ def enter_draw(
         raise NotInEntryWindow()
     check_people(people)  # before the choices, which read each person's kind and age
     _check_choices_take(release=release, slots=slots, people=people, choices=choices)
-    with transaction.atomic(durable=True):
+    with refused_niks_counted(account=account, people=people, now=now), transaction.atomic(durable=True):
         entry = Entry(release=release, account=account, choices=list(choices))
         add_seekers(people=people, entry=entry)
         if in_same_transaction is not None:

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import check_not_restricted
+from accounts.services import check_bookings_allowed, check_not_restricted
 from appointments.models import ACTIVE_STATUSES, Application
 from appointments.services.booking import PersonBooking, check_people
 from mpaspor.db import in_callers_transaction, lock_row
@@ -27,7 +27,7 @@ from quotas.models import Pool, Slot
 
 from ..exceptions import OfficeClosedForWaiting, WaitingNotAllowed
 from ..models import Entry, Seeker, Waiting
-from ..people import add_seekers
+from ..people import add_seekers, refused_niks_counted
 
 # How far ahead a household may wait: the longest booking horizon of any release schedule.
 MAX_WAITING_DAYS = 120
@@ -50,6 +50,7 @@ def join_waiting_list(
     transaction (the API's idempotency key)."""
     now = now or timezone.now()
     check_not_restricted(account=account, now=now)
+    check_bookings_allowed(account=account, now=now)  # an account paused for probing NIKs probes here neither
     office = Office.objects.filter(pk=office_id).first()
     if office is None or not office.is_active:
         raise OfficeClosedForWaiting()
@@ -57,7 +58,7 @@ def join_waiting_list(
     # A type closed on the first day is closed on every later one (its books run out from a day):
     # nothing in the range could be offered. A type that closes within the range may still wait.
     check_types_open(office=office, passport_types=[p.passport_type for p in people], on=date_from)
-    with transaction.atomic(durable=True):
+    with refused_niks_counted(account=account, people=people, now=now), transaction.atomic(durable=True):
         lock_row("lock_office", Office, office.pk)
         waiting = Waiting(
             office=office, account=account, date_from=date_from, date_to=date_to, language=language, joined_at=now

@@ -249,7 +249,7 @@ def book_applications(
     try:
         after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
     except DuplicateApplication:
-        _count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
+        count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
         raise
     applications = [application for application, _rows in groups]
     count_booking(people=len(applications))  # committed: the claim's transaction is durable
@@ -476,7 +476,7 @@ def book_drawn(*, bookings: Sequence[DrawnBooking], now: dt.datetime) -> list[li
     stocked: dict[int, set[str]] = {}
     for booking, result in zip(bookings, results, strict=True):
         if isinstance(result, DuplicateApplication):
-            _count_refused_niks(account=booking.account, niks=[p.applicant.nik for p in booking.people], now=now)
+            count_refused_niks(account=booking.account, niks=[p.applicant.nik for p in booking.people], now=now)
         elif not isinstance(result, DomainError):
             count_booking(people=len(result))
             if result and result[0].slot.keeps_stock:
@@ -523,9 +523,10 @@ def _book_drawn_here(*, booking: DrawnBooking, slots: dict, fee_rule, now: dt.da
     return [application for application, _rows in groups]
 
 
-def _count_refused_niks(*, account, niks: list[str], now: dt.datetime) -> None:
-    """After a duplicate refusal: the booked NIKs that someone else's active application holds
-    count against the account (probing); its own applications' NIKs do not."""
+def count_refused_niks(*, account, niks: list[str], now: dt.datetime) -> None:
+    """After a duplicate refusal (a booking's, a draw entry's, the waiting list's): the NIKs that
+    someone else's active application holds count against the account (probing); its own
+    applications' NIKs do not."""
     held = (
         Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES)
         .exclude(account=account)

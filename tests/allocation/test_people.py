@@ -9,6 +9,7 @@ from django.db import transaction
 from allocation.exceptions import DuplicateEntry
 from allocation.models import Entry, Seeker, Waiting
 from allocation.people import add_seekers
+from appointments.exceptions import DuplicateApplication
 from appointments.services.booking import PersonBooking
 from tests.allocation.helpers import open_release
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory, applicant_data
@@ -62,7 +63,7 @@ def test_a_closed_row_frees_the_nik(waiting):
 def test_a_nik_with_an_active_application_cannot_wait(waiting):
     application = ApplicationFactory()
     person = _person(nik=application.nik)
-    with pytest.raises(DuplicateEntry), transaction.atomic():
+    with pytest.raises(DuplicateApplication), transaction.atomic():
         add_seekers(people=[person], waiting=waiting)
     assert not Seeker.objects.exists() and not Waiting.objects.exists()
 

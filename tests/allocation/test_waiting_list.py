@@ -19,6 +19,7 @@ from allocation.services.offers import (
     sweep_offers,
 )
 from allocation.services.waiting import households_ahead, join_waiting_list, wait_after_lost_draw
+from appointments.exceptions import DuplicateApplication
 from appointments.models import Application, Status
 from appointments.services.booking import PersonBooking
 from appointments.services.lifecycle import cancel_application
@@ -99,7 +100,7 @@ class TestJoining:
 
     def test_a_booked_nik_is_refused(self, slot):
         application = ApplicationFactory(slot=slot)
-        with pytest.raises(DuplicateEntry):
+        with pytest.raises(DuplicateApplication):
             join(slot, people=[person(nik=application.nik)])
         assert not Waiting.objects.exists() and fresh(slot).waiting == 0
 

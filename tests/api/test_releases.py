@@ -98,7 +98,7 @@ def test_a_nik_entered_twice_or_already_booked_is_refused(api, release):
             api, release, slots, people=[{**api_person(), "nik": booked.nik, "birth_date": "1990-05-17", "sex": "M"}]
         ),
         409,
-        "duplicate_entry",
+        "duplicate_application",
     )
     assert Entry.objects.count() == 1
 

@@ -80,7 +80,7 @@ def test_bad_joins_are_refused_and_change_nothing(api, office):
     assert_error(
         api.post("/api/v1/waitlist/", join_body(slot, people=[person_body(nik=booked.nik)]), format="json"),
         409,
-        "duplicate_entry",
+        "duplicate_application",
     )
     assert not Waiting.objects.exists()
 

@@ -114,3 +114,47 @@ def shot(name: str):
     """Where the screenshot of a page of another browser context (the officer's) goes."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"nik-dispute-{name}.png"
+
+
+def test_the_waiting_list_and_the_draw_refuse_a_squatted_nik_with_the_way_to_contest(page, screenshot):
+    """The owner of a NIK that a broker booked tries the waiting list, then a draw: both refuse in
+    the booking's words, with the button to the dispute page, and nothing about the booking."""
+    from tests.allocation.helpers import open_release
+
+    office = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kediri")
+    full = SlotFactory(office=office, capacity=1)
+    owner_data = applicant_data(full_name="Dewi Lestari", sex="F")
+    squatted = ApplicationFactory(
+        slot=full, nik=owner_data.nik, full_name="Dewi L", birth_date=owner_data.birth_date, sex="F"
+    )
+    release, _slots = open_release(office=OfficeFactory(code="kanim-blitar", name="Kantor Imigrasi Blitar"))
+    owner = UserFactory(email="dewi@example.com", full_name="Dewi Lestari")
+
+    def fill_person():
+        page.fill("input[name=person-0-nik]", owner_data.nik)
+        page.fill("input[name=person-0-full_name]", owner_data.full_name)
+        page.fill("input[name=person-0-birth_date]", owner_data.birth_date.isoformat())
+        page.check("input[name=person-0-sex][value=F]")
+        page.fill("input[name=person-0-phone]", "081234567890")
+        page.check("input[name=person-0-validity_years][value='5']")
+
+    def refused_with_the_way_to_contest(name: str):
+        expect(page.locator("main")).to_contain_text("Sengketakan NIK")
+        expect(page.locator("#contest-nik a")).to_be_visible()
+        expect(page.locator("main")).not_to_contain_text(squatted.booking_code)
+        check_accessibility(page)
+        screenshot(name)
+
+    log_in(page, email=owner.email)
+    page.goto(f"/waiting/{office.code}/join/?from={full.date}&to={full.date}")
+    fill_person()
+    page.get_by_role("button", name="Masuk daftar tunggu").click()
+    refused_with_the_way_to_contest("01-waiting-list-refused")
+
+    page.goto(f"/draws/releases/{release.pk}/enter/")
+    fill_person()
+    page.select_option("select[name=choice_1]", index=1)
+    page.get_by_role("button", name="Ikut undian").click()
+    refused_with_the_way_to_contest("02-draw-entry-refused")
+    page.locator("#contest-nik a").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sengketakan NIK")
