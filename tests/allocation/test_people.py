@@ -86,7 +86,7 @@ def test_both_ways_of_adding_a_household_store_the_same_rows(waiting, vendor, mo
     monkeypatch.setattr(connection, "vendor", vendor)
     with transaction.atomic():
         seekers = add_seekers(people=people, waiting=waiting)
-    with pytest.raises(DuplicateEntry), transaction.atomic():
+    with pytest.raises(DuplicateApplication), transaction.atomic():
         add_seekers(
             people=[_person(nik=ApplicationFactory().nik)],
             waiting=Waiting(office=waiting.office, account=waiting.account, date_from=TODAY, date_to=TODAY),
