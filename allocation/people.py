@@ -8,7 +8,7 @@ import functools
 from collections.abc import Sequence
 
 from django import forms
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from rest_framework import serializers
 
 from appointments.api import ApplicationCreateApi
@@ -20,8 +20,8 @@ from appointments.services.people import ApplicantData
 from mpaspor.api import IntegerChoiceField, StrictBooleanField
 from mpaspor.db import in_callers_transaction, insert_after, violates
 
-from .exceptions import DuplicateEntry
-from .models import Seeker
+from .exceptions import DuplicateEntry, NotInEntryWindow
+from .models import Release, Seeker
 
 APPLICANT_FIELDS = ("nik", "full_name", "birth_date", "sex", "phone", "married")
 
@@ -75,12 +75,22 @@ def people_of(formset) -> list[PersonBooking]:
 # The statement that decides whether a household may be entered or listed: none of its NIKs holds
 # an active application (found by the partial unique index on active NIKs, whose statuses it names).
 # Same answer as not Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES).exists().
+# An entry also needs its release still without a snapshot, read under a key-share lock: a close
+# in progress holds the release's row, so the statement waits for it and then finds the snapshot
+# (an entry inserted after the snapshot would be in no draw, its NIKs held open for nothing).
 @functools.cache
-def _no_active_application_sql(niks: int) -> str:
+def _may_add_sql(*, niks: int, entry: bool, vendor: str) -> str:
     statuses = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
-    return (
-        f"SELECT 1 AS id WHERE NOT EXISTS (SELECT 1 FROM {Application._meta.db_table}"
+    no_active_application = (
+        f"NOT EXISTS (SELECT 1 FROM {Application._meta.db_table}"
         f" WHERE nik IN ({', '.join(['%s'] * niks)}) AND status IN ({statuses}))"
+    )
+    if not entry:
+        return f"SELECT 1 AS id WHERE {no_active_application}"
+    lock = " FOR KEY SHARE" if vendor == "postgresql" else ""  # SQLite has one writer at a time
+    return (
+        f"SELECT 1 AS id FROM {Release._meta.db_table} WHERE id = %s AND snapshot = ''"
+        f" AND {no_active_application}{lock}"
     )
 
 
@@ -90,22 +100,28 @@ def add_seekers(*, people: Sequence[PersonBooking], **owner) -> list[Seeker]:
     makes of each person. A NIK that holds an active application refuses the whole household
     with the booking's refusal (DuplicateApplication: how its owner contests it, nothing about
     the application); one already entered or waiting, with DuplicateEntry. Each is the same
-    answer whoever holds the NIK. One statement on PostgreSQL (mpaspor/db.py)."""
+    answer whoever holds the NIK. An entry whose release closed meanwhile: NotInEntryWindow.
+    One statement on PostgreSQL (mpaspor/db.py)."""
     check_people(people)
     (parent,) = owner.values()
     if not parent._state.adding:
         raise ValueError("add_seekers inserts the entry or waiting row: pass it unsaved")
     seekers = [Seeker.of(person, **owner) for person in people]
     niks = [p.applicant.nik for p in people]
+    entry = owner.get("entry")
+    statement = _may_add_sql(niks=len(niks), entry=entry is not None, vendor=connection.vendor)
+    params = [entry.release_id, *niks] if entry is not None else niks
     try:
         inserted = insert_after(
-            f"no_active_application_{len(niks)}", _no_active_application_sql(len(niks)), niks, [(parent, seekers)]
+            f"may_add_{'entry' if entry else 'waiting'}_{len(niks)}", statement, params, [(parent, seekers)]
         )
     except IntegrityError as exc:
         if violates(exc, Seeker, "one_open_seeker_per_nik"):
             raise DuplicateEntry() from exc
         raise
     if not inserted:
+        if entry is not None and Release.objects.filter(pk=entry.release_id).exclude(snapshot="").exists():
+            raise NotInEntryWindow()
         raise DuplicateApplication()
     return seekers
 

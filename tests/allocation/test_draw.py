@@ -280,3 +280,39 @@ def test_a_loser_booked_elsewhere_after_the_close_does_not_wait_and_the_others_d
     assert Slot.objects.get(pk=slots[0].pk).waiting == 2
     assert not Seeker.objects.filter(nik=booked.nik, is_open=True).exists()
     assert not Seeker.objects.filter(entry__in=entries, is_open=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_caught_by_the_close_in_progress_is_refused_not_left_outside_the_snapshot():
+    """The entry read an open window, then the close locked the release and wrote its snapshot:
+    the entry's insert waits for the close and refuses, instead of an entry that no draw holds
+    and whose people stay open."""
+    import threading
+
+    from django.db import connection, transaction
+
+    release, slots = open_release()
+    close_locked, outcome = threading.Event(), {}
+
+    def enter():
+        try:
+            close_locked.wait()
+            outcome["entry"] = enter_draw(
+                account=UserFactory(), release_id=release.pk, people=[person()], choices=[slots[0].pk]
+            )
+        except Exception as exc:  # noqa: BLE001 - the test looks at the outcome
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    entering = threading.Thread(target=enter)
+    entering.start()
+    with transaction.atomic():
+        Release.objects.select_for_update().get(pk=release.pk)  # as close_window does
+        close_locked.set()
+        entering.join(timeout=1)  # the entry has read the open window and now waits for the row
+        assert entering.is_alive()
+        Release.objects.filter(pk=release.pk).update(snapshot='{"entries": []}', entries_sha256="0" * 64)
+    entering.join()
+    assert isinstance(outcome.get("error"), NotInEntryWindow), outcome
+    assert not Entry.objects.exists() and not Seeker.objects.exists()

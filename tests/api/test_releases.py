@@ -167,7 +167,7 @@ def test_entering_is_three_statements(api, release):
         "EXECUTE release_and_choices_2",
         statements[2],  # its name ends with a digest of the rows it inserts
     ]
-    assert statements[2].startswith("EXECUTE no_active_application_2_")
+    assert statements[2].startswith("EXECUTE may_add_entry_2_")
     entry = Entry.objects.get(pk=response.json()["id"])
     assert entry.choices == [s.pk for s in slots] and entry.people.count() == 2
 
