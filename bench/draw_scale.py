@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("BENCH_DRAW_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mpaspor_bench_h16")
 ENTRIES = int(os.environ.get("BENCH_DRAW_ENTRIES", "100000"))
 SESSIONS, PER_SESSION = 100, 100
+NOTES = "## What changed and what it gave"
 
 
 def recreate_database() -> None:
@@ -121,10 +122,13 @@ def main() -> None:
             )
     Seeker.objects.bulk_create(people, batch_size=5000)
     loaded = time.perf_counter() - started
-    # Entries come in over days, and autovacuum keeps the tables' statistics (this bench's server
-    # may run without it): without them the planner scans every person for each batch's people.
+    # Entries come in over days, and autovacuum keeps the statistics of the tables they fill (this
+    # bench's server may run without it): without them the planner scans every person for each
+    # batch's people. The tables the draw fills keep none, as on a new install: analyzed empty,
+    # the booking's reads would scan the applications the draw has just written, again and again.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        for model in (User, Entry, Seeker):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
     print(f"{ENTRIES} entries, {len(people)} people written in {loaded:.1f} s", flush=True)
 
     timings = {}
@@ -147,19 +151,25 @@ def main() -> None:
         fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    printed = [0]
+    printed, statements = [0], {"all": 0}
+
+    def count(execute, sql, params, many, context):
+        statements["all"] += 1
+        return execute(sql, params, many, context)
 
     def progress(done: int, total: int) -> None:
         if done <= winners:
             timings["winners"] = time.perf_counter() - t
             timings["winners_cpu"] = time.process_time() - cpu
             timings["winners_db_cpu"] = database_cpu() - db_cpu
+            statements["winners"] = statements["all"]
         if done // 10000 > printed[0] or done == total:
             printed[0] = done // 10000
             print(f"  applied {done}/{total} entries ({time.perf_counter() - t:.1f} s)", flush=True)
 
     t, cpu, db_cpu = time.perf_counter(), time.process_time(), database_cpu()
-    apply_draw(release_id=release.pk, now=now, progress=progress)
+    with connection.execute_wrapper(count):
+        apply_draw(release_id=release.pk, now=now, progress=progress)
     timings["apply"] = time.perf_counter() - t
     timings["apply_cpu"] = time.process_time() - cpu
     timings["apply_db_cpu"] = database_cpu() - db_cpu
@@ -177,6 +187,7 @@ def main() -> None:
         "losers_waiting": waiting,
         "batch": settings.DRAW_APPLY_BATCH,
         "seconds": {name: round(value, 2) for name, value in timings.items()},
+        "statements": {"winners": statements["winners"], "losers": statements["all"] - statements["winners"]},
         "load_average": round(load, 1),
         "cores": os.cpu_count(),
     }
@@ -206,9 +217,16 @@ Load average {load:.1f} on {os.cpu_count()} cores when it ended. On a shared mac
 are noisy; the CPU times are steadier. The application is one process talking to one PostgreSQL
 backend, one statement at a time, so on a quiet machine its wall time is about the sum of the two
 CPU times plus the commits' flushes.
+
+Statements sent to PostgreSQL: {statements["winners"]:,} for the winners \
+({statements["winners"] / max(winners, 1):.1f} a winning entry), {results["statements"]["losers"]:,} for the \
+losers ({results["statements"]["losers"] / max(lost, 1) * 1000:.1f} per thousand lost entries).
 """
     print(report)
-    (ROOT / "bench" / "DRAW.md").write_text(report)
+    # What was changed and measured, written by hand below NOTES, is kept from one run to the next.
+    path = ROOT / "bench" / "DRAW.md"
+    previous = path.read_text() if path.exists() else ""
+    path.write_text(report + (previous[previous.index(NOTES) - 1 :] if NOTES in previous else ""))
 
 
 if __name__ == "__main__":
