@@ -22,12 +22,13 @@ sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("BENCH_DRAW_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mpaspor_bench_h16")
 ENTRIES = int(os.environ.get("BENCH_DRAW_ENTRIES", "100000"))
 SESSIONS, PER_SESSION = 100, 100
+NOTES = "## What changed and what it gave"
 
 
 def recreate_database() -> None:
     url = urlparse(DATABASE_URL)
     name = url.path.lstrip("/")
-    assert name.startswith(("mp_bench", "mpaspor_bench")), "the bench drops its database: give it its own"
+    assert "bench" in name.split("_"), "the bench drops its database: give it its own (a name with _bench)"
     admin = url._replace(path="/postgres").geturl()
     conn = psycopg2.connect(admin)
     conn.autocommit = True
@@ -44,13 +45,16 @@ def main() -> None:
         REDIS_URL="",  # local-memory cache; this bench measures the database's work
         CELERY_BROKER_URL="memory://",
         DJANGO_SETTINGS_MODULE="mpaspor.settings",
-        DJANGO_DEBUG="1",
+        DJANGO_DEBUG="0",  # as in production: no query log
+        DJANGO_SECRET_KEY="bench-draw-scale-only-" + "x" * 40,
+        DJANGO_LOG_LEVEL="WARNING",
     )
     import django
 
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
     from django.db.models import Count
     from django.utils import timezone
 
@@ -118,6 +122,13 @@ def main() -> None:
             )
     Seeker.objects.bulk_create(people, batch_size=5000)
     loaded = time.perf_counter() - started
+    # Entries come in over days, and autovacuum keeps the statistics of the tables they fill (this
+    # bench's server may run without it): without them the planner scans every person for each
+    # batch's people. The tables the draw fills keep none, as on a new install: analyzed empty,
+    # the booking's reads would scan the applications the draw has just written, again and again.
+    with connection.cursor() as cursor:
+        for model in (User, Entry, Seeker):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
     print(f"{ENTRIES} entries, {len(people)} people written in {loaded:.1f} s", flush=True)
 
     timings = {}
@@ -131,16 +142,37 @@ def main() -> None:
     winners = sum(1 for slot in release.plan.values() if slot is not None)
     print(f"planned: {winners} winning entries", flush=True)
 
-    def progress(done: int, total: int) -> None:
-        timings["winners"] = time.perf_counter() - t
-        timings["winners_cpu"] = time.process_time() - cpu
-        if done % 1000 < settings.DRAW_APPLY_BATCH or done == total:
-            print(f"  applied {done}/{total} winning entries ({timings['winners']:.1f} s)", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
 
-    t, cpu = time.perf_counter(), time.process_time()
-    apply_draw(release_id=release.pk, now=now, progress=progress)
+    def database_cpu() -> float:
+        """CPU seconds of this connection's PostgreSQL backend (same machine): its share of the work."""
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    printed, statements = [0], {"all": 0}
+
+    def count(execute, sql, params, many, context):
+        statements["all"] += 1
+        return execute(sql, params, many, context)
+
+    def progress(done: int, total: int) -> None:
+        if done <= winners:
+            timings["winners"] = time.perf_counter() - t
+            timings["winners_cpu"] = time.process_time() - cpu
+            timings["winners_db_cpu"] = database_cpu() - db_cpu
+            statements["winners"] = statements["all"]
+        if done // 10000 > printed[0] or done == total:
+            printed[0] = done // 10000
+            print(f"  applied {done}/{total} entries ({time.perf_counter() - t:.1f} s)", flush=True)
+
+    t, cpu, db_cpu = time.perf_counter(), time.process_time(), database_cpu()
+    with connection.execute_wrapper(count):
+        apply_draw(release_id=release.pk, now=now, progress=progress)
     timings["apply"] = time.perf_counter() - t
     timings["apply_cpu"] = time.process_time() - cpu
+    timings["apply_db_cpu"] = database_cpu() - db_cpu
     statuses = dict(Entry.objects.filter(release=release).values_list("status").annotate(n=Count("pk")))
     waiting = Waiting.objects.filter(office=office).count()
     taken = sum(Slot.objects.filter(office=office).values_list("taken", flat=True))
@@ -155,31 +187,46 @@ def main() -> None:
         "losers_waiting": waiting,
         "batch": settings.DRAW_APPLY_BATCH,
         "seconds": {name: round(value, 2) for name, value in timings.items()},
+        "statements": {"winners": statements["winners"], "losers": statements["all"] - statements["winners"]},
         "load_average": round(load, 1),
         "cores": os.cpu_count(),
     }
     (ROOT / "bench" / "draw-results.json").write_text(json.dumps(results, indent=2) + "\n")
     places, lost, losing = SESSIONS * PER_SESSION, statuses.get("lost", 0), timings["apply"] - timings["winners"]
+    cpu = {
+        "winners": (timings["winners_cpu"], timings["winners_db_cpu"]),
+        "losers": (timings["apply_cpu"] - timings["winners_cpu"], timings["apply_db_cpu"] - timings["winners_db_cpu"]),
+        "apply": (timings["apply_cpu"], timings["apply_db_cpu"]),
+    }
+    row = {name: f"{app:.1f} | {db:.1f} | {app + db:.1f}" for name, (app, db) in cpu.items()}
     report = f"""# The draw on PostgreSQL, {ENTRIES:,} entries ({len(people):,} people) on {places:,} places
 
 Written by `make bench-draw` (bench/draw_scale.py; figures in bench/draw-results.json).
 
-| step | seconds (CPU of this process) |
-|---|---|
-| close (snapshot and its hash) | {timings["close"]:.1f} |
-| plan (the pure allocation; CPU) | {timings["plan"]:.1f} ({timings["plan_cpu"]:.1f}) |
+| step | seconds | CPU: applying process | CPU: its PostgreSQL backend | CPU: both |
+|---|---|---|---|---|
+| close (snapshot and its hash) | {timings["close"]:.1f} | | | |
+| plan (the pure allocation) | {timings["plan"]:.1f} | {timings["plan_cpu"]:.1f} | | |
 | application: {winners:,} winning entries booked ({taken:,} places), {results["batch"]} a transaction \
-| {timings["winners"]:.1f} ({timings["winners_cpu"]:.1f}) |
-| application: {lost:,} lost entries marked, {waiting:,} households put on the waiting list \
-| {losing:.1f} ({timings["apply_cpu"] - timings["winners_cpu"]:.1f}) |
-| application, in all (limit: 120) | {timings["apply"]:.1f} ({timings["apply_cpu"]:.1f}) |
+| {timings["winners"]:.1f} | {row["winners"]} |
+| application: {lost:,} lost entries marked and told, {waiting:,} households put on the waiting list, \
+{results["batch"] * 10} a transaction | {losing:.1f} | {row["losers"]} |
+| application, in all (limit: 120) | {timings["apply"]:.1f} | {row["apply"]} |
 
-Load average {load:.1f} on {os.cpu_count()} cores when it ended: the machine was shared with other
-work, so the wall times are noisy; the CPU time of the applying process is steadier (PostgreSQL's
-own work is not in it).
+Load average {load:.1f} on {os.cpu_count()} cores when it ended. On a shared machine the wall times
+are noisy; the CPU times are steadier. The application is one process talking to one PostgreSQL
+backend, one statement at a time, so on a quiet machine its wall time is about the sum of the two
+CPU times plus the commits' flushes.
+
+Statements sent to PostgreSQL: {statements["winners"]:,} for the winners \
+({statements["winners"] / max(winners, 1):.1f} a winning entry), {results["statements"]["losers"]:,} for the \
+losers ({results["statements"]["losers"] / max(lost, 1) * 1000:.1f} per thousand lost entries).
 """
     print(report)
-    (ROOT / "bench" / "DRAW.md").write_text(report)
+    # What was changed and measured, written by hand below NOTES, is kept from one run to the next.
+    path = ROOT / "bench" / "DRAW.md"
+    previous = path.read_text() if path.exists() else ""
+    path.write_text(report + (previous[previous.index(NOTES) - 1 :] if NOTES in previous else ""))
 
 
 if __name__ == "__main__":

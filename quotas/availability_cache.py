@@ -32,12 +32,14 @@ claim has just found full before it validates the body; the flag lives a second 
 give-back drops it.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -289,10 +291,18 @@ def remember_sold_out(*, slot_id: int) -> None:
 # --- Marking ----------------------------------------------------------------------------------
 
 
+# The slots `mark_slots_changed` gathers inside `slot_marks_gathered`, by `freed`.
+_gathered: ContextVar[dict[bool, set[int]] | None] = ContextVar("gathered_slot_marks", default=None)
+
+
 def mark_slots_changed(*, slot_ids: Iterable[int], freed: bool) -> None:
     """After the caller's transaction commits, mark the days of these slots changed; with
     `freed` (places given back, capacity added) also drop their sold-out flags."""
     if not enabled():
+        return
+    gathered = _gathered.get()
+    if gathered is not None:
+        gathered.setdefault(freed, set()).update(slot_ids)
         return
     slot_ids = list(slot_ids)
 
@@ -303,6 +313,22 @@ def mark_slots_changed(*, slot_ids: Iterable[int], freed: bool) -> None:
             _safely(cache.delete_many, [_sold_out_key(s) for s in slot_ids])
 
     transaction.on_commit(mark, robust=True)
+
+
+@contextlib.contextmanager
+def slot_marks_gathered():
+    """Inside the caller's transaction: the slots marked changed meanwhile are marked once, after
+    the commit, instead of once per claim (a batch of a draw's winners claims a hundred times on a
+    few slots; a mark per claim was a query each). A claim rolled back in a savepoint stays
+    gathered: its days are marked for nothing, which costs one rebuild at most."""
+    gathered: dict[bool, set[int]] = {}
+    token = _gathered.set(gathered)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+    for freed, slot_ids in gathered.items():
+        mark_slots_changed(slot_ids=slot_ids, freed=freed)
 
 
 def mark_days_changed(*, office_code: str, dates: Iterable[dt.date]) -> None:

@@ -21,14 +21,14 @@ from quotas.exceptions import SlotFull
 
 from ..draw import allocate, canonical_json, draw_order, sha256_hex
 from ..exceptions import EntryAlreadyDecided, NotInEntryWindow, ReleaseNotFound
-from ..models import Entry, Release, Seeker, Waiting
+from ..models import Entry, Release, Seeker
 from ..outbox import tell_outcome
 from .entries import release_slots
 from .waiting import wait_after_lost_draw_batch
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (entries applied so far, entries to apply)
+Progress = Callable[[int, int], None]  # (entries of the plan decided so far, entries of the plan)
 
 
 def run_draw(
@@ -110,40 +110,70 @@ def plan_draw(*, release_id: int, now: dt.datetime) -> Release:
 
 def apply_draw(*, release_id: int, now: dt.datetime, progress: Progress | None = None) -> Release:
     """Book each winning entry, in draw order, through the one booking path; an entry one of
-    whose people was booked elsewhere meanwhile (or any other refusal) is forfeited. Entries that
-    got nothing are lost. Each entry's outcome commits with its booking, and only an entry still
-    `entered` is applied: a second run skips what the first did."""
+    whose people was booked elsewhere meanwhile (or any other refusal) is forfeited. Then the
+    entries that got nothing are lost and join the waiting list, in draw order. Each entry's
+    outcome commits with its booking or its waiting row, and only an entry still `entered` is
+    applied: a second run skips what the first did. `progress` hears after each batch how many
+    of the plan's entries are decided."""
     release = Release.objects.select_related("office").get(pk=release_id)
     if release.applied_at is not None:
         return release
     order = draw_order(release.seed, release.snapshot)
+    pending = set(Entry.objects.filter(release=release, status=Entry.Status.ENTERED).values_list("pk", flat=True))
     winners = [entry_id for entry_id in order if release.plan[str(entry_id)] is not None]
-    pending = set(Entry.objects.filter(pk__in=winners, status=Entry.Status.ENTERED).values_list("pk", flat=True))
-    done = len(winners) - len(pending)
-    batch = settings.DRAW_APPLY_BATCH
+    # A loser's place on the waiting list is its position among the losers, in draw order.
+    losers = [
+        (entry_id, position)
+        for position, entry_id in enumerate(e for e in order if release.plan[str(e)] is None)
+        if entry_id in pending
+    ]
+    done = len(order) - len(pending & set(order))
+
+    def decided(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done, len(order))
+
     to_apply = [entry_id for entry_id in winners if entry_id in pending]
+    batch = settings.DRAW_APPLY_BATCH
     for start in range(0, len(to_apply), batch):
         chunk = to_apply[start : start + batch]
         _apply_winners(entry_ids=chunk, plan=release.plan, now=now)
-        done += len(chunk)
-        if progress:
-            progress(done, len(winners))
-
-    lost = [entry_id for entry_id in order if release.plan[str(entry_id)] is None]
-    with transaction.atomic(durable=True):
-        decided = list(
-            Entry.objects.select_for_update()
-            .filter(pk__in=lost, status=Entry.Status.ENTERED)
-            .values_list("pk", flat=True)
-        )
-        Entry.objects.filter(pk__in=decided).update(status=Entry.Status.LOST, decided_at=now)
-        tell_outcome(entries=Entry.objects.filter(pk__in=decided).order_by("pk"), outcome=Entry.Status.LOST, bulk=True)
-    _losers_wait(lost=lost, office_id=release.office_id, drawn_at=release.drawn_at or now)
+        decided(len(chunk))
+    batch = settings.DRAW_APPLY_BATCH * 10
+    for start in range(0, len(losers), batch):
+        chunk = losers[start : start + batch]
+        _apply_losers(positions=dict(chunk), office_id=release.office_id, drawn_at=release.drawn_at or now, now=now)
+        decided(len(chunk))
     Release.objects.filter(pk=release.pk).update(applied_at=now)
     dates = set(release_slots(release).values_list("date", flat=True))
     mark_days_changed(office_code=release.office.code, dates=dates)
     release.applied_at = now
     return release
+
+
+def _apply_losers(*, positions: dict[int, int], office_id: int, drawn_at: dt.datetime, now: dt.datetime) -> None:
+    """A batch of lost entries (`{entry id: position among the losers}`) in one transaction: each
+    still `entered` is marked lost, told so (from the bulk queue) and its household joins the
+    waiting list for the sessions it chose (`wait_after_lost_draw_batch`; a household one of whose
+    people meanwhile holds a place elsewhere does not). A draw stopped half-way keeps whole
+    batches, and the next run takes the entries still `entered`."""
+    with transaction.atomic(durable=True):
+        entries = list(
+            Entry.objects.select_for_update()
+            .filter(pk__in=positions, status=Entry.Status.ENTERED)
+            .only("account_id", "choices")
+            .order_by("pk")
+        )
+        lost = Entry.objects.filter(pk__in=[entry.pk for entry in entries])
+        lost.update(status=Entry.Status.LOST, decided_at=now)
+        tell_outcome(entries=lost.order_by("pk"), outcome=Entry.Status.LOST, bulk=True)
+        wait_after_lost_draw_batch(
+            entries=sorted(((entry, positions[entry.pk]) for entry in entries), key=lambda pair: pair[1]),
+            office_id=office_id,
+            drawn_at=drawn_at,
+        )
 
 
 def _apply_winners(*, entry_ids: list[int], plan: dict, now: dt.datetime) -> None:
@@ -229,18 +259,3 @@ def due_releases(*, now: dt.datetime) -> list[int]:
         .order_by("entries_close_at")
         .values_list("pk", flat=True)
     )
-
-
-def _losers_wait(*, lost: list[int], office_id: int, drawn_at: dt.datetime) -> None:
-    """Lost entries' households join the waiting list for the sessions they chose, in draw order,
-    a batch per transaction (`wait_after_lost_draw_batch`): a draw stopped half-way adds the rest when it runs again. A
-    household one of whose people meanwhile holds a place elsewhere leaves the draw instead. Each
-    batch raises its sessions' counts of waiting households by the households it adds, under the
-    office's lock: no full recount, which with tens of thousands waiting took about a minute."""
-    entries = Entry.objects.filter(pk__in=lost, status=Entry.Status.LOST).in_bulk()
-    already = set(Waiting.objects.filter(entry_id__in=lost).values_list("entry_id", flat=True))
-    todo = [(entries[entry_id], position) for position, entry_id in enumerate(lost) if entry_id in entries]
-    todo = [(entry, position) for entry, position in todo if entry.pk not in already]
-    batch = settings.DRAW_APPLY_BATCH * 10
-    for start in range(0, len(todo), batch):
-        wait_after_lost_draw_batch(entries=todo[start : start + batch], office_id=office_id, drawn_at=drawn_at)

@@ -10,17 +10,16 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import check_bookings_allowed, check_not_restricted
 from appointments.models import ACTIVE_STATUSES, Application
-from appointments.services.booking import PersonBooking, check_people
+from appointments.services.booking import PersonBooking
 from mpaspor.db import in_callers_transaction, lock_row
-from mpaspor.errors import DomainError
 from offices.models import Office
 from offices.selectors import check_types_open
 from quotas.models import Pool, Slot
@@ -97,74 +96,100 @@ def wait_after_lost_draw(*, entry: Entry, slot_ids: Sequence[int], position: int
     return waiting
 
 
+@in_callers_transaction
 def wait_after_lost_draw_batch(
     *, entries: Sequence[tuple[Entry, int]], office_id: int, drawn_at: dt.datetime
 ) -> list[int]:
     """`wait_after_lost_draw` for many lost entries of one release at once, `(entry, position)`
-    each: one transaction, a few statements for the whole batch (a draw has tens of thousands of
-    losers; one transaction and one recount each took a third of a second per loser with 14,000
-    of them, and more as the list grew).
+    each, in the caller's transaction (the draw's, which marks them lost): a few statements for
+    the whole batch, whatever its size. A draw has tens of thousands of losers; one transaction
+    and one recount each took a third of a second per loser with 14,000 of them, and more as the
+    list grew.
 
-    The same checks, made in bulk: each household's people pass the booking's checks and none
-    holds an active application; an entry with no online session left, or whose people fail
-    them, does not wait and its people leave the entry. Returns those entries' ids. Each chosen
-    session's `Slot.waiting` grows by the households added for it in the same transaction, under
-    the office's lock, which every change of the list takes: the count stays what
-    `count_waiting_households` would find, without its recount of every session. The people only move
-    from their entry to their waiting row: a NIK open elsewhere cannot be (`one_open_seeker_per_nik`)."""
+    An entry with no online session left, or one of whose people holds an active application,
+    does not wait, and its people leave the entry; returns those entries' ids. The people's data
+    is not checked again: it passed the booking's checks when they entered, and an offer is
+    booked through the booking path, which checks it then. Each chosen session's `Slot.waiting`
+    grows by the households added for it, under the office's lock, which every change of the list
+    takes: the count stays what `count_waiting_households` would find, without its recount of
+    every session. The people only move from their entry to their waiting row: a NIK open
+    elsewhere cannot be (`one_open_seeker_per_nik`)."""
     choices = {slot_id for entry, _position in entries for slot_id in entry.choices}
     slots = Slot.objects.filter(pk__in=choices, pool=Pool.ONLINE, office_id=office_id).in_bulk()
-    entry_ids = [entry.pk for entry, _position in entries]
-    with transaction.atomic(durable=True):
-        lock_row("lock_office", Office, office_id)
-        seekers: dict[int, list[Seeker]] = {entry_id: [] for entry_id in entry_ids}
-        for seeker in Seeker.objects.filter(entry_id__in=entry_ids, is_open=True).order_by("pk"):
-            seekers[seeker.entry_id].append(seeker)
-        people = {entry_id: [seeker.as_person_booking() for seeker in rows] for entry_id, rows in seekers.items()}
-        niks = [person.applicant.nik for household in people.values() for person in household]
-        booked = set(Application.objects.filter(nik__in=niks, status__in=ACTIVE_STATUSES).values_list("nik", flat=True))
-        refused, rows = [], []
-        for entry, position in entries:
-            chosen = sorted((slots[pk] for pk in entry.choices if pk in slots), key=lambda slot: slot.date)
-            household = people[entry.pk]
-            try:
-                if not chosen:
-                    raise WaitingNotAllowed(_("The entry chose no session to wait for."))
-                check_people(household)
-            except DomainError:
-                refused.append(entry.pk)
-                continue
-            if booked.intersection(person.applicant.nik for person in household):
-                refused.append(entry.pk)
-                continue
-            waiting = Waiting(
-                office_id=office_id,
-                account_id=entry.account_id,
-                entry=entry,
-                joined_at=drawn_at,
-                rank=position,
-                date_from=chosen[0].date,
-                date_to=chosen[-1].date,
+    lock_row("lock_office", Office, office_id)
+    booked = Application.objects.filter(nik=OuterRef("nik"), status__in=ACTIVE_STATUSES)
+    people = list(
+        Seeker.objects.filter(entry_id__in=[entry.pk for entry, _position in entries], is_open=True)
+        .annotate(booked=Exists(booked))
+        .values_list("pk", "entry_id", "booked")
+    )
+    refused = {entry_id for _pk, entry_id, is_booked in people if is_booked}
+    rows = []
+    for entry, position in entries:
+        chosen = sorted((slots[pk] for pk in entry.choices if pk in slots), key=lambda slot: slot.date)
+        if not chosen or entry.pk in refused:
+            refused.add(entry.pk)
+            continue
+        waiting = Waiting(
+            office_id=office_id,
+            account_id=entry.account_id,
+            entry=entry,
+            joined_at=drawn_at,
+            rank=position,
+            date_from=chosen[0].date,
+            date_to=chosen[-1].date,
+        )
+        rows.append((waiting, chosen))
+    # Closed first: the same NIKs open again below, on the waiting rows (one open row per NIK).
+    Seeker.objects.filter(pk__in=[pk for pk, _entry_id, _booked in people]).update(is_open=False)
+    Waiting.objects.bulk_create([waiting for waiting, _chosen in rows])
+    _add_sessions([(waiting.pk, slot.pk) for waiting, chosen in rows for slot in chosen])
+    _copy_people(
+        seeker_ids=[pk for pk, entry_id, _booked in people if entry_id not in refused],
+        waiting_ids=[waiting.pk for waiting, _chosen in rows],
+    )
+    added = Counter(slot.pk for _waiting, chosen in rows for slot in chosen)
+    if added:
+        raised = Case(*(When(pk=pk, then=Value(n)) for pk, n in added.items()), output_field=IntegerField())
+        Slot.objects.filter(pk__in=added).update(waiting=F("waiting") + raised)
+    return sorted(refused)
+
+
+def _add_sessions(pairs: list[tuple[int, int]]) -> None:
+    """The waiting rows' sessions, `(waiting id, slot id)` each, as multi-row INSERTs of their
+    two ids: three per loser, where a model instance each cost more than the database's insert."""
+    through = Waiting.slots.through
+    quote = connection.ops.quote_name
+    columns = [through._meta.get_field(name).column for name in ("waiting", "slot")]
+    size = connection.ops.bulk_batch_size(columns, pairs) or 1
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), size):
+            chunk = pairs[start : start + size]
+            cursor.execute(
+                f"INSERT INTO {quote(through._meta.db_table)} ({', '.join(map(quote, columns))})"
+                f" VALUES {', '.join(['(%s, %s)'] * len(chunk))}",
+                [value for pair in chunk for value in pair],
             )
-            rows.append((waiting, chosen, seekers[entry.pk]))
-        # Closed first: the same NIKs open again below, on the waiting rows (one open row per NIK).
-        Seeker.objects.filter(entry_id__in=entry_ids, is_open=True).update(is_open=False)
-        Waiting.objects.bulk_create([waiting for waiting, _chosen, _household in rows])
-        Waiting.slots.through.objects.bulk_create(
-            Waiting.slots.through(waiting_id=waiting.pk, slot_id=slot.pk)
-            for waiting, chosen, _household in rows
-            for slot in chosen
+
+
+def _copy_people(*, seeker_ids: list[int], waiting_ids: list[int]) -> None:
+    """Each of these (closed) entry people, open again on the waiting row of their entry, in
+    one INSERT ... SELECT: what `Seeker.of(seeker.as_person_booking(), waiting=waiting)` makes,
+    without reading the rows into Python and sending them back."""
+    if not seeker_ids:
+        return
+    quote = connection.ops.quote_name
+    person = [quote(Seeker._meta.get_field(name).column) for name in Seeker.PERSON_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Seeker._meta.db_table)} (waiting_id, is_open, {', '.join(person)})"
+            f" SELECT w.id, %s, {', '.join(f's.{column}' for column in person)}"
+            f" FROM {quote(Seeker._meta.db_table)} s JOIN {quote(Waiting._meta.db_table)} w ON w.entry_id = s.entry_id"
+            f" WHERE s.id IN ({', '.join(['%s'] * len(seeker_ids))})"
+            f" AND w.id IN ({', '.join(['%s'] * len(waiting_ids))})"
+            " ORDER BY w.id, s.id",
+            [True, *seeker_ids, *waiting_ids],
         )
-        # Each person as `Seeker.of(seeker.as_person_booking(), waiting=waiting)` would make them.
-        Seeker.objects.bulk_create(
-            Seeker(**{name: getattr(seeker, name) for name in Seeker.PERSON_FIELDS}, waiting=waiting)
-            for waiting, _chosen, household in rows
-            for seeker in household
-        )
-        added = Counter(slot.pk for _waiting, chosen, _household in rows for slot in chosen)
-        for slot_id, households in added.items():
-            Slot.objects.filter(pk=slot_id).update(waiting=F("waiting") + households)
-    return refused
 
 
 @in_callers_transaction

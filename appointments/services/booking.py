@@ -22,7 +22,7 @@ from mpaspor.errors import DomainError
 from mpaspor.metrics import count_booking
 from offices.models import Office, PassportStock
 from offices.selectors import passport_type_refusal
-from quotas.availability_cache import remember_sold_out
+from quotas.availability_cache import remember_sold_out, slot_marks_gathered
 from quotas.exceptions import NotOpenYet, OfficeClosed, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
 from quotas.services.claims import claim_places
@@ -466,7 +466,7 @@ def book_drawn(*, bookings: Sequence[DrawnBooking], now: dt.datetime) -> list[li
     results: list = [None] * len(bookings)
     slots: dict[tuple, Slot | DomainError] = {}
     fee_rule = functools.cache(charges)
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=True), slot_marks_gathered():
         for i, booking in enumerate(bookings):
             try:
                 with transaction.atomic():

@@ -212,9 +212,55 @@ def test_losers_wait_for_their_chosen_sessions_in_draw_order_once():
     assert Seeker.objects.filter(waiting__in=waiting, is_open=True).count() == 3
     assert not Seeker.objects.filter(entry__in=entries, is_open=True).exists()
     assert [s.waiting for s in Slot.objects.filter(pk__in=[s.pk for s in slots])] == [3, 3]
-    draws._losers_wait(lost=losers, office_id=release.office_id, drawn_at=timezone.now())
+    Release.objects.filter(pk=release.pk).update(applied_at=None)
+    apply_draw(release_id=release.pk, now=timezone.now())
     assert Waiting.objects.filter(office=release.office).count() == 3
+    assert EntryMessage.objects.count() == 3
     assert [s.waiting for s in Slot.objects.filter(pk__in=[s.pk for s in slots])] == [3, 3]
+
+
+def test_losers_stopped_half_way_join_the_list_once_and_in_draw_order(monkeypatch, settings):
+    """Losers are decided a batch per transaction (marked lost, told, put on the waiting list): a
+    worker killed in the second batch keeps the first whole and nothing of the second; the next
+    run adds the rest behind them, each household once and each told once."""
+    settings.DRAW_APPLY_BATCH = 1  # losers go ten to a transaction
+    release, slots = open_release(places=(1, 1))
+    entries = enter_many(release, slots, [1] * 25)
+    now = timezone.now()
+    close_window(release_id=release.pk, now=now, close_now=True)
+    release = plan_draw(release_id=release.pk, now=now)
+    losers = [e for e in draws.draw_order(release.seed, release.snapshot) if release.plan[str(e)] is None]
+
+    real, calls = draws.wait_after_lost_draw_batch, []
+
+    def killed_in_the_second(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(draws, "wait_after_lost_draw_batch", killed_in_the_second)
+    seen = []
+    with pytest.raises(RuntimeError):
+        apply_draw(release_id=release.pk, now=now, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 25), (2, 25), (12, 25)]  # a winner per batch, then ten losers
+    assert list(Entry.objects.filter(status=Entry.Status.LOST).order_by("pk").values_list("pk", flat=True)) == sorted(
+        losers[:10]
+    )
+    assert Waiting.objects.count() == EntryMessage.objects.count() == 10
+    monkeypatch.setattr(draws, "wait_after_lost_draw_batch", real)
+
+    seen.clear()
+    run_draw(release_id=release.pk, now=now, progress=lambda done, total: seen.append((done, total)))
+    run_draw(release_id=release.pk, now=now)
+    assert seen == [(22, 25), (25, 25)]
+    waiting = list(Waiting.objects.order_by("joined_at", "rank", "pk"))
+    assert [w.entry_id for w in waiting] == losers
+    assert [w.rank for w in waiting] == list(range(23))
+    assert sorted(EntryMessage.objects.values_list("entry_id", flat=True)) == sorted(losers)
+    assert [s.waiting for s in Slot.objects.filter(pk__in=[s.pk for s in slots])] == [23, 23]
+    assert Seeker.objects.filter(waiting__isnull=False, is_open=True).count() == 23
+    assert not Seeker.objects.filter(entry__in=entries, is_open=True).exists()
 
 
 def test_one_refused_winner_in_a_batch_is_forfeited_and_the_others_are_booked(settings):

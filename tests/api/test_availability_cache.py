@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from appointments.models import Status
 from appointments.services.lifecycle import cancel_application
 from quotas.api import OfficeAvailabilityApi
-from quotas.availability_cache import LOCK_SECONDS, _day_key, _lock_key
+from quotas.availability_cache import LOCK_SECONDS, _day_key, _lock_key, slot_marks_gathered
 from quotas.exceptions import SlotFull
 from quotas.services.claims import claim_places
 from quotas.services.searches import _search_key, send_search_counts
@@ -58,6 +58,23 @@ def available(response, slot):
 def claim(slot):
     with transaction.atomic():
         claim_places(slot_id=slot.pk, now=timezone.now())
+
+
+def test_claims_gathered_in_one_transaction_mark_their_days_once_after_the_commit(
+    anon, office, slots, django_capture_on_commit_callbacks
+):
+    """A draw's batch of winners claims many times in one transaction: one mark of every day it
+    changed after the commit, not one (and a query) per claim."""
+    first, second = slots
+    before = anon.get(url(office, first, second))
+    assert available(before, first) == 5 and available(before, second) == 3
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic(), slot_marks_gathered():
+            for slot in (first, first, second):
+                claim_places(slot_id=slot.pk, now=timezone.now())
+    assert len(callbacks) == 1
+    after = anon.get(url(office, first, second))
+    assert available(after, first) == 3 and available(after, second) == 2
 
 
 def test_a_hit_costs_no_query_and_is_the_bytes_the_serializer_makes(

@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, release_id, close_now, **options):
         def progress(done: int, total: int) -> None:
-            self.stdout.write(f"applied {done}/{total} winning entries")
+            self.stdout.write(f"applied {done}/{total} entries")
 
         try:
             release = run_draw(release_id=release_id, close_now=close_now, progress=progress)
