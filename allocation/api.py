@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.idempotency import create_once
 from accounts.services import check_email_verified
-from appointments.api import DUPLICATE_APPLICATION
+from appointments.api import DUPLICATE_APPLICATION, REFUSED_NIKS_THROTTLED
 from mpaspor.api import (
     IDEMPOTENCY_KEY_PARAMETER,
     AccountRateThrottle,
@@ -132,6 +132,7 @@ class EntryCreateApi(APIView):
                 "a NIK is already entered or waiting; `kind_not_accepted`: a chosen session does not take a "
                 "person's kind of application; `passport_type_unavailable`: the office does not issue a person's "
                 "passport type, or its books of that type are booked out on a chosen session's date.",
+                e429=REFUSED_NIKS_THROTTLED,
             ),
         },
     )

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.idempotency import create_once
 from accounts.services import check_email_verified
-from appointments.api import DUPLICATE_APPLICATION, ApplicationOutputSerializer
+from appointments.api import DUPLICATE_APPLICATION, REFUSED_NIKS_THROTTLED, ApplicationOutputSerializer
 from mpaspor.api import (
     IDEMPOTENCY_KEY_PARAMETER,
     LocalDateTimeField,
@@ -90,6 +90,7 @@ class WaitingCreateApi(APIView):
                 e409=DUPLICATE_APPLICATION + "; `duplicate_entry`: a NIK is already entered or waiting; "
                 "`passport_type_unavailable`: the office does not issue a person's passport type, or its books of "
                 "that type are booked out from `date_from`.",
+                e429=REFUSED_NIKS_THROTTLED,
             ),
         },
     )

@@ -2,8 +2,6 @@
 asked for. The same person data, shapes and checks as a booking (appointments), so that an
 entry or a waiting row can later be booked without asking anything again."""
 
-import contextlib
-import datetime as dt
 import functools
 from collections.abc import Sequence
 
@@ -15,7 +13,7 @@ from appointments.api import ApplicationCreateApi
 from appointments.exceptions import DuplicateApplication
 from appointments.forms import ApplicationForm
 from appointments.models import ACTIVE_STATUSES, Application, ApplicationKind, PassportType
-from appointments.services.booking import PersonBooking, check_people, count_refused_niks
+from appointments.services.booking import PersonBooking, check_people
 from appointments.services.people import ApplicantData
 from mpaspor.api import IntegerChoiceField, StrictBooleanField
 from mpaspor.db import in_callers_transaction, insert_after, violates
@@ -124,14 +122,3 @@ def add_seekers(*, people: Sequence[PersonBooking], **owner) -> list[Seeker]:
             raise NotInEntryWindow()
         raise DuplicateApplication()
     return seekers
-
-
-@contextlib.contextmanager
-def refused_niks_counted(*, account, people: Sequence[PersonBooking], now: dt.datetime):
-    """Around an entry or a join: a NIK refused because someone else's application holds it counts
-    against the account, as a refused booking does (probing, decisions.md 14)."""
-    try:
-        yield
-    except DuplicateApplication:
-        count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
-        raise

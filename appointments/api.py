@@ -62,6 +62,11 @@ DUPLICATE_APPLICATION = (
     "which tells how its owner contests it and nothing about that application: the app's way is "
     "`POST nik-disputes/` (birth date and a photo of the e-KTP)"
 )
+REFUSED_NIKS_THROTTLED = (
+    "`throttled`: too many requests; or the account was refused too many different NIKs of other people's "
+    "applications today (`REFUSED_NIKS_PER_DAY`) and may book, enter a draw or join a waiting list again when "
+    "the day ends. `Retry-After` says how many seconds to wait."
+)
 
 
 class ApplicationOutputSerializer(Serializer):
@@ -214,9 +219,7 @@ class ApplicationCreateApi(APIView):
                 + DUPLICATE_APPLICATION
                 + "; `too_many_applicants`: the account already applies for 5 people; "
                 "`request_in_progress`: a request with this `Idempotency-Key` is still being processed.",
-                e429="`throttled`: too many requests; or the account was refused too many different NIKs "
-                "of other people's applications today (`REFUSED_NIKS_PER_DAY`) and may book again when the "
-                "day ends. `Retry-After` says how many seconds to wait.",
+                e429=REFUSED_NIKS_THROTTLED,
             ),
         },
     )

@@ -71,6 +71,13 @@ def express_check_in_by(*, application: Application) -> dt.datetime | None:
     return ends_at.astimezone(slot.office.tzinfo) if ends_at else None
 
 
+def missed_same_day_cut_off(*, application: Application) -> dt.datetime | None:
+    """The same-day cut-off an express application was checked in after, or None."""
+    check_in_by = express_check_in_by(application=application)
+    late = check_in_by and application.checked_in_at and application.checked_in_at > check_in_by
+    return check_in_by if late else None
+
+
 def bookable_slot(*, slot_id: int) -> Slot | None:
     return (
         Slot.objects.filter(pk=slot_id, pool=Pool.ONLINE, office__is_active=True)

@@ -124,8 +124,8 @@ def check_in(request):
         }
         if application.married_minor:
             message += " " + _("Declared married and under 17: check the marriage book.")
-        check_in_by = selectors.express_check_in_by(application=application)
-        if check_in_by and application.checked_in_at > check_in_by:
+        check_in_by = selectors.missed_same_day_cut_off(application=application)
+        if check_in_by:
             message += " " + _(
                 "Same-day service: came after the check-in cut-off of %(time)s %(zone)s, "
                 "so the passport cannot be issued today."

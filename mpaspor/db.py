@@ -145,6 +145,17 @@ def lock_row(name: str, model, pk: int) -> None:
         fetch(name, _lock_sql(model), [pk])
 
 
+def lock_for_transaction(name: str) -> None:
+    """Until the caller's transaction ends, wait for and then hold the lock called `name`: the
+    callers that take it run one after the other (a job and a staff change recomputing the same
+    derived state from what each reads). SQLite needs nothing: one writer at a time."""
+    if connection.vendor == "postgresql":
+        # A transaction-level advisory lock, keyed by the name's first 8 bytes of SHA-1.
+        key = int.from_bytes(hashlib.sha1(name.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 # --- Reading ----------------------------------------------------------------------------------
 
 

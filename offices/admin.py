@@ -240,11 +240,11 @@ class IncidentAdmin(ReadOnlyHistoryAdmin):
     form = IncidentForm
     list_display = ["what", "where", "starts_at", "ends_at", "declared_by", "withdrawn_at"]
     list_filter = ["kind", "scope"]
-    readonly_fields = ["declared_by", "declared_at", "withdrawn_at", "closed_days"]
+    readonly_fields = ["declared_by", "declared_at", "withdrawn_at", "days_it_touches"]
     actions = ["withdraw"]
 
-    @admin.display(description=_("closed days"))
-    def closed_days(self, obj):
+    @admin.display(description=_("days it touches"))
+    def days_it_touches(self, obj):
         # The choice for a day the incident touches: move its applicants (what a closure does) or
         # serve it by walk-in (quotas' WalkInDay, on its own screen: offices does not import quotas).
         explanation = _(

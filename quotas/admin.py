@@ -7,6 +7,7 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -539,7 +540,7 @@ class WalkInDayAdmin(ScopedHistoryAdmin):
 
     form = WalkInDayForm
     list_display = ["office", "date", "what", "switched", "state"]
-    list_filter = [("office", admin.RelatedOnlyFieldListFilter), "incident"]
+    list_filter = [("office", admin.RelatedOnlyFieldListFilter), ("incident", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["office", "incident", "switched_by"]
     date_hierarchy = "date"
     actions = ["switch_back"]
@@ -555,8 +556,10 @@ class WalkInDayAdmin(ScopedHistoryAdmin):
 
     @admin.display(description=_("state"), ordering="switched_back_at")
     def state(self, obj):
-        if obj.switched_back_at is None:
+        if obj.switched_back_at is None and obj.incident.withdrawn_at is None:
             return gettext("Served by walk-in")
+        if obj.switched_back_at is None:
+            return gettext("Online again: its incident was withdrawn")
         return gettext("Online again since %(when)s") % {"when": _office_time(obj.switched_back_at, obj.office)}
 
     def get_fieldsets(self, request, obj=None):
@@ -585,11 +588,19 @@ class WalkInDayAdmin(ScopedHistoryAdmin):
         return ActorForm
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        offices = permissions.declarable_offices(request.user)
         if db_field.related_model is Office:
-            offices = permissions.declarable_offices(request.user)
             kwargs["queryset"] = Office.objects.filter(pk__in=[o.pk for o in offices])
         elif db_field.related_model is Incident:
-            kwargs["queryset"] = Incident.objects.filter(withdrawn_at__isnull=True).select_related("office", "region")
+            # The incidents that cover one of the offices this user may switch.
+            covering = (
+                Q(scope=Incident.Scope.ALL)
+                | Q(scope=Incident.Scope.REGION, region_id__in={o.region_id for o in offices})
+                | Q(scope=Incident.Scope.OFFICE, office_id__in=[o.pk for o in offices])
+            )
+            kwargs["queryset"] = Incident.objects.filter(covering, withdrawn_at__isnull=True).select_related(
+                "office", "region"
+            )
         return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
 
     def has_add_permission(self, request, obj=None):

@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 
 from accounts.services import check_bookings_allowed, check_not_restricted
 from appointments.exceptions import InvalidInput, KindNotAccepted
-from appointments.services.booking import STOCK_CLOSED, PersonBooking, check_people, check_validity
+from appointments.services.booking import (
+    STOCK_CLOSED,
+    PersonBooking,
+    check_people,
+    check_validity,
+    refused_niks_counted,
+)
 from mpaspor.db import fetch_rows, select_columns
 from offices.models import Office, PassportStock
 from offices.selectors import passport_type_refusal
@@ -19,7 +25,7 @@ from quotas.models import Pool, ReleaseMode, Slot
 
 from ..exceptions import EntryNotFound, NotInEntryWindow, ReleaseNotFound
 from ..models import Entry, Release, Seeker
-from ..people import add_seekers, refused_niks_counted
+from ..people import add_seekers
 
 MAX_CHOICES = 3
 
@@ -65,7 +71,8 @@ def _release_and_choices(
     each with its stock of `passport_types` (see above); or ReleaseNotFound."""
     if not 0 < release_id < 2**63:  # the URL takes any digits; the column is a bigint
         raise ReleaseNotFound()
-    types = sorted(set(passport_types)) or [""]
+    types = sorted(set(passport_types)) or [""]  # PassportType has two values: first and last are all
+    assert len(types) <= 2, "the statement takes two passport types"
     params = [types[0], types[-1], *choices, now, release_id]
     rows = fetch_rows(
         f"release_and_choices_{len(choices)}", _release_and_choices_sql(len(choices)), params, (Release, Office, Slot)

@@ -4,7 +4,9 @@ walk-in, appointments moves payment deadlines, tells displaced applicants (and c
 never moved) and the applicants of a day served by walk-in, and here open offers and entry
 windows (with their draws) are extended and offers on closed sessions cancelled.
 
-`apply_incidents` is a pure recomputation from every live incident: run after each declaration,
+`apply_incidents` is a pure recomputation from every live incident and every day an office serves
+by walk-in (which stands through corrections of its incident's times, until it is switched back
+or the incident withdrawn): run after each declaration,
 correction, end or withdrawal (offices' `incident_changed`, in the same transaction) and every
 minute (what was booked, offered or opened during an incident, and incidents whose end is not
 known yet)."""
@@ -21,6 +23,7 @@ from appointments.services.incidents import (
     extend_payment_deadlines,
     tell_walk_in_applicants,
 )
+from mpaspor.db import lock_for_transaction
 from offices.incidents import PORTAL_KINDS, Deadline, move_deadlines
 from quotas.models import Slot
 from quotas.services.incidents import close_sessions_for_incidents, mark_walk_in_sessions, move_walk_in_places
@@ -37,6 +40,9 @@ def apply_incidents(*, now: dt.datetime | None = None) -> dict[str, int]:
     when there is one (an incident's change), else in its own."""
     now = now or timezone.now()
     with transaction.atomic():
+        # One recomputation at a time: the minute job reading the walk-in days just before a
+        # switch commits, and the sessions just after, would undo the switch.
+        lock_for_transaction("apply_incidents")
         closed = close_sessions_for_incidents(now=now)
         by_walk_in = mark_walk_in_sessions(now=now)
         return {

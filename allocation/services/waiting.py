@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import check_bookings_allowed, check_not_restricted
 from appointments.models import ACTIVE_STATUSES, Application
-from appointments.services.booking import PersonBooking
+from appointments.services.booking import PersonBooking, refused_niks_counted
 from mpaspor.db import in_callers_transaction, lock_row
 from offices.models import Office
 from offices.selectors import check_types_open
@@ -26,7 +26,7 @@ from quotas.models import Pool, Slot
 
 from ..exceptions import OfficeClosedForWaiting, WaitingNotAllowed
 from ..models import Entry, Seeker, Waiting
-from ..people import add_seekers, refused_niks_counted
+from ..people import add_seekers
 
 # How far ahead a household may wait: the longest booking horizon of any release schedule.
 MAX_WAITING_DAYS = 120

@@ -246,11 +246,8 @@ def book_applications(
         drawn=drawn,
         held=held,
     )
-    try:
+    with refused_niks_counted(account=account, people=people, now=now):
         after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
-    except DuplicateApplication:
-        count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
-        raise
     applications = [application for application, _rows in groups]
     count_booking(people=len(applications))  # committed: the claim's transaction is durable
     if slot.keeps_stock:
@@ -521,6 +518,17 @@ def _book_drawn_here(*, booking: DrawnBooking, slots: dict, fee_rule, now: dt.da
         )
     slot.taken += len(groups)
     return [application for application, _rows in groups]
+
+
+@contextlib.contextmanager
+def refused_niks_counted(*, account, people: Sequence[PersonBooking], now: dt.datetime):
+    """Around a booking, an entry or a join: a NIK refused because someone else's application
+    holds it counts against the account (probing, decisions.md 14)."""
+    try:
+        yield
+    except DuplicateApplication:
+        count_refused_niks(account=account, niks=[p.applicant.nik for p in people], now=now)
+        raise
 
 
 def count_refused_niks(*, account, niks: list[str], now: dt.datetime) -> None:

@@ -112,7 +112,7 @@ def cancel_unmoved_displaced(*, now: dt.datetime | None = None) -> int:
             .order_by("pk")
         )
         for application in unmoved:
-            refund = Payment.objects.filter(application=application, refund_due=False).update(refund_due=True) > 0
+            refund = Payment.objects.filter(application=application).update(refund_due=True) > 0  # already flagged too
             do_transition(
                 application=application,
                 to=Status.CANCELLED,

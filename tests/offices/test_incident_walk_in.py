@@ -369,3 +369,29 @@ class TestDisplacedWhoNeverMoves:
         assert lifecycle.mark_no_shows(now=online.starts_at - dt.timedelta(minutes=1)) == 0
         assert Application.objects.get(pk=paid.pk).status == Status.BOOKED
         assert not Payment.objects.get(application=paid).refund_due
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recomputations_of_what_incidents_give_run_one_after_the_other():
+    """The minute job and a staff change both recompute from what they read: one waits for the
+    other's commit, so neither undoes a switch the other has just made."""
+    import threading
+
+    from django.db import connection
+
+    started, finished = threading.Event(), threading.Event()
+
+    def second():
+        started.set()
+        apply_incidents()
+        finished.set()
+        connection.close()
+
+    with transaction.atomic():
+        apply_incidents()
+        other = threading.Thread(target=second)
+        other.start()
+        started.wait()
+        assert not finished.wait(timeout=0.5)  # it waits for this transaction
+    other.join(timeout=10)
+    assert finished.is_set()
