@@ -68,9 +68,7 @@ def recounted(office) -> int:
 
 
 def lost_entry(office, chosen) -> Entry:
-    entry = Entry.objects.create(
-        release=closed_release(office), account=UserFactory(), choices=[s.pk for s in chosen]
-    )
+    entry = Entry.objects.create(release=closed_release(office), account=UserFactory(), choices=[s.pk for s in chosen])
     Seeker.objects.create(
         entry=entry, **applicant_data().as_fields(), passport_type="regular", validity_years=5, kind="new"
     )
