@@ -12,6 +12,7 @@ from .services import offers
 from .services.draws import due_releases, run_draw
 from .services.incidents import apply_incidents
 from .services.releases import open_entry_windows
+from .services.waiting import recount_waiting_lists
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +64,12 @@ def apply_incidents_task() -> dict:
     """Every minute: what was booked, offered or opened during an incident, and incidents whose
     end is not known yet (docs/incidents.md)."""
     return apply_incidents()
+
+
+@shared_task(name="allocation.recount_waiting", **DB_RETRY)
+def recount_waiting_task() -> int:
+    """Nightly: every session's count of waiting households recounted; a correction is logged."""
+    corrected = recount_waiting_lists()
+    if corrected:
+        logger.warning("waiting counts: %s sessions corrected", corrected)
+    return corrected

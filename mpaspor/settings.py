@@ -504,6 +504,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 15.0,
         "options": {"expire_seconds": 14},
     },
+    # The waiting list's counts per session recounted, after the night's new slots (17:05 UTC):
+    # the repair of what each join and leave keeps by one (docs/waiting-list.md).
+    "allocation-recount-waiting": {
+        "task": "allocation.recount_waiting",
+        "schedule": crontab(hour=17, minute=35),  # 00:35 WIB, 01:35 WITA, 02:35 WIT
+        "options": {"expire_seconds": 3000},
+    },
     # Hourly; each office zone's reminders go out once its clock passes REMINDER_HOUR.
     "appointments-queue-reminders": {
         "task": "appointments.tasks.queue_reminders_task",

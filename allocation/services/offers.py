@@ -34,7 +34,7 @@ from quotas.models import Slot
 from ..exceptions import OfferExpired, OfferNotFound, WaitingNotFound
 from ..models import Offer, Seeker, Waiting
 from ..outbox import queue_offer_messages
-from .waiting import count_waiting_households
+from .waiting import count_household
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,9 @@ def _to_public_pool(*, slot: Slot, count: int) -> None:
 
 def own_offer(*, offer_id: int, account) -> Offer:
     offer = (
-        Offer.objects.select_related("waiting", "slot__office").filter(pk=offer_id, waiting__account=account).first()
+        Offer.objects.select_related("waiting__office", "slot__office")
+        .filter(pk=offer_id, waiting__account=account)
+        .first()
     )
     if offer is None:
         raise OfferNotFound()
@@ -174,6 +176,11 @@ def accept_offer(
     waiting = offer.waiting
     people = [seeker.as_person_booking() for seeker in waiting.people.filter(is_open=True).order_by("pk")]
 
+    def lock_the_list() -> None:
+        # The office's row before the slot's (the claim): the order every change of the list
+        # takes them in, so that the household's count below waits for no one holding the slot.
+        lock_row("lock_office", Office, waiting.office_id)
+
     def close_offer(applications) -> None:
         # The offer's row, locked by this UPDATE after the slot's (the claim): still open, or nothing.
         accepted = Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN, expires_at__gt=now).update(
@@ -181,7 +188,10 @@ def accept_offer(
         )
         if not accepted:
             raise OfferExpired()
-        Waiting.objects.filter(pk=waiting.pk).update(status=Waiting.Status.BOOKED, closed_at=now)
+        if Waiting.objects.filter(pk=waiting.pk, status=Waiting.Status.WAITING).update(
+            status=Waiting.Status.BOOKED, closed_at=now
+        ):
+            count_household(waiting=waiting, by=-1, now=now)
         Seeker.objects.filter(waiting=waiting, is_open=True).update(is_open=False)
         if in_same_transaction is not None:
             in_same_transaction(applications)
@@ -195,11 +205,11 @@ def accept_offer(
             now=now,
             held=True,
             in_same_transaction=close_offer,
+            before_claim=lock_the_list,
         )
     except SlotFull as exc:
         # An open offer's places are always held: none left means it closed meanwhile.
         raise OfferExpired() from exc
-    _recount(office_id=waiting.office_id, now=now)
     return applications
 
 
@@ -217,7 +227,11 @@ def decline_offer(*, offer_id: int, account, now: dt.datetime | None = None) -> 
 def leave_waiting_list(*, waiting_id: int, account, now: dt.datetime | None = None) -> Waiting:
     """The household leaves the list; an open offer it holds passes to the next household."""
     now = now or timezone.now()
-    waiting = Waiting.objects.filter(pk=waiting_id, account=account, status=Waiting.Status.WAITING).first()
+    waiting = (
+        Waiting.objects.select_related("office")
+        .filter(pk=waiting_id, account=account, status=Waiting.Status.WAITING)
+        .first()
+    )
     if waiting is None:
         raise WaitingNotFound()
     offer = Offer.objects.filter(waiting=waiting, status=Offer.Status.OPEN).first()
@@ -231,7 +245,7 @@ def leave_waiting_list(*, waiting_id: int, account, now: dt.datetime | None = No
         if not closed:
             raise WaitingNotFound()
         Seeker.objects.filter(waiting=waiting, is_open=True).update(is_open=False)
-        count_waiting_households(office_id=waiting.office_id, now=now)
+        count_household(waiting=waiting, by=-1, now=now)
     if offer is not None:
         offer_held_places(slot_id=offer.slot_id, now=now)
     waiting.status = Waiting.Status.WITHDRAWN
@@ -247,14 +261,6 @@ def _close(*, offer: Offer, status: str, now: dt.datetime) -> bool:
         if status == Offer.Status.LAPSED:
             still_open = still_open.filter(expires_at__lte=now)
         return bool(still_open.update(status=status, closed_at=now))
-
-
-def _recount(*, office_id: int, now: dt.datetime) -> None:
-    """After a household left the list by booking: its sessions' counts, in a transaction of
-    their own (the office's lock is not taken inside a booking, whose slot lock comes first)."""
-    with transaction.atomic(durable=True):
-        lock_row("lock_office", Office, office_id)
-        count_waiting_households(office_id=office_id, now=now)
 
 
 def cancel_offers_at(*, office_id: int, now: dt.datetime | None = None) -> int:
@@ -302,14 +308,9 @@ def sweep_offers(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _end_past_waiting(*, now: dt.datetime) -> int:
-    """Waiting rows whose last date is over (a day behind UTC covers every zone) leave the list."""
+    """Waiting rows whose last date is over (a day behind UTC covers every zone) leave the list.
+    They wait for no session from today on, so no count changes."""
     past = Waiting.objects.filter(status=Waiting.Status.WAITING, date_to__lt=(now - dt.timedelta(days=1)).date())
-    ended = 0
-    for office_id in list(past.values_list("office_id", flat=True).distinct()):
-        with transaction.atomic(durable=True):
-            lock_row("lock_office", Office, office_id)
-            rows = past.filter(office_id=office_id)
-            Seeker.objects.filter(waiting__in=rows, is_open=True).update(is_open=False)
-            ended += rows.update(status=Waiting.Status.ENDED, closed_at=now)
-            count_waiting_households(office_id=office_id, now=now)
-    return ended
+    with transaction.atomic(durable=True):
+        Seeker.objects.filter(waiting__in=past, is_open=True).update(is_open=False)
+        return past.update(status=Waiting.Status.ENDED, closed_at=now)

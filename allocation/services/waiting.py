@@ -2,9 +2,11 @@
 for the sessions its entry chose) and waits first come first served. Leaving passes an open
 offer on, so it is in `offers`.
 
-Every change keeps `Slot.waiting` (households waiting per online session) in step, under the
-office's row lock, so that quotas can decide in the statement that gives a place back that it is
-held for the list rather than put in the public pool (docs/waiting-list.md)."""
+Every change keeps `Slot.waiting` (households waiting per online session) in step, in its own
+transaction and under the office's row lock, so that quotas can decide in the statement that gives
+a place back that it is held for the list rather than put in the public pool: a household joining
+or leaving moves the count of its own sessions by one (`count_household`); the full recount
+(`count_waiting_households`) is the nightly repair (docs/waiting-list.md)."""
 
 import datetime as dt
 from collections import Counter
@@ -12,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,7 +65,7 @@ def join_waiting_list(
             office=office, account=account, date_from=date_from, date_to=date_to, language=language, joined_at=now
         )
         add_seekers(people=people, waiting=waiting)
-        count_waiting_households(office_id=office.pk, now=now)
+        count_household(waiting=waiting, by=1, now=now)
         if in_same_transaction is not None:
             in_same_transaction([waiting])
     return waiting
@@ -92,7 +94,7 @@ def wait_after_lost_draw(*, entry: Entry, slot_ids: Sequence[int], position: int
         )
         add_seekers(people=people, waiting=waiting)
         waiting.slots.set(slots)
-        count_waiting_households(office_id=office_id, now=drawn_at)
+        count_household(waiting=waiting, by=1, now=drawn_at)
     return waiting
 
 
@@ -111,9 +113,9 @@ def wait_after_lost_draw_batch(
     is not checked again: it passed the booking's checks when they entered, and an offer is
     booked through the booking path, which checks it then. Each chosen session's `Slot.waiting`
     grows by the households added for it, under the office's lock, which every change of the list
-    takes: the count stays what `count_waiting_households` would find, without its recount of
-    every session. The people only move from their entry to their waiting row: a NIK open
-    elsewhere cannot be (`one_open_seeker_per_nik`)."""
+    takes: what `count_household` does for each household, in one UPDATE for the whole batch
+    rather than one per household. The people only move from their entry to their waiting row: a
+    NIK open elsewhere cannot be (`one_open_seeker_per_nik`)."""
     choices = {slot_id for entry, _position in entries for slot_id in entry.choices}
     slots = Slot.objects.filter(pk__in=choices, pool=Pool.ONLINE, office_id=office_id).in_bulk()
     lock_row("lock_office", Office, office_id)
@@ -193,11 +195,47 @@ def _copy_people(*, seeker_ids: list[int], waiting_ids: list[int]) -> None:
 
 
 @in_callers_transaction
+def count_household(*, waiting: Waiting, by: int, now: dt.datetime) -> int:
+    """Add `by` (1 as the household starts waiting, -1 as it stops) to `Slot.waiting` of each
+    session it waits for from today on, in one UPDATE: the office's online sessions in its date
+    range, or a lost entry's chosen ones (the sessions `count_waiting_households` counts it for),
+    whatever the length of the list. The caller holds the office's row lock and changes the
+    household's row in the same transaction. Returns how many sessions changed."""
+    today = now.astimezone(waiting.office.tzinfo).date()
+    sessions = Slot.objects.filter(
+        office_id=waiting.office_id,
+        pool=Pool.ONLINE,
+        date__gte=max(today, waiting.date_from),
+        date__lte=waiting.date_to,
+    )
+    if waiting.entry_id is not None:
+        sessions = sessions.filter(pk__in=Waiting.slots.through.objects.filter(waiting_id=waiting.pk).values("slot_id"))
+    # Never below 0: a session created after the household joined has not counted it yet (the
+    # nightly recount does); its leaving must not fail on the column's check for that.
+    return sessions.update(waiting=Greatest(F("waiting") + by, 0))
+
+
+def recount_waiting_lists(*, now: dt.datetime | None = None) -> int:
+    """The nightly repair: every office's counts recounted (`count_waiting_households`), each in
+    a transaction of its own under the office's lock. It gives sessions created since a household
+    joined (the slots generated for the horizon at night) the households already waiting for them.
+    Returns how many sessions it corrected."""
+    now = now or timezone.now()
+    corrected = 0
+    for office_id in Office.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            lock_row("lock_office", Office, office_id)
+            corrected += count_waiting_households(office_id=office_id, now=now)
+    return corrected
+
+
+@in_callers_transaction
 def count_waiting_households(*, office_id: int, now: dt.datetime) -> int:
     """Set `Slot.waiting` of the office's online sessions from today on to the households that
-    wait for each; only rows whose count changed are written. The caller holds the office's row
-    lock, so two changes of one office's list count one after the other. Returns how many
-    sessions changed."""
+    wait for each; only rows whose count changed are written. The repair of the counts that
+    `count_household` keeps (seconds with tens of thousands waiting: never on a household's
+    path). The caller holds the office's row lock, so no change of the list runs meanwhile.
+    Returns how many sessions changed."""
     today = now.astimezone(Office.objects.get(pk=office_id).tzinfo).date()
     waiting_for_slot = (
         Waiting.objects.filter(

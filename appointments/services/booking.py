@@ -220,6 +220,7 @@ def book_applications(
     in_same_transaction: Callable[[list[Application]], None] | None = None,
     drawn: bool = False,
     held: bool = False,
+    before_claim: Callable[[], None] | None = None,
 ) -> list[Application]:
     """Claim a place for each person and create their applications awaiting payment, all or
     nothing; or raise and store nothing. A single booking is a list of one.
@@ -229,7 +230,9 @@ def book_applications(
     a draw's entry marked won). `drawn`: a release's draw gave these places, before the slot's
     public opening. How long the holds may stay unpaid: `payment_window`.
     `held=True` books places held for the waiting list (an offer's) instead of public ones;
-    `in_same_transaction` then checks that the offer is still open."""
+    `in_same_transaction` then checks that the offer is still open. `before_claim` is called
+    first in the transaction, before any lock the booking takes: a lock the caller's part
+    needs and that others take before the slot's (the waiting list's office)."""
     now = now or timezone.now()
     _check_account_and_people(account=account, people=people, language=language, now=now)
     slot = bookable_slot_or_refusal(slot_id=slot_id, now=now, passport_types=[p.passport_type for p in people])
@@ -245,6 +248,7 @@ def book_applications(
         in_same_transaction=in_same_transaction,
         drawn=drawn,
         held=held,
+        before_claim=before_claim,
     )
     with refused_niks_counted(account=account, people=people, now=now):
         after_expiring_overdue_holds(claim, slot_id=slot.pk, now=now)
@@ -404,10 +408,13 @@ def _claim_and_insert_here(
     in_same_transaction=None,
     drawn: bool = False,
     held: bool = False,
+    before_claim=None,
 ) -> None:
     """The account's lock and count, then the claim with every insert, then what must commit with
     them. The slot's row is locked last (by the claim), so the account's lock adds no wait on it;
     and it serialises only the bookings of one account."""
+    if before_claim is not None:
+        before_claim()
     lock_row("lock_account", get_user_model(), account.pk)
     check_account_capacity(account=account, niks=[application.nik for application, _rows in groups])
     claim_places(

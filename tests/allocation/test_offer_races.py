@@ -1,6 +1,7 @@
 """Races on PostgreSQL: places given back and offers answered at the same moment never give one
 place twice, one person two offers, or a count that drifts."""
 
+import datetime as dt
 import threading
 
 import pytest
@@ -8,12 +9,14 @@ from django.db import connection
 
 from allocation.exceptions import OfferExpired
 from allocation.models import Offer, Waiting
-from allocation.services.offers import accept_offer, offer_held_places, sweep_offers
+from allocation.services.offers import accept_offer, leave_waiting_list, offer_held_places, sweep_offers
+from allocation.services.waiting import recount_waiting_lists
 from appointments.models import Application, Status
 from appointments.services.lifecycle import cancel_application
 from appointments.services.reconciliation import reconcile_slot_counts
 from quotas.models import Slot, SlotDrift
 from tests.allocation.test_waiting_list import full_slot, join
+from tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,3 +110,23 @@ def test_a_cancel_racing_an_acceptance_keeps_every_count(office):
     assert (slot.taken, active) == (2, 2)
     assert slot.held == 1 and Offer.objects.get(waiting=still_waiting).status == Offer.Status.OPEN
     assert reconcile_slot_counts() == 0 and not SlotDrift.objects.exists()
+
+
+def test_an_acceptance_joins_and_a_leave_at_once_keep_the_counts_exact(office):
+    """Every change of the list takes the office's row before any slot row (an acceptance before
+    its claim), so none of them deadlocks, and each moves the counts of its own sessions: the
+    recount afterwards corrects nothing."""
+    slot, applications = full_slot(office, capacity=1)
+    later = SlotFactory(office=office, starts_at=slot.starts_at + dt.timedelta(hours=3))  # same day
+    household, leaver = join(slot), join(slot)
+    cancel_application(application_id=applications[0].pk)
+    offer = Offer.objects.get(waiting=household)
+    outcomes = run_together(
+        lambda: accept_offer(offer_id=offer.pk, account=household.account),
+        lambda: join(slot),
+        lambda: join(slot),
+        lambda: leave_waiting_list(waiting_id=leaver.pk, account=leaver.account),
+    )
+    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert Slot.objects.get(pk=later.pk).waiting == Slot.objects.get(pk=slot.pk).waiting == 2
+    assert recount_waiting_lists() == 0
