@@ -71,42 +71,16 @@ def join_waiting_list(
     return waiting
 
 
-def wait_after_lost_draw(*, entry: Entry, slot_ids: Sequence[int], position: int, drawn_at: dt.datetime) -> Waiting:
-    """Add a lost draw entry's household to the waiting list for the sessions it chose, behind
-    everyone who joined before the draw and in draw order among its losers (`position`, from 0).
-    Its people leave the entry (no longer open there) and wait instead."""
-    slots = list(Slot.objects.filter(pk__in=slot_ids, pool=Pool.ONLINE).order_by("date"))
-    if not slots:
-        raise WaitingNotAllowed(_("The entry chose no session to wait for."))
-    office_id = slots[0].office_id
-    with transaction.atomic(durable=True):
-        lock_row("lock_office", Office, office_id)
-        people = [seeker.as_person_booking() for seeker in entry.people.filter(is_open=True)]
-        entry.people.filter(is_open=True).update(is_open=False)
-        waiting = Waiting(
-            office_id=office_id,
-            account_id=entry.account_id,
-            entry=entry,
-            joined_at=drawn_at,
-            rank=position,
-            date_from=slots[0].date,
-            date_to=slots[-1].date,
-        )
-        add_seekers(people=people, waiting=waiting)
-        waiting.slots.set(slots)
-        count_household(waiting=waiting, by=1, now=drawn_at)
-    return waiting
-
-
 @in_callers_transaction
 def wait_after_lost_draw_batch(
     *, entries: Sequence[tuple[Entry, int]], office_id: int, drawn_at: dt.datetime
 ) -> list[int]:
-    """`wait_after_lost_draw` for many lost entries of one release at once, `(entry, position)`
-    each, in the caller's transaction (the draw's, which marks them lost): a few statements for
-    the whole batch, whatever its size. A draw has tens of thousands of losers; one transaction
-    and one recount each took a third of a second per loser with 14,000 of them, and more as the
-    list grew.
+    """Put lost draw entries of one release on the waiting list for the sessions each chose,
+    behind everyone who joined before the draw and in draw order among its losers, `(entry,
+    position)` each (position from 0), in the caller's transaction (the draw's, which marks them
+    lost): a few statements for the whole batch, whatever its size. A draw has tens of thousands
+    of losers; one transaction and one recount each took a third of a second per loser with
+    14,000 of them, and more as the list grew.
 
     An entry with no online session left, or one of whose people holds an active application,
     does not wait, and its people leave the entry; returns those entries' ids. The people's data

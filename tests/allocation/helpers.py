@@ -76,3 +76,19 @@ def api_person(**applicant) -> dict:
         "application_kind": "new",
         "express": False,
     }
+
+
+def lose(entry, slots, *, position=0, drawn_at=None):
+    """The draw's losers' step for one entry that chose `slots`: its household waits for them."""
+    from django.db import transaction
+
+    from allocation.models import Waiting
+    from allocation.services.waiting import wait_after_lost_draw_batch
+
+    entry.choices = [slot.pk for slot in slots]
+    entry.save(update_fields=["choices"])
+    with transaction.atomic():
+        wait_after_lost_draw_batch(
+            entries=[(entry, position)], office_id=slots[0].office_id, drawn_at=drawn_at or timezone.now()
+        )
+    return Waiting.objects.get(entry=entry)

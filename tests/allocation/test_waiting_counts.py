@@ -15,12 +15,11 @@ from allocation.services.waiting import (
     count_waiting_households,
     join_waiting_list,
     recount_waiting_lists,
-    wait_after_lost_draw,
     wait_after_lost_draw_batch,
 )
 from appointments.services.lifecycle import cancel_application
 from quotas.models import Pool, Slot
-from tests.allocation.helpers import closed_release, person
+from tests.allocation.helpers import closed_release, lose, person
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
 
 pytestmark = pytest.mark.django_db
@@ -145,9 +144,7 @@ def test_a_lapsed_offer_keeps_the_household_counted(office, sessions, offered):
 def test_a_draw_loser_counts_for_its_chosen_sessions_only(office, sessions):
     # Chosen: days 1 and 3; day 2 lies between them but was not chosen.
     entry = lost_entry(office, [sessions[1], sessions[3]])
-    waiting = wait_after_lost_draw(
-        entry=entry, slot_ids=[sessions[1].pk, sessions[3].pk], position=0, drawn_at=timezone.now()
-    )
+    waiting = lose(entry, [sessions[1], sessions[3]])
     assert counts(sessions) == {-1: 0, 1: 1, 2: 0, 3: 1, 5: 0, "priority": 0}
     assert recounted(office) == 0
     leave_waiting_list(waiting_id=waiting.pk, account=waiting.account)

@@ -18,7 +18,7 @@ from allocation.services.offers import (
     offer_held_places,
     sweep_offers,
 )
-from allocation.services.waiting import households_ahead, join_waiting_list, wait_after_lost_draw
+from allocation.services.waiting import households_ahead, join_waiting_list
 from appointments.exceptions import DuplicateApplication
 from appointments.models import Application, Status
 from appointments.services.booking import PersonBooking
@@ -26,7 +26,7 @@ from appointments.services.lifecycle import cancel_application
 from appointments.services.reconciliation import reconcile_slot_counts
 from quotas.exceptions import SlotFull
 from quotas.models import Slot, SlotDrift
-from tests.allocation.helpers import closed_release
+from tests.allocation.helpers import closed_release, lose
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data, book_one
 
 pytestmark = pytest.mark.django_db
@@ -308,9 +308,7 @@ class TestDrawLosers:
             Seeker.objects.create(
                 entry=entry, **applicant_data().as_fields(), passport_type="regular", validity_years=5, kind="new"
             )
-            losers[position] = wait_after_lost_draw(
-                entry=entry, slot_ids=[chosen.pk], position=position, drawn_at=drawn_at
-            )
+            losers[position] = lose(entry, [chosen], position=position, drawn_at=drawn_at)
         order = list(Waiting.objects.filter(office=office).values_list("pk", flat=True))
         assert order == [early.pk, losers[0].pk, losers[1].pk]
         assert [households_ahead(losers[0]), households_ahead(losers[1])] == [1, 2]
@@ -329,7 +327,7 @@ class TestDrawLosers:
         Seeker.objects.create(
             entry=entry, **applicant_data().as_fields(), passport_type="regular", validity_years=5, kind="new"
         )
-        waiting = wait_after_lost_draw(entry=entry, slot_ids=[chosen.pk], position=0, drawn_at=timezone.now())
+        waiting = lose(entry, [chosen])
         cancel(other_applications[0], django_capture_on_commit_callbacks)
         assert not Offer.objects.exists() and fresh(other).available == 1
         cancel(chosen_applications[0], django_capture_on_commit_callbacks)

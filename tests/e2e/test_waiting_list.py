@@ -9,11 +9,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from allocation.models import Entry, Offer, Seeker, Waiting
-from allocation.services.waiting import wait_after_lost_draw
 from appointments.models import Application, Status
 from appointments.nik import build_nik
 from appointments.services.lifecycle import cancel_application
-from tests.allocation.helpers import closed_release
+from tests.allocation.helpers import closed_release, lose
 from tests.e2e.conftest import check_accessibility, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, UserFactory, applicant_data
 
@@ -83,7 +82,7 @@ def test_a_household_that_lost_the_draw_is_offered_a_place_accepts_and_pays(page
     entry = Entry.objects.create(release=release, account=user)
     person = applicant_data(full_name="Budi Santoso")
     Seeker.objects.create(entry=entry, **person.as_fields(), passport_type="regular", validity_years=5, kind="new")
-    wait_after_lost_draw(entry=entry, slot_ids=[slot.pk], position=0, drawn_at=timezone.now())
+    lose(entry, [slot])
 
     log_in(page, email=user.email)
     page.goto("/waiting/")
