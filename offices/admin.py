@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import Http404
@@ -14,7 +13,7 @@ from . import (
     permissions,
     services,
 )
-from .admin_scoping import OfficeScopedAdmin, ReadOnlyHistoryAdmin, ScopedHistoryAdmin
+from .admin_scoping import OfficeScopedAdmin, ReadOnlyHistoryAdmin, ScopedHistoryAdmin, ServiceCheckedForm
 from .models import (
     Incident,
     Office,
@@ -205,29 +204,17 @@ admin.site.site_title = _("mpaspor staff")
 admin.site.index_title = _("Office administration")
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(ServiceCheckedForm):
     """The incident's fields, checked by the service's own check (who may declare which scope)."""
 
     class Meta:
         model = Incident
         fields = ["kind", "scope", "region", "office", "starts_at", "ends_at", "message_id", "message_en"]
 
-    def __init__(self, *args, actor=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actor = actor
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
+    def check(self, cleaned):
         candidate = Incident(**{name: cleaned.get(name) for name in services.INCIDENT_FIELDS})
-        try:
-            services.check_incident(actor=self.actor, incident=candidate)
-        except DomainError as error:
-            field = error.field if error.field in self.fields else None
-            raise forms.ValidationError({field: error.message} if field else error.message) from None
+        services.check_incident(actor=self.actor, incident=candidate)
         cleaned["region"], cleaned["office"] = candidate.region, candidate.office  # only the scope's target
-        return cleaned
 
 
 @admin.register(Incident)

@@ -6,10 +6,13 @@ outside the user's offices answers 404 on every admin URL (change, delete, histo
 it did not exist: an edited id in the address bar learns nothing.
 """
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
+
+from mpaspor.errors import DomainError
 
 from . import permissions
 from .models import Office
@@ -140,3 +143,26 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 
 class ScopedHistoryAdmin(OfficeScopedAdmin, ReadOnlyHistoryAdmin):
     """Scoped admin with the read-only audit trail."""
+
+
+class ServiceCheckedForm(forms.ModelForm):
+    """A staff form that the service's own check decides, for the user who sends it (`actor`):
+    `check(cleaned)` raises the service's DomainError, shown at its field where the form has it."""
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def check(self, cleaned: dict) -> None:
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            self.check(cleaned)
+        except DomainError as error:
+            field = error.field if error.field in self.fields else None
+            raise forms.ValidationError({field: error.message} if field else error.message) from None
+        return cleaned

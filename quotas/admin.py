@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mpaspor.errors import DomainError
 from offices import permissions
-from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin
+from offices.admin_scoping import OfficeScopedAdmin, ScopedHistoryAdmin, ServiceCheckedForm
 from offices.models import Incident, Office
 
 from . import calendar, guards, preview
@@ -485,7 +485,7 @@ class SlotAdmin(ScopedHistoryAdmin):
     @admin.display(description=_("opens"), ordering="opens_at")
     def opens(self, obj):
         # In the office's zone, with its label, as every time staff read.
-        return f"{obj.opens_at.astimezone(obj.office.tzinfo):%Y-%m-%d %H:%M} {obj.office.timezone_label}"
+        return _office_time(obj.opens_at, obj.office)
 
 
 @admin.register(SlotDrift)
@@ -502,33 +502,21 @@ class SlotDriftAdmin(OfficeScopedAdmin):
     readonly_fields = ["slot", "recorded_taken", "actual_taken", "detected_at", "corrected"]
 
 
-class WalkInDayForm(forms.ModelForm):
+class WalkInDayForm(ServiceCheckedForm):
     """The day to serve by walk-in, checked by the service's own check."""
 
     class Meta:
         model = WalkInDay
         fields = ["incident", "office", "date"]
 
-    def __init__(self, *args, actor=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actor = actor
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            check_walk_in_day(
-                actor=self.actor,
-                incident=cleaned.get("incident"),
-                office=cleaned.get("office"),
-                date=cleaned.get("date"),
-                now=timezone.now(),
-            )
-        except DomainError as error:
-            field = error.field if error.field in self.fields else None
-            raise forms.ValidationError({field: error.message} if field else error.message) from None
-        return cleaned
+    def check(self, cleaned):
+        check_walk_in_day(
+            actor=self.actor,
+            incident=cleaned.get("incident"),
+            office=cleaned.get("office"),
+            date=cleaned.get("date"),
+            now=timezone.now(),
+        )
 
 
 @admin.register(WalkInDay)

@@ -54,18 +54,21 @@ def displace_applications(*, now: dt.datetime | None = None) -> int:
             application.save(update_fields=["displaced_by", "updated_at"])
             if first_time:
                 newly += 1
-                ApplicationEvent.objects.create(
-                    application=application,
-                    from_status=application.status,
-                    to_status=application.status,
-                    reason=f"session closed by incident {incident.pk}",
-                )
-                queue_message(
-                    application=application,
-                    template="office_closed",
-                    context={"incident_message": incident.message(application.language)},
-                )
+                _tell(application, incident, template="office_closed", why=f"session closed by incident {incident.pk}")
     return newly
+
+
+def _tell(application: Application, incident, *, template: str, why: str) -> None:
+    """What an incident did to an application: an event in its history (its status unchanged)
+    and a message with the incident's own words in the applicant's language."""
+    ApplicationEvent.objects.create(
+        application=application, from_status=application.status, to_status=application.status, reason=why
+    )
+    queue_message(
+        application=application,
+        template=template,
+        context={"incident_message": incident.message(application.language)},
+    )
 
 
 def tell_walk_in_applicants(*, slot_ids: list[int]) -> int:
@@ -82,17 +85,9 @@ def tell_walk_in_applicants(*, slot_ids: list[int]) -> int:
     told = 0
     with transaction.atomic():
         for application in coming:
-            walk_in_day = application.slot.walk_in_by
-            ApplicationEvent.objects.create(
-                application=application,
-                from_status=application.status,
-                to_status=application.status,
-                reason=f"day served by walk-in for incident {walk_in_day.incident_id}",
-            )
-            queue_message(
-                application=application,
-                template="walk_in_day",
-                context={"incident_message": walk_in_day.incident.message(application.language)},
+            incident = application.slot.walk_in_by.incident
+            _tell(
+                application, incident, template="walk_in_day", why=f"day served by walk-in for incident {incident.pk}"
             )
             told += 1
     return told
