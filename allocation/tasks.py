@@ -51,7 +51,7 @@ DB_RETRY = {
 @shared_task(name="allocation.offer_held_places", **DB_RETRY)
 def offer_held_places_task(slot_id: int, given_back_at: str | None = None) -> int:
     given_back = dt.datetime.fromisoformat(given_back_at) if given_back_at else None
-    return offers.offer_held_places(slot_id=slot_id, given_back_at=given_back)
+    return offers.pass_on_places(slot_id=slot_id, given_back_at=given_back)
 
 
 @shared_task(name="allocation.sweep_offers", **DB_RETRY)

@@ -38,6 +38,11 @@ class RescheduleNotAllowed(BookingError):
     default_message = _("This application cannot be rescheduled.")
 
 
+class EarlierNotAllowed(BookingError):
+    code = "earlier_not_allowed"
+    default_message = _("This application cannot be moved to an earlier date.")
+
+
 class TransitionNotAllowed(BookingError):
     code = "transition_not_allowed"
     default_message = _("An application in status “%(current)s” cannot become “%(target)s”.")

@@ -196,6 +196,10 @@ class Application(models.Model):
         blank=True,
         related_name="displaced_applications",
     )
+    # The applicant asked to come earlier (services.earlier): moved into the first free place of the
+    # office from this date on, before the session; cleared by the move, a stop, or a status change.
+    earlier_from = models.DateField(_("earlier visit wanted from"), null=True, blank=True)
+    earlier_asked_at = models.DateTimeField(_("earlier visit asked at"), null=True, blank=True)
     queue_number = models.CharField(_("queue number"), max_length=10, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     # The day's queue (services.queue): set at check-in, then called to a desk and served.
@@ -233,6 +237,10 @@ class Application(models.Model):
             ),
             # "Call next" reads the day's waiting people in check-in order.
             models.Index(fields=["slot", "checked_in_at"], condition=Q(queue_state="waiting"), name="waiting_in_queue"),
+            # A freed place looks for the households that asked to come earlier, first asked first.
+            models.Index(
+                fields=["earlier_asked_at"], condition=Q(earlier_from__isnull=False), name="earlier_visit_requests"
+            ),
         ]
 
     def __str__(self):

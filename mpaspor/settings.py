@@ -371,8 +371,9 @@ PHONE_GATEWAY_BACKEND = env(
 PHONE_GATEWAY_URL = env("PHONE_GATEWAY_URL", default="")
 PHONE_GATEWAY_TOKEN = env("PHONE_GATEWAY_TOKEN", default="")
 NOTIFICATION_PHONE_CHANNEL = env("NOTIFICATION_PHONE_CHANNEL", default="sms")  # or "whatsapp"
-# Messages also sent to the phone when the account has an e-mail address.
-NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=["reminder"])
+# Messages also sent to the phone when the account has an e-mail address: a move to an earlier
+# date may come the day before, and must be read in time.
+NOTIFICATION_PHONE_TEMPLATES = env.list("NOTIFICATION_PHONE_TEMPLATES", default=["reminder", "moved_earlier"])
 # The booking's confirmation (a copy of the codes the answer already shows) is left to the
 # outbox sweep, which sends it once it is this many seconds old, so that a quota's opening rush
 # is neither slowed by publishing nor by sending them: measured in `make bench`, deliveries

@@ -24,6 +24,7 @@ from django.utils import timezone
 from appointments.exceptions import InvalidInput
 from appointments.models import Application
 from appointments.services.booking import book_applications, check_validity
+from appointments.services.earlier import move_earlier_into, sweep_earlier
 from mpaspor.db import lock_row
 from mpaspor.metrics import count_offer
 from offices.models import Office
@@ -60,6 +61,14 @@ def offer_expiry(*, starts_at: dt.datetime, tz: ZoneInfo, now: dt.datetime) -> d
     latest = starts_at - dt.timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES) - BEFORE_SESSION
     expires_at = min(expires_at, latest)
     return expires_at if expires_at - now >= SHORTEST_OFFER else None
+
+
+def pass_on_places(*, slot_id: int, given_back_at: dt.datetime | None = None) -> int:
+    """Where places given back go: the waiting list's offers first, then the households that asked
+    to come earlier take what is public (appointments.services.earlier). Returns the offers made."""
+    made = offer_held_places(slot_id=slot_id, given_back_at=given_back_at)
+    move_earlier_into(slot_id=slot_id)
+    return made
 
 
 def offer_held_places(*, slot_id: int, now: dt.datetime | None = None, given_back_at: dt.datetime | None = None) -> int:
@@ -282,9 +291,10 @@ def cancel_offers_at(*, office_id: int, now: dt.datetime | None = None) -> int:
 def sweep_offers(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Every 15 s: lapse offers past their deadline and pass their places on; cancel offers at
     switched-off offices; offer held places that no open offer covers (a give-back whose task
-    never ran); end waiting rows whose last date has passed. Each step reads a partial index."""
+    never ran); end waiting rows whose last date has passed; move the households that asked to come
+    earlier into free places no give-back moved them into. Each step reads a partial index."""
     now = now or timezone.now()
-    done = {"lapsed": 0, "cancelled": 0, "offered": 0, "ended": 0}
+    done = {"lapsed": 0, "cancelled": 0, "offered": 0, "ended": 0, "moved_earlier": 0}
     for offer in Offer.objects.filter(status=Offer.Status.OPEN, expires_at__lte=now).order_by("expires_at")[:500]:
         done["lapsed"] += _close(offer=offer, status=Offer.Status.LAPSED, now=now)
     closed_offices = (
@@ -304,6 +314,7 @@ def sweep_offers(*, now: dt.datetime | None = None) -> dict[str, int]:
     for slot_id in list(uncovered[:500]):
         done["offered"] += offer_held_places(slot_id=slot_id, now=now)
     done["ended"] = _end_past_waiting(now=now)
+    done["moved_earlier"] = sweep_earlier(now=now)
     return done
 
 

@@ -60,7 +60,9 @@ def do_transition(
     if to in RELEASED_STATUSES and current not in RELEASED_STATUSES:
         return_places(slot_id=application.slot_id, reason=GIVE_BACK_REASON[to], express=int(application.express))
     application.status = to
-    application.save(update_fields=["status", "updated_at"])
+    # A wish to come earlier is for a booked application only (services.earlier).
+    application.earlier_from = application.earlier_asked_at = None
+    application.save(update_fields=["status", "earlier_from", "earlier_asked_at", "updated_at"])
     ApplicationEvent.objects.create(
         application=application, from_status=current, to_status=to, actor=actor, reason=reason[:255]
     )
@@ -138,31 +140,42 @@ def _move(*, application_id: int, slot_id: int, actor, now: dt.datetime) -> Appl
     with transaction.atomic(durable=True):
         application = lock_application(application_id=application_id)
         check_reschedule(application=application, now=now)
-        old_slot, new_slot = application.slot, _reschedule_target(application=application, slot_id=slot_id, now=now)
-        # Touch the two slot rows in id order, so two crossing moves cannot deadlock. An express
-        # application keeps its same-day place on the same date and moves it with a new date.
-        express = int(application.express and new_slot.date != old_slot.date)
-        for slot in sorted((old_slot, new_slot), key=lambda s: s.pk):
-            if slot is old_slot:
-                return_places(slot_id=old_slot.pk, reason="rescheduled", express=express)
-            else:
-                claim_places(slot_id=new_slot.pk, now=now, express=express)
-        application.slot = new_slot
+        new_slot = _reschedule_target(application=application, slot_id=slot_id, now=now)
         if application.displaced_by_id:
             application.displaced_by = None  # the move the incident gave: it uses no change of date
         else:
             application.reschedule_count += 1
-        application.save(update_fields=["slot", "reschedule_count", "displaced_by", "updated_at"])
-        ApplicationEvent.objects.create(
-            application=application,
-            from_status=application.status,
-            to_status=application.status,
-            actor=actor,
-            reason=f"rescheduled from {old_slot.local_start:%Y-%m-%d %H:%M} to {new_slot.local_start:%Y-%m-%d %H:%M}",
-        )
-        queue_message(
-            application=application, template="rescheduled", context={"previous_visit": old_slot.starts_at.isoformat()}
-        )
+        return move_to_slot(application=application, slot=new_slot, now=now, actor=actor)
+
+
+@in_callers_transaction
+def move_to_slot(
+    *, application: Application, slot: Slot, now: dt.datetime, actor=None, why: str = "rescheduled"
+) -> Application:
+    """Move a locked application to `slot`: the new place claimed and the old one given back, the
+    event written and the applicant told (`why` is the message's template). The caller has checked
+    that the move is allowed and set what it changes besides the slot."""
+    old_slot = application.slot
+    # Touch the two slot rows in id order, so two crossing moves cannot deadlock. An express
+    # application keeps its same-day place on the same date and moves it with a new date.
+    express = int(application.express and slot.date != old_slot.date)
+    for each in sorted((old_slot, slot), key=lambda s: s.pk):
+        if each is old_slot:
+            return_places(slot_id=old_slot.pk, reason="rescheduled", express=express)
+        else:
+            claim_places(slot_id=slot.pk, now=now, express=express)
+    application.slot = slot
+    application.save(
+        update_fields=["slot", "reschedule_count", "displaced_by", "earlier_from", "earlier_asked_at", "updated_at"]
+    )
+    ApplicationEvent.objects.create(
+        application=application,
+        from_status=application.status,
+        to_status=application.status,
+        actor=actor,
+        reason=f"{why} from {old_slot.local_start:%Y-%m-%d %H:%M} to {slot.local_start:%Y-%m-%d %H:%M}",
+    )
+    queue_message(application=application, template=why, context={"previous_visit": old_slot.starts_at.isoformat()})
     return application
 
 

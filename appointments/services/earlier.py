@@ -1,0 +1,225 @@
+"""Coming earlier: a booked household asks to be moved into the first free place of its office
+from a date it chooses, before its own session. A place that comes back to the public pool (a
+hold that expired, a cancellation, an offer nobody took) moves the households that asked, first
+asked first moved, a household together or not at all. The place it leaves behind goes on to the
+waiting list, the next household asking, or the pool. docs/earlier-visit.md.
+
+Why: applicants who took a later date because the first ones were gone cannot wait for the
+earlier ones (one active application or waiting row per NIK). Without this, a place given back
+a few hours before its session finds nobody, and a broker's expired holds on the first days are
+lost to everyone (bench/HOARDING.md).
+
+The move is the applicant's standing request, not a change of date: it uses none of the one
+change the rules allow, and the applicant is told at once."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quotas.exceptions import QuotaError
+from quotas.models import Pool, Slot
+
+from ..exceptions import ApplicationNotFound, EarlierNotAllowed, InvalidInput
+from ..models import Application, Status
+from .booking import check_validity
+from .lifecycle import move_to_slot
+
+# Nobody is moved into a session that starts sooner than this, nor into today's: the applicant
+# must read the message and make the trip.
+NOTICE = dt.timedelta(hours=12)
+# Households looked at for one freed session; a session frees a few places at a time.
+HOUSEHOLDS_PER_SESSION = 50
+
+
+def check_earlier(*, application: Application, now: dt.datetime) -> None:
+    """Booked (paid), on a session that no incident closed, with a date between tomorrow and the visit."""
+    if application.status != Status.BOOKED:
+        raise EarlierNotAllowed(_("Only a paid appointment can be moved to an earlier date."))
+    if application.displaced_by_id:
+        raise EarlierNotAllowed(
+            _("The office is closed for your session: choose another day on the “Change the date” page.")
+        )
+    if application.slot.date <= _today(application.slot, now) + dt.timedelta(days=1):
+        raise EarlierNotAllowed(_("Your visit is today or tomorrow: there is no earlier date to move to."))
+
+
+def earliest_date_from(*, application: Application, now: dt.datetime) -> dt.date:
+    """The first date an applicant may ask for: tomorrow at the office."""
+    return _today(application.slot, now) + dt.timedelta(days=1)
+
+
+def ask_earlier(
+    *, application_id: int, account, date_from: dt.date, now: dt.datetime | None = None
+) -> list[Application]:
+    """The account's booked applications on this application's session (its household) ask to come
+    earlier from `date_from`. Asking again changes the date and keeps the place in line. Tries at
+    once, then every place given back tries. Returns the household, moved or not."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        application = _own(application_id=application_id, account=account)
+        check_earlier(application=application, now=now)
+        first, last = earliest_date_from(application=application, now=now), application.slot.date - dt.timedelta(days=1)
+        if not isinstance(date_from, dt.date) or not first <= date_from <= last:
+            raise InvalidInput(
+                _("Choose a date from %(first)s to %(last)s.") % {"first": first.isoformat(), "last": last.isoformat()},
+                field="date_from",
+            )
+        household = _household(application)
+        household.update(earlier_from=date_from, earlier_asked_at=Coalesce(F("earlier_asked_at"), now))
+        ids = list(household.values_list("pk", flat=True))
+    sessions = _free_sessions(now=now).filter(
+        office_id=application.slot.office_id, date__gte=date_from, date__lt=application.slot.date
+    )
+    for slot_id in sessions.order_by("starts_at").values_list("pk", flat=True):
+        if move_earlier_into(slot_id=slot_id, now=now) and not _asking(ids):
+            break
+    return list(Application.objects.filter(pk__in=ids).select_related("slot__office").order_by("pk"))
+
+
+def stop_earlier(*, application_id: int, account) -> int:
+    """The household no longer asks to come earlier. Returns how many applications stopped."""
+    with transaction.atomic(durable=True):
+        application = _own(application_id=application_id, account=account)
+        return (
+            _household(application).filter(earlier_from__isnull=False).update(earlier_from=None, earlier_asked_at=None)
+        )
+
+
+def move_earlier_into(*, slot_id: int, now: dt.datetime | None = None) -> int:
+    """Move the households that asked to come earlier into the session's free public places, first
+    asked first, each household together or not at all. Idempotent. Returns how many applications moved."""
+    now = now or timezone.now()
+    slot = _free_sessions(now=now).filter(pk=slot_id).select_related("office").first()
+    if slot is None or slot.date <= _today(slot, now):
+        return 0
+    moved, free = 0, slot.available
+    for ids in _households_for(slot):
+        if len(ids) > free:
+            continue  # a household too big for what is free: the next one may fit
+        try:
+            count = _move_household(application_ids=ids, slot=slot, now=now)
+        except QuotaError:  # taken meanwhile (or the day's same-day places are)
+            break
+        moved, free = moved + count, free - count
+        if not free:
+            break
+    return moved
+
+
+def sweep_earlier(*, now: dt.datetime | None = None) -> int:
+    """Free places that no give-back moved anyone into: a place freed while the task queue was down,
+    a session whose places staff raised, a release that opened. Earliest sessions first."""
+    now = now or timezone.now()
+    asking = _requests().filter(
+        slot__office_id=OuterRef("office_id"), earlier_from__lte=OuterRef("date"), slot__date__gt=OuterRef("date")
+    )
+    sessions = _free_sessions(now=now).filter(Exists(asking)).order_by("starts_at").values_list("pk", flat=True)
+    return sum(move_earlier_into(slot_id=slot_id, now=now) for slot_id in list(sessions[:500]))
+
+
+def _today(slot: Slot, now: dt.datetime) -> dt.date:
+    return now.astimezone(slot.office.tzinfo).date()
+
+
+def _own(*, application_id: int, account) -> Application:
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("slot__office")
+        .filter(pk=application_id, account=account)
+        .first()
+    )
+    if application is None:
+        raise ApplicationNotFound()
+    return application
+
+
+def _household(application: Application):
+    """The account's booked applications on the application's session: they come together."""
+    return Application.objects.filter(
+        account_id=application.account_id, slot_id=application.slot_id, status=Status.BOOKED, displaced_by=None
+    )
+
+
+def _asking(ids: list[int]) -> bool:
+    return Application.objects.filter(pk__in=ids, earlier_from__isnull=False).exists()
+
+
+def _requests():
+    return Application.objects.filter(earlier_from__isnull=False, status=Status.BOOKED, displaced_by=None)
+
+
+def _free_sessions(*, now: dt.datetime):
+    """Online sessions with a free public place, open to booking, far enough ahead to be told."""
+    return Slot.objects.filter(
+        pool=Pool.ONLINE,
+        office__is_active=True,
+        opens_at__lte=now,
+        starts_at__gte=now + NOTICE,
+        closed_by__isnull=True,
+        walk_in_by__isnull=True,
+        taken__lt=F("capacity") - F("held"),
+    )
+
+
+def _households_for(slot: Slot) -> list[list[int]]:
+    """The households asking for a date on or before the session's, booked on a later date at its
+    office, in the order they asked, that the session takes whole (their kinds, the age rule)."""
+    people = (
+        _requests()
+        .filter(slot__office_id=slot.office_id, slot__date__gt=slot.date, earlier_from__lte=slot.date)
+        .order_by("earlier_asked_at", "account_id", "slot_id", "pk")
+        .values("pk", "account_id", "slot_id", "kind", "birth_date", "validity_years", "married")
+    )
+    households: dict[tuple[int, int], list[dict]] = {}
+    for person in people[: HOUSEHOLDS_PER_SESSION * 5]:
+        households.setdefault((person["account_id"], person["slot_id"]), []).append(person)
+    return [
+        [person["pk"] for person in household]
+        for household in households.values()
+        if all(_takes(slot, person) for person in household)
+    ][:HOUSEHOLDS_PER_SESSION]
+
+
+def _takes(slot: Slot, person: dict) -> bool:
+    if not slot.accepts(person["kind"]):
+        return False
+    try:
+        check_validity(
+            validity_years=person["validity_years"],
+            birth_date=person["birth_date"],
+            on=slot.date,
+            married=person["married"],
+        )
+    except InvalidInput:
+        return False
+    return True
+
+
+def _move_household(*, application_ids: list[int], slot: Slot, now: dt.datetime) -> int:
+    """Move the household into the session in one transaction, or nobody (a member who meanwhile
+    paid no more, checked in, stopped asking or moved: the household is left as it is)."""
+    with transaction.atomic(durable=True):
+        household = list(
+            Application.objects.select_for_update(of=("self",))
+            .select_related("slot__office")
+            .filter(pk__in=application_ids)
+            .order_by("pk")
+        )
+        still_asking = [
+            a
+            for a in household
+            if a.status == Status.BOOKED
+            and not a.displaced_by_id
+            and a.earlier_from
+            and a.earlier_from <= slot.date < a.slot.date
+        ]
+        if len(still_asking) != len(application_ids):
+            return 0
+        for application in household:
+            application.earlier_from = application.earlier_asked_at = None
+            move_to_slot(application=application, slot=slot, now=now, why="moved_earlier")
+    return len(household)
