@@ -16,7 +16,9 @@ could come and up to 0 to 4 working days later (drawn uniformly; other mixes in 
 `-few-wait` runs, `APPLICANTS_ACCEPT`) and takes the earliest free place among them; with none, they
 join the waiting list for those dates, as the calendar invites them, and accept its offer at the
 first tick it is open while they are awake (06:00 to 21:00). They pay within a tick (3 % never pay)
-and give up after three days (leaving the list). The broker starts with 5 accounts and books up to 5
+and give up after three days (leaving the list). Once paid for a later date than the first they
+could come, half of them (`ASK_EARLIER`) ask to come earlier from it, as the application's page
+invites them (docs/earlier-visit.md). The broker starts with 5 accounts and books up to 5
 people per account on the earliest free places, with fresh NIKs and phones, and books again as soon
 as its holds expire; it never waits. When an account is refused it signs up a new one, at most 3 a
 day (each needs an e-mail address and its code). Small, because the machine it runs on is shared:
@@ -24,11 +26,12 @@ the proportions are what matters.
 
 Runs of the same world (same seed; `RUNS`): no broker, the broker without rules, the broker with
 the portal's defaults (settings.HOARDING_RULES, no release rush), the same with the opt-in
-release rush (RELEASE_RUSH_MINUTES, RUSH_PAYMENT_MINUTES); and the same with applicants who
-take any date more often. Figures: the broker's share of the places held (time-averaged over
-the release), and the places lost to applicants: places of sessions that started without an
-applicant of the world on them (held by the broker, or freed too late to be taken), beyond what
-the run without a broker of the same applicants lost.
+release rush (RELEASE_RUSH_MINUTES, RUSH_PAYMENT_MINUTES); the same with applicants who
+take any date more often; and with fewer or no applicants asking to come earlier, or the broker's
+bots winning every race against the task that moves them. Figures: the broker's share of the
+places held (time-averaged over the release), and the places lost to applicants: places of
+sessions that started without an applicant of the world on them (held by the broker, or freed too
+late to be taken), beyond what the run without a broker of the same applicants lost.
 """
 
 import datetime as dt
@@ -36,6 +39,7 @@ import os
 import random
 import subprocess
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -58,6 +62,9 @@ APPLICANTS_ACCEPT = {
     "flexible": ((ANY_DATE,), "any date"),
     "few-wait": ((0,) + (ANY_DATE,) * 9, "1 in 10 only the first date, the others any date"),
 }
+# Of the applicants who paid for a later date than the first they could come, the share who ask to
+# come earlier from it; a run with fewer and one with none show how much depends on it.
+ASK_EARLIER, FEWER_ASK = 0.5, 0.2
 # Applicants answer an offer's message when awake (WIB): the first tick it is open in these hours.
 AWAKE = (6, 21)
 BROKER_ACCOUNTS, NEW_ACCOUNTS_PER_DAY, PEOPLE_PER_ACCOUNT = 5, 3, 5
@@ -99,6 +106,7 @@ class Applicant:
     pay_at: dt.datetime | None = None
     waiting_id: int | None = None
     done: bool = False
+    asks_earlier: bool = False  # once paid for a later date than the first they could come
 
 
 @dataclass
@@ -130,6 +138,8 @@ class Result:
     offers_made: int = 0
     offers_accepted: int = 0
     paid_from_offers: int = 0
+    asked_earlier: int = 0
+    moved_earlier: int = 0
 
     @property
     def lost(self) -> int:
@@ -140,9 +150,7 @@ class Result:
         return self.broker_share_sum / self.broker_share_ticks if self.broker_share_ticks else 0.0
 
 
-def simulate(
-    name: str, *, start: dt.datetime, broker: bool, rules: bool, rush: bool, accept: str, seed: int = 23
-) -> Result:
+def simulate(name: str, run: "Run", seed: int = 23) -> Result:
     from django.db.models import F, Sum
     from django.test import override_settings
 
@@ -152,9 +160,11 @@ def simulate(
     from allocation.models import Offer
     from allocation.services.offers import accept_offer, leave_waiting_list, sweep_offers
     from allocation.services.waiting import join_waiting_list
-    from appointments.models import Status
+    from appointments.exceptions import EarlierNotAllowed, InvalidInput
+    from appointments.models import ApplicationEvent, Status
     from appointments.nik import build_nik
     from appointments.services.booking import PersonBooking, book_applications
+    from appointments.services.earlier import ask_earlier, sweep_earlier
     from appointments.services.hoarding import evaluate_hoarding
     from appointments.services.lifecycle import change_status, release_expired_holds
     from appointments.services.people import ApplicantData
@@ -162,7 +172,9 @@ def simulate(
     from quotas.exceptions import QuotaError
     from quotas.models import Slot
 
-    rng, patience_rng = random.Random(seed), random.Random(seed + 1)  # the same arrivals whatever the patience
+    # The same arrivals whatever the patience and whoever asks to come earlier.
+    rng, patience_rng, ask_rng = random.Random(seed), random.Random(seed + 1), random.Random(seed + 2)
+    start, broker, rules, rush, accept, ask = run.start, run.broker, run.rules, run.rush, run.accept, run.ask
     clock = Clock(start)
     result = Result(name=name)
     serial = iter(range(1, 10**6))
@@ -205,7 +217,7 @@ def simulate(
     with mock.patch("django.utils.timezone.now", clock), override_settings(**overrides):
         region, _ = Region.objects.get_or_create(code="JATIM", defaults={"name": "Jawa Timur", "province_code": "35"})
         office = Office.objects.create(
-            code=f"kanim-sim-{name}-{start:%Y%m%d}",
+            code=f"kanim-sim-{start:%Y%m%d}",  # each run its own weeks
             name=f"Kantor Imigrasi Simulasi {name}",
             kind="kanim",
             region=region,
@@ -241,7 +253,13 @@ def simulate(
             offset = dt.timedelta(seconds=rng.uniform(0, 3600 if early else 8 * 86400))
             patience = patience_rng.choice(APPLICANTS_ACCEPT[accept][0])
             applicants.append(
-                Applicant(arrives=start + offset, nik=new_nik(), pays=rng.random() < PAY_RATE, patience=patience)
+                Applicant(
+                    arrives=start + offset,
+                    nik=new_nik(),
+                    pays=rng.random() < PAY_RATE,
+                    patience=patience,
+                    asks_earlier=ask_rng.random() < ask,
+                )
             )
         the_broker = Broker()
         if broker:
@@ -257,6 +275,21 @@ def simulate(
                 .first()
             )
 
+        def ask_to_come_earlier(applicant: Applicant) -> None:
+            """Paid for a later date than the first they could come: ask to be moved from that date on."""
+            tomorrow = clock.now.astimezone(WIB).date() + dt.timedelta(days=1)
+            first = next((s.date for s in slots if s.starts_at > clock.now), days[-1])
+            try:
+                ask_earlier(
+                    application_id=applicant.application_id,
+                    account=applicant.account,
+                    date_from=max(first, tomorrow),
+                    now=clock.now,
+                )
+            except (EarlierNotAllowed, InvalidInput):  # their visit is tomorrow, or on the first date
+                return
+            result.asked_earlier += 1
+
         def latest_date(applicant: Applicant) -> dt.date:
             """The last date the applicant accepts: `patience` working days after the first they could come."""
             first = next((s.date for s in slots if s.starts_at > clock.now), days[-1])
@@ -271,7 +304,15 @@ def simulate(
             now = clock.now
             for slot in slots:
                 release_expired_holds(slot_id=slot.pk, now=now)
-            sweep_offers(now=now)  # the beat's sweep: lapses offers, offers held places no offer covers
+            # The beat's sweep: lapses offers, offers held places no offer covers, moves households that
+            # asked to come earlier into free places (as the give-back's task does within a second).
+            # With `bots_first` the moves wait until the bots have looked: they lose that race each time.
+            with (
+                mock.patch("allocation.services.offers.sweep_earlier", return_value=0)
+                if run.bots_first
+                else nullcontext()
+            ):
+                sweep_offers(now=now)
             if rules:
                 evaluate_hoarding(now=now)
 
@@ -308,6 +349,9 @@ def simulate(
                         result.broker_bookings += len(booked)
                         want -= len(booked)
 
+            if run.bots_first:
+                sweep_earlier(now=now)
+
             # Applicants still looking: the earliest free place on a date they accept, paid within the
             # tick. With none, they join the waiting list for their dates, as the calendar invites them
             # ("No date that suits you? Join the waiting list"), and take its offers when awake.
@@ -322,6 +366,8 @@ def simulate(
                         if applicant.pays:
                             change_status(application_id=applicant.application_id, to=Status.BOOKED)
                             result.paid_from_offers += applicant.waiting_id is not None
+                            if applicant.asks_earlier:
+                                ask_to_come_earlier(applicant)
                     continue
                 if now - applicant.arrives > GIVE_UP:
                     applicant.done = True
@@ -396,6 +442,9 @@ def simulate(
 
         result.applicants_served = sum(1 for a in applicants if a.pays and a.application_id and a.done)
         result.offers_made = Offer.objects.filter(slot__office=office).count()
+        result.moved_earlier = ApplicationEvent.objects.filter(
+            application__slot__office=office, reason__startswith="moved_earlier"
+        ).count()
         result.broker_accounts = len(broker_ids)
         flags = AccountFlag.objects.filter(raised_at__gte=start, raised_at__lte=end)
         result.flags = flags.count()
@@ -416,29 +465,32 @@ def report(results: list[Result]) -> str:
         f"{places} places over {DAYS} working days, {APPLICANTS} applicants, a broker with "
         f"{BROKER_ACCOUNTS} accounts (5 people each) who never pays, up to {NEW_ACCOUNTS_PER_DAY} new accounts a "
         "day once refused. Applicants who find no free place on a date they accept join the waiting list and "
-        "take its offers. Same seed in every run; every run starts on a Monday at 09:00 WIB.",
+        "take its offers. Once paid for a later date than the first they could come, a share of them ask to "
+        "come earlier (docs/earlier-visit.md). Same seed in every run; every run starts on a Monday at 09:00 WIB.",
         "",
-        "| run | applicants accept | broker | hoarding rules | release rush | broker's share of places held "
+        "| run | applicants accept | ask to come earlier | broker | hoarding rules | release rush "
+        "| broker's share of places held "
         "| places lost to applicants | beyond the run without a broker | held by the broker at the start "
         "| empty at the start | broker bookings | broker accounts | flags | applicants flagged with a restriction "
-        "| applicants who waited | offers made | offers accepted | paid from offers |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| applicants who waited | offers made | offers accepted | paid from offers | asked to come earlier "
+        "| moved earlier |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        broker, rules, rush, accept, _start = RUNS[r.name]
+        run = RUNS[r.name]
         control = by_name[control_of(r.name)]
         beyond = r.lost - control.lost
         lines.append(
-            f"| {r.name} | {APPLICANTS_ACCEPT[accept][1]} | {'yes' if broker else 'no'} "
-            f"| {'settings' if rules else 'none'} | {'60/30 min' if rush else 'off'} | {r.broker_share:.1%} "
+            f"| {r.name} | {APPLICANTS_ACCEPT[run.accept][1]} | {run.ask:.0%} | {'yes' if run.broker else 'no'} "
+            f"| {'settings' if run.rules else 'none'} | {'60/30 min' if run.rush else 'off'} | {r.broker_share:.1%} "
             f"| {r.lost} of {r.places} ({r.lost / r.places:.1%}) | {beyond} ({beyond / r.places:.1%}) "
             f"| {r.broker_at_start} | {r.empty_at_start} | {r.broker_bookings} | {r.broker_accounts} | {r.flags} "
             f"| {r.restricted_applicants} | {r.applicants_waited} | {r.offers_made} | {r.offers_accepted} "
-            f"| {r.paid_from_offers} |"
+            f"| {r.paid_from_offers} | {r.asked_earlier} | {r.moved_earlier} |"
         )
     lines += ["", "Target after the rules: at most 1 % of the places lost to applicants because of the broker:", ""]
     for r in results:
-        if RUNS[r.name][1]:  # the runs with the rules
+        if RUNS[r.name].rules:
             target = (r.lost - by_name[control_of(r.name)].lost) / r.places
             lines.append(f"- `{r.name}`: {target:.1%}, {'met' if target <= 0.01 else 'NOT met'}.")
     lines += [
@@ -448,32 +500,51 @@ def report(results: list[Result]) -> str:
         "with the opt-in release rush: holds made in the first 60 minutes after the places opened paid within "
         "30 minutes, decision 29). Applicants accept the first date they could come and up to 0 to 4 working "
         "days later (drawn uniformly); in the `-flexible` runs any date (they wait only when everything is "
-        "full); in the `-few-wait` runs one in ten only the first date, the others any date. Places lost: "
-        "places of sessions that started without a paid applicant of the world on them; the run without a "
-        "broker of the same applicants is the baseline (it loses the places of the applicants who never "
-        "paid and of those who wanted other dates).",
+        "full); in the `-few-wait` runs one in ten only the first date, the others any date. Of the applicants "
+        f"who paid for a later date than the first they could come, {ASK_EARLIER:.0%} ask to come earlier from "
+        "that date (fewer in the runs named `-fewer-ask` and `-no-ask`); they are moved by the task a place "
+        "given back enqueues, before the broker's bots look again, except in `-bots-first`, where the bots "
+        "take what they can first each time. Places lost: places of sessions that "
+        "started without a paid applicant of the world on them; the run without a broker of the same "
+        "applicants is the baseline (it loses the places of the applicants who never paid and of those who "
+        "wanted other dates).",
         "",
     ]
     return "\n".join(lines)
 
 
 def control_of(name: str) -> str:
-    """The run without a broker whose applicants behave as in `name`'s."""
-    return "none" + next((f"-{kind}" for kind in APPLICANTS_ACCEPT if name.endswith(f"-{kind}")), "")
+    """The run without a broker whose applicants accept the dates `name`'s accept."""
+    return next(other for other, run in RUNS.items() if not run.broker and run.accept == RUNS[name].accept)
 
 
-# name: (broker, rules, rush, what applicants accept, first day); each run its own weeks of the calendar, a Monday
+@dataclass(frozen=True)
+class Run:
+    broker: bool
+    rules: bool  # settings.HOARDING_RULES, or none
+    rush: bool  # the opt-in release rush
+    accept: str  # what applicants accept: a key of APPLICANTS_ACCEPT
+    ask: float  # who asks to come earlier
+    start: dt.datetime  # a Monday 09:00 WIB; each run its own weeks of the calendar
+    bots_first: bool = False  # the broker's bots act before the task that moves households earlier
+
+
 RUNS = {
-    "none": (False, False, False, "date-bound", dt.datetime(2028, 3, 6, 9, tzinfo=WIB)),
-    "before": (True, False, False, "date-bound", dt.datetime(2028, 5, 1, 9, tzinfo=WIB)),
-    "after": (True, True, False, "date-bound", dt.datetime(2028, 7, 3, 9, tzinfo=WIB)),
-    "after-rush": (True, True, True, "date-bound", dt.datetime(2028, 9, 4, 9, tzinfo=WIB)),
-    "none-flexible": (False, False, False, "flexible", dt.datetime(2028, 11, 6, 9, tzinfo=WIB)),
-    "before-flexible": (True, False, False, "flexible", dt.datetime(2029, 1, 8, 9, tzinfo=WIB)),
-    "after-flexible": (True, True, False, "flexible", dt.datetime(2029, 3, 5, 9, tzinfo=WIB)),
-    "after-rush-flexible": (True, True, True, "flexible", dt.datetime(2029, 5, 7, 9, tzinfo=WIB)),
-    "none-few-wait": (False, False, False, "few-wait", dt.datetime(2029, 7, 2, 9, tzinfo=WIB)),
-    "after-few-wait": (True, True, False, "few-wait", dt.datetime(2029, 9, 3, 9, tzinfo=WIB)),
+    "none": Run(False, False, False, "date-bound", ASK_EARLIER, dt.datetime(2028, 3, 6, 9, tzinfo=WIB)),
+    "before": Run(True, False, False, "date-bound", ASK_EARLIER, dt.datetime(2028, 5, 8, 9, tzinfo=WIB)),
+    "after": Run(True, True, False, "date-bound", ASK_EARLIER, dt.datetime(2028, 7, 10, 9, tzinfo=WIB)),
+    "after-rush": Run(True, True, True, "date-bound", ASK_EARLIER, dt.datetime(2028, 9, 11, 9, tzinfo=WIB)),
+    "none-flexible": Run(False, False, False, "flexible", ASK_EARLIER, dt.datetime(2028, 11, 13, 9, tzinfo=WIB)),
+    "before-flexible": Run(True, False, False, "flexible", ASK_EARLIER, dt.datetime(2029, 1, 15, 9, tzinfo=WIB)),
+    "after-flexible": Run(True, True, False, "flexible", ASK_EARLIER, dt.datetime(2029, 3, 19, 9, tzinfo=WIB)),
+    "after-rush-flexible": Run(True, True, True, "flexible", ASK_EARLIER, dt.datetime(2029, 5, 21, 9, tzinfo=WIB)),
+    "none-few-wait": Run(False, False, False, "few-wait", ASK_EARLIER, dt.datetime(2029, 7, 23, 9, tzinfo=WIB)),
+    "after-few-wait": Run(True, True, False, "few-wait", ASK_EARLIER, dt.datetime(2029, 9, 24, 9, tzinfo=WIB)),
+    "after-flexible-fewer-ask": Run(True, True, False, "flexible", FEWER_ASK, dt.datetime(2029, 11, 26, 9, tzinfo=WIB)),
+    "after-flexible-no-ask": Run(True, True, False, "flexible", 0.0, dt.datetime(2030, 1, 28, 9, tzinfo=WIB)),
+    "after-flexible-bots-first": Run(
+        True, True, False, "flexible", ASK_EARLIER, dt.datetime(2030, 4, 1, 9, tzinfo=WIB), bots_first=True
+    ),
 }
 
 
@@ -497,8 +568,7 @@ def main(argv: list[str]) -> None:
 
         django.setup()
         for name in names or list(RUNS):
-            broker, rules, rush, accept, start = RUNS[name]
-            result = simulate(name, start=start, broker=broker, rules=rules, rush=rush, accept=accept)
+            result = simulate(name, RUNS[name])
             print(f"{name}: lost {result.lost} of {result.places}, broker share {result.broker_share:.1%}", flush=True)
             (ROOT / "bench" / f"hoarding-{name}.json").write_text(json.dumps(asdict(result), indent=1))
     files = {name: ROOT / "bench" / f"hoarding-{name}.json" for name in RUNS}

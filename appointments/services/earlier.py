@@ -15,7 +15,7 @@ change the rules allow, and the applicant is told at once."""
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Max, Min, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,12 +112,23 @@ def move_earlier_into(*, slot_id: int, now: dt.datetime | None = None) -> int:
 
 def sweep_earlier(*, now: dt.datetime | None = None) -> int:
     """Free places that no give-back moved anyone into: a place freed while the task queue was down,
-    a session whose places staff raised, a release that opened. Earliest sessions first."""
+    a session whose places staff raised, a release that opened. Earliest sessions first; only the
+    offices and dates that requests name are read (none, most of the time)."""
     now = now or timezone.now()
-    asking = _requests().filter(
+    requests = _requests()
+    bounds = requests.aggregate(since=Min("earlier_from"), until=Max("slot__date"))
+    if bounds["since"] is None:
+        return 0
+    asking = requests.filter(
         slot__office_id=OuterRef("office_id"), earlier_from__lte=OuterRef("date"), slot__date__gt=OuterRef("date")
     )
-    sessions = _free_sessions(now=now).filter(Exists(asking)).order_by("starts_at").values_list("pk", flat=True)
+    sessions = (
+        _free_sessions(now=now)
+        .filter(date__gte=bounds["since"], date__lt=bounds["until"], office_id__in=requests.values("slot__office_id"))
+        .filter(Exists(asking))
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+    )
     return sum(move_earlier_into(slot_id=slot_id, now=now) for slot_id in list(sessions[:500]))
 
 
