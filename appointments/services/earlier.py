@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, Min, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from quotas.exceptions import QuotaError
@@ -65,7 +66,8 @@ def ask_earlier(
         first, last = earliest_date_from(application=application, now=now), application.slot.date - dt.timedelta(days=1)
         if not isinstance(date_from, dt.date) or not first <= date_from <= last:
             raise InvalidInput(
-                _("Choose a date from %(first)s to %(last)s.") % {"first": first.isoformat(), "last": last.isoformat()},
+                _("Choose a date from %(first)s to %(last)s.")
+                % {"first": date_format(first, "j F Y"), "last": date_format(last, "j F Y")},
                 field="date_from",
             )
         household = _household(application)
