@@ -214,6 +214,7 @@ class ApplicationAdmin(StatusActionsMixin, CsvExportMixin, NikPrivacyMixin, Scop
         "paid_at",
         "reschedule_count",
         "displaced_by",
+        "earlier_from",  # the applicant asked to come earlier (services.earlier); read-only, as the rest
         "account",
         "created_at",
         "updated_at",

@@ -1,4 +1,4 @@
-"""API: book, list, show, cancel and reschedule an account's applications.
+"""API: book, list, show, cancel and reschedule an account's applications, and ask to come earlier.
 
 Views parse input and call one service or selector; every rule lives in the services."""
 
@@ -41,6 +41,7 @@ from .models import ApplicationKind, PassportType, Sex, Status
 from .selectors import account_application, account_applications, express_check_in_by
 from .services.booking import PersonBooking, book_applications
 from .services.documents import documents_open, upload_document
+from .services.earlier import ask_earlier, stop_earlier
 from .services.lifecycle import cancel_application, reschedule_application
 from .services.payments import record_payment
 from .services.people import ApplicantData, check_applicant
@@ -142,6 +143,11 @@ class ApplicationOutputSerializer(Serializer):
     applicant = ApplicantSerializer(source="*")
     payment = PaymentSerializer(source="*")
     reschedule_count = serializers.IntegerField()
+    earlier_from = serializers.DateField(
+        allow_null=True,
+        help_text="The household asked to come earlier: moved into the first free place of the office from this "
+        "date on, before its session (`POST applications/{booking_code}/earlier/`); null otherwise.",
+    )
     created_at = serializers.DateTimeField()
 
     class Meta:
@@ -341,6 +347,88 @@ class ApplicationRescheduleApi(APIView):
             application_id=application.pk, slot_id=data.validated_data["slot"], actor=request.user
         )
         return Response(ApplicationOutputSerializer(application).data)
+
+
+EARLIER_NOT_ALLOWED = (
+    "`earlier_not_allowed`: not booked (paid), the office closed its session (choose another day with "
+    "`reschedule/`), or the visit is today or tomorrow."
+)
+
+
+class ApplicationEarlierApi(APIView):
+    """Ask to come earlier: the account's booked applications on this application's session (its
+    household) are moved together, automatically, into the first free place of the office from
+    `date_from` on, before their session, and told by message. The move uses none of the one
+    change of date. Tried at once (the answer shows the household moved or not), then whenever a
+    place is given back, after the waiting list's offers, first asked first moved. Asking again
+    changes the date and keeps the place in line."""
+
+    class InputSerializer(Serializer):
+        date_from = serializers.DateField(
+            help_text="The first date the household can come: from tomorrow (in the office's zone) to the day "
+            "before the visit."
+        )
+
+        class Meta:
+            ref_name = "ApplicationEarlierInput"
+
+    class HouseholdSerializer(Serializer):
+        applications = ApplicationOutputSerializer(
+            many=True, help_text="The household, moved (a new `slot`, `earlier_from` null) or waiting."
+        )
+
+        class Meta:
+            ref_name = "ApplicationEarlierHousehold"
+
+    @extend_schema(
+        operation_id="applications_earlier",
+        request=InputSerializer,
+        responses={
+            200: HouseholdSerializer,
+            **error_responses(
+                400,
+                401,
+                404,
+                409,
+                429,
+                e400="`invalid`: `date_from` is missing, not a date, or outside tomorrow to the day before the visit "
+                "(`errors.date_from`).",
+                e404="`not_found`: no such application of this account.",
+                e409=EARLIER_NOT_ALLOWED,
+            ),
+        },
+    )
+    def post(self, request, booking_code):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = own_application(request.user, booking_code)
+        household = ask_earlier(
+            application_id=application.pk, account=request.user, date_from=data.validated_data["date_from"]
+        )
+        return Response(self.HouseholdSerializer({"applications": household}).data)
+
+
+class ApplicationEarlierStopApi(APIView):
+    """The household no longer asks to come earlier; `stopped` says how many applications stopped
+    asking (0 when none was)."""
+
+    class StoppedSerializer(Serializer):
+        stopped = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "ApplicationEarlierStopped"
+
+    @extend_schema(
+        operation_id="applications_earlier_stop",
+        request=None,
+        responses={
+            200: StoppedSerializer,
+            **error_responses(401, 404, 429, e404="`not_found`: no such application of this account."),
+        },
+    )
+    def post(self, request, booking_code):
+        application = own_application(request.user, booking_code)
+        return Response({"stopped": stop_earlier(application_id=application.pk, account=request.user)})
 
 
 def own_application(account, booking_code: str):

@@ -36,6 +36,23 @@ class RescheduleForm(forms.Form):
         self.fields["slot"].choices = options
 
 
+class EarlierVisitForm(forms.Form):
+    """The first date the household can come when it asks to come earlier; the service checks the
+    range (services.earlier), the date input only offers it."""
+
+    date_from = forms.DateField(
+        label=_("I can come from"),
+        help_text=_("Any date from tomorrow to the day before your visit."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Choose the first date you can come.")},
+    )
+
+    def __init__(self, *args, first, last, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_from"].widget.attrs.update(min=first.isoformat(), max=last.isoformat())
+        self.fields["date_from"].initial = first
+
+
 class DocumentUploadForm(forms.Form):
     """One file for one document of the application (the checks of its content are the service's)."""
 

@@ -1,5 +1,7 @@
-"""The applicant's pages for one application's life (detail, pay, reschedule, cancel) and the
-account's people. Thin: parse, call one service or selector, render."""
+"""The applicant's pages for one application's life (detail, pay, reschedule, come earlier,
+cancel) and the account's people. Thin: parse, call one service or selector, render."""
+
+import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,17 +9,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mpaspor.errors import DomainError
 
 from . import gateway, selectors
-from .applicant_forms import PersonForm, RescheduleForm
+from .applicant_forms import EarlierVisitForm, PersonForm, RescheduleForm
 from .ics import appointment_ics
 from .models import ACTIVE_STATUSES, Status
-from .services import lifecycle
+from .services import earlier, lifecycle
 from .services.documents import documents_open
 from .services.payments import record_payment
 from .services.people import ApplicantData, add_applicant, remove_applicant
@@ -41,21 +43,34 @@ def allowed(check, **kwargs) -> bool:
     return True
 
 
-def life_context(application) -> dict:
+def life_context(application, *, earlier_form=None) -> dict:
     """What the application's page (views.confirmation) shows of its life: the status history
-    and whether the applicant may pay (development gateway), change the date or cancel."""
+    and whether the applicant may pay (development gateway), change the date, ask to come earlier
+    (`earlier_form`, with its refusal when earlier_visit gives it back) or cancel."""
     now = timezone.now()
+    can_ask_earlier = allowed(earlier.check_earlier, application=application, now=now)
+    if can_ask_earlier and earlier_form is None:
+        earlier_form = earlier_visit_form(application, now=now)
     return {
         "events": selectors.application_events(application=application),
         "can_pay": application.status == Status.PENDING_PAYMENT and gateway.dev_gateway_enabled(),
         "can_reschedule": allowed(lifecycle.check_reschedule, application=application, now=now),
+        "can_ask_earlier": can_ask_earlier,
+        "earlier_form": earlier_form,
         "can_cancel": allowed(lifecycle.check_cancel, application=application, now=now),
     }
 
 
-def confirmation_context(application, **outcome) -> dict:
+def earlier_visit_form(application, *, now, data=None) -> EarlierVisitForm:
+    """The date from which the household can come: from tomorrow to the day before the visit."""
+    first = earlier.earliest_date_from(application=application, now=now)
+    return EarlierVisitForm(data, first=first, last=application.slot.date - dt.timedelta(days=1))
+
+
+def confirmation_context(application, *, earlier_form=None, **outcome) -> dict:
     """The application's page (views.confirmation): its ticket, documents and life; `outcome`,
-    the last upload's refusal (document_views.upload, without JavaScript)."""
+    the last upload's refusal (document_views.upload, without JavaScript); `earlier_form`, the
+    refused request to come earlier (earlier_visit)."""
     return {
         "application": application,
         "office": application.slot.office,
@@ -63,7 +78,7 @@ def confirmation_context(application, **outcome) -> dict:
         "show_qr": application.status in ACTIVE_STATUSES,
         "express_check_in_by": selectors.express_check_in_by(application=application),
         **documents_context(application, **outcome),
-        **life_context(application),
+        **life_context(application, earlier_form=earlier_form),
     }
 
 
@@ -135,6 +150,61 @@ def reschedule_application(request, booking_code):
         messages.success(request, _("Your appointment has been moved."))
         return redirect("appointments:confirmation", booking_code=booking_code)
     return render(request, "appointments/reschedule.html", {"application": application, "office": office, "form": form})
+
+
+@login_required
+@require_POST
+def earlier_visit(request, booking_code):
+    """Ask to be moved to an earlier date from a chosen day on (the household on this session
+    together), or stop asking ("stop"). A date the form or the service refuses comes back beside
+    the field; any other refusal as a message."""
+    application = own_application(request, booking_code)
+    if "stop" in request.POST:
+        try:
+            stopped = earlier.stop_earlier(application_id=application.pk, account=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            if stopped:
+                messages.success(request, _("You no longer wait for an earlier date."))
+            else:
+                messages.info(request, _("You were not waiting for an earlier date."))
+        return redirect("appointments:confirmation", booking_code=booking_code)
+    now = timezone.now()
+    try:
+        earlier.check_earlier(application=application, now=now)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("appointments:confirmation", booking_code=booking_code)
+    form = earlier_visit_form(application, now=now, data=request.POST)
+    if form.is_valid():
+        date_from = form.cleaned_data["date_from"]
+        try:
+            household = earlier.ask_earlier(
+                application_id=application.pk, account=request.user, date_from=date_from, now=now
+            )
+        except DomainError as error:
+            if error.field not in form.fields:
+                messages.error(request, error.message)
+                return redirect("appointments:confirmation", booking_code=booking_code)
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(request, _asked_earlier_message(application, household, date_from))
+            return redirect("appointments:confirmation", booking_code=booking_code)
+    context = confirmation_context(application, earlier_form=form)
+    return render(request, "appointments/confirmation.html", context, status=400)
+
+
+def _asked_earlier_message(application, household, date_from: dt.date) -> str:
+    """What the applicant reads after asking: the new date when a place was free at once."""
+    mine = next(a for a in household if a.pk == application.pk)
+    if mine.slot_id != application.slot_id:
+        return _("A place was free: your appointment is now on %(visit)s.") % {
+            "visit": office_time(mine.slot.starts_at, mine.slot.office)
+        }
+    return _(
+        "Asked: as soon as a place comes free at this office from %(date)s on, you are moved there and told by message."
+    ) % {"date": formats.date_format(date_from, "j F Y")}
 
 
 @login_required

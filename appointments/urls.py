@@ -18,6 +18,7 @@ urlpatterns = [
         applicant_views.reschedule_application,
         name="reschedule_application",
     ),
+    path("applications/<str:booking_code>/earlier/", applicant_views.earlier_visit, name="earlier_visit"),
     path("applications/<str:booking_code>/documents/", document_views.upload, name="upload_document"),
     path(
         "applications/<str:booking_code>/documents/<int:document_id>/",

@@ -58,6 +58,16 @@ urlpatterns = [
         appointments_api.ApplicationRescheduleApi.as_view(),
         name="api-application-reschedule",
     ),
+    path(
+        "applications/<slug:booking_code>/earlier/",
+        appointments_api.ApplicationEarlierApi.as_view(),
+        name="api-application-earlier",
+    ),
+    path(
+        "applications/<slug:booking_code>/earlier/stop/",
+        appointments_api.ApplicationEarlierStopApi.as_view(),
+        name="api-application-earlier-stop",
+    ),
     path("offices/<slug:code>/releases/", allocation_api.ReleaseListApi.as_view(), name="api-releases"),
     path("releases/<int:release_id>/entries/", allocation_api.EntryCreateApi.as_view(), name="api-release-entries"),
     path("releases/<int:release_id>/draw/", allocation_api.DrawApi.as_view(), name="api-release-draw"),

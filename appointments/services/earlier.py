@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from quotas.exceptions import QuotaError
+from quotas.exceptions import ExpressFull, QuotaError
 from quotas.models import Pool, Slot
 
 from ..exceptions import ApplicationNotFound, EarlierNotAllowed, InvalidInput
@@ -104,7 +104,9 @@ def move_earlier_into(*, slot_id: int, now: dt.datetime | None = None) -> int:
             continue  # a household too big for what is free: the next one may fit
         try:
             count = _move_household(application_ids=ids, slot=slot, now=now)
-        except QuotaError:  # taken meanwhile (or the day's same-day places are)
+        except ExpressFull:
+            continue  # the day's same-day places are gone: the next household may need none
+        except QuotaError:  # taken meanwhile
             break
         moved, free = moved + count, free - count
         if not free:
@@ -214,7 +216,8 @@ def _takes(slot: Slot, person: dict) -> bool:
 
 def _move_household(*, application_ids: list[int], slot: Slot, now: dt.datetime) -> int:
     """Move the household into the session in one transaction, or nobody (a member who meanwhile
-    paid no more, checked in, stopped asking or moved: the household is left as it is)."""
+    paid no more, checked in, stopped asking or moved, or one asking that `application_ids` left
+    out: the household is left as it is)."""
     with transaction.atomic(durable=True):
         household = list(
             Application.objects.select_for_update(of=("self",))
@@ -231,6 +234,16 @@ def _move_household(*, application_ids: list[int], slot: Slot, now: dt.datetime)
             and a.earlier_from <= slot.date < a.slot.date
         ]
         if len(still_asking) != len(application_ids):
+            return 0
+        # The line is read a few hundred people at a time, in the order they asked: a member who
+        # asked later (booked after the others) may have been left out of it.
+        first = household[0]
+        if (
+            _requests()
+            .filter(account_id=first.account_id, slot_id=first.slot_id)
+            .exclude(pk__in=application_ids)
+            .exists()
+        ):
             return 0
         for application in household:
             application.earlier_from = application.earlier_asked_at = None

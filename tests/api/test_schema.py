@@ -19,11 +19,13 @@ from tests.factories import OfficeFactory, SlotFactory, UserFactory
 # All default checks run. One setting differs: for these operations schema-valid input can still
 # be refused with 400 `invalid`, because the rule spans fields or data OpenAPI cannot express (a
 # NIK must match the birth date and sex, also when it is contested; a password must not be common
-# or all digits; wrong credentials). Everything else must be accepted (2xx, or 401/403/404/409/429).
+# or all digits; wrong credentials; the date to come earlier from must fall before the visit).
+# Everything else must be accepted (2xx, or 401/403/404/409/429).
 SEMANTIC_400 = [
     "auth_register",
     "auth_login",
     "applications_create",
+    "applications_earlier",
     "releases_entries_create",
     "waitlist_create",
     "offers_accept",
@@ -88,6 +90,8 @@ def test_schema_documents_every_answer_of_every_operation(anon, db):
         ("/api/v1/applications/{booking_code}/", "get"): {"200", "401", "404", "429"},
         ("/api/v1/applications/{booking_code}/cancel/", "post"): {"200", "401", "404", "409", "429"},
         ("/api/v1/applications/{booking_code}/reschedule/", "post"): {"200", "400", "401", "404", "409", "429"},
+        ("/api/v1/applications/{booking_code}/earlier/", "post"): {"200", "400", "401", "404", "409", "429"},
+        ("/api/v1/applications/{booking_code}/earlier/stop/", "post"): {"200", "401", "404", "429"},
         ("/api/v1/offices/{code}/releases/", "get"): {"200", "404", "429"},
         ("/api/v1/releases/{release_id}/entries/", "post"): {"201", "400", "401", "403", "404", "409", "429"},
         ("/api/v1/releases/{release_id}/draw/", "get"): {"200", "404", "409", "429"},

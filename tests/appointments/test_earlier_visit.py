@@ -12,13 +12,14 @@ from allocation.services.offers import sweep_offers
 from allocation.services.waiting import join_waiting_list
 from appointments.exceptions import ApplicationNotFound, EarlierNotAllowed, InvalidInput
 from appointments.models import Application, Notification, Status
+from appointments.services import earlier
 from appointments.services.booking import PersonBooking
 from appointments.services.earlier import ask_earlier, move_earlier_into, stop_earlier
 from appointments.services.lifecycle import cancel_application, change_status, reschedule_application
 from offices.models import Incident
-from quotas.models import Slot
+from quotas.models import Pool, Slot
 from tests.appointments.test_reschedule_cancel import assert_places_match_applications, session
-from tests.factories import ApplicationFactory, UserFactory, applicant_data
+from tests.factories import ApplicationFactory, SlotFactory, UserFactory, applicant_data
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +195,48 @@ class TestPlacesGivenBack:
         assert slot_of(single).pk == early.pk
         cancel(holders[1], django_capture_on_commit_callbacks)
         assert [slot_of(a).pk for a in family] == [late.pk] * 3
+        assert_places_match_applications()
+
+    def test_a_household_needing_a_same_day_place_the_day_lacks_lets_the_next_one_pass(self, office):
+        early = session(office, 2, capacity=0)
+        SlotFactory(  # the day's same-day places: none left
+            office=office,
+            pool=Pool.EXPRESS,
+            capacity=0,
+            starts_at=dt.datetime.combine(early.date, dt.time(0), tzinfo=office.tzinfo),
+            ends_at=dt.datetime.combine(early.date, dt.time(12), tzinfo=office.tzinfo),
+            date=early.date,
+        )
+        same_day = booked(session(office, 6), express=True)
+        regular = booked(session(office, 5, capacity=1))
+        ask(same_day)
+        ask(regular)
+        Slot.objects.filter(pk=early.pk).update(capacity=1)
+
+        # Places are looked at again and again (every give-back, the sweep): the first in line, who
+        # cannot take this one, must not keep it from everyone behind.
+        assert move_earlier_into(slot_id=early.pk) == 1
+        assert (slot_of(same_day).date, slot_of(regular).pk) == (today(office) + dt.timedelta(days=6), early.pk)
+        assert_places_match_applications()
+
+    def test_a_household_only_partly_in_view_is_not_split(self, office, monkeypatch):
+        # One account's two people on one session: the second was booked later and asked then,
+        # so the household's requests are far apart in the line of those asking.
+        monkeypatch.setattr(earlier, "HOUSEHOLDS_PER_SESSION", 1)  # households looked at: the first 5 people
+        early, late = session(office, 2, capacity=0), session(office, 6)
+        account = UserFactory()
+        first_member = booked(late, account)
+        ask(first_member)
+        others = [booked(late) for _ in range(4)]
+        for other in others:
+            ask(other)
+        second_member = booked(late, account)
+        ask(second_member)  # the household asks again: the first keeps its place in line
+        Slot.objects.filter(pk=early.pk).update(capacity=2)
+
+        move_earlier_into(slot_id=early.pk)
+
+        assert slot_of(first_member).pk == slot_of(second_member).pk
         assert_places_match_applications()
 
     def test_the_waiting_list_comes_first(self, office, django_capture_on_commit_callbacks):

@@ -1,12 +1,14 @@
 """The admin, role by role: list, detail, change, actions, export, forged ids."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 
-from appointments.models import ApplicationEvent, Status, mask_nik
+from appointments.models import Application, ApplicationEvent, Status, mask_nik
 from quotas.models import Slot
 from tests.factories import ApplicationFactory
 from tests.staff_world import today_slot
@@ -153,6 +155,26 @@ class TestChange:
         record = world.kediri_app.history.latest()
         assert record.history_user == world.kediri_officer and record.full_name == "Siti Aminah Baru"
         assert client.get(history_url(world.kediri_app)).status_code == 200
+
+    def test_the_request_to_come_earlier_is_shown_read_only(self, client, world):
+        wanted = world.kediri_app.slot.date - dt.timedelta(days=1)
+        Application.objects.filter(pk=world.kediri_app.pk).update(earlier_from=wanted, earlier_asked_at=timezone.now())
+        client.force_login(world.kediri_officer)
+        page = client.get(change_url(world.kediri_app)).content.decode()
+        with translation.override("id"):
+            assert "Ingin datang lebih awal mulai" in page and formats.localize(wanted) in page
+        assert 'name="earlier_from"' not in page
+        client.post(
+            change_url(world.kediri_app),
+            {
+                "full_name": world.kediri_app.full_name,
+                "phone": world.kediri_app.phone,
+                "earlier_from": "",
+                "events-TOTAL_FORMS": "0",
+                "events-INITIAL_FORMS": "0",
+            },
+        )
+        assert Application.objects.get(pk=world.kediri_app.pk).earlier_from == wanted
 
     @pytest.mark.parametrize("user", ["jatim_regional", "national"])
     def test_supervisors_read_but_do_not_change(self, client, world, user):
