@@ -50,6 +50,8 @@ DB_RETRY = {
 
 @shared_task(name="allocation.offer_held_places", **DB_RETRY)
 def offer_held_places_task(slot_id: int, given_back_at: str | None = None) -> int:
+    """A place given back: the waiting list's offers, then the moves of households asking to come
+    earlier (offers.pass_on_places). The name is kept for the messages already queued."""
     given_back = dt.datetime.fromisoformat(given_back_at) if given_back_at else None
     return offers.pass_on_places(slot_id=slot_id, given_back_at=given_back)
 

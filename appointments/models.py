@@ -237,9 +237,12 @@ class Application(models.Model):
             ),
             # "Call next" reads the day's waiting people in check-in order.
             models.Index(fields=["slot", "checked_in_at"], condition=Q(queue_state="waiting"), name="waiting_in_queue"),
-            # A freed place looks for the households that asked to come earlier, first asked first.
+            # A freed place looks for the households that asked to come earlier, first asked first,
+            # among the office's later sessions: by session, only the applications that asked.
             models.Index(
-                fields=["earlier_asked_at"], condition=Q(earlier_from__isnull=False), name="earlier_visit_requests"
+                fields=["slot", "earlier_asked_at"],
+                condition=Q(earlier_from__isnull=False),
+                name="earlier_visit_requests",
             ),
         ]
 

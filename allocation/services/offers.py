@@ -63,11 +63,13 @@ def offer_expiry(*, starts_at: dt.datetime, tz: ZoneInfo, now: dt.datetime) -> d
     return expires_at if expires_at - now >= SHORTEST_OFFER else None
 
 
-def pass_on_places(*, slot_id: int, given_back_at: dt.datetime | None = None) -> int:
+def pass_on_places(
+    *, slot_id: int, now: dt.datetime | None = None, given_back_at: dt.datetime | None = None
+) -> int:
     """Where places given back go: the waiting list's offers first, then the households that asked
     to come earlier take what is public (appointments.services.earlier). Returns the offers made."""
-    made = offer_held_places(slot_id=slot_id, given_back_at=given_back_at)
-    move_earlier_into(slot_id=slot_id)
+    made = offer_held_places(slot_id=slot_id, now=now, given_back_at=given_back_at)
+    move_earlier_into(slot_id=slot_id, now=now)
     return made
 
 
@@ -228,7 +230,7 @@ def decline_offer(*, offer_id: int, account, now: dt.datetime | None = None) -> 
     offer = own_offer(offer_id=offer_id, account=account)
     if not _close(offer=offer, status=Offer.Status.DECLINED, now=now):
         raise OfferExpired()
-    offer_held_places(slot_id=offer.slot_id, now=now)
+    pass_on_places(slot_id=offer.slot_id, now=now)
     offer.status = Offer.Status.DECLINED
     return offer
 
@@ -256,7 +258,7 @@ def leave_waiting_list(*, waiting_id: int, account, now: dt.datetime | None = No
         Seeker.objects.filter(waiting=waiting, is_open=True).update(is_open=False)
         count_household(waiting=waiting, by=-1, now=now)
     if offer is not None:
-        offer_held_places(slot_id=offer.slot_id, now=now)
+        pass_on_places(slot_id=offer.slot_id, now=now)
     waiting.status = Waiting.Status.WITHDRAWN
     return waiting
 

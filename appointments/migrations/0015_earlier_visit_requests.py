@@ -36,6 +36,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='application',
-            index=models.Index(condition=models.Q(('earlier_from__isnull', False)), fields=['earlier_asked_at'], name='earlier_visit_requests'),
+            index=models.Index(condition=models.Q(('earlier_from__isnull', False)), fields=['slot', 'earlier_asked_at'], name='earlier_visit_requests'),
         ),
     ]

@@ -16,7 +16,6 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Exists, F, Max, Min, OuterRef
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -30,10 +29,14 @@ from .booking import check_validity
 from .lifecycle import move_to_slot
 
 # Nobody is moved into a session that starts sooner than this, nor into today's: the applicant
-# must read the message and make the trip.
+# must read the message and make the trip. Into tomorrow's only before the evening, while there is
+# time to arrange the day and, if need be, to change the date (no later than the day before).
 NOTICE = dt.timedelta(hours=12)
+LAST_MOVE_INTO_TOMORROW = dt.time(18)
 # Households looked at for one freed session; a session frees a few places at a time.
 HOUSEHOLDS_PER_SESSION = 50
+# Sessions an applicant's own request tries at once; the give-backs and the sweep do the rest.
+SESSIONS_TRIED_AT_ONCE = 20
 
 
 def check_earlier(*, application: Application, now: dt.datetime) -> None:
@@ -57,26 +60,29 @@ def ask_earlier(
     *, application_id: int, account, date_from: dt.date, now: dt.datetime | None = None
 ) -> list[Application]:
     """The account's booked applications on this application's session (its household) ask to come
-    earlier from `date_from`. Asking again changes the date and keeps the place in line. Tries at
-    once, then every place given back tries. Returns the household, moved or not."""
+    earlier from `date_from`. Asking again changes the date and keeps the household's place in
+    line. Tries at once, then every place given back tries. Returns the household, moved or not."""
     now = now or timezone.now()
+    application = _own(application_id=application_id, account=account)
+    check_earlier(application=application, now=now)
     with transaction.atomic(durable=True):
-        application = _own(application_id=application_id, account=account)
-        check_earlier(application=application, now=now)
+        household = _locked_household(account_id=account.pk, slot=application.slot)
+        if application.pk not in {a.pk for a in household}:
+            raise EarlierNotAllowed(_("Your appointment has just changed: reload the page and try again."))
         first, last = earliest_date_from(application=application, now=now), application.slot.date - dt.timedelta(days=1)
-        if not isinstance(date_from, dt.date) or not first <= date_from <= last:
+        if not _is_date(date_from) or not first <= date_from <= last:
             raise InvalidInput(
                 _("Choose a date from %(first)s to %(last)s.")
                 % {"first": date_format(first, "j F Y"), "last": date_format(last, "j F Y")},
                 field="date_from",
             )
-        household = _household(application)
-        household.update(earlier_from=date_from, earlier_asked_at=Coalesce(F("earlier_asked_at"), now))
-        ids = list(household.values_list("pk", flat=True))
+        asked_at = min([a.earlier_asked_at for a in household if a.earlier_asked_at] + [now])
+        ids = [a.pk for a in household]
+        Application.objects.filter(pk__in=ids).update(earlier_from=date_from, earlier_asked_at=asked_at)
     sessions = _free_sessions(now=now).filter(
         office_id=application.slot.office_id, date__gte=date_from, date__lt=application.slot.date
     )
-    for slot_id in sessions.order_by("starts_at").values_list("pk", flat=True):
+    for slot_id in sessions.order_by("starts_at").values_list("pk", flat=True)[:SESSIONS_TRIED_AT_ONCE]:
         if move_earlier_into(slot_id=slot_id, now=now) and not _asking(ids):
             break
     return list(Application.objects.filter(pk__in=ids).select_related("slot__office").order_by("pk"))
@@ -84,11 +90,11 @@ def ask_earlier(
 
 def stop_earlier(*, application_id: int, account) -> int:
     """The household no longer asks to come earlier. Returns how many applications stopped."""
+    application = _own(application_id=application_id, account=account)
     with transaction.atomic(durable=True):
-        application = _own(application_id=application_id, account=account)
-        return (
-            _household(application).filter(earlier_from__isnull=False).update(earlier_from=None, earlier_asked_at=None)
-        )
+        household = _locked_household(account_id=account.pk, slot=application.slot)
+        asking = [a.pk for a in household if a.earlier_from]
+        return Application.objects.filter(pk__in=asking).update(earlier_from=None, earlier_asked_at=None)
 
 
 def move_earlier_into(*, slot_id: int, now: dt.datetime | None = None) -> int:
@@ -96,14 +102,14 @@ def move_earlier_into(*, slot_id: int, now: dt.datetime | None = None) -> int:
     asked first, each household together or not at all. Idempotent. Returns how many applications moved."""
     now = now or timezone.now()
     slot = _free_sessions(now=now).filter(pk=slot_id).select_related("office").first()
-    if slot is None or slot.date <= _today(slot, now):
+    if slot is None or not _may_move_into(slot, now):
         return 0
     moved, free = 0, slot.available
-    for ids in _households_for(slot):
+    for (account_id, slot_id), ids in _households_for(slot):
         if len(ids) > free:
             continue  # a household too big for what is free: the next one may fit
         try:
-            count = _move_household(application_ids=ids, slot=slot, now=now)
+            count = _move_household(account_id=account_id, slot_id=slot_id, application_ids=ids, slot=slot, now=now)
         except ExpressFull:
             continue  # the day's same-day places are gone: the next household may need none
         except QuotaError:  # taken meanwhile
@@ -140,23 +146,35 @@ def _today(slot: Slot, now: dt.datetime) -> dt.date:
     return now.astimezone(slot.office.tzinfo).date()
 
 
+def _may_move_into(slot: Slot, now: dt.datetime) -> bool:
+    """Not today's session; tomorrow's only before the evening (LAST_MOVE_INTO_TOMORROW)."""
+    local = now.astimezone(slot.office.tzinfo)
+    tomorrow = local.date() + dt.timedelta(days=1)
+    return slot.date > tomorrow or (slot.date == tomorrow and local.time() < LAST_MOVE_INTO_TOMORROW)
+
+
+def _is_date(value) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
 def _own(*, application_id: int, account) -> Application:
-    application = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("slot__office")
-        .filter(pk=application_id, account=account)
-        .first()
-    )
+    """The account's application with its slot and office, not locked (_locked_household locks)."""
+    application = Application.objects.select_related("slot__office").filter(pk=application_id, account=account).first()
     if application is None:
         raise ApplicationNotFound()
     return application
 
 
-def _household(application: Application):
-    """The account's booked applications on the application's session: they come together."""
-    return Application.objects.filter(
-        account_id=application.account_id, slot_id=application.slot_id, status=Status.BOOKED, displaced_by=None
-    )
+def _locked_household(*, account_id: int, slot: Slot) -> list[Application]:
+    """The account's booked applications on the session, which come together. Every application of
+    the account on the session is locked, in id order, as each change here locks them: asking,
+    stopping and moving one household never wait crosswise. The rows are locked alone, their slot
+    set after (lifecycle.lock_application says why)."""
+    rows = Application.objects.select_for_update().filter(account_id=account_id, slot_id=slot.pk).order_by("pk")
+    household = [a for a in rows if a.status == Status.BOOKED and not a.displaced_by_id]
+    for member in household:
+        member.slot = slot
+    return household
 
 
 def _asking(ids: list[int]) -> bool:
@@ -180,7 +198,7 @@ def _free_sessions(*, now: dt.datetime):
     )
 
 
-def _households_for(slot: Slot) -> list[list[int]]:
+def _households_for(slot: Slot) -> list[tuple[tuple[int, int], list[int]]]:
     """The households asking for a date on or before the session's, booked on a later date at its
     office, in the order they asked, that the session takes whole (their kinds, the age rule)."""
     people = (
@@ -193,8 +211,8 @@ def _households_for(slot: Slot) -> list[list[int]]:
     for person in people[: HOUSEHOLDS_PER_SESSION * 5]:
         households.setdefault((person["account_id"], person["slot_id"]), []).append(person)
     return [
-        [person["pk"] for person in household]
-        for household in households.values()
+        (key, [person["pk"] for person in household])
+        for key, household in households.items()
         if all(_takes(slot, person) for person in household)
     ][:HOUSEHOLDS_PER_SESSION]
 
@@ -214,38 +232,16 @@ def _takes(slot: Slot, person: dict) -> bool:
     return True
 
 
-def _move_household(*, application_ids: list[int], slot: Slot, now: dt.datetime) -> int:
-    """Move the household into the session in one transaction, or nobody (a member who meanwhile
-    paid no more, checked in, stopped asking or moved, or one asking that `application_ids` left
-    out: the household is left as it is)."""
+def _move_household(*, account_id: int, slot_id: int, application_ids: list[int], slot: Slot, now: dt.datetime) -> int:
+    """Move the household (the account's booked applications on session `slot_id`) into `slot` in
+    one transaction, or nobody: when it is no longer the one `application_ids` read (a member paid
+    since, checked in, cancelled, or was left out of the line's read), or stopped asking."""
     with transaction.atomic(durable=True):
-        household = list(
-            Application.objects.select_for_update(of=("self",))
-            .select_related("slot__office")
-            .filter(pk__in=application_ids)
-            .order_by("pk")
-        )
-        still_asking = [
-            a
-            for a in household
-            if a.status == Status.BOOKED
-            and not a.displaced_by_id
-            and a.earlier_from
-            and a.earlier_from <= slot.date < a.slot.date
-        ]
-        if len(still_asking) != len(application_ids):
-            return 0
-        # The line is read a few hundred people at a time, in the order they asked: a member who
-        # asked later (booked after the others) may have been left out of it.
-        first = household[0]
-        if (
-            _requests()
-            .filter(account_id=first.account_id, slot_id=first.slot_id)
-            .exclude(pk__in=application_ids)
-            .exists()
-        ):
+        old_slot = Slot.objects.select_related("office").get(pk=slot_id)
+        household = _locked_household(account_id=account_id, slot=old_slot)
+        asking = all(a.earlier_from and a.earlier_from <= slot.date for a in household)
+        if sorted(a.pk for a in household) != sorted(application_ids) or not asking:
             return 0
         for application in household:
-            application.earlier_from = application.earlier_asked_at = None
             move_to_slot(application=application, slot=slot, now=now, why="moved_earlier")
     return len(household)

@@ -51,7 +51,9 @@ def displace_applications(*, now: dt.datetime | None = None) -> int:
             incident = application.slot.closed_by
             first_time = application.displaced_by_id is None
             application.displaced_by = incident
-            application.save(update_fields=["displaced_by", "updated_at"])
+            # A request to come earlier ends: the closure gives its own move (services.earlier).
+            application.earlier_from = application.earlier_asked_at = None
+            application.save(update_fields=["displaced_by", "earlier_from", "earlier_asked_at", "updated_at"])
             if first_time:
                 newly += 1
                 _tell(application, incident, template="office_closed", why=f"session closed by incident {incident.pk}")

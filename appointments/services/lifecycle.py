@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from mpaspor.db import in_callers_transaction
 from quotas.exceptions import OfficeClosed, SlotFull, SlotInPast, SlotNotFound, WalkInOnly
 from quotas.models import Pool, Slot
-from quotas.services.claims import claim_places, return_places
+from quotas.services.claims import claim_places, lock_for_move, return_places
 
 from ..exceptions import (
     ApplicationNotFound,
@@ -60,8 +60,9 @@ def do_transition(
     if to in RELEASED_STATUSES and current not in RELEASED_STATUSES:
         return_places(slot_id=application.slot_id, reason=GIVE_BACK_REASON[to], express=int(application.express))
     application.status = to
-    # A wish to come earlier is for a booked application only (services.earlier).
-    application.earlier_from = application.earlier_asked_at = None
+    # A request to come earlier is a booked household's (services.earlier): a member who pays joins
+    # the one the others made; leaving `booked` ends it.
+    application.earlier_from, application.earlier_asked_at = _household_request(application, to=to)
     application.save(update_fields=["status", "earlier_from", "earlier_asked_at", "updated_at"])
     ApplicationEvent.objects.create(
         application=application, from_status=current, to_status=to, actor=actor, reason=reason[:255]
@@ -69,6 +70,20 @@ def do_transition(
     if to in STATUS_MESSAGES:
         queue_message(application=application, template=STATUS_MESSAGES[to], context=message_context)
     return application
+
+
+def _household_request(application: Application, *, to: str) -> tuple[dt.date | None, dt.datetime | None]:
+    """The request to come earlier that the application's household has, as (from, asked at)."""
+    if to != Status.BOOKED or application.account_id is None:
+        return None, None
+    others = Application.objects.filter(
+        account_id=application.account_id,
+        slot_id=application.slot_id,
+        status=Status.BOOKED,
+        displaced_by=None,
+        earlier_from__isnull=False,
+    )
+    return others.values_list("earlier_from", "earlier_asked_at").first() or (None, None)
 
 
 @in_callers_transaction
@@ -156,15 +171,18 @@ def move_to_slot(
     event written and the applicant told (`why` is the message's template). The caller has checked
     that the move is allowed and set what it changes besides the slot."""
     old_slot = application.slot
-    # Touch the two slot rows in id order, so two crossing moves cannot deadlock. An express
-    # application keeps its same-day place on the same date and moves it with a new date.
+    # An express application keeps its same-day place on the same date and moves it with a new
+    # date. The rows are locked sessions first, then days, each in id order (`lock_for_move`), so
+    # two crossing moves cannot deadlock; the claim and the give-back below find them locked.
     express = int(application.express and slot.date != old_slot.date)
+    lock_for_move(slot_ids=[old_slot.pk, slot.pk], express=bool(express))
     for each in sorted((old_slot, slot), key=lambda s: s.pk):
         if each is old_slot:
             return_places(slot_id=old_slot.pk, reason="rescheduled", express=express)
         else:
             claim_places(slot_id=slot.pk, now=now, express=express)
     application.slot = slot
+    application.earlier_from = application.earlier_asked_at = None  # any move ends a request to come earlier
     application.save(
         update_fields=["slot", "reschedule_count", "displaced_by", "earlier_from", "earlier_asked_at", "updated_at"]
     )

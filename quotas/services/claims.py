@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Case, F, Model, Subquery, When
+from django.db.models import Case, F, Model, Q, Subquery, When
 
 from mpaspor.db import in_callers_transaction, insert_after
 
@@ -80,6 +80,21 @@ def claim_places(
         if not day.filter(taken__lte=F("capacity") - express).update(taken=F("taken") + express) and day.exists():
             raise ExpressFull()
     mark_slots_changed(slot_ids=[slot_id], freed=False)
+
+
+@in_callers_transaction
+def lock_for_move(*, slot_ids: Sequence[int], express: bool) -> None:
+    """Lock a move's sessions in id order, then (for an express application) their days' express
+    rows in id order, inside the caller's transaction. A claim or give-back alone locks its session
+    and then its day; a move does two of each, and locking them as it goes (session, day, session,
+    day) could wait crosswise on another move between the same two days."""
+    list(Slot.objects.select_for_update(no_key=True).filter(pk__in=slot_ids).order_by("pk").values_list("pk"))
+    if express:
+        days = Q()
+        for office_id, date in Slot.objects.filter(pk__in=slot_ids).values_list("office_id", "date"):
+            days |= Q(office_id=office_id, date=date)
+        express_rows = Slot.objects.filter(days, pool=Pool.EXPRESS).select_for_update(no_key=True).order_by("pk")
+        list(express_rows.values_list("pk"))
 
 
 def _express_slot_of(slot_id: int):

@@ -219,9 +219,9 @@ class TestPlacesGivenBack:
         assert (slot_of(same_day).date, slot_of(regular).pk) == (today(office) + dt.timedelta(days=6), early.pk)
         assert_places_match_applications()
 
-    def test_a_household_only_partly_in_view_is_not_split(self, office, monkeypatch):
-        # One account's two people on one session: the second was booked later and asked then,
-        # so the household's requests are far apart in the line of those asking.
+    def test_a_household_asking_again_keeps_its_first_place_in_line_whole(self, office, monkeypatch):
+        # One account's two people on one session: the second was booked later and the household
+        # asked again then. Both stand where the first asked, so the line's read sees them together.
         monkeypatch.setattr(earlier, "HOUSEHOLDS_PER_SESSION", 1)  # households looked at: the first 5 people
         early, late = session(office, 2, capacity=0), session(office, 6)
         account = UserFactory()
@@ -234,9 +234,8 @@ class TestPlacesGivenBack:
         ask(second_member)  # the household asks again: the first keeps its place in line
         Slot.objects.filter(pk=early.pk).update(capacity=2)
 
-        move_earlier_into(slot_id=early.pk)
-
-        assert slot_of(first_member).pk == slot_of(second_member).pk
+        assert move_earlier_into(slot_id=early.pk) == 2
+        assert slot_of(first_member).pk == slot_of(second_member).pk == early.pk
         assert_places_match_applications()
 
     def test_the_waiting_list_comes_first(self, office, django_capture_on_commit_callbacks):
@@ -313,3 +312,95 @@ def test_two_moves_racing_for_one_place_move_one_household(office):
     assert sorted(moved) == [0, 1]
     assert Slot.objects.get(pk=early.pk).taken == 1
     assert_places_match_applications()
+
+
+class TestWhenTheRequestEnds:
+    def test_a_member_who_pays_after_the_household_asked_joins_it(self, office, django_capture_on_commit_callbacks):
+        early, late = session(office, 2, capacity=0), session(office, 6)
+        account = UserFactory()
+        paid, unpaid = booked(late, account), booked(late, account, status=Status.PENDING_PAYMENT)
+        ask(paid)
+        change_status(application_id=unpaid.pk, to=Status.BOOKED)  # the payment of the second bill
+
+        assert Application.objects.get(pk=unpaid.pk).earlier_from == Application.objects.get(pk=paid.pk).earlier_from
+        Slot.objects.filter(pk=early.pk).update(capacity=2)
+        assert move_earlier_into(slot_id=early.pk) == 2
+        assert slot_of(paid).pk == slot_of(unpaid).pk == early.pk
+        assert_places_match_applications()
+
+    def test_a_household_that_is_not_the_one_read_is_not_moved(self, office):
+        early, late = session(office, 2, capacity=0), session(office, 6)
+        account = UserFactory()
+        asking = booked(late, account)
+        ask(asking)
+        booked(late, account)  # booked (paid) since, straight in the database: not in the request
+        Slot.objects.filter(pk=early.pk).update(capacity=2)
+
+        assert move_earlier_into(slot_id=early.pk) == 0
+        assert slot_of(asking).pk == late.pk
+        assert_places_match_applications()
+
+    def test_a_change_of_date_by_hand_ends_the_request(self, office):
+        early, late, later = session(office, 2, capacity=0), session(office, 5), session(office, 7)
+        application = booked(late)
+        ask(application)
+        reschedule_application(application_id=application.pk, slot_id=later.pk)
+        Slot.objects.filter(pk=early.pk).update(capacity=1)
+
+        assert Application.objects.get(pk=application.pk).earlier_from is None
+        assert move_earlier_into(slot_id=early.pk) == 0
+        assert slot_of(application).pk == later.pk
+
+    def test_a_session_an_incident_closed_ends_the_request(self, office):
+        from appointments.services.incidents import displace_applications
+
+        late = session(office, 6)
+        application = booked(late)
+        session(office, 2, capacity=1, taken=1)
+        ask(application)
+        Slot.objects.filter(pk=late.pk).update(closed_by=past_incident(office))
+
+        displace_applications()
+
+        application.refresh_from_db()
+        assert application.displaced_by_id and application.earlier_from is None
+
+    @pytest.mark.parametrize("hour, moved", [(17, 1), (18, 0), (23, 0)])
+    def test_into_tomorrow_only_before_the_evening(self, office, hour, moved):
+        local_today = today(office)
+        now = dt.datetime.combine(local_today, dt.time(hour, 30 if hour == 17 else 0), tzinfo=office.tzinfo)
+        tomorrow = SlotFactory(
+            office=office,
+            starts_at=dt.datetime.combine(local_today + dt.timedelta(days=1), dt.time(13), tzinfo=office.tzinfo),
+            date=local_today + dt.timedelta(days=1),
+            capacity=1,
+            opens_at=now - dt.timedelta(days=1),
+        )
+        application = booked(session(office, 6))
+        Application.objects.filter(pk=application.pk).update(
+            earlier_from=local_today + dt.timedelta(days=1), earlier_asked_at=now
+        )
+
+        assert move_earlier_into(slot_id=tomorrow.pk, now=now) == moved
+
+
+def test_an_express_move_takes_its_same_day_place_along(office):
+    early, late = session(office, 2), session(office, 6)
+    days = {
+        day: SlotFactory(
+            office=office,
+            pool=Pool.EXPRESS,
+            capacity=5,
+            starts_at=dt.datetime.combine(day, dt.time(0), tzinfo=office.tzinfo),
+            ends_at=dt.datetime.combine(day, dt.time(12), tzinfo=office.tzinfo),
+            date=day,
+        )
+        for day in (early.date, late.date)
+    }
+    Slot.objects.filter(pk=days[late.date].pk).update(taken=1)  # the applicant's same-day place
+    application = booked(late, express=True)
+
+    ask(application, days_ahead=2)
+
+    assert slot_of(application).pk == early.pk
+    assert [Slot.objects.get(pk=days[d].pk).taken for d in (early.date, late.date)] == [1, 0]
