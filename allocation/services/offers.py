@@ -63,9 +63,7 @@ def offer_expiry(*, starts_at: dt.datetime, tz: ZoneInfo, now: dt.datetime) -> d
     return expires_at if expires_at - now >= SHORTEST_OFFER else None
 
 
-def pass_on_places(
-    *, slot_id: int, now: dt.datetime | None = None, given_back_at: dt.datetime | None = None
-) -> int:
+def pass_on_places(*, slot_id: int, now: dt.datetime | None = None, given_back_at: dt.datetime | None = None) -> int:
     """Where places given back go: the waiting list's offers first, then the households that asked
     to come earlier take what is public (appointments.services.earlier). Returns the offers made."""
     made = offer_held_places(slot_id=slot_id, now=now, given_back_at=given_back_at)
