@@ -105,11 +105,11 @@ def move_earlier_into(*, slot_id: int, now: dt.datetime | None = None) -> int:
     if slot is None or not _may_move_into(slot, now):
         return 0
     moved, free = 0, slot.available
-    for (account_id, slot_id), ids in _households_for(slot):
+    for (account_id, booked_on), ids in _households_for(slot):
         if len(ids) > free:
             continue  # a household too big for what is free: the next one may fit
         try:
-            count = _move_household(account_id=account_id, slot_id=slot_id, application_ids=ids, slot=slot, now=now)
+            count = _move_household(account_id=account_id, slot_id=booked_on, application_ids=ids, slot=slot, now=now)
         except ExpressFull:
             continue  # the day's same-day places are gone: the next household may need none
         except QuotaError:  # taken meanwhile
