@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.reports.conftest import regional_jatim, world  # noqa: F401 - the reports dashboard's known world
 
@@ -49,13 +50,25 @@ def page(browser, live_server):
     context.close()
 
 
+def capture(page, path: Path, *, full_page: bool = False) -> None:
+    """Save a screenshot to look at. Chromium now and then refuses one capture ("Unable to capture
+    screenshot") and takes the same picture when asked again: ask once more before failing."""
+    try:
+        page.screenshot(path=str(path), full_page=full_page)
+    except PlaywrightError as error:
+        if "Unable to capture screenshot" not in str(error):
+            raise
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path), full_page=full_page)
+
+
 @pytest.fixture
 def screenshot(page, request):
     """screenshot("name") saves test-artifacts/<test>-<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
 
     def take(name: str):
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
+        capture(page, ARTIFACTS / f"{request.node.name}-{name}.png", full_page=True)
 
     return take
 

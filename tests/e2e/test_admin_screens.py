@@ -39,7 +39,7 @@ from quotas.models import (
 )
 from reports.models import OfficeDay
 from tests.documents import files
-from tests.e2e.conftest import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS, capture, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory, applicant_data
 from tests.staff_world import today_slot, world  # noqa: F401 - the offices and staff of the scoping tests
 
@@ -392,7 +392,7 @@ def test_every_change_list_fits_a_1280_px_screen(desktop, lists_with_rows, role)
     for name in sorted(lists):
         desktop.goto(f"/admin/{name}/")
         figures = desktop.evaluate(MEASURE)
-        desktop.screenshot(path=str(ARTIFACTS / f"admin-1280-{role}-{name.replace('/', '-')}.png"))
+        capture(desktop, ARTIFACTS / f"admin-1280-{role}-{name.replace('/', '-')}.png")
         assert figures["rows"] >= 1, f"{name} is empty for {role}: nothing to measure"
         if figures["table"] > figures["box"] or figures["page"] > DESKTOP["width"]:
             too_wide[name] = figures
@@ -489,4 +489,4 @@ def test_an_office_head_manages_an_officer_a_programme_and_a_release_schedule(de
 
 def _screenshots(page, prefix):
     ARTIFACTS.mkdir(exist_ok=True)
-    return lambda name: page.screenshot(path=str(ARTIFACTS / f"{prefix}-{name}.png"), full_page=True)
+    return lambda name: capture(page, ARTIFACTS / f"{prefix}-{name}.png", full_page=True)

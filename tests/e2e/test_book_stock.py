@@ -13,7 +13,7 @@ from appointments.models import Application, Status
 from appointments.services.stock import refresh_stock_outlook
 from offices.models import PassportStock, StaffMembership
 from offices.services import set_type_issued
-from tests.e2e.conftest import ARTIFACTS, PHONE, check_accessibility, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, capture, check_accessibility, log_in
 from tests.factories import (
     ApplicationFactory,
     OfficeFactory,
@@ -99,7 +99,7 @@ def test_a_closed_type_reopens_when_the_office_records_a_delivery(page, browser,
         expect(electronic.locator(".stock-state")).to_have_text("terbuka")
         expect(staff_page.locator("table.stock-receipts")).to_contain_text("Sri Wahyuni")
         check_accessibility(staff_page)
-        staff_page.screenshot(path=str(_artifact("4-delivery-recorded")), full_page=True)
+        capture(staff_page, _artifact("4-delivery-recorded"), full_page=True)
         # The same delivery note twice is refused at its field and adds nothing.
         staff_page.select_option("select[name=passport_type]", "electronic")
         staff_page.fill("input[name=books]", "50")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from appointments.models import ApplicationDocument, DocumentStatus, DocumentView
 from offices.models import StaffMembership
 from tests.documents import files
-from tests.e2e.conftest import ARTIFACTS, check_accessibility, log_in
+from tests.e2e.conftest import ARTIFACTS, capture, check_accessibility, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory
 from tests.staff_world import today_slot
 
@@ -97,7 +97,7 @@ def test_an_applicant_sends_documents_by_phone_and_the_officer_rejects_one_and_a
     expect(counter.locator(".message-success")).to_contain_text("ktp-buram.jpg ditolak")
     expect(counter.locator(".doc-reason")).to_contain_text("Foto buram, NIK tidak terbaca")
     check_accessibility(counter)
-    counter.screenshot(path=str(ARTIFACTS / "documents-5-counter-rejected.png"), full_page=True)
+    capture(counter, ARTIFACTS / "documents-5-counter-rejected.png", full_page=True)
 
     # The applicant reads why and sends a sharper photo.
     page.reload()
@@ -115,7 +115,7 @@ def test_an_applicant_sends_documents_by_phone_and_the_officer_rejects_one_and_a
     counter.reload()
     counter.get_by_role("button", name="Terima ktp-jelas.jpg").click()
     expect(counter.locator(".message-success")).to_contain_text("ktp-jelas.jpg diterima")
-    counter.screenshot(path=str(ARTIFACTS / "documents-8-counter-accepted.png"), full_page=True)
+    capture(counter, ARTIFACTS / "documents-8-counter-accepted.png", full_page=True)
     desk.close()
     statuses = dict(ApplicationDocument.objects.values_list("original_name", "status"))
     assert statuses == {"ktp-buram.jpg": DocumentStatus.REJECTED, "ktp-jelas.jpg": DocumentStatus.ACCEPTED}

@@ -12,7 +12,7 @@ from accounts.models import AccountFlag
 from appointments.services.hoarding import evaluate_hoarding
 from appointments.services.lifecycle import release_expired_holds
 from offices.models import StaffMembership
-from tests.e2e.conftest import ARTIFACTS, check_accessibility, log_in
+from tests.e2e.conftest import ARTIFACTS, capture, check_accessibility, log_in
 from tests.factories import OfficeFactory, SlotFactory, StaffMembershipFactory, UserFactory, applicant_data, book_one
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,14 +47,14 @@ def test_a_restricted_applicant_reads_why_and_a_regional_reviewer_lifts_the_flag
     log_in(staff_page, email=reviewer.email)
     staff_page.goto("/admin/accounts/accountflag/")
     expect(staff_page.locator("#result_list tbody tr")).to_have_count(1)
-    staff_page.screenshot(path=str(ARTIFACTS / "hoarding-02-review-queue.png"), full_page=True)
+    capture(staff_page, ARTIFACTS / "hoarding-02-review-queue.png", full_page=True)
     staff_page.locator("#result_list tbody tr a").first.click()
     expect(staff_page.locator("body")).to_contain_text(applicant.email)
     staff_page.fill("#id_note", "Sudah ditelepon: pembayaran gagal karena bank, bukan calo.")
-    staff_page.screenshot(path=str(ARTIFACTS / "hoarding-03-flag.png"), full_page=True)
+    capture(staff_page, ARTIFACTS / "hoarding-03-flag.png", full_page=True)
     staff_page.locator("input[name=_lift]").click()
     expect(staff_page.locator(".messagelist")).to_be_visible()
-    staff_page.screenshot(path=str(ARTIFACTS / "hoarding-04-lifted.png"), full_page=True)
+    capture(staff_page, ARTIFACTS / "hoarding-04-lifted.png", full_page=True)
     desk.close()
     flag.refresh_from_db()
     assert (flag.state, flag.decided_by_id) == (AccountFlag.State.LIFTED, reviewer.pk)

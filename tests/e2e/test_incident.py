@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from appointments.models import Application, Notification, Status
 from offices.models import Incident, StaffMembership
 from quotas.models import Pool, Slot, WalkInDay
-from tests.e2e.conftest import ARTIFACTS, PHONE, check_accessibility, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, capture, check_accessibility, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, SlotFactory, StaffMembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -39,7 +39,7 @@ def test_a_head_closes_tomorrow_for_a_flood_and_an_applicant_moves_to_another_da
     ARTIFACTS.mkdir(exist_ok=True)
 
     def shot(page, name):
-        page.screenshot(path=str(ARTIFACTS / f"incident-{name}.png"), full_page=True)
+        capture(page, ARTIFACTS / f"incident-{name}.png", full_page=True)
 
     office = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kelas II Non-TPI Kediri")
     head = UserFactory(email="kepala.kediri@example.com", full_name="Hendro Wibisono", is_staff=True)
@@ -112,7 +112,7 @@ def test_after_a_portal_outage_the_head_serves_tomorrow_by_walk_in_and_the_appli
     ARTIFACTS.mkdir(exist_ok=True)
 
     def shot(page, name):
-        page.screenshot(path=str(ARTIFACTS / f"incident-walk-in-{name}.png"), full_page=True)
+        capture(page, ARTIFACTS / f"incident-walk-in-{name}.png", full_page=True)
 
     office = OfficeFactory(code="kanim-kediri", name="Kantor Imigrasi Kelas II Non-TPI Kediri")
     head = UserFactory(email="kepala.kediri@example.com", full_name="Hendro Wibisono", is_staff=True)

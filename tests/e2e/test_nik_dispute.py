@@ -10,7 +10,7 @@ from accounts.models import AccountFlag, AccountMessage
 from appointments.models import DocumentView, NikDispute, Status
 from offices.models import StaffMembership
 from tests.documents import files
-from tests.e2e.conftest import ARTIFACTS, PHONE, check_accessibility, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, capture, check_accessibility, log_in
 from tests.factories import (
     ApplicationFactory,
     OfficeFactory,
@@ -74,7 +74,7 @@ def test_a_squatted_owner_contests_and_the_office_upholds(page, browser, live_se
     staff_page.goto("/staff/disputes/")
     expect(staff_page.locator("#open-disputes")).to_contain_text(squatted.masked_nik)
     check_accessibility(staff_page)
-    staff_page.screenshot(path=str(shot("04-review-queue")), full_page=True)
+    capture(staff_page, shot("04-review-queue"), full_page=True)
     staff_page.locator("#open-disputes a").first.click()
     expect(staff_page.locator("main")).to_contain_text(squatted.booking_code)
     photo_shown = staff_page.locator("img.dispute-photo")
@@ -82,12 +82,12 @@ def test_a_squatted_owner_contests_and_the_office_upholds(page, browser, live_se
     staff_page.wait_for_function("() => document.querySelector('img.dispute-photo').complete")
     assert staff_page.evaluate("() => document.querySelector('img.dispute-photo').naturalWidth") > 0
     check_accessibility(staff_page)
-    staff_page.screenshot(path=str(shot("05-the-claim")), full_page=True)
+    capture(staff_page, shot("05-the-claim"), full_page=True)
     expect(staff_page.locator("#flag-account")).to_be_checked()
     staff_page.fill("#uphold-note", "Foto e-KTP cocok dengan data kependudukan.")
     staff_page.get_by_role("button", name="Terima: NIK ini milik pengaju").click()
     expect(staff_page.locator(".message-success")).to_contain_text("Sengketa diterima")
-    staff_page.screenshot(path=str(shot("06-upheld")), full_page=True)
+    capture(staff_page, shot("06-upheld"), full_page=True)
     staff.close()
 
     squatted.refresh_from_db()

@@ -13,7 +13,7 @@ from appointments.services.counter import check_in_application, register_walk_in
 from appointments.services.queue import mark_served
 from offices.models import StaffMembership
 from quotas.models import Slot
-from tests.e2e.conftest import ARTIFACTS, check_accessibility, log_in
+from tests.e2e.conftest import ARTIFACTS, capture, check_accessibility, log_in
 from tests.factories import ApplicationFactory, OfficeFactory, StaffMembershipFactory, UserFactory, applicant_data
 from tests.staff_world import today_slot
 
@@ -162,7 +162,7 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     expect(tv.locator(".screen-now")).to_contain_text("Mohon menunggu")
     expect(tv.locator(".screen-waiting")).to_contain_text("4 orang menunggu")
     check_accessibility(tv)
-    tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-2-screen-idle.png"))
+    capture(tv, ARTIFACTS / f"{request.node.name}-2-screen-idle.png")
 
     # The desk, on a desktop browser.
     desk_context = browser.new_context(viewport=DESKTOP, locale="id-ID", base_url=live_server.url)
@@ -176,14 +176,14 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     expect(result.locator(".message-success[role=status]")).to_contain_text("A-001 dipanggil ke loket 2: Dewi Lestari")
     expect(desk.locator(".queue-called")).to_contain_text("A-001")
     check_accessibility(desk)
-    desk.screenshot(path=str(ARTIFACTS / f"{request.node.name}-3-desk-called.png"), full_page=True)
+    capture(desk, ARTIFACTS / f"{request.node.name}-3-desk-called.png", full_page=True)
 
     # The screen follows by itself (it asks every 4 s).
     expect(tv.locator(".screen-now")).to_contain_text("A-001", timeout=10_000)
     expect(tv.locator(".screen-now")).to_contain_text("Loket 2")
     expect(tv.locator("body")).not_to_contain_text("Dewi")
     check_accessibility(tv)
-    tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-4-screen-a001.png"))
+    capture(tv, ARTIFACTS / f"{request.node.name}-4-screen-a001.png")
 
     # Dewi does not come: set aside; the next one in arrival order comes and is served.
     desk.get_by_role("button", name="Tidak menjawab A-001").click()
@@ -200,7 +200,7 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     expect(tv.locator(".screen-now")).to_contain_text("A-001", timeout=10_000)
     expect(tv.locator(".screen-before")).to_contain_text("A-002")
     expect(tv.locator(".screen-waiting")).to_contain_text("2 orang menunggu")
-    tv.screenshot(path=str(ARTIFACTS / f"{request.node.name}-5-screen-recalled.png"))
+    capture(tv, ARTIFACTS / f"{request.node.name}-5-screen-recalled.png")
     check_accessibility(tv)
 
     # Another desk served her meanwhile: the stale button answers in red, in place.
@@ -209,7 +209,7 @@ def test_a_desk_calls_the_queue_while_the_waiting_room_screen_follows(page, brow
     desk.get_by_role("button", name="Selesai dilayani A-001").click()
     expect(result.locator(".message-error[role=alert]")).to_contain_text("A-001 sedang tidak dipanggil")
     expect(result.locator(".message-success")).to_have_count(0)
-    desk.screenshot(path=str(ARTIFACTS / f"{request.node.name}-6-desk-refused.png"), full_page=True)
+    capture(desk, ARTIFACTS / f"{request.node.name}-6-desk-refused.png", full_page=True)
     check_accessibility(desk)
 
     desk_context.close()
