@@ -63,8 +63,8 @@ def life_context(application, *, earlier_form=None) -> dict:
 
 def earlier_visit_form(application, *, now, data=None) -> EarlierVisitForm:
     """The date from which the household can come: from tomorrow to the day before the visit."""
-    first = earlier.earliest_date_from(application=application, now=now)
-    return EarlierVisitForm(data, first=first, last=application.slot.date - dt.timedelta(days=1))
+    first, last = earlier.dates_to_ask(application=application, now=now)
+    return EarlierVisitForm(data, first=first, last=last)
 
 
 def confirmation_context(application, *, earlier_form=None, **outcome) -> dict:

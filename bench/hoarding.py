@@ -275,10 +275,14 @@ def simulate(name: str, run: "Run", seed: int = 23) -> Result:
                 .first()
             )
 
+        def first_date() -> dt.date:
+            """The first date an applicant arriving now could come: the next session's."""
+            return next((s.date for s in slots if s.starts_at > clock.now), days[-1])
+
         def ask_to_come_earlier(applicant: Applicant) -> None:
             """Paid for a later date than the first they could come: ask to be moved from that date on."""
             tomorrow = clock.now.astimezone(WIB).date() + dt.timedelta(days=1)
-            first = next((s.date for s in slots if s.starts_at > clock.now), days[-1])
+            first = first_date()
             try:
                 ask_earlier(
                     application_id=applicant.application_id,
@@ -292,7 +296,7 @@ def simulate(name: str, run: "Run", seed: int = 23) -> Result:
 
         def latest_date(applicant: Applicant) -> dt.date:
             """The last date the applicant accepts: `patience` working days after the first they could come."""
-            first = next((s.date for s in slots if s.starts_at > clock.now), days[-1])
+            first = first_date()
             ahead = [d for d in days if d >= first]
             return (
                 ahead[applicant.patience]

@@ -21,9 +21,8 @@ from django.db.models import F, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from appointments.exceptions import InvalidInput
 from appointments.models import Application
-from appointments.services.booking import book_applications, check_validity
+from appointments.services.booking import book_applications, session_takes
 from appointments.services.earlier import move_earlier_into, sweep_earlier
 from mpaspor.db import lock_row
 from mpaspor.metrics import count_offer
@@ -139,16 +138,10 @@ def _households_waiting_for(slot: Slot):
 
 def _fits(slot: Slot, people: list[Seeker]) -> bool:
     """Whether the session takes every person: their kind, and the age rule on its date."""
-    for person in people:
-        if not slot.accepts(person.kind):
-            return False
-        try:
-            check_validity(
-                validity_years=person.validity_years, birth_date=person.birth_date, on=slot.date, married=person.married
-            )
-        except InvalidInput:
-            return False
-    return bool(people)
+    return bool(people) and all(
+        session_takes(slot, kind=p.kind, validity_years=p.validity_years, birth_date=p.birth_date, married=p.married)
+        for p in people
+    )
 
 
 def _to_public_pool(*, slot: Slot, count: int) -> None:

@@ -356,6 +356,18 @@ def check_people(people: Sequence[PersonBooking], *, language: str = "id") -> No
         raise InvalidInput(_("Each person of a booking needs their own NIK."), field="nik")
 
 
+def session_takes(slot: Slot, *, kind: str, validity_years: int, birth_date: dt.date, married: bool) -> bool:
+    """Whether the session takes a person: their kind, and the age rule on its date. For places
+    handed to people already known (an offer, a move earlier), who are passed over, not refused."""
+    if not slot.accepts(kind):
+        return False
+    try:
+        check_validity(validity_years=validity_years, birth_date=birth_date, on=slot.date, married=married)
+    except InvalidInput:
+        return False
+    return True
+
+
 def _check_slot_takes(
     *, slot: Slot, people: Sequence[PersonBooking], now: dt.datetime, drawn: bool = False, held: bool = False
 ) -> None:

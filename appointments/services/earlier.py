@@ -25,7 +25,7 @@ from quotas.models import Pool, Slot
 
 from ..exceptions import ApplicationNotFound, EarlierNotAllowed, InvalidInput
 from ..models import Application, Status
-from .booking import check_validity
+from .booking import session_takes
 from .lifecycle import move_to_slot
 
 # Nobody is moved into a session that starts sooner than this, nor into today's: the applicant
@@ -47,13 +47,15 @@ def check_earlier(*, application: Application, now: dt.datetime) -> None:
         raise EarlierNotAllowed(
             _("The office is closed for your session: choose another day on the “Change the date” page.")
         )
-    if application.slot.date <= _today(application.slot, now) + dt.timedelta(days=1):
+    first, last = dates_to_ask(application=application, now=now)
+    if first > last:
         raise EarlierNotAllowed(_("Your visit is today or tomorrow: there is no earlier date to move to."))
 
 
-def earliest_date_from(*, application: Application, now: dt.datetime) -> dt.date:
-    """The first date an applicant may ask for: tomorrow at the office."""
-    return _today(application.slot, now) + dt.timedelta(days=1)
+def dates_to_ask(*, application: Application, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The first and last dates an applicant may ask to come from: tomorrow at the office, and the
+    day before the visit."""
+    return _today(application.slot, now) + dt.timedelta(days=1), application.slot.date - dt.timedelta(days=1)
 
 
 def ask_earlier(
@@ -69,7 +71,7 @@ def ask_earlier(
         household = _locked_household(account_id=account.pk, slot=application.slot)
         if application.pk not in {a.pk for a in household}:
             raise EarlierNotAllowed(_("Your appointment has just changed: reload the page and try again."))
-        first, last = earliest_date_from(application=application, now=now), application.slot.date - dt.timedelta(days=1)
+        first, last = dates_to_ask(application=application, now=now)
         if not _is_date(date_from) or not first <= date_from <= last:
             raise InvalidInput(
                 _("Choose a date from %(first)s to %(last)s.")
@@ -213,23 +215,17 @@ def _households_for(slot: Slot) -> list[tuple[tuple[int, int], list[int]]]:
     return [
         (key, [person["pk"] for person in household])
         for key, household in households.items()
-        if all(_takes(slot, person) for person in household)
-    ][:HOUSEHOLDS_PER_SESSION]
-
-
-def _takes(slot: Slot, person: dict) -> bool:
-    if not slot.accepts(person["kind"]):
-        return False
-    try:
-        check_validity(
-            validity_years=person["validity_years"],
-            birth_date=person["birth_date"],
-            on=slot.date,
-            married=person["married"],
+        if all(
+            session_takes(
+                slot,
+                kind=person["kind"],
+                validity_years=person["validity_years"],
+                birth_date=person["birth_date"],
+                married=person["married"],
+            )
+            for person in household
         )
-    except InvalidInput:
-        return False
-    return True
+    ][:HOUSEHOLDS_PER_SESSION]
 
 
 def _move_household(*, account_id: int, slot_id: int, application_ids: list[int], slot: Slot, now: dt.datetime) -> int:
